@@ -1,0 +1,58 @@
+/**
+ * Zuz webhook signatures: `signature: sig1=<hex HMAC-SHA256>` keyed with the app's private key,
+ * over these values joined by commas (a missing value is an empty string).
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+export interface SignedWebhook {
+  eventType: string;
+  body: {
+    id?: string;
+    account_id?: string;
+    payment_id?: string;
+    created?: string;
+    app_id?: string;
+    data?: {
+      id?: string;
+      result?: { status?: string; category?: string; sub_category?: string };
+      provider_data?: { response_code?: string };
+      reconciliation_id?: string;
+      amount?: number;
+      currency?: string;
+    };
+  };
+}
+
+function signedValues({ eventType, body }: SignedWebhook): string {
+  const d = body.data ?? {};
+  return [
+    eventType,
+    body.id,
+    body.account_id,
+    body.payment_id,
+    body.created,
+    body.app_id,
+    d.id,
+    d.result?.status,
+    d.result?.category,
+    d.result?.sub_category,
+    d.provider_data?.response_code,
+    d.reconciliation_id,
+    d.amount,
+    d.currency,
+  ]
+    .map((value) => (value === undefined || value === null ? '' : String(value)))
+    .join(',');
+}
+
+export function signWebhook(webhook: SignedWebhook, privateKey: string): string {
+  return 'sig1=' + createHmac('sha256', privateKey).update(signedValues(webhook)).digest('hex');
+}
+
+/** Constant-time comparison, so a caller cannot learn the signature byte by byte. */
+export function isValidWebhookSignature(webhook: SignedWebhook, header: string | undefined, privateKey: string): boolean {
+  if (!header) return false;
+  const expected = Buffer.from(signWebhook(webhook, privateKey));
+  const given = Buffer.from(header.trim());
+  return expected.length === given.length && timingSafeEqual(expected, given);
+}
