@@ -1,0 +1,18 @@
+/** All activities of the worker, built from their dependencies (so tests can hand in their own). */
+import type { Database } from '../infrastructure/database';
+import type { PmsClient } from '../infrastructure/pms/client';
+import type { ZuzClient } from '../infrastructure/zuz/client';
+import { createDatabaseActivities } from './database';
+import { createZuzActivities } from './zuz';
+
+export interface ActivityDependencies {
+  db: Database;
+  zuz: ZuzClient;
+  pms: PmsClient;
+}
+
+export function createActivities({ db, zuz, pms }: ActivityDependencies) {
+  return { ...createDatabaseActivities(db), ...createZuzActivities(zuz, pms) };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

@@ -1,0 +1,94 @@
+/**
+ * Activities on the payment provider Zuz (and PMS, whose card token only Zuz may see).
+ * Idempotency keys derive from the transaction id and the operation, so every retry of a step
+ * is the same request to Zuz. Card tokens stay inside these functions: nothing returned or
+ * thrown from here carries one, so none reaches workflow history or logs.
+ */
+import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
+import type { PmsClient } from '../infrastructure/pms/client';
+import type { ZuzClient } from '../infrastructure/zuz/client';
+import { UpstreamError } from '../infrastructure/http';
+import { toOperationResult, latestOf } from '../infrastructure/zuz/results';
+import type { ZuzOperationKind, ZuzOperationResult } from '../domain/transaction';
+import { PAYMENT_METHOD_NOT_FOUND, PAYMENT_METHOD_UNUSABLE } from '../domain/errors';
+
+export interface AuthorizationRequest {
+  transactionId: string;
+  customerId: string;
+  paymentMethodId: string;
+  amount: number;
+  currency: string;
+}
+
+export function createZuzActivities(zuz: ZuzClient, pms: PmsClient) {
+  return {
+    async createAuthorization(input: AuthorizationRequest): Promise<{ paymentId: string; authorization: ZuzOperationResult }> {
+      const token = await cardToken(pms, input.customerId, input.paymentMethodId);
+      const payment = await upstream(() =>
+        zuz.createPayment(
+          { amount: input.amount, currency: input.currency, customerId: input.customerId, orderId: input.transactionId },
+          idempotencyKey(input.transactionId, 'payment'),
+        ),
+      );
+      const authorization = await upstream(
+        () => zuz.createAuthorization(payment.id, { token, reconciliationId: input.transactionId }, idempotencyKey(input.transactionId, 'authorization')),
+        // Zuz refusing the token (4xx) means this card cannot pay, not that Zuz is down.
+        (error) => businessFailure(PAYMENT_METHOD_UNUSABLE, `Zuz refused the payment method (${error.status})`),
+      );
+      return { paymentId: payment.id, authorization: toOperationResult('authorization', authorization) };
+    },
+
+    async capturePayment(input: { transactionId: string; paymentId: string; amount: number }): Promise<ZuzOperationResult> {
+      const capture = await upstream(() =>
+        zuz.createCapture(input.paymentId, { amount: input.amount, reconciliationId: input.transactionId }, idempotencyKey(input.transactionId, 'capture')),
+      );
+      return toOperationResult('capture', capture);
+    },
+
+    async voidAuthorization(input: { transactionId: string; paymentId: string }): Promise<ZuzOperationResult> {
+      const voided = await upstream(() => zuz.createVoid(input.paymentId, idempotencyKey(input.transactionId, 'void')));
+      return toOperationResult('void', voided);
+    },
+
+    /** What Zuz currently says about each operation of the payment (the polling fallback). */
+    async readPaymentState(input: { paymentId: string }): Promise<Partial<Record<ZuzOperationKind, ZuzOperationResult>>> {
+      const payment = await upstream(() => zuz.getPayment(input.paymentId));
+      const related = payment.related_resources ?? {};
+      return {
+        authorization: latestOf('authorization', related.authorizations),
+        capture: latestOf('capture', related.captures),
+        void: latestOf('void', related.voids),
+      };
+    },
+  };
+}
+
+function idempotencyKey(transactionId: string, operation: 'payment' | 'authorization' | 'capture' | 'void'): string {
+  return `pos:${transactionId}:${operation}`;
+}
+
+async function cardToken(pms: PmsClient, customerId: string, paymentMethodId: string): Promise<string> {
+  const method = await upstream(() => pms.findPaymentMethod(customerId, paymentMethodId));
+  if (!method) throw businessFailure(PAYMENT_METHOD_NOT_FOUND, `Payment method ${paymentMethodId} was not found for this customer`);
+  if (method.status !== 'active') throw businessFailure(PAYMENT_METHOD_UNUSABLE, `Payment method ${paymentMethodId} is ${method.status}`);
+  return method.provider_token;
+}
+
+/**
+ * Runs an upstream call and sorts its errors: what a retry may fix is rethrown as is (the
+ * step's retry policy takes over); a definite refusal becomes a non-retryable failure.
+ */
+async function upstream<T>(call: () => Promise<T>, onRefusal?: (error: UpstreamError) => ApplicationFailure): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (!(err instanceof UpstreamError)) throw err;
+    if (err.retryable) throw ApplicationFailure.create({ type: 'UpstreamUnavailable', message: err.message });
+    throw onRefusal ? onRefusal(err) : ApplicationFailure.create({ type: 'UpstreamRefused', message: err.message, nonRetryable: true });
+  }
+}
+
+/** An expected business outcome: not retried, and logged as benign rather than as an error. */
+function businessFailure(type: string, message: string): ApplicationFailure {
+  return ApplicationFailure.create({ type, message, nonRetryable: true, category: ApplicationFailureCategory.BENIGN });
+}

@@ -1,0 +1,38 @@
+/** The HTTP API as an express app: routes, authentication, body limits and the one error shape. */
+import express from 'express';
+import type { Client } from '@temporalio/client';
+import type { ApiConfig } from '../config';
+import type { Logger } from '../infrastructure/logger';
+import { requireApiKey } from './auth';
+import { errorHandler, sendError } from './errors';
+import { transactionsRouter, type TransactionsRouterOptions } from './transactions';
+import { zuzWebhookRouter } from './webhooks';
+
+export interface AppOptions {
+  client: Client;
+  taskQueue: string;
+  config: Pick<ApiConfig, 'apiKeys' | 'webhook'>;
+  log: Logger;
+  flowOptions?: TransactionsRouterOptions['flowOptions'];
+}
+
+export function createApp({ client, taskQueue, config, log, flowOptions }: AppOptions): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use((_req, res, next) => {
+    res.setHeader('x-content-type-options', 'nosniff');
+    res.setHeader('cache-control', 'no-store');
+    next();
+  });
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.use('/webhooks/zuz', zuzWebhookRouter({ client, privateKey: config.webhook.privateKey, maxAgeMs: config.webhook.maxAgeMs, log }));
+  app.use('/v1', requireApiKey(config.apiKeys), express.json({ limit: '16kb', type: () => true }));
+  app.use('/v1/transactions', transactionsRouter({ client, taskQueue, flowOptions }));
+
+  app.use((_req, res) => sendError(res, 404, 'not_found', 'No such route'));
+  app.use(errorHandler(log));
+  return app;
+}

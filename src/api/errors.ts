@@ -1,0 +1,43 @@
+/** The one error shape of the API: `{error: {code, message, details?}}`, and the mapping of everything else to it. */
+import type { ErrorRequestHandler, Response } from 'express';
+import type { ZodError } from 'zod';
+import type { Logger } from '../infrastructure/logger';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+export function sendError(res: Response, status: number, code: string, message: string, details?: unknown): void {
+  res.status(status).json({ error: { code, message, ...(details !== undefined ? { details } : {}) } });
+}
+
+/** Names every wrong field: `[{field: "amount", message: "..."}]`. */
+export function validationError(error: ZodError, where = 'body'): ApiError {
+  const details = error.issues.map((issue) => ({
+    field: issue.path.length ? issue.path.join('.') : where,
+    message: issue.message,
+  }));
+  const first = details[0];
+  return new ApiError(400, 'invalid_request', `${first.field}: ${first.message}`, details);
+}
+
+export function errorHandler(log: Logger): ErrorRequestHandler {
+  return (err, _req, res, _next) => {
+    if (err instanceof ApiError) return sendError(res, err.status, err.code, err.message, err.details);
+    // body-parser's own errors carry a status and a type.
+    const status = (err as { status?: number }).status;
+    const type = (err as { type?: string }).type;
+    if (type === 'entity.parse.failed') return sendError(res, 400, 'invalid_json', 'The body is not valid JSON');
+    if (type === 'entity.too.large') return sendError(res, 413, 'body_too_large', 'The body is too large');
+    if (status && status >= 400 && status < 500) return sendError(res, status, 'bad_request', 'The request could not be read');
+    log.error({ err }, 'unhandled API error');
+    sendError(res, 500, 'internal_error', 'Something went wrong on our side; the request may be retried');
+  };
+}

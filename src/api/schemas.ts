@@ -1,0 +1,35 @@
+/** The API's request schemas (zod): the single source of what a valid request is. */
+import { z } from 'zod';
+import type { TransactionRequest } from '../domain/transaction';
+
+const ISO_4217 = new Set(Intl.supportedValuesOf('currency'));
+
+const id = (what: string) =>
+  z
+    .string({ error: `${what} must be a string` })
+    .min(1, `${what} must not be empty`)
+    .max(64, `${what} must be at most 64 characters`)
+    .regex(/^[A-Za-z0-9._:-]+$/, `${what} may contain only letters, digits and . _ : -`);
+
+export const createTransactionSchema = z.strictObject(
+  {
+    transactionId: id('transactionId'),
+    customerId: id('customerId'),
+    paymentMethodId: id('paymentMethodId'),
+    amount: z
+      .number({ error: 'amount must be a number' })
+      .int('amount must be an integer number of minor units (e.g. cents)')
+      .positive('amount must be greater than 0')
+      .max(1_000_000_000_00, 'amount is too large'),
+    currency: z.string({ error: 'currency must be a string' }).refine((c) => ISO_4217.has(c), 'currency must be an ISO 4217 code such as EUR'),
+    capture: z.enum(['auto', 'manual'], { error: 'capture must be "auto" or "manual"' }).default('auto'),
+    description: z.string().max(200, 'description must be at most 200 characters').optional(),
+  },
+  { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : undefined) },
+) satisfies z.ZodType<TransactionRequest, unknown>;
+
+export const transactionIdParam = id('transaction id');
+
+export const captureSchema = z.strictObject({
+  amount: z.number({ error: 'amount must be a number' }).int('amount must be an integer').positive('amount must be greater than 0').optional(),
+});

@@ -1,0 +1,49 @@
+/**
+ * The API server. Production entry point (`npm run start:api`); run as many as you like behind
+ * a load balancer. It refuses to start without API keys.
+ */
+import type { Server } from 'node:http';
+import type { Client } from '@temporalio/client';
+import { ConfigError, loadApiConfig, loadTemporalConfig, type ApiConfig } from '../config';
+import { logger, type Logger } from '../infrastructure/logger';
+import { connectClient } from '../infrastructure/temporal';
+import { createApp, type AppOptions } from './app';
+
+export async function startApiServer(options: AppOptions & { config: ApiConfig }): Promise<{ server: Server; url: string; close(): Promise<void> }> {
+  const app = createApp(options);
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(options.config.port, options.config.host, () => resolve(s));
+    s.once('error', reject);
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : options.config.port;
+  return {
+    server,
+    url: `http://${options.config.host}:${port}`,
+    close: () => new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); }),
+  };
+}
+
+async function main(): Promise<void> {
+  const config = loadApiConfig();
+  const temporal = loadTemporalConfig();
+  const client: Client = await connectClient(temporal);
+  const log: Logger = logger.child({ component: 'api' });
+  const api = await startApiServer({ client, taskQueue: temporal.taskQueue, config, log });
+  log.info({ url: api.url }, 'API listening');
+  const stop = async () => {
+    await api.close();
+    await client.connection.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+if (require.main === module) {
+  main().catch((err) => {
+    if (err instanceof ConfigError) console.error(err.message);
+    else logger.fatal({ err }, 'API failed to start');
+    process.exit(1);
+  });
+}

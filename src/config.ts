@@ -1,0 +1,160 @@
+/**
+ * Configuration from environment variables, validated once at start. A bad value stops the
+ * process with a message naming the variable and what is wrong, never a stack trace.
+ */
+import { homedir } from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+const port = z.coerce.number({ error: 'must be a port number' }).int('must be an integer').min(0, 'must be 0-65535').max(65535, 'must be 0-65535');
+const positiveInt = z.coerce.number({ error: 'must be a number' }).int('must be an integer').positive('must be > 0');
+const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port, e.g. localhost:7233');
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+const nonEmpty = z.string().min(1, 'must not be empty');
+const bool = z.enum(['true', 'false', '1', '0'], { error: 'must be true or false' }).transform((v) => v === 'true' || v === '1');
+
+function parse<S extends z.ZodType>(schema: S, env: Env): z.infer<S> {
+  // Empty strings count as unset, as in most shells' `VAR= cmd`.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = schema.safeParse(cleaned);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => {
+    const name = String(issue.path[0] ?? '');
+    const given = cleaned[name];
+    return `  ${name}: ${issue.code === 'invalid_type' && given === undefined ? 'is required' : issue.message}${given !== undefined ? ` (got "${redactIfSecret(name, given)}")` : ''}`;
+  });
+  throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+}
+
+function redactIfSecret(name: string, value: string): string {
+  return /KEY|SECRET|PASSWORD|TOKEN|DATABASE_URL/.test(name) ? '***' : value;
+}
+
+const temporalSchema = z.object({
+  TEMPORAL_ADDRESS: hostPort.default('localhost:7233'),
+  TEMPORAL_NAMESPACE: nonEmpty.default('default'),
+  TEMPORAL_TASK_QUEUE: nonEmpty.default('pos-transactions'),
+  TEMPORAL_API_KEY: nonEmpty.optional(),
+  TEMPORAL_TLS: bool.default(false),
+  TEMPORAL_TLS_CERT: nonEmpty.optional(),
+  TEMPORAL_TLS_KEY: nonEmpty.optional(),
+});
+
+export interface TemporalConfig {
+  address: string;
+  namespace: string;
+  taskQueue: string;
+  apiKey?: string;
+  tls?: { clientCertPath?: string; clientKeyPath?: string };
+}
+
+export function loadTemporalConfig(env: Env = process.env): TemporalConfig {
+  const c = parse(temporalSchema, env);
+  if (!!c.TEMPORAL_TLS_CERT !== !!c.TEMPORAL_TLS_KEY) {
+    throw new ConfigError('Invalid configuration:\n  TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY: set both or neither');
+  }
+  const useTls = c.TEMPORAL_TLS || !!c.TEMPORAL_TLS_CERT || !!c.TEMPORAL_API_KEY;
+  return {
+    address: c.TEMPORAL_ADDRESS,
+    namespace: c.TEMPORAL_NAMESPACE,
+    taskQueue: c.TEMPORAL_TASK_QUEUE,
+    apiKey: c.TEMPORAL_API_KEY,
+    tls: useTls ? { clientCertPath: c.TEMPORAL_TLS_CERT, clientKeyPath: c.TEMPORAL_TLS_KEY } : undefined,
+  };
+}
+
+const databaseSchema = z.object({
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  POS_DATA_DIR: nonEmpty.default('.data'),
+});
+
+export type DatabaseConfig = { url: string } | { dataDir: string };
+
+/** A real PostgreSQL when DATABASE_URL is set; otherwise the embedded one under POS_DATA_DIR. */
+export function loadDatabaseConfig(env: Env = process.env): DatabaseConfig {
+  const c = parse(databaseSchema, env);
+  return c.DATABASE_URL ? { url: c.DATABASE_URL } : { dataDir: path.resolve(c.POS_DATA_DIR, 'pglite') };
+}
+
+const providersSchema = z.object({
+  ZUZ_BASE_URL: httpUrl,
+  ZUZ_APP_ID: nonEmpty,
+  ZUZ_PRIVATE_KEY: nonEmpty,
+  ZUZ_ENV: z.enum(['test', 'live'], { error: 'must be test or live' }).default('test'),
+  ZUZ_TIMEOUT_MS: positiveInt.default(10_000),
+  PMS_BASE_URL: httpUrl,
+  PMS_API_KEY: nonEmpty,
+  PMS_TIMEOUT_MS: positiveInt.default(5_000),
+});
+
+export function loadProvidersConfig(env: Env = process.env) {
+  const c = parse(providersSchema, env);
+  return {
+    zuz: { baseUrl: c.ZUZ_BASE_URL, appId: c.ZUZ_APP_ID, privateKey: c.ZUZ_PRIVATE_KEY, environment: c.ZUZ_ENV, timeoutMs: c.ZUZ_TIMEOUT_MS },
+    pms: { baseUrl: c.PMS_BASE_URL, apiKey: c.PMS_API_KEY, timeoutMs: c.PMS_TIMEOUT_MS },
+  };
+}
+
+const apiSchema = z.object({
+  API_HOST: nonEmpty.default('127.0.0.1'),
+  API_PORT: port.default(3000),
+  API_KEYS: z
+    .string()
+    .transform((v) => v.split(',').map((k) => k.trim()).filter(Boolean))
+    .pipe(z.array(z.string().min(16, 'each key must be at least 16 characters')).min(1, 'must list at least one key')),
+  ZUZ_PRIVATE_KEY: nonEmpty,
+  ZUZ_WEBHOOK_MAX_AGE_SECONDS: positiveInt.default(24 * 60 * 60 + 3600),
+});
+
+export interface ApiConfig {
+  host: string;
+  port: number;
+  apiKeys: string[];
+  webhook: { privateKey: string; maxAgeMs: number };
+}
+
+/** The API refuses to start without keys: there is no anonymous access to payments. */
+export function loadApiConfig(env: Env = process.env): ApiConfig {
+  const c = parse(apiSchema, env);
+  return {
+    host: c.API_HOST,
+    port: c.API_PORT,
+    apiKeys: c.API_KEYS,
+    webhook: { privateKey: c.ZUZ_PRIVATE_KEY, maxAgeMs: c.ZUZ_WEBHOOK_MAX_AGE_SECONDS * 1000 },
+  };
+}
+
+/** Where the provisioning script caches the Temporal binaries (outside the work tree). */
+export function binaryCacheDir(env: Env = process.env): string {
+  return env.POS_CACHE_DIR || path.join(env.XDG_CACHE_HOME || path.join(homedir(), '.cache'), 'pos-payments');
+}
+
+const devSchema = z.object({
+  TEMPORAL_CLI: nonEmpty.optional(),
+  TEMPORAL_PORT: port.default(7233),
+  TEMPORAL_UI_PORT: port.default(8233),
+  ZUZ_SIM_PORT: port.default(4100),
+  PMS_SIM_PORT: port.default(4200),
+  SIM_TIME_SCALE: z.coerce.number({ error: 'must be a number' }).positive('must be > 0').default(1),
+  POS_DATA_DIR: nonEmpty.default('.data'),
+});
+
+/** The embedded default (`npm start`): where the dev server and the simulators listen. */
+export function loadDevConfig(env: Env = process.env) {
+  const c = parse(devSchema, env);
+  return {
+    temporalCli: c.TEMPORAL_CLI ?? path.join(binaryCacheDir(env), 'bin', 'temporal'),
+    temporalPort: c.TEMPORAL_PORT,
+    temporalUiPort: c.TEMPORAL_UI_PORT,
+    zuzSimPort: c.ZUZ_SIM_PORT,
+    pmsSimPort: c.PMS_SIM_PORT,
+    simTimeScale: c.SIM_TIME_SCALE,
+    dataDir: path.resolve(c.POS_DATA_DIR),
+  };
+}

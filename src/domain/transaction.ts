@@ -1,0 +1,100 @@
+/**
+ * The transaction as the rest of the service sees it: plain TypeScript types shared by the API,
+ * the workflow and the activities. (The API validates requests into these with zod; the
+ * workflow bundle must stay free of zod, so nothing here imports it.)
+ */
+
+export type CaptureMode = 'auto' | 'manual';
+
+/** What a client asks for in `POST /v1/transactions`. */
+export interface TransactionRequest {
+  transactionId: string;
+  customerId: string;
+  paymentMethodId: string;
+  /** Integer minor units (cents), > 0. */
+  amount: number;
+  /** ISO 4217, upper case. */
+  currency: string;
+  capture: CaptureMode;
+  description?: string;
+}
+
+export type RunningStatus = 'processing' | 'authorized' | 'capturing';
+export type TerminalStatus = 'succeeded' | 'declined' | 'failed' | 'cancelled';
+export type TransactionStatus = RunningStatus | TerminalStatus;
+
+export const TERMINAL_STATUSES: readonly TerminalStatus[] = ['succeeded', 'declined', 'failed', 'cancelled'];
+
+export function isTerminal(status: TransactionStatus): status is TerminalStatus {
+  return (TERMINAL_STATUSES as readonly string[]).includes(status);
+}
+
+/** Machine-readable reasons a transaction did not succeed. */
+export type FailureCode =
+  | 'payment_method_not_found'
+  | 'payment_method_unusable'
+  | 'authorization_declined'
+  | 'provider_unavailable'
+  | 'authorization_timeout'
+  | 'capture_failed'
+  | 'capture_timeout'
+  | 'cancelled_by_client'
+  | 'authorization_expired';
+
+export interface Failure {
+  code: FailureCode;
+  message: string;
+}
+
+/** The Zuz operations a transaction performs; each is reported by webhook and by polling. */
+export type ZuzOperationKind = 'authorization' | 'capture' | 'void';
+export type ZuzOperationStatus = 'Pending' | 'Succeed' | 'Failed';
+
+/** What Zuz said about one operation: from an API answer, a webhook or a poll. No card data. */
+export interface ZuzOperationResult {
+  kind: ZuzOperationKind;
+  operationId: string;
+  status: ZuzOperationStatus;
+  amount: number;
+  responseCode?: string;
+  description?: string;
+}
+
+/** A webhook event, as the API hands it to the workflow. */
+export interface ZuzEvent extends ZuzOperationResult {
+  eventId: string;
+  paymentId: string;
+}
+
+export type StepState = 'running' | 'completed' | 'failed';
+
+/** One entry of the step journal: what the API shows of each step. */
+export interface StepRecord {
+  name: string;
+  state: StepState;
+  startedAt: string;
+  endedAt?: string;
+  /** Which way the step went, in a word: e.g. `approved`, `pending`, `webhook`, `polled`. */
+  branch?: string;
+}
+
+/** The transaction's live state, as the workflow reports it. */
+export interface TransactionView {
+  transactionId: string;
+  customerId: string;
+  status: TransactionStatus;
+  amount: number;
+  currency: string;
+  capture: CaptureMode;
+  authorizedAmount: number;
+  capturedAmount: number;
+  accountId?: string;
+  zuz: { paymentId?: string; authorizationId?: string; captureId?: string; voidId?: string };
+  failure?: Failure;
+  steps: StepRecord[];
+}
+
+/** The workflow id is the business id: one workflow per transaction, ever. */
+export function workflowIdFor(transactionId: string): string {
+  return `transaction-${transactionId}`;
+}

@@ -1,0 +1,87 @@
+/**
+ * The Temporal dev server (the CLI's `server start-dev`) as a child process: the embedded
+ * default for `npm start` and the real server of the end-to-end tests.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, openSync } from 'node:fs';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { transactionSearchAttributes } from '../domain/search-attributes';
+
+export interface DevServerOptions {
+  cli: string;
+  port: number;
+  uiPort?: number;
+  /** Persist history here, so a restart keeps every transaction; in memory when omitted. */
+  dbFile?: string;
+  logFile: string;
+  namespace?: string;
+}
+
+export interface DevServer {
+  address: string;
+  uiUrl?: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
+  if (!existsSync(options.cli)) {
+    throw new Error(`Temporal CLI not found at ${options.cli}: run "npm run provision" (builds it with Go) or set TEMPORAL_CLI`);
+  }
+  mkdirSync(path.dirname(options.logFile), { recursive: true });
+  if (options.dbFile) mkdirSync(path.dirname(options.dbFile), { recursive: true });
+  const args = [
+    'server', 'start-dev',
+    '--ip', '127.0.0.1',
+    '--port', String(options.port),
+    '--namespace', options.namespace ?? 'default',
+    '--log-level', 'warn',
+    ...(options.uiPort ? ['--ui-port', String(options.uiPort)] : ['--headless']),
+    ...(options.dbFile ? ['--db-filename', options.dbFile] : []),
+    ...transactionSearchAttributes.flatMap((key) => ['--search-attribute', `${key.name}=${titleCase(key.type)}`]),
+  ];
+  const log = openSync(options.logFile, 'a');
+  const child = spawn(options.cli, args, { stdio: ['ignore', log, log] });
+  const address = `127.0.0.1:${options.port}`;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+
+  await waitUntilServing(address, child, options.logFile);
+  return {
+    address,
+    uiUrl: options.uiPort ? `http://127.0.0.1:${options.uiPort}` : undefined,
+    process: child,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(killer);
+    },
+  };
+}
+
+async function waitUntilServing(address: string, child: ChildProcess, logFile: string): Promise<void> {
+  const giveUpAt = Date.now() + 60_000;
+  while (Date.now() < giveUpAt) {
+    if (child.exitCode !== null) throw new Error(`Temporal dev server exited with code ${child.exitCode}; see ${logFile}`);
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 1000 });
+      try {
+        await connection.workflowService.getSystemInfo({});
+        return;
+      } finally {
+        await connection.close();
+      }
+    } catch {
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  child.kill('SIGKILL');
+  throw new Error(`Temporal dev server did not answer on ${address} within 60 s; see ${logFile}`);
+}
+
+/** KEYWORD -> Keyword: the spelling the CLI documents. */
+function titleCase(word: string): string {
+  return word.charAt(0) + word.slice(1).toLowerCase();
+}

@@ -1,0 +1,33 @@
+/** Connections to Temporal (any server: the dev server, a self-hosted cluster or Temporal Cloud), from one config. */
+import { readFile } from 'node:fs/promises';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import type { TemporalConfig } from '../config';
+import { transactionSearchAttributes } from '../domain/search-attributes';
+
+async function tlsOptions(config: TemporalConfig) {
+  if (!config.tls) return undefined;
+  const { clientCertPath, clientKeyPath } = config.tls;
+  if (!clientCertPath || !clientKeyPath) return true;
+  return { clientCertPair: { crt: await readFile(clientCertPath), key: await readFile(clientKeyPath) } };
+}
+
+export async function connectClient(config: TemporalConfig): Promise<Client> {
+  const connection = await Connection.connect({ address: config.address, tls: await tlsOptions(config), apiKey: config.apiKey });
+  return new Client({ connection, namespace: config.namespace });
+}
+
+export async function connectWorker(config: TemporalConfig): Promise<NativeConnection> {
+  return NativeConnection.connect({ address: config.address, tls: await tlsOptions(config), apiKey: config.apiKey });
+}
+
+/** Fails with a clear message when the namespace lacks the search attributes the flow sets. */
+export async function assertSearchAttributesRegistered(client: Client, namespace: string): Promise<void> {
+  const { customAttributes } = await client.connection.operatorService.listSearchAttributes({ namespace });
+  const registered = new Set(Object.keys(customAttributes ?? {}));
+  const missing = transactionSearchAttributes.filter((key) => !registered.has(key.name));
+  if (missing.length > 0) {
+    const flags = missing.map((k) => `${k.name}=${k.type}`).join(' ');
+    throw new Error(`Namespace "${namespace}" lacks the search attributes ${missing.map((k) => k.name).join(', ')}: register them (temporal operator search-attribute create, or --search-attribute ${flags} on the dev server)`);
+  }
+}

@@ -1,0 +1,65 @@
+/** The PMS simulator's HTTP surface: one lookup route, two admin routes, all behind the API key. */
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { sendPmsError } from './errors';
+import { pmsFaultsSchema, type PmsFaultBook } from './faults';
+import { fromWire, paymentMethodWire, toWire, type PaymentMethodStore } from './paymentMethods';
+import type { Sleeper } from '../shared/sleeper';
+import { describeIssues } from '../shared/zodIssues';
+
+export interface PmsAppDeps {
+  apiKey: string;
+  store: PaymentMethodStore;
+  faults: PmsFaultBook;
+  sleeper: Sleeper;
+}
+
+export function createPmsApp({ apiKey, store, faults, sleeper }: PmsAppDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(requireBearer(apiKey));
+  app.use(express.json());
+
+  app.get('/v1/customers/:customerId/payment-methods/:paymentMethodId', async (req, res) => {
+    await sleeper.sleep(faults.latencyMs());
+    if (faults.takeFailure()) return sendPmsError(res, 503, 'unavailable', 'Payment-methods service unavailable (simulated fault)');
+    const method = store.findForCustomer(req.params.customerId, req.params.paymentMethodId);
+    if (!method) return sendPmsError(res, 404, 'not_found', 'No such payment method for this customer');
+    res.status(200).json(toWire(method));
+  });
+
+  app.post('/_admin/payment-methods', (req, res) => {
+    const parsed = paymentMethodWire.safeParse(req.body);
+    if (!parsed.success) return sendPmsError(res, 400, 'bad_request', describeIssues(parsed.error.issues));
+    store.add(fromWire(parsed.data));
+    res.status(201).json(toWire(fromWire(parsed.data)));
+  });
+
+  app.post('/_admin/faults', (req, res) => {
+    const parsed = pmsFaultsSchema.safeParse(req.body);
+    if (!parsed.success) return sendPmsError(res, 400, 'bad_request', describeIssues(parsed.error.issues));
+    faults.set(parsed.data);
+    res.status(200).json(parsed.data);
+  });
+
+  app.use((_req: Request, res: Response) => sendPmsError(res, 404, 'not_found', 'No such route'));
+  app.use(handleErrors);
+  return app;
+}
+
+/** Every route, admin included, needs `authorization: Bearer <apiKey>`. */
+function requireBearer(apiKey: string) {
+  return (req: Request, res: Response, next: NextFunction) => {
+    if (req.header('authorization') !== `Bearer ${apiKey}`) {
+      return sendPmsError(res, 401, 'unauthorized', 'Missing or invalid API key');
+    }
+    next();
+  };
+}
+
+// Express recognises an error handler by its four parameters.
+function handleErrors(error: unknown, _req: Request, res: Response, _next: NextFunction): void {
+  const status = (error as { status?: number }).status;
+  if (status === 400) return sendPmsError(res, 400, 'bad_request', 'Malformed JSON body');
+  console.error('pms simulator:', error);
+  sendPmsError(res, 500, 'internal', 'Unexpected simulator error');
+}

@@ -1,0 +1,3 @@
+export { startPmsSimulator, type PmsSimulator, type PmsSimulatorOptions } from './server';
+export type { PmsFaults } from './faults';
+export type { PaymentMethod } from './paymentMethods';

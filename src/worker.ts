@@ -1,0 +1,63 @@
+/**
+ * The worker: runs transaction workflows and their activities. Production entry point
+ * (`npm run start:worker`); run as many as you like against the same Temporal and PostgreSQL.
+ */
+import { Runtime, Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import { createActivities, type ActivityDependencies } from './activities';
+import { ConfigError, loadDatabaseConfig, loadProvidersConfig, loadTemporalConfig } from './config';
+import { openDatabase } from './infrastructure/database';
+import { logger, temporalLogger } from './infrastructure/logger';
+import { PmsClient } from './infrastructure/pms/client';
+import { assertSearchAttributesRegistered, connectClient, connectWorker } from './infrastructure/temporal';
+import { ZuzClient } from './infrastructure/zuz/client';
+
+export interface TransactionWorkerOptions extends ActivityDependencies {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  /** A prebuilt bundle (tests build one per file); otherwise the workflows are bundled at start. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
+}
+
+export function createTransactionWorker(options: TransactionWorkerOptions): Promise<Worker> {
+  const { connection, namespace, taskQueue, workflowBundle, shutdownGraceTime, ...dependencies } = options;
+  return Worker.create({
+    connection,
+    namespace,
+    taskQueue,
+    ...(workflowBundle ? { workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
+    activities: createActivities(dependencies),
+    // Let in-flight calls to Zuz finish on a deploy rather than be cut off mid-request.
+    shutdownGraceTime: shutdownGraceTime ?? '10 seconds',
+  });
+}
+
+export function providerClients(env: NodeJS.ProcessEnv = process.env) {
+  const providers = loadProvidersConfig(env);
+  return { zuz: new ZuzClient(providers.zuz), pms: new PmsClient(providers.pms) };
+}
+
+async function main(): Promise<void> {
+  const temporal = loadTemporalConfig();
+  const databaseConfig = loadDatabaseConfig();
+  const clients = providerClients();
+  Runtime.install({ logger: temporalLogger(logger.child({ component: 'temporal' })) });
+
+  const client = await connectClient(temporal);
+  await assertSearchAttributesRegistered(client, temporal.namespace);
+  const db = await openDatabase(databaseConfig);
+  const connection = await connectWorker(temporal);
+  const worker = await createTransactionWorker({ connection, namespace: temporal.namespace, taskQueue: temporal.taskQueue, db, ...clients });
+  logger.info({ taskQueue: temporal.taskQueue, namespace: temporal.namespace, address: temporal.address }, 'worker started');
+  await worker.run(); // Runtime shuts the worker down on SIGINT/SIGTERM.
+  await Promise.all([db.close(), connection.close(), client.connection.close()]);
+}
+
+if (require.main === module) {
+  main().catch((err) => {
+    if (err instanceof ConfigError) console.error(err.message);
+    else logger.fatal({ err }, 'worker failed');
+    process.exit(1);
+  });
+}

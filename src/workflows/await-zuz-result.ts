@@ -1,0 +1,61 @@
+/**
+ * "Send Zuz a request, then its result arrives as an event." How it arrives is this module's
+ * business: first the webhook (a signal, possibly already in the inbox), and when it does not
+ * come in time, polling Zuz with growing durable sleeps — each sleep ends early if the webhook
+ * lands meanwhile — until a deadline.
+ */
+import { condition } from '@temporalio/workflow';
+import type { Duration } from '@temporalio/common';
+import { msToNumber } from '@temporalio/common/lib/time';
+import type { ZuzOperationKind, ZuzOperationResult } from '../domain/transaction';
+import type { FlowOptions } from './options';
+import type { TransactionState } from './transaction-state';
+import { zuzQueries } from './activities';
+
+export type AwaitedResult = { result: ZuzOperationResult; via: 'answer' | 'webhook' | 'polling' } | { result: undefined; via: 'deadline' };
+
+export async function awaitZuzResult(
+  tx: TransactionState,
+  kind: ZuzOperationKind,
+  operationId: string,
+  deadline: Duration,
+  options: FlowOptions,
+): Promise<AwaitedResult> {
+  const final = () => tx.finalResult(kind, operationId);
+  const known = final();
+  if (known) return { result: known, via: 'answer' };
+
+  const giveUpAt = Date.now() + msToNumber(deadline);
+  const remaining = () => Math.max(0, giveUpAt - Date.now());
+
+  if (await condition(() => final() !== undefined, Math.min(msToNumber(options.webhookGracePeriod), remaining()))) {
+    return { result: final()!, via: 'webhook' };
+  }
+
+  let pause = msToNumber(options.pollInitialInterval);
+  while (remaining() > 0) {
+    const polled = await pollOnce(tx, kind);
+    if (polled && final()) return { result: final()!, via: 'polling' };
+    if (await condition(() => final() !== undefined, Math.min(pause, remaining()))) {
+      return { result: final()!, via: 'webhook' };
+    }
+    pause = Math.min(pause * 2, msToNumber(options.pollMaxInterval));
+  }
+  // One last read at the deadline, so a result that landed during the final sleep still counts.
+  await pollOnce(tx, kind);
+  const last = final();
+  return last ? { result: last, via: 'polling' } : { result: undefined, via: 'deadline' };
+}
+
+/** Reads the payment at Zuz and records what it says; a failed poll is only a missed chance. */
+async function pollOnce(tx: TransactionState, kind: ZuzOperationKind): Promise<boolean> {
+  if (!tx.zuz.paymentId) return false;
+  try {
+    const state = await zuzQueries.readPaymentState({ paymentId: tx.zuz.paymentId });
+    const result = state[kind];
+    if (result) tx.record(result);
+    return true;
+  } catch {
+    return false;
+  }
+}

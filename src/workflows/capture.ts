@@ -1,0 +1,99 @@
+/**
+ * After a successful authorization: capture (at once, or when the client asks for it), or
+ * release the money by voiding. Whatever ends the flow without a capture voids the
+ * authorization; a capture whose fate is unknown is read back from Zuz, never sent again.
+ */
+import { condition, log } from '@temporalio/workflow';
+import type { FlowOptions } from './options';
+import type { TransactionState } from './transaction-state';
+import { zuzCommands, zuzPersistent } from './activities';
+import { awaitZuzResult } from './await-zuz-result';
+import type { ZuzOperationResult } from '../domain/transaction';
+
+export async function captureOrRelease(tx: TransactionState, options: FlowOptions): Promise<void> {
+  const amount = await decideCaptureAmount(tx, options);
+  if (amount === undefined) return voidAuthorization(tx);
+
+  tx.moveTo('capturing');
+  const result = await capture(tx, amount, options);
+  if (result?.status === 'Succeed') {
+    tx.capturedAmount = result.amount;
+    tx.moveTo('succeeded');
+    return;
+  }
+  if (!result) {
+    // Still pending at Zuz after the deadline: voiding is no longer allowed, so say so plainly.
+    tx.fail('failed', { code: 'capture_failed', message: 'Zuz gave no final answer on the capture in time' });
+    return;
+  }
+  tx.fail('failed', { code: 'capture_failed', message: result.description ?? 'Zuz refused the capture' });
+  await voidAuthorization(tx);
+}
+
+/** Auto capture takes the authorized amount; manual capture waits for the client, up to the expiry. */
+async function decideCaptureAmount(tx: TransactionState, options: FlowOptions): Promise<number | undefined> {
+  if (tx.request.capture === 'auto') {
+    if (tx.decision?.action !== 'cancel') return tx.authorizedAmount;
+    tx.fail('cancelled', { code: 'cancelled_by_client', message: 'Cancelled before capture' });
+    return undefined;
+  }
+
+  tx.moveTo('authorized');
+  const decided = await tx.step(
+    'awaitCaptureRequest',
+    () => condition(() => tx.decision !== undefined, options.authorizationExpiry),
+    (arrived) => (arrived ? tx.decision!.action : 'expired'),
+  );
+  if (!decided) {
+    tx.fail('cancelled', { code: 'authorization_expired', message: 'No capture was requested before the authorization expired' });
+    return undefined;
+  }
+  if (tx.decision!.action === 'cancel') {
+    tx.fail('cancelled', { code: 'cancelled_by_client', message: 'Cancelled before capture' });
+    return undefined;
+  }
+  return tx.decision!.amount ?? tx.authorizedAmount;
+}
+
+async function capture(tx: TransactionState, amount: number, options: FlowOptions): Promise<ZuzOperationResult | undefined> {
+  const answer = await tx.step(
+    'capturePayment',
+    () => sendCaptureOnce(tx, amount),
+    (result) => (result ? result.status.toLowerCase() : 'fate-unknown'),
+  );
+  if (!answer) return undefined;
+  tx.zuz.captureId = answer.operationId;
+  tx.record(answer);
+  const awaited = await tx.step(
+    'awaitCaptureResult',
+    () => awaitZuzResult(tx, 'capture', answer.operationId, options.captureDeadline, options),
+    ({ via }) => via,
+  );
+  return awaited.result;
+}
+
+/**
+ * Sends the capture (its retries reuse one idempotency key). If every attempt failed, Zuz may
+ * still have performed it: read the payment and take what is there; never send a second capture.
+ */
+async function sendCaptureOnce(tx: TransactionState, amount: number): Promise<ZuzOperationResult | undefined> {
+  const paymentId = tx.zuz.paymentId!;
+  try {
+    return await zuzCommands.capturePayment({ transactionId: tx.request.transactionId, paymentId, amount });
+  } catch (err) {
+    log.warn('Capture fate unknown; reading the payment from Zuz', { error: String(err) });
+    const state = await zuzPersistent.readPaymentState({ paymentId });
+    return state.capture;
+  }
+}
+
+/** Releases the held money; the caller has already said why. */
+async function voidAuthorization(tx: TransactionState): Promise<void> {
+  const voided = await tx.step(
+    'voidAuthorization',
+    () => zuzPersistent.voidAuthorization({ transactionId: tx.request.transactionId, paymentId: tx.zuz.paymentId! }),
+    (result) => result.status.toLowerCase(),
+  );
+  tx.zuz.voidId = voided.operationId;
+  if (voided.status === 'Failed') log.error('Zuz refused the void; the authorization stays open until it expires', { paymentId: tx.zuz.paymentId });
+}

@@ -1,0 +1,2 @@
+/** The workflows this service's worker runs (the bundle's entry point). */
+export { processTransaction } from './process-transaction';

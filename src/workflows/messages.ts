@@ -1,0 +1,18 @@
+/**
+ * The messages a transaction workflow understands, defined once and shared by the workflow
+ * (which handles them) and the API (which sends them).
+ */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { TransactionView, ZuzEvent } from '../domain/transaction';
+
+/** A Zuz webhook, verified and handed over by the API. */
+export const zuzEventSignal = defineSignal<[ZuzEvent]>('zuzEvent');
+
+/** The transaction's current state and step journal. */
+export const transactionQuery = defineQuery<TransactionView>('transaction');
+
+/** Manual capture: capture the final amount (<= authorized; default: all of it). */
+export const captureUpdate = defineUpdate<TransactionView, [{ amount?: number }]>('capture');
+
+/** Cancel before capture: the authorization is voided. */
+export const cancelUpdate = defineUpdate<TransactionView, []>('cancel');

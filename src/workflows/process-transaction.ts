@@ -1,0 +1,38 @@
+/**
+ * One POS payment transaction, told as the business says it:
+ *   record the transaction, assign the customer's account, authorize the card at Zuz,
+ *   capture the money (or release it), and record the outcome.
+ * Everything non-linear — waiting for webhooks, polling, retries, compensation — lives one
+ * level down, in the functions this one calls.
+ */
+import type { TransactionRequest, TransactionView } from '../domain/transaction';
+import { defaultFlowOptions, type FlowOptions } from './options';
+import { TransactionState } from './transaction-state';
+import { database } from './activities';
+import { authorize } from './authorize';
+import { captureOrRelease } from './capture';
+import { handleClientRequests, handleZuzEvents } from './handlers';
+
+export interface ProcessTransactionInput {
+  request: TransactionRequest;
+  /** Overrides of the flow's waits; the defaults are the production values. */
+  options?: Partial<FlowOptions>;
+}
+
+export async function processTransaction({ request, options }: ProcessTransactionInput): Promise<TransactionView> {
+  const flow: FlowOptions = { ...defaultFlowOptions, ...options };
+  const tx = new TransactionState(request);
+  handleZuzEvents(tx);
+  handleClientRequests(tx);
+
+  await tx.step('recordTransaction', () => database.recordTransaction(request));
+  tx.accountId = await tx.step('assignAccountId', () =>
+    database.assignAccountId({ transactionId: request.transactionId, customerId: request.customerId }),
+  );
+
+  const authorized = await authorize(tx, flow);
+  if (authorized) await captureOrRelease(tx, flow);
+
+  await tx.step('finalizeTransaction', () => database.finalizeTransaction(tx.view()));
+  return tx.view();
+}

@@ -1,0 +1,128 @@
+/**
+ * The workflow's memory of one transaction: what the query shows, the step journal, and the
+ * inbox of Zuz results (webhooks may arrive before the flow waits for them, twice, or out of
+ * order; the inbox keeps the first final answer per operation and ignores the rest).
+ */
+import { log, upsertSearchAttributes } from '@temporalio/workflow';
+import type {
+  Failure,
+  StepRecord,
+  TransactionRequest,
+  TransactionStatus,
+  TransactionView,
+  ZuzEvent,
+  ZuzOperationKind,
+  ZuzOperationResult,
+} from '../domain/transaction';
+import { transactionStatusKey } from '../domain/search-attributes';
+
+export class TransactionState {
+  status: TransactionStatus = 'processing';
+  accountId?: string;
+  authorizedAmount = 0;
+  capturedAmount = 0;
+  failure?: Failure;
+  /** The client's word on a held authorization (manual capture, or cancel). */
+  decision?: { action: 'capture'; amount?: number } | { action: 'cancel' };
+  readonly zuz: TransactionView['zuz'] = {};
+  readonly steps: StepRecord[] = [];
+
+  private readonly results = new Map<ZuzOperationKind, ZuzOperationResult>();
+  private readonly seenEventIds = new Set<string>();
+
+  constructor(readonly request: TransactionRequest) {}
+
+  /** Runs one named step and journals it: started, completed or failed, and the branch it took. */
+  async step<T>(name: string, run: () => Promise<T>, branchOf?: (result: T) => string): Promise<T> {
+    const record: StepRecord = { name, state: 'running', startedAt: now() };
+    this.steps.push(record);
+    try {
+      const result = await run();
+      record.state = 'completed';
+      record.branch = branchOf?.(result);
+      return result;
+    } catch (err) {
+      record.state = 'failed';
+      throw err;
+    } finally {
+      record.endedAt = now();
+    }
+  }
+
+  /** Marks the latest step with the branch it took, when that is known only after it ran. */
+  noteBranch(branch: string): void {
+    const last = this.steps[this.steps.length - 1];
+    if (last) last.branch = branch;
+  }
+
+  moveTo(status: TransactionStatus): void {
+    if (this.status === status) return;
+    this.status = status;
+    upsertSearchAttributes([{ key: transactionStatusKey, value: status }]);
+  }
+
+  fail(status: 'declined' | 'failed' | 'cancelled', failure: Failure): void {
+    this.failure = failure;
+    this.moveTo(status);
+  }
+
+  /** Takes a webhook into the inbox. Returns false for a duplicate or a stale (non-final after final) event. */
+  acceptEvent(event: ZuzEvent): boolean {
+    if (this.seenEventIds.has(event.eventId)) {
+      log.info('Duplicate Zuz event ignored', { eventId: event.eventId });
+      return false;
+    }
+    this.seenEventIds.add(event.eventId);
+    if (this.zuz.paymentId && event.paymentId !== this.zuz.paymentId) {
+      log.warn('Zuz event for another payment ignored', { eventId: event.eventId });
+      return false;
+    }
+    return this.record(event);
+  }
+
+  /** Records a result from any source (API answer, webhook, poll); a final answer is never overwritten. */
+  record(result: ZuzOperationResult): boolean {
+    const known = this.results.get(result.kind);
+    if (known && known.status !== 'Pending') return false;
+    this.results.set(result.kind, {
+      kind: result.kind,
+      operationId: result.operationId,
+      status: result.status,
+      amount: result.amount,
+      responseCode: result.responseCode,
+      description: result.description,
+    });
+    return true;
+  }
+
+  /** The final answer for an operation, once there is one. */
+  finalResult(kind: ZuzOperationKind, operationId?: string): ZuzOperationResult | undefined {
+    const result = this.results.get(kind);
+    if (!result || result.status === 'Pending') return undefined;
+    if (operationId && result.operationId !== operationId) return undefined;
+    return result;
+  }
+
+  view(): TransactionView {
+    const { transactionId, customerId, amount, currency, capture } = this.request;
+    return {
+      transactionId,
+      customerId,
+      status: this.status,
+      amount,
+      currency,
+      capture,
+      authorizedAmount: this.authorizedAmount,
+      capturedAmount: this.capturedAmount,
+      accountId: this.accountId,
+      zuz: { ...this.zuz },
+      failure: this.failure,
+      steps: this.steps.map((s) => ({ ...s })),
+    };
+  }
+}
+
+/** Workflow time, which is deterministic on replay. */
+function now(): string {
+  return new Date(Date.now()).toISOString();
+}

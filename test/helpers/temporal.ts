@@ -1,0 +1,57 @@
+/** Temporal servers for tests: the binaries provisioned by scripts/provision-temporal.sh, else the SDK's download. */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { createServer } from 'node:net';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { binaryCacheDir } from '../../src/config';
+import { transactionSearchAttributes } from '../../src/domain/search-attributes';
+import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
+
+function provisioned(name: 'temporal' | 'temporal-test-server', override?: string) {
+  const file = override ?? path.join(binaryCacheDir(), 'bin', name);
+  return existsSync(file) ? { type: 'existing-path' as const, path: file } : { type: 'cached-download' as const };
+}
+
+export function temporalCliPath(): string {
+  return process.env.TEMPORAL_CLI ?? path.join(binaryCacheDir(), 'bin', 'temporal');
+}
+
+/** The Java time-skipping server: days of workflow time pass in milliseconds. */
+export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: provisioned('temporal-test-server', process.env.TEMPORAL_TEST_SERVER) },
+  });
+  // The flow keeps its search attributes current, so the server must know them.
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: env.namespace ?? 'default',
+    searchAttributes: Object.fromEntries(transactionSearchAttributes.map((key) => [key.name, encodeSearchAttributeIndexedValueType(key.type)!])),
+  });
+  return env;
+}
+
+/** A real dev server in memory, with the project's search attributes. */
+export function createDevServerEnv(): Promise<TestWorkflowEnvironment> {
+  return TestWorkflowEnvironment.createLocal({
+    server: { executable: provisioned('temporal', process.env.TEMPORAL_CLI), searchAttributes: transactionSearchAttributes },
+  });
+}
+
+export function bundleWorkflows() {
+  return bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: quietBundlerLogger });
+}
+
+const noop = () => undefined;
+const quietBundlerLogger = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: console.error };
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}

@@ -1,0 +1,205 @@
+/**
+ * The transaction workflow against the time-skipping server, with its activities replaced by
+ * in-memory fakes of the database, PMS and Zuz. Long waits (polling, the 7-day expiry) take
+ * milliseconds here.
+ */
+import { randomUUID } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/common';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import type { Activities } from '../src/activities';
+import type { TransactionRequest, TransactionView, ZuzOperationResult } from '../src/domain/transaction';
+import { PAYMENT_METHOD_NOT_FOUND } from '../src/domain/errors';
+import { zuzEventSignal } from '../src/workflows/messages';
+import type { ProcessTransactionInput } from '../src/workflows/process-transaction';
+import { bundleWorkflows, createTimeSkippingEnv } from './helpers/temporal';
+
+let env: TestWorkflowEnvironment;
+let workflowBundle: { code: string };
+
+beforeAll(async () => {
+  [env, workflowBundle] = await Promise.all([createTimeSkippingEnv(), bundleWorkflows()]);
+}, 120_000);
+
+afterAll(async () => {
+  await env?.teardown();
+});
+
+/** A scripted Zuz: what each call answers, and what was called. */
+class FakeZuz {
+  calls: string[] = [];
+  authorization: ZuzOperationResult = result('authorization', 'Succeed');
+  capture: ZuzOperationResult = result('capture', 'Succeed');
+  /** What a poll of the payment shows. */
+  polled: Partial<Record<'authorization' | 'capture' | 'void', ZuzOperationResult>> = {};
+  captureFails = false;
+  pmsFailure?: string;
+  beforeAuthorizationReturns?: () => Promise<void>;
+
+  activities(): Activities {
+    return {
+      recordTransaction: async () => void this.calls.push('recordTransaction'),
+      assignAccountId: async () => (this.calls.push('assignAccountId'), 'acct_test'),
+      finalizeTransaction: async (view: TransactionView) => void this.calls.push(`finalize:${view.status}`),
+      createAuthorization: async () => {
+        this.calls.push('createAuthorization');
+        if (this.pmsFailure) throw ApplicationFailure.create({ type: this.pmsFailure, message: 'no such method', nonRetryable: true });
+        await this.beforeAuthorizationReturns?.();
+        return { paymentId: 'pay_1', authorization: this.authorization };
+      },
+      capturePayment: async ({ amount }: { amount: number }) => {
+        this.calls.push(`capture:${amount}`);
+        if (this.captureFails) throw ApplicationFailure.create({ type: 'UpstreamUnavailable', message: 'connection reset', nonRetryable: true });
+        return { ...this.capture, amount };
+      },
+      voidAuthorization: async () => (this.calls.push('void'), result('void', 'Succeed')),
+      readPaymentState: async () => (this.calls.push('poll'), this.polled),
+    } as Activities;
+  }
+}
+
+function result(kind: ZuzOperationResult['kind'], status: ZuzOperationResult['status'], amount = 1000): ZuzOperationResult {
+  return { kind, operationId: `${kind}_1`, status, amount };
+}
+
+function request(overrides: Partial<TransactionRequest> = {}): TransactionRequest {
+  return { transactionId: randomUUID(), customerId: 'cus_1', paymentMethodId: 'pm_1', amount: 1000, currency: 'EUR', capture: 'auto', ...overrides };
+}
+
+async function run(zuz: FakeZuz, input: ProcessTransactionInput, duringRun?: (handle: ReturnType<TestWorkflowEnvironment['client']['workflow']['getHandle']>) => Promise<void>) {
+  const taskQueue = `test-${randomUUID()}`;
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle, activities: zuz.activities() });
+  return worker.runUntil(async () => {
+    const handle = await env.client.workflow.start('processTransaction', {
+      taskQueue,
+      workflowId: `transaction-${input.request.transactionId}`,
+      args: [input],
+    });
+    await duringRun?.(handle);
+    return (await handle.result()) as TransactionView;
+  });
+}
+
+function event(status: 'Pending' | 'Succeed' | 'Failed', eventId = randomUUID(), kind: 'authorization' | 'capture' = 'authorization') {
+  return { ...result(kind, status), eventId, paymentId: 'pay_1' };
+}
+
+test('an approved card is authorized, captured at once and recorded, step by step', async () => {
+  const zuz = new FakeZuz();
+  const view = await run(zuz, { request: request() });
+
+  expect(view.status).toBe('succeeded');
+  expect(view.capturedAmount).toBe(1000);
+  expect(view.accountId).toBe('acct_test');
+  expect(zuz.calls).toEqual(['recordTransaction', 'assignAccountId', 'createAuthorization', 'capture:1000', 'finalize:succeeded']);
+  expect(view.steps.map((s) => `${s.name}:${s.state}`)).toEqual([
+    'recordTransaction:completed',
+    'assignAccountId:completed',
+    'createAuthorization:completed',
+    'awaitAuthorizationResult:completed',
+    'capturePayment:completed',
+    'awaitCaptureResult:completed',
+    'finalizeTransaction:completed',
+  ]);
+});
+
+test('a declined card is never captured', async () => {
+  const zuz = new FakeZuz();
+  zuz.authorization = { ...result('authorization', 'Failed'), description: 'DECLINED' };
+  const view = await run(zuz, { request: request() });
+
+  expect(view.status).toBe('declined');
+  expect(view.failure).toEqual({ code: 'authorization_declined', message: 'DECLINED' });
+  expect(zuz.calls).not.toContain('capture:1000');
+});
+
+test('an unknown payment method fails the transaction without retrying', async () => {
+  const zuz = new FakeZuz();
+  zuz.pmsFailure = PAYMENT_METHOD_NOT_FOUND;
+  const view = await run(zuz, { request: request() });
+
+  expect(view.status).toBe('failed');
+  expect(view.failure?.code).toBe('payment_method_not_found');
+  expect(zuz.calls.filter((c) => c === 'createAuthorization')).toHaveLength(1);
+});
+
+test('a pending authorization completes on its webhook; a duplicate webhook changes nothing', async () => {
+  const zuz = new FakeZuz();
+  zuz.authorization = result('authorization', 'Pending');
+  const view = await run(zuz, { request: request() }, async (handle) => {
+    const approved = event('Succeed');
+    await handle.signal(zuzEventSignal, approved);
+    await handle.signal(zuzEventSignal, approved);
+    await handle.signal(zuzEventSignal, event('Failed', approved.eventId));
+  });
+
+  expect(view.status).toBe('succeeded');
+  expect(zuz.calls.filter((c) => c.startsWith('capture'))).toHaveLength(1);
+});
+
+test('a webhook that arrives before the workflow waits for it is not lost', async () => {
+  const zuz = new FakeZuz();
+  zuz.authorization = result('authorization', 'Pending');
+  let workflowId = '';
+  zuz.beforeAuthorizationReturns = () => env.client.workflow.getHandle(workflowId).signal(zuzEventSignal, event('Succeed'));
+  const tx = request();
+  workflowId = `transaction-${tx.transactionId}`;
+  const view = await run(zuz, { request: tx });
+
+  expect(view.status).toBe('succeeded');
+  expect(view.steps.find((s) => s.name === 'awaitAuthorizationResult')?.branch).toBe('answer');
+  expect(zuz.calls).not.toContain('poll');
+});
+
+test('when the webhook never comes, polling finds the result', async () => {
+  const zuz = new FakeZuz();
+  zuz.authorization = result('authorization', 'Pending');
+  zuz.polled = { authorization: result('authorization', 'Succeed') };
+  const view = await run(zuz, { request: request() });
+
+  expect(view.status).toBe('succeeded');
+  expect(view.steps.find((s) => s.name === 'awaitAuthorizationResult')?.branch).toBe('polling');
+  expect(zuz.calls).toContain('poll');
+});
+
+test('an authorization that stays pending past its deadline fails the transaction', async () => {
+  const zuz = new FakeZuz();
+  zuz.authorization = result('authorization', 'Pending');
+  zuz.polled = { authorization: result('authorization', 'Pending') };
+  const view = await run(zuz, { request: request() });
+
+  expect(view.status).toBe('failed');
+  expect(view.failure?.code).toBe('authorization_timeout');
+  expect(zuz.calls.filter((c) => c === 'poll').length).toBeGreaterThan(3);
+});
+
+test('an unused manual authorization is voided when it expires after 7 days', async () => {
+  const zuz = new FakeZuz();
+  const view = await run(zuz, { request: request({ capture: 'manual' }) });
+
+  expect(view.status).toBe('cancelled');
+  expect(view.failure?.code).toBe('authorization_expired');
+  expect(zuz.calls).toContain('void');
+  expect(zuz.calls.some((c) => c.startsWith('capture'))).toBe(false);
+});
+
+test('a capture whose fate is unknown is read back from Zuz, never sent twice', async () => {
+  const zuz = new FakeZuz();
+  zuz.captureFails = true;
+  zuz.polled = { authorization: result('authorization', 'Succeed'), capture: result('capture', 'Succeed') };
+  const view = await run(zuz, { request: request() });
+
+  expect(view.status).toBe('succeeded');
+  expect(zuz.calls.filter((c) => c.startsWith('capture'))).toHaveLength(1);
+  expect(zuz.calls).toContain('poll');
+});
+
+test('a failed capture releases the authorization', async () => {
+  const zuz = new FakeZuz();
+  zuz.capture = { ...result('capture', 'Failed'), description: 'DECLINED' };
+  const view = await run(zuz, { request: request() });
+
+  expect(view.status).toBe('failed');
+  expect(view.failure?.code).toBe('capture_failed');
+  expect(zuz.calls).toContain('void');
+});
