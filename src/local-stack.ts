@@ -58,7 +58,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     for (const s of stoppers.reverse()) await s().catch((err) => logger.warn({ err: String(err) }, 'stop step failed'));
   };
   try {
-    if (options.installRuntime !== false) Runtime.install({ logger: temporalLogger(logger.child({ component: 'temporal' })) });
+    if (options.installRuntime !== false) {
+      // This process stops its parts itself, in order; the SDK must not stop the worker on its own.
+      Runtime.install({ logger: temporalLogger(logger.child({ component: 'temporal' }, { level: 'warn' })), shutdownSignals: [] });
+    }
     const temporal = await startDevServer({
       cli: dev.temporalCli,
       port: dev.temporalPort,
@@ -102,7 +105,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     const running = worker.run();
     stoppers.push(async () => {
-      worker.shutdown();
+      if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
     });
 

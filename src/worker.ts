@@ -42,7 +42,7 @@ async function main(): Promise<void> {
   const temporal = loadTemporalConfig();
   const databaseConfig = loadDatabaseConfig();
   const clients = providerClients();
-  Runtime.install({ logger: temporalLogger(logger.child({ component: 'temporal' })) });
+  Runtime.install({ logger: temporalLogger(logger.child({ component: 'temporal' }, { level: 'warn' })) });
 
   const client = await connectClient(temporal);
   await assertSearchAttributesRegistered(client, temporal.namespace);

@@ -21,7 +21,7 @@ export function sendError(res: Response, status: number, code: string, message: 
 /** Names every wrong field: `[{field: "amount", message: "..."}]`. */
 export function validationError(error: ZodError, where = 'body'): ApiError {
   const details = error.issues.map((issue) => ({
-    field: issue.path.length ? issue.path.join('.') : where,
+    field: issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys.join(',')].join('.') : issue.path.length ? issue.path.join('.') : where,
     message: issue.message,
   }));
   const first = details[0];

@@ -1,0 +1,151 @@
+/**
+ * End to end, for real: the Temporal dev server, a worker, the API and the Zuz and PMS
+ * simulators, talking HTTP; the database is PostgreSQL when DATABASE_URL is set, else PGlite.
+ * Each transaction goes from POST to its terminal state, and is checked against Zuz's ledger.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { TransactionView } from '../src/domain/transaction';
+import { isTerminal, workflowIdFor } from '../src/domain/transaction';
+import { startLocalStack, type LocalStack } from '../src/local-stack';
+import { MOCK_CARDS } from '../src/simulators/cards';
+import { bundleWorkflows, freePort } from './helpers/temporal';
+
+let stack: LocalStack;
+
+beforeAll(async () => {
+  const workflowBundle = await bundleWorkflows();
+  stack = await startLocalStack({
+    env: {
+      ...process.env,
+      TEMPORAL_PORT: String(await freePort()),
+      API_PORT: '0',
+      ZUZ_SIM_PORT: '0',
+      PMS_SIM_PORT: '0',
+      SIM_TIME_SCALE: '0.001',
+      POS_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'pos-e2e-')),
+    },
+    workflowBundle,
+    installRuntime: false,
+    flowOptions: { webhookGracePeriod: '3 seconds', pollInitialInterval: '200 milliseconds', pollMaxInterval: '1 second' },
+  });
+}, 180_000);
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+async function api(method: 'GET' | 'POST', route: string, body?: unknown) {
+  const response = await fetch(stack.apiUrl + route, {
+    method,
+    headers: { authorization: `Bearer ${stack.apiKey}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as TransactionView & { error?: { code: string } } };
+}
+
+async function startTransaction(paymentMethodId: string, amount = 1250) {
+  const transactionId = `e2e-${randomUUID()}`;
+  const created = await api('POST', '/v1/transactions', { transactionId, customerId: 'cus_demo', paymentMethodId, amount, currency: 'EUR' });
+  expect(created.status).toBe(202);
+  return transactionId;
+}
+
+async function untilTerminal(transactionId: string): Promise<TransactionView> {
+  for (;;) {
+    const { status, body } = await api('GET', `/v1/transactions/${transactionId}`);
+    expect(status).toBe(200);
+    if (isTerminal(body.status)) return body;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function ledger(transactionId: string) {
+  return stack.zuz.ledger.entries({ reconciliationId: transactionId }).map((e) => `${e.kind}:${e.status}:${e.amount}`);
+}
+
+test('an approved card: POST -> succeeded, captured exactly once at Zuz, recorded in the database', async () => {
+  const id = await startTransaction('pm_approved');
+  const view = await untilTerminal(id);
+
+  expect(view.status).toBe('succeeded');
+  expect(view.capturedAmount).toBe(1250);
+  expect(ledger(id)).toEqual(['authorization:Succeed:1250', 'capture:Succeed:1250']);
+  const { rows } = await stack.db.query<{ status: string; captured_amount: string; account_id: string }>(
+    'SELECT status, captured_amount, account_id FROM transactions WHERE transaction_id = $1',
+    [id],
+  );
+  expect(rows[0]).toMatchObject({ status: 'succeeded', account_id: view.accountId });
+  expect(Number(rows[0].captured_amount)).toBe(1250);
+});
+
+test('a pending authorization is completed by a real, signed Zuz webhook', async () => {
+  const id = await startTransaction('pm_pending_approved');
+  const view = await untilTerminal(id);
+
+  expect(view.status).toBe('succeeded');
+  expect(view.steps.find((s) => s.name === 'awaitAuthorizationResult')?.branch).toBe('webhook');
+  const delivered = stack.zuz.deliveries().filter((d) => d.paymentId === view.zuz.paymentId && d.eventType === 'payment.authorization.update');
+  expect(delivered.some((d) => d.statusCode === 200)).toBe(true);
+  expect(ledger(id)).toEqual(['authorization:Succeed:1250', 'capture:Succeed:1250']);
+});
+
+test('a declined card ends declined and nothing is captured', async () => {
+  const id = await startTransaction('pm_declined');
+  const view = await untilTerminal(id);
+
+  expect(view.status).toBe('declined');
+  expect(view.failure?.code).toBe('authorization_declined');
+  expect(ledger(id)).toEqual(['authorization:Failed:1250']);
+});
+
+test('when Zuz sends no webhook at all, polling finds the result', async () => {
+  stack.zuz.setFaults({ webhooks: 'none' });
+  try {
+    const id = await startTransaction('pm_pending_approved');
+    const view = await untilTerminal(id);
+
+    expect(view.status).toBe('succeeded');
+    expect(view.steps.find((s) => s.name === 'awaitAuthorizationResult')?.branch).toBe('polling');
+    expect(ledger(id)).toEqual(['authorization:Succeed:1250', 'capture:Succeed:1250']);
+  } finally {
+    stack.zuz.setFaults({});
+  }
+});
+
+test('an unknown payment method fails the transaction before anything reaches Zuz', async () => {
+  const id = await startTransaction('pm_does_not_exist');
+  const view = await untilTerminal(id);
+
+  expect(view.status).toBe('failed');
+  expect(view.failure?.code).toBe('payment_method_not_found');
+  expect(ledger(id)).toEqual([]);
+});
+
+test('repeating a request returns the same transaction; the same id with another body is refused', async () => {
+  const transactionId = `e2e-${randomUUID()}`;
+  const body = { transactionId, customerId: 'cus_demo', paymentMethodId: 'pm_approved', amount: 990, currency: 'EUR' };
+  expect((await api('POST', '/v1/transactions', body)).status).toBe(202);
+  const again = await api('POST', '/v1/transactions', body);
+  expect(again.status).toBe(200);
+  expect(again.body.transactionId).toBe(transactionId);
+  const conflict = await api('POST', '/v1/transactions', { ...body, amount: 991 });
+  expect(conflict.status).toBe(409);
+  expect(conflict.body.error?.code).toBe('transaction_conflict');
+  await untilTerminal(transactionId);
+  expect(ledger(transactionId)).toEqual(['authorization:Succeed:990', 'capture:Succeed:990']);
+});
+
+test('no card number or provider token appears in any workflow history or in the database', async () => {
+  const secrets = MOCK_CARDS.flatMap((card) => [card.cardNumber, card.providerToken]);
+  const { rows } = await stack.db.query<{ transaction_id: string }>(`SELECT transaction_id FROM transactions WHERE transaction_id LIKE 'e2e-%'`);
+  expect(rows.length).toBeGreaterThan(0);
+  for (const { transaction_id } of rows) {
+    const history = JSON.stringify(await stack.client.workflow.getHandle(workflowIdFor(transaction_id)).fetchHistory());
+    for (const secret of secrets) expect(history).not.toContain(secret);
+  }
+  const dump = JSON.stringify((await stack.db.query('SELECT * FROM transactions')).rows);
+  for (const secret of secrets) expect(dump).not.toContain(secret);
+});
