@@ -1,0 +1,131 @@
+/**
+ * Activities in a MockActivityEnvironment, against real dependencies: the database
+ * (PostgreSQL when DATABASE_URL is set, else PGlite) and the Zuz and PMS simulators over HTTP.
+ */
+import { randomUUID } from 'node:crypto';
+import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createActivities, type Activities } from '../src/activities';
+import { openDatabase, type Database } from '../src/infrastructure/database';
+import { PmsClient } from '../src/infrastructure/pms/client';
+import { ZuzClient } from '../src/infrastructure/zuz/client';
+import { startPmsSimulator, type PmsSimulator } from '../src/simulators/pms';
+import { startZuzSimulator, type ZuzSimulator } from '../src/simulators/zuz';
+import { MOCK_CARDS } from '../src/simulators/cards';
+import type { TransactionRequest } from '../src/domain/transaction';
+
+let db: Database;
+let zuz: ZuzSimulator;
+let pms: PmsSimulator;
+let activities: Activities;
+const mockEnv = new MockActivityEnvironment();
+/** Runs an activity as Temporal would (with an activity context), keeping its result type. */
+const env = { run: <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A) => mockEnv.run(fn, ...args) as Promise<R> };
+
+beforeAll(async () => {
+  db = await openDatabase(process.env.DATABASE_URL ? { url: process.env.DATABASE_URL } : { inMemory: true });
+  zuz = await startZuzSimulator({ appId: 'app', privateKey: 'zuz-key', timeScale: 0.001 });
+  pms = await startPmsSimulator({ apiKey: 'pms-key' });
+  activities = createActivities({
+    db,
+    zuz: new ZuzClient({ baseUrl: zuz.url, appId: 'app', privateKey: 'zuz-key', environment: 'test', timeoutMs: 2000 }),
+    pms: new PmsClient({ baseUrl: pms.url, apiKey: 'pms-key', timeoutMs: 2000 }),
+  });
+});
+
+afterAll(async () => {
+  await Promise.all([db?.close(), zuz?.close(), pms?.close()]);
+});
+
+function request(overrides: Partial<TransactionRequest> = {}): TransactionRequest {
+  return { transactionId: `act-${randomUUID()}`, customerId: `cus_${randomUUID()}`, paymentMethodId: 'pm_approved', amount: 500, currency: 'EUR', capture: 'auto', ...overrides };
+}
+
+async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
+  try {
+    await promise;
+  } catch (err) {
+    if (err instanceof ApplicationFailure) return err;
+    throw err;
+  }
+  throw new Error('expected the activity to fail');
+}
+
+describe('database activities', () => {
+  test('recording the same request twice keeps one row; another request under the same id is a non-retryable conflict', async () => {
+    const tx = request();
+    await env.run(activities.recordTransaction, tx);
+    await env.run(activities.recordTransaction, tx);
+    const { rows } = await db.query('SELECT status FROM transactions WHERE transaction_id = $1', [tx.transactionId]);
+    expect(rows).toEqual([{ status: 'processing' }]);
+
+    const conflict = await failureOf(env.run(activities.recordTransaction, { ...tx, amount: 501 }));
+    expect(conflict.type).toBe('TransactionConflict');
+    expect(conflict.nonRetryable).toBe(true);
+  });
+
+  test('a customer keeps one account across transactions, and a retry assigns the same one', async () => {
+    const first = request();
+    const second = request({ customerId: first.customerId });
+    await env.run(activities.recordTransaction, first);
+    await env.run(activities.recordTransaction, second);
+    const a = await env.run(activities.assignAccountId, first);
+    const again = await env.run(activities.assignAccountId, first);
+    const b = await env.run(activities.assignAccountId, second);
+    expect(a).toMatch(/^acct_[0-9a-f]{32}$/);
+    expect(again).toBe(a);
+    expect(b).toBe(a);
+  });
+});
+
+describe('Zuz activities', () => {
+  test('createAuthorization returns the result without the card token, and a retry performs nothing twice', async () => {
+    const tx = request({ customerId: 'cus_demo' });
+    const first = await env.run(activities.createAuthorization, tx);
+    const retry = await env.run(activities.createAuthorization, tx);
+
+    expect(first.authorization).toMatchObject({ kind: 'authorization', status: 'Succeed', amount: 500 });
+    expect(retry).toEqual(first);
+    expect(zuz.ledger.entries({ reconciliationId: tx.transactionId })).toHaveLength(1);
+    const token = MOCK_CARDS.find((c) => c.paymentMethodId === 'pm_approved')!.providerToken;
+    expect(JSON.stringify(first)).not.toContain(token);
+  });
+
+  test.each([
+    ['pm_expired', 'PaymentMethodUnusable'],
+    ['pm_blocked', 'PaymentMethodUnusable'],
+    ['pm_unknown', 'PaymentMethodNotFound'],
+    ['pm_other_customer', 'PaymentMethodNotFound'],
+  ])('%s is a benign, non-retryable %s', async (paymentMethodId, type) => {
+    const failure = await failureOf(env.run(activities.createAuthorization, request({ customerId: 'cus_demo', paymentMethodId })));
+    expect(failure.type).toBe(type);
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.category).toBe(ApplicationFailureCategory.BENIGN);
+  });
+
+  test('a 5xx from Zuz is left to the retry policy, and the retry completes the same operation', async () => {
+    const tx = request({ customerId: 'cus_demo' });
+    zuz.setFaults({ failAfterNext: 2 });
+    try {
+      const failure = await failureOf(env.run(activities.createAuthorization, tx));
+      expect(failure.type).toBe('UpstreamUnavailable');
+      expect(failure.nonRetryable).toBe(false);
+    } finally {
+      zuz.setFaults({});
+    }
+    const created = await env.run(activities.createAuthorization, tx);
+    expect(created.authorization.status).toBe('Succeed');
+    expect(zuz.ledger.entries({ reconciliationId: tx.transactionId }).filter((e) => e.kind === 'authorization')).toHaveLength(1);
+  });
+
+  test('a retried capture reuses its idempotency key; the payment state shows what happened', async () => {
+    const tx = request({ customerId: 'cus_demo', amount: 5000 });
+    const { paymentId } = await env.run(activities.createAuthorization, tx);
+    const capture = await env.run(activities.capturePayment, { transactionId: tx.transactionId, paymentId, amount: 4000 });
+    const again = await env.run(activities.capturePayment, { transactionId: tx.transactionId, paymentId, amount: 4000 });
+    expect(again).toEqual(capture);
+    const state = await env.run(activities.readPaymentState, { paymentId });
+    expect(state.capture).toMatchObject({ status: 'Succeed', amount: 4000, operationId: capture.operationId });
+    expect(zuz.ledger.entries({ paymentId }).filter((e) => e.kind === 'capture')).toHaveLength(1);
+  });
+});
