@@ -46,21 +46,23 @@ async function api(method: 'GET' | 'POST', route: string, body?: unknown) {
   return { status: response.status, body: (await response.json()) as TransactionView & { error?: { code: string } } };
 }
 
-async function startTransaction(paymentMethodId: string, amount = 1250) {
+async function startTransaction(paymentMethodId: string, amount = 1250, capture: 'auto' | 'manual' = 'auto') {
   const transactionId = `e2e-${randomUUID()}`;
-  const created = await api('POST', '/v1/transactions', { transactionId, customerId: 'cus_demo', paymentMethodId, amount, currency: 'EUR' });
+  const created = await api('POST', '/v1/transactions', { transactionId, customerId: 'cus_demo', paymentMethodId, amount, currency: 'EUR', capture });
   expect(created.status).toBe(202);
   return transactionId;
 }
 
-async function untilTerminal(transactionId: string): Promise<TransactionView> {
+async function until(transactionId: string, done: (view: TransactionView) => boolean): Promise<TransactionView> {
   for (;;) {
     const { status, body } = await api('GET', `/v1/transactions/${transactionId}`);
     expect(status).toBe(200);
-    if (isTerminal(body.status)) return body;
+    if (done(body)) return body;
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+const untilTerminal = (transactionId: string) => until(transactionId, (view) => isTerminal(view.status));
 
 function ledger(transactionId: string) {
   return stack.zuz.ledger.entries({ reconciliationId: transactionId }).map((e) => `${e.kind}:${e.status}:${e.amount}`);
@@ -136,6 +138,41 @@ test('repeating a request returns the same transaction; the same id with another
   expect(conflict.body.error?.code).toBe('transaction_conflict');
   await untilTerminal(transactionId);
   expect(ledger(transactionId)).toEqual(['authorization:Succeed:990', 'capture:Succeed:990']);
+});
+
+test('manual capture: the client captures part of the authorized amount; a later cancel is refused', async () => {
+  const id = await startTransaction('pm_approved', 2000, 'manual');
+  await until(id, (view) => view.status === 'authorized');
+
+  expect((await api('POST', `/v1/transactions/${id}/capture`, { amount: 2001 })).status).toBe(409);
+  const captured = await api('POST', `/v1/transactions/${id}/capture`, { amount: 1500 });
+  expect(captured.status).toBe(200);
+  const view = await untilTerminal(id);
+  expect(view).toMatchObject({ status: 'succeeded', authorizedAmount: 2000, capturedAmount: 1500 });
+
+  const cancel = await api('POST', `/v1/transactions/${id}/cancel`);
+  expect(cancel.status).toBe(409);
+  expect(cancel.body.error?.code).toBe('invalid_state');
+  expect(ledger(id)).toEqual(['authorization:Succeed:2000', 'capture:Succeed:1500']);
+});
+
+test('cancel before capture voids the authorization at Zuz', async () => {
+  const id = await startTransaction('pm_approved', 2000, 'manual');
+  await until(id, (view) => view.status === 'authorized');
+
+  const cancelled = await api('POST', `/v1/transactions/${id}/cancel`);
+  expect(cancelled.status).toBe(200);
+  expect(cancelled.body.status).toBe('cancelled');
+  const view = await untilTerminal(id);
+  expect(view.failure?.code).toBe('cancelled_by_client');
+  const kinds = stack.zuz.ledger.entries({ paymentId: view.zuz.paymentId }).map((e) => `${e.kind}:${e.status}`);
+  expect(kinds).toEqual(['authorization:Succeed', 'void:Succeed']);
+});
+
+test('capture and cancel of an unknown transaction are 404', async () => {
+  expect((await api('POST', '/v1/transactions/no-such-tx/capture', {})).status).toBe(404);
+  expect((await api('POST', '/v1/transactions/no-such-tx/cancel')).status).toBe(404);
+  expect((await api('GET', '/v1/transactions/no-such-tx')).status).toBe(404);
 });
 
 test('no card number or provider token appears in any workflow history or in the database', async () => {

@@ -83,10 +83,16 @@ type Handle = ReturnType<Client['workflow']['getHandle']>;
 async function withTransaction<T>(client: Client, rawId: string, call: (handle: Handle) => Promise<T>): Promise<T> {
   const id = transactionIdParam.safeParse(rawId);
   if (!id.success) throw validationError(id.error, 'id');
+  const handle = client.workflow.getHandle(workflowIdFor(id.data));
   try {
-    return await call(client.workflow.getHandle(workflowIdFor(id.data)));
+    return await call(handle);
   } catch (err) {
-    if (err instanceof WorkflowNotFoundError) throw new ApiError(404, 'not_found', `No transaction ${id.data}`);
+    if (err instanceof WorkflowNotFoundError) {
+      // An update to a finished workflow also lands here: the transaction exists, it is just over.
+      const finished = await handle.describe().then(() => true, () => false);
+      if (finished) throw new ApiError(409, 'invalid_state', `Transaction ${id.data} is already finished`);
+      throw new ApiError(404, 'not_found', `No transaction ${id.data}`);
+    }
     if (err instanceof WorkflowUpdateFailedError) {
       const message = err.cause instanceof ApplicationFailure ? err.cause.message : 'The transaction refused the request';
       throw new ApiError(409, 'invalid_state', message);
