@@ -74,6 +74,18 @@ describe('validation names the wrong field', () => {
     expect(res.body.error.details?.map((d) => d.field)).toContain(field);
   });
 
+  test.each([
+    ['status=done', 'status'],
+    ['limit=0', 'limit'],
+    ['customerId=a%20b', 'customerId'],
+    ['page=2', 'page'],
+  ])('list query %s -> 400 on %s', async (query, field) => {
+    const response = await fetch(`${baseUrl}/v1/transactions?${query}`, { headers: authorized });
+    const body = (await response.json()) as { error: { details: Array<{ field: string }> } };
+    expect(response.status).toBe(400);
+    expect(body.error.details.map((d) => d.field)).toContain(field);
+  });
+
   test('a body that is not JSON is 400, without a stack trace', async () => {
     const res = await post('/v1/transactions', '{"amount": ', authorized);
     expect(res.status).toBe(400);

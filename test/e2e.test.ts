@@ -169,6 +169,26 @@ test('cancel before capture voids the authorization at Zuz', async () => {
   expect(kinds).toEqual(['authorization:Succeed', 'void:Succeed']);
 });
 
+test('the list filters by status and customer through Temporal visibility, page by page', async () => {
+  const id = await startTransaction('pm_approved', 777);
+  await untilTerminal(id);
+  type Page = { transactions: Array<{ transactionId: string; status: string; amount: number }>; nextCursor?: string };
+  let found: Page['transactions'][number] | undefined;
+  while (!found) {
+    const page = (await api('GET', '/v1/transactions?status=succeeded&customerId=cus_demo&limit=100')).body as unknown as Page;
+    expect(page.transactions.every((t) => t.status === 'succeeded')).toBe(true);
+    found = page.transactions.find((t) => t.transactionId === id);
+    if (!found) await new Promise((r) => setTimeout(r, 200)); // visibility is eventually consistent
+  }
+  expect(found).toMatchObject({ status: 'succeeded', amount: 777 });
+
+  const first = (await api('GET', '/v1/transactions?limit=1')).body as unknown as Page;
+  expect(first.transactions).toHaveLength(1);
+  expect(first.nextCursor).toBeDefined();
+  const second = (await api('GET', `/v1/transactions?limit=1&cursor=${first.nextCursor}`)).body as unknown as Page;
+  expect(second.transactions[0].transactionId).not.toBe(first.transactions[0].transactionId);
+});
+
 test('capture and cancel of an unknown transaction are 404', async () => {
   expect((await api('POST', '/v1/transactions/no-such-tx/capture', {})).status).toBe(404);
   expect((await api('POST', '/v1/transactions/no-such-tx/cancel')).status).toBe(404);

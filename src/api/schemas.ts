@@ -33,3 +33,10 @@ export const transactionIdParam = id('transaction id');
 export const captureSchema = z.strictObject({
   amount: z.number({ error: 'amount must be a number' }).int('amount must be an integer').positive('amount must be greater than 0').optional(),
 });
+
+export const listTransactionsQuery = z.strictObject({
+  status: z.enum(['processing', 'authorized', 'capturing', 'succeeded', 'declined', 'failed', 'cancelled'], { error: 'status must be a transaction status' }).optional(),
+  customerId: id('customerId').optional(),
+  limit: z.coerce.number({ error: 'limit must be a number' }).int('limit must be an integer').min(1, 'limit must be 1-100').max(100, 'limit must be 1-100').default(20),
+  cursor: z.string().max(4096, 'cursor is too long').regex(/^[A-Za-z0-9_-]*$/, 'cursor is not valid').optional(),
+});

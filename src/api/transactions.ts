@@ -16,7 +16,8 @@ import { customerIdKey, transactionAmountKey, transactionStatusKey } from '../do
 import { cancelUpdate, captureUpdate, transactionQuery } from '../workflows/messages';
 import type { ProcessTransactionInput } from '../workflows/process-transaction';
 import { ApiError, validationError } from './errors';
-import { captureSchema, createTransactionSchema, transactionIdParam } from './schemas';
+import { captureSchema, createTransactionSchema, listTransactionsQuery, transactionIdParam } from './schemas';
+import { listTransactions } from './transaction-list';
 
 export interface TransactionsRouterOptions {
   client: Client;
@@ -40,7 +41,7 @@ export function transactionsRouter({ client, taskQueue, flowOptions }: Transacti
         args: [{ request, options: flowOptions } satisfies ProcessTransactionInput],
         workflowIdConflictPolicy: 'FAIL',
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        memo: { fingerprint, customerId: request.customerId, amount: request.amount, currency: request.currency },
+        memo: { transactionId: request.transactionId, fingerprint, customerId: request.customerId, amount: request.amount, currency: request.currency },
         typedSearchAttributes: [
           { key: transactionStatusKey, value: 'processing' },
           { key: customerIdKey, value: request.customerId },
@@ -58,6 +59,12 @@ export function transactionsRouter({ client, taskQueue, flowOptions }: Transacti
       }
       res.status(200).json(await handle.query(transactionQuery));
     }
+  });
+
+  router.get('/', async (req, res) => {
+    const filter = listTransactionsQuery.safeParse(req.query);
+    if (!filter.success) throw validationError(filter.error, 'query');
+    res.json(await listTransactions(client, filter.data));
   });
 
   router.get('/:id', async (req, res) => {

@@ -1,0 +1,60 @@
+/**
+ * The transaction list, from Temporal visibility: the typed search attributes the workflow keeps
+ * current (status, customer, amount). Chosen over the database so that the API stays a thin
+ * layer over Temporal with no database connection of its own; visibility is eventually
+ * consistent, so a transaction appears in the list a moment after it starts.
+ */
+import type { Client } from '@temporalio/client';
+import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes';
+import { defaultPayloadConverter, mapFromPayloads } from '@temporalio/common';
+import { customerIdKey, transactionAmountKey, transactionStatusKey } from '../domain/search-attributes';
+
+export interface ListFilter {
+  status?: string;
+  customerId?: string;
+  limit: number;
+  cursor?: string;
+}
+
+export interface TransactionSummary {
+  transactionId: string;
+  customerId?: string;
+  status?: string;
+  amount?: number;
+  currency?: string;
+  startedAt?: string;
+  closedAt?: string;
+}
+
+export async function listTransactions(client: Client, filter: ListFilter): Promise<{ transactions: TransactionSummary[]; nextCursor?: string }> {
+  // Values are validated by the request schema (enum and id pattern), so quoting them is safe.
+  const clauses = [`WorkflowType = 'processTransaction'`];
+  if (filter.status) clauses.push(`${transactionStatusKey.name} = '${filter.status}'`);
+  if (filter.customerId) clauses.push(`${customerIdKey.name} = '${filter.customerId}'`);
+  const page = await client.workflowService.listWorkflowExecutions({
+    namespace: client.options.namespace,
+    query: clauses.join(' AND '),
+    pageSize: filter.limit,
+    nextPageToken: filter.cursor ? Buffer.from(filter.cursor, 'base64url') : undefined,
+  });
+  const transactions = (page.executions ?? []).map((execution): TransactionSummary => {
+    const attributes = decodeTypedSearchAttributes(execution.searchAttributes?.indexedFields);
+    const memo = mapFromPayloads<string, unknown>(defaultPayloadConverter, execution.memo?.fields) ?? {};
+    return {
+      transactionId: String(memo.transactionId ?? execution.execution?.workflowId?.replace(/^transaction-/, '')),
+      customerId: attributes.get(customerIdKey),
+      status: attributes.get(transactionStatusKey),
+      amount: attributes.get(transactionAmountKey),
+      currency: typeof memo.currency === 'string' ? memo.currency : undefined,
+      startedAt: timestamp(execution.startTime),
+      closedAt: timestamp(execution.closeTime),
+    };
+  });
+  const token = page.nextPageToken && page.nextPageToken.length > 0 ? Buffer.from(page.nextPageToken).toString('base64url') : undefined;
+  return { transactions, nextCursor: token };
+}
+
+function timestamp(t: { seconds?: unknown; nanos?: number | null } | null | undefined): string | undefined {
+  if (!t?.seconds) return undefined;
+  return new Date(Number(t.seconds) * 1000 + Math.floor((t.nanos ?? 0) / 1e6)).toISOString();
+}
