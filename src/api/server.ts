@@ -2,7 +2,7 @@
  * The API server. Production entry point (`npm run start:api`); run as many as you like behind
  * a load balancer. It refuses to start without API keys.
  */
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { Client } from '@temporalio/client';
 import { ConfigError, loadApiConfig, loadTemporalConfig, type ApiConfig } from '../config';
 import { logger, type Logger } from '../infrastructure/logger';
@@ -11,9 +11,12 @@ import { createApp, type AppOptions } from './app';
 
 export async function startApiServer(options: AppOptions & { config: ApiConfig }): Promise<{ server: Server; url: string; close(): Promise<void> }> {
   const app = createApp(options);
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(options.config.port, options.config.host, () => resolve(s));
-    s.once('error', reject);
+  const server = createServer(app);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(err.code === 'EADDRINUSE' ? new Error(`API_PORT ${options.config.port} on ${options.config.host} is already in use`) : err),
+    );
+    server.listen(options.config.port, options.config.host, resolve);
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : options.config.port;
