@@ -169,6 +169,18 @@ test('cancel before capture voids the authorization at Zuz', async () => {
   expect(kinds).toEqual(['authorization:Succeed', 'void:Succeed']);
 });
 
+test('a PMS outage is retried by the step\'s own policy, and the journal shows the attempts', async () => {
+  stack.pms.setFaults({ failNext: 2 });
+  const id = await startTransaction('pm_approved');
+  const view = await untilTerminal(id);
+
+  expect(view.status).toBe('succeeded');
+  const steps = view.steps as Array<TransactionView['steps'][number] & { attempts?: number }>;
+  expect(steps.find((s) => s.name === 'createAuthorization')?.attempts).toBe(3);
+  expect(steps.find((s) => s.name === 'capturePayment')?.attempts).toBe(1);
+  expect(ledger(id)).toEqual(['authorization:Succeed:1250', 'capture:Succeed:1250']);
+});
+
 test('the list filters by status and customer through Temporal visibility, page by page', async () => {
   const id = await startTransaction('pm_approved', 777);
   await untilTerminal(id);

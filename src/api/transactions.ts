@@ -18,6 +18,7 @@ import type { ProcessTransactionInput } from '../workflows/process-transaction';
 import { ApiError, validationError } from './errors';
 import { captureSchema, createTransactionSchema, listTransactionsQuery, transactionIdParam } from './schemas';
 import { listTransactions } from './transaction-list';
+import { withAttempts } from './step-attempts';
 
 export interface TransactionsRouterOptions {
   client: Client;
@@ -68,7 +69,12 @@ export function transactionsRouter({ client, taskQueue, flowOptions }: Transacti
   });
 
   router.get('/:id', async (req, res) => {
-    res.json(await withTransaction(client, req.params.id, (handle) => handle.query(transactionQuery)));
+    res.json(
+      await withTransaction(client, req.params.id, async (handle) => {
+        const view = await handle.query(transactionQuery);
+        return { ...view, steps: await withAttempts(handle, view.steps) };
+      }),
+    );
   });
 
   router.post('/:id/capture', async (req, res) => {
