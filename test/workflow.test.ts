@@ -10,7 +10,9 @@ import { Worker } from '@temporalio/worker';
 import type { Activities } from '../src/activities';
 import type { TransactionRequest, TransactionView, ZuzOperationResult } from '../src/domain/transaction';
 import { PAYMENT_METHOD_NOT_FOUND } from '../src/domain/errors';
-import { zuzEventSignal } from '../src/workflows/messages';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { cancelUpdate, captureUpdate, transactionQuery, zuzEventSignal } from '../src/workflows/messages';
+import { PAYMENT_METHOD_UNUSABLE } from '../src/domain/errors';
 import type { ProcessTransactionInput } from '../src/workflows/process-transaction';
 import { bundleWorkflows, createTimeSkippingEnv } from './helpers/temporal';
 
@@ -202,4 +204,80 @@ test('a failed capture releases the authorization', async () => {
   expect(view.status).toBe('failed');
   expect(view.failure?.code).toBe('capture_failed');
   expect(zuz.calls).toContain('void');
+});
+
+test('an expired or blocked card fails as unusable', async () => {
+  const zuz = new FakeZuz();
+  zuz.pmsFailure = PAYMENT_METHOD_UNUSABLE;
+  const view = await run(zuz, { request: request() });
+
+  expect(view.status).toBe('failed');
+  expect(view.failure?.code).toBe('payment_method_unusable');
+});
+
+test('a stale Pending webhook delivered after the final answer changes nothing', async () => {
+  const zuz = new FakeZuz();
+  zuz.authorization = result('authorization', 'Pending');
+  const view = await run(zuz, { request: request() }, async (handle) => {
+    await handle.signal(zuzEventSignal, event('Succeed'));
+    await handle.signal(zuzEventSignal, event('Pending'));
+  });
+
+  expect(view.status).toBe('succeeded');
+  expect(zuz.calls.filter((c) => c.startsWith('capture'))).toHaveLength(1);
+});
+
+/** Waits (in workflow time) until the transaction reports the status. */
+async function untilStatus(handle: { query: (q: typeof transactionQuery) => Promise<TransactionView> }, status: string) {
+  while ((await handle.query(transactionQuery)).status !== status) await new Promise((r) => setTimeout(r, 50));
+}
+
+test('manual capture: the client captures part of the authorized amount; more than authorized is refused', async () => {
+  const zuz = new FakeZuz();
+  const view = await run(zuz, { request: request({ capture: 'manual' }) }, async (handle) => {
+    await untilStatus(handle, 'authorized');
+    await expect(handle.executeUpdate(captureUpdate, { args: [{ amount: 1001 }] })).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
+    const captured = await handle.executeUpdate(captureUpdate, { args: [{ amount: 600 }] });
+    expect(captured.status).not.toBe('authorized');
+  });
+
+  expect(view).toMatchObject({ status: 'succeeded', authorizedAmount: 1000, capturedAmount: 600 });
+  expect(zuz.calls.filter((c) => c.startsWith('capture'))).toEqual(['capture:600']);
+});
+
+test('cancel before capture voids the authorization', async () => {
+  const zuz = new FakeZuz();
+  const view = await run(zuz, { request: request({ capture: 'manual' }) }, async (handle) => {
+    await untilStatus(handle, 'authorized');
+    const cancelled = await handle.executeUpdate(cancelUpdate);
+    expect(cancelled.status).toBe('cancelled');
+  });
+
+  expect(view.failure?.code).toBe('cancelled_by_client');
+  expect(zuz.calls).toContain('void');
+  expect(zuz.calls.some((c) => c.startsWith('capture'))).toBe(false);
+});
+
+test('cancel once the capture is under way is refused, and the capture completes', async () => {
+  const zuz = new FakeZuz();
+  zuz.capture = result('capture', 'Pending');
+  const view = await run(zuz, { request: request({ capture: 'manual' }) }, async (handle) => {
+    await untilStatus(handle, 'authorized');
+    await handle.executeUpdate(captureUpdate, { args: [{}] });
+    await untilStatus(handle, 'capturing');
+    await expect(handle.executeUpdate(cancelUpdate)).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
+    await handle.signal(zuzEventSignal, event('Succeed', randomUUID(), 'capture'));
+  });
+
+  expect(view).toMatchObject({ status: 'succeeded', capturedAmount: 1000 });
+  expect(zuz.calls).not.toContain('void');
+});
+
+test('an auto-capture transaction refuses a manual capture request', async () => {
+  const zuz = new FakeZuz();
+  zuz.authorization = result('authorization', 'Pending');
+  await run(zuz, { request: request() }, async (handle) => {
+    await expect(handle.executeUpdate(captureUpdate, { args: [{}] })).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
+    await handle.signal(zuzEventSignal, event('Succeed'));
+  });
 });
