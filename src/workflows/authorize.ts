@@ -5,13 +5,13 @@
 import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
 import type { FlowOptions } from './options';
 import type { TransactionState } from './transaction-state';
-import { zuzCommands } from './activities';
+import { stepActivities } from './activities';
 import { awaitZuzResult } from './await-zuz-result';
 import { PAYMENT_METHOD_NOT_FOUND, PAYMENT_METHOD_UNUSABLE } from '../domain/errors';
 
 /** Returns true when the money is held for us; otherwise the transaction has its failure. */
 export async function authorize(tx: TransactionState, options: FlowOptions): Promise<boolean> {
-  const authorizationId = await createAuthorization(tx);
+  const authorizationId = await createAuthorization(tx, options);
   if (!authorizationId) return false;
 
   const awaited = await tx.step(
@@ -32,7 +32,8 @@ export async function authorize(tx: TransactionState, options: FlowOptions): Pro
   return true;
 }
 
-async function createAuthorization(tx: TransactionState): Promise<string | undefined> {
+async function createAuthorization(tx: TransactionState, options: FlowOptions): Promise<string | undefined> {
+  const { zuzCommands } = stepActivities(options.steps);
   const { transactionId, customerId, paymentMethodId, amount, currency } = tx.request;
   try {
     const created = await tx.step(

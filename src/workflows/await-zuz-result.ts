@@ -10,7 +10,7 @@ import { msToNumber } from '@temporalio/common/lib/time';
 import type { ZuzOperationKind, ZuzOperationResult } from '../domain/transaction';
 import type { FlowOptions } from './options';
 import type { TransactionState } from './transaction-state';
-import { zuzQueries } from './activities';
+import { stepActivities } from './activities';
 
 export type AwaitedResult = { result: ZuzOperationResult; via: 'answer' | 'webhook' | 'polling' } | { result: undefined; via: 'deadline' };
 
@@ -34,7 +34,7 @@ export async function awaitZuzResult(
 
   let pause = msToNumber(options.pollInitialInterval);
   while (remaining() > 0) {
-    const polled = await pollOnce(tx, kind);
+    const polled = await pollOnce(tx, kind, options);
     if (polled && final()) return { result: final()!, via: 'polling' };
     if (await condition(() => final() !== undefined, Math.min(pause, remaining()))) {
       return { result: final()!, via: 'webhook' };
@@ -42,14 +42,15 @@ export async function awaitZuzResult(
     pause = Math.min(pause * 2, msToNumber(options.pollMaxInterval));
   }
   // One last read at the deadline, so a result that landed during the final sleep still counts.
-  await pollOnce(tx, kind);
+  await pollOnce(tx, kind, options);
   const last = final();
   return last ? { result: last, via: 'polling' } : { result: undefined, via: 'deadline' };
 }
 
 /** Reads the payment at Zuz and records what it says; a failed poll is only a missed chance. */
-async function pollOnce(tx: TransactionState, kind: ZuzOperationKind): Promise<boolean> {
+async function pollOnce(tx: TransactionState, kind: ZuzOperationKind, options: FlowOptions): Promise<boolean> {
   if (!tx.zuz.paymentId) return false;
+  const { zuzQueries } = stepActivities(options.steps);
   try {
     const state = await zuzQueries.readPaymentState({ paymentId: tx.zuz.paymentId });
     const result = state[kind];

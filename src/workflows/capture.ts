@@ -6,13 +6,13 @@
 import { condition, log } from '@temporalio/workflow';
 import type { FlowOptions } from './options';
 import type { TransactionState } from './transaction-state';
-import { zuzCommands, zuzPersistent } from './activities';
+import { stepActivities } from './activities';
 import { awaitZuzResult } from './await-zuz-result';
 import type { ZuzOperationResult } from '../domain/transaction';
 
 export async function captureOrRelease(tx: TransactionState, options: FlowOptions): Promise<void> {
   const amount = await decideCaptureAmount(tx, options);
-  if (amount === undefined) return voidAuthorization(tx);
+  if (amount === undefined) return voidAuthorization(tx, options);
 
   tx.moveTo('capturing');
   const result = await capture(tx, amount, options);
@@ -27,7 +27,7 @@ export async function captureOrRelease(tx: TransactionState, options: FlowOption
     return;
   }
   tx.fail('failed', { code: 'capture_failed', message: result.description ?? 'Zuz refused the capture' });
-  await voidAuthorization(tx);
+  await voidAuthorization(tx, options);
 }
 
 /** Auto capture takes the authorized amount; manual capture waits for the client, up to the expiry. */
@@ -58,7 +58,7 @@ async function decideCaptureAmount(tx: TransactionState, options: FlowOptions): 
 async function capture(tx: TransactionState, amount: number, options: FlowOptions): Promise<ZuzOperationResult | undefined> {
   const answer = await tx.step(
     'capturePayment',
-    () => sendCaptureOnce(tx, amount),
+    () => sendCaptureOnce(tx, amount, options),
     (result) => (result ? result.status.toLowerCase() : 'fate-unknown'),
   );
   if (!answer) return undefined;
@@ -76,7 +76,8 @@ async function capture(tx: TransactionState, amount: number, options: FlowOption
  * Sends the capture (its retries reuse one idempotency key). If every attempt failed, Zuz may
  * still have performed it: read the payment and take what is there; never send a second capture.
  */
-async function sendCaptureOnce(tx: TransactionState, amount: number): Promise<ZuzOperationResult | undefined> {
+async function sendCaptureOnce(tx: TransactionState, amount: number, options: FlowOptions): Promise<ZuzOperationResult | undefined> {
+  const { zuzCommands, zuzPersistent } = stepActivities(options.steps);
   const paymentId = tx.zuz.paymentId!;
   try {
     return await zuzCommands.capturePayment({ transactionId: tx.request.transactionId, paymentId, amount });
@@ -88,7 +89,8 @@ async function sendCaptureOnce(tx: TransactionState, amount: number): Promise<Zu
 }
 
 /** Releases the held money; the caller has already said why. */
-async function voidAuthorization(tx: TransactionState): Promise<void> {
+async function voidAuthorization(tx: TransactionState, options: FlowOptions): Promise<void> {
+  const { zuzPersistent } = stepActivities(options.steps);
   const voided = await tx.step(
     'voidAuthorization',
     () => zuzPersistent.voidAuthorization({ transactionId: tx.request.transactionId, paymentId: tx.zuz.paymentId! }),

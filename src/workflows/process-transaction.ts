@@ -6,9 +6,9 @@
  * level down, in the functions this one calls.
  */
 import type { TransactionRequest, TransactionView } from '../domain/transaction';
-import { defaultFlowOptions, type FlowOptions } from './options';
+import { flowOptions, type FlowOverrides } from './options';
 import { TransactionState } from './transaction-state';
-import { database } from './activities';
+import { stepActivities } from './activities';
 import { authorize } from './authorize';
 import { captureOrRelease } from './capture';
 import { handleClientRequests, handleZuzEvents } from './handlers';
@@ -16,11 +16,12 @@ import { handleClientRequests, handleZuzEvents } from './handlers';
 export interface ProcessTransactionInput {
   request: TransactionRequest;
   /** Overrides of the flow's waits; the defaults are the production values. */
-  options?: Partial<FlowOptions>;
+  options?: FlowOverrides;
 }
 
 export async function processTransaction({ request, options }: ProcessTransactionInput): Promise<TransactionView> {
-  const flow: FlowOptions = { ...defaultFlowOptions, ...options };
+  const flow = flowOptions(options);
+  const { database } = stepActivities(flow.steps);
   const tx = new TransactionState(request);
   handleZuzEvents(tx);
   handleClientRequests(tx);
