@@ -35,6 +35,7 @@ class FakeZuz {
   /** What a poll of the payment shows. */
   polled: Partial<Record<'authorization' | 'capture' | 'void', ZuzOperationResult>> = {};
   captureFails = false;
+  zuzDown = false;
   pmsFailure?: string;
   beforeAuthorizationReturns?: () => Promise<void>;
 
@@ -46,6 +47,7 @@ class FakeZuz {
       createAuthorization: async () => {
         this.calls.push('createAuthorization');
         if (this.pmsFailure) throw ApplicationFailure.create({ type: this.pmsFailure, message: 'no such method', nonRetryable: true });
+        if (this.zuzDown) throw ApplicationFailure.create({ type: 'UpstreamUnavailable', message: 'Zuz answered 503' });
         await this.beforeAuthorizationReturns?.();
         return { paymentId: 'pay_1', authorization: this.authorization };
       },
@@ -280,4 +282,15 @@ test('an auto-capture transaction refuses a manual capture request', async () =>
     await expect(handle.executeUpdate(captureUpdate, { args: [{}] })).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
     await handle.signal(zuzEventSignal, event('Succeed'));
   });
+});
+
+test('when Zuz stays down through every attempt, the transaction fails as provider_unavailable', async () => {
+  const zuz = new FakeZuz();
+  zuz.zuzDown = true;
+  const quickGiveUp = { startToCloseTimeout: '5 seconds', retry: { initialInterval: '10 milliseconds', maximumAttempts: 3 } };
+  const view = await run(zuz, { request: request(), options: { steps: { zuzCommands: quickGiveUp } } });
+
+  expect(view.status).toBe('failed');
+  expect(view.failure?.code).toBe('provider_unavailable');
+  expect(zuz.calls.filter((c) => c === 'createAuthorization')).toHaveLength(3);
 });
