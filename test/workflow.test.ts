@@ -14,6 +14,7 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { cancelUpdate, captureUpdate, transactionQuery, zuzEventSignal } from '../src/workflows/messages';
 import { PAYMENT_METHOD_UNUSABLE } from '../src/domain/errors';
 import type { ProcessTransactionInput } from '../src/workflows/process-transaction';
+import type { StepPolicy } from '../src/workflows/options';
 import { bundleWorkflows, createTimeSkippingEnv } from './helpers/temporal';
 
 let env: TestWorkflowEnvironment;
@@ -287,7 +288,7 @@ test('an auto-capture transaction refuses a manual capture request', async () =>
 test('when Zuz stays down through every attempt, the transaction fails as provider_unavailable', async () => {
   const zuz = new FakeZuz();
   zuz.zuzDown = true;
-  const quickGiveUp = { startToCloseTimeout: '5 seconds', retry: { initialInterval: '10 milliseconds', maximumAttempts: 3 } };
+  const quickGiveUp: StepPolicy = { startToCloseTimeout: '5 seconds', retry: { initialInterval: '10 milliseconds', maximumAttempts: 3 } };
   const view = await run(zuz, { request: request(), options: { steps: { zuzCommands: quickGiveUp } } });
 
   expect(view.status).toBe('failed');
