@@ -31,6 +31,8 @@ export interface LocalStackOptions {
   env?: Env;
   /** Keep history and data in POS_DATA_DIR (npm start); otherwise the server is in memory. */
   persist?: boolean;
+  /** Serve the Temporal Web UI on TEMPORAL_UI_PORT (always on with `persist`). */
+  webUi?: boolean;
   /** A prebuilt workflow bundle (tests); otherwise bundled at start. */
   workflowBundle?: { code: string };
   flowOptions?: ProcessTransactionInput['options'];
@@ -65,7 +67,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const temporal = await startDevServer({
       cli: dev.temporalCli,
       port: dev.temporalPort,
-      uiPort: options.persist ? dev.temporalUiPort : undefined,
+      uiPort: options.persist || options.webUi ? dev.temporalUiPort : undefined,
       dbFile: options.persist ? path.join(dev.dataDir, 'temporal.sqlite') : undefined,
       logFile: path.join(dev.dataDir, 'temporal.log'),
     });
