@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, openSync } from 'node:fs';
+import { createServer } from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { transactionSearchAttributes } from '../domain/search-attributes';
@@ -25,7 +26,13 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
-export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
+/** Port 0 (for `port` or `uiPort`) means any free port, as for the other servers of the stack. */
+export async function startDevServer(requested: DevServerOptions): Promise<DevServer> {
+  const options = {
+    ...requested,
+    port: requested.port || (await freePort()),
+    uiPort: requested.uiPort === 0 ? await freePort() : requested.uiPort,
+  };
   if (!existsSync(options.cli)) {
     throw new Error(`Temporal CLI not found at ${options.cli}: run "npm run provision" (builds it with Go) or set TEMPORAL_CLI`);
   }
@@ -84,4 +91,17 @@ async function waitUntilServing(address: string, child: ChildProcess, logFile: s
 /** KEYWORD -> Keyword: the spelling the CLI documents. */
 function titleCase(word: string): string {
   return word.charAt(0) + word.slice(1).toLowerCase();
+}
+
+/** A port that was free a moment ago (the CLI needs a number; it cannot bind port 0 itself). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
 }

@@ -1,7 +1,6 @@
 /** Temporal servers for tests: the binaries provisioned by scripts/provision-temporal.sh, else the SDK's download. */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { createServer } from 'node:net';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { binaryCacheDir } from '../../src/config';
@@ -44,14 +43,4 @@ export function bundleWorkflows() {
 const noop = () => undefined;
 const quietBundlerLogger = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: console.error };
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../../src/infrastructure/dev-server';
