@@ -101,6 +101,17 @@ export function loadProvidersConfig(env: Env = process.env) {
   };
 }
 
+const riskSchema = z.object({
+  RISK_MAX_TRANSACTIONS_PER_HOUR: positiveInt.default(30),
+  RISK_MAX_AMOUNT_PER_DAY: positiveInt.default(1_000_000),
+});
+
+/** Risk screening limits per customer (amounts in minor units). */
+export function loadRiskLimits(env: Env = process.env) {
+  const c = parse(riskSchema, env);
+  return { maxTransactionsPerHour: c.RISK_MAX_TRANSACTIONS_PER_HOUR, maxAmountPerDay: c.RISK_MAX_AMOUNT_PER_DAY };
+}
+
 const apiSchema = z.object({
   API_HOST: nonEmpty.default('127.0.0.1'),
   API_PORT: port.default(3000),

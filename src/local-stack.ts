@@ -14,7 +14,7 @@ import { logger, temporalLogger } from './infrastructure/logger';
 import { connectClient, connectWorker } from './infrastructure/temporal';
 import { startPmsSimulator, type PmsSimulator } from './simulators/pms';
 import { startZuzSimulator, type ZuzSimulator } from './simulators/zuz';
-import { createTransactionWorker, providerClients } from './worker';
+import { activityConfig, createTransactionWorker } from './worker';
 import type { ProcessTransactionInput } from './workflows/process-transaction';
 
 type Env = Record<string, string | undefined>;
@@ -102,7 +102,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       namespace: temporalConfig.namespace,
       taskQueue: temporalConfig.taskQueue,
       db,
-      ...providerClients(env),
+      ...activityConfig(env),
       workflowBundle: options.workflowBundle,
     });
     const running = worker.run();

@@ -4,7 +4,7 @@
  */
 import { Runtime, Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from './activities';
-import { ConfigError, loadDatabaseConfig, loadProvidersConfig, loadTemporalConfig } from './config';
+import { ConfigError, loadDatabaseConfig, loadProvidersConfig, loadRiskLimits, loadTemporalConfig } from './config';
 import { openDatabase } from './infrastructure/database';
 import { logger, temporalLogger } from './infrastructure/logger';
 import { PmsClient } from './infrastructure/pms/client';
@@ -33,22 +33,23 @@ export function createTransactionWorker(options: TransactionWorkerOptions): Prom
   });
 }
 
-export function providerClients(env: NodeJS.ProcessEnv = process.env) {
+/** The activities' outside dependencies but the database: provider clients and risk limits, from the environment. */
+export function activityConfig(env: NodeJS.ProcessEnv = process.env) {
   const providers = loadProvidersConfig(env);
-  return { zuz: new ZuzClient(providers.zuz), pms: new PmsClient(providers.pms) };
+  return { zuz: new ZuzClient(providers.zuz), pms: new PmsClient(providers.pms), risk: loadRiskLimits(env) };
 }
 
 async function main(): Promise<void> {
   const temporal = loadTemporalConfig();
   const databaseConfig = loadDatabaseConfig();
-  const clients = providerClients();
+  const dependencies = activityConfig();
   Runtime.install({ logger: temporalLogger(logger.child({ component: 'temporal' }, { level: 'warn' })) });
 
   const client = await connectClient(temporal);
   await assertSearchAttributesRegistered(client, temporal.namespace);
   const db = await openDatabase(databaseConfig);
   const connection = await connectWorker(temporal);
-  const worker = await createTransactionWorker({ connection, namespace: temporal.namespace, taskQueue: temporal.taskQueue, db, ...clients });
+  const worker = await createTransactionWorker({ connection, namespace: temporal.namespace, taskQueue: temporal.taskQueue, db, ...dependencies });
   logger.info({ taskQueue: temporal.taskQueue, namespace: temporal.namespace, address: temporal.address }, 'worker started');
   await worker.run(); // Runtime shuts the worker down on SIGINT/SIGTERM.
   await Promise.all([db.close(), connection.close(), client.connection.close()]);

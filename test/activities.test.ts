@@ -30,6 +30,7 @@ beforeAll(async () => {
     db,
     zuz: new ZuzClient({ baseUrl: zuz.url, appId: 'app', privateKey: 'zuz-key', environment: 'test', timeoutMs: 2000 }),
     pms: new PmsClient({ baseUrl: pms.url, apiKey: 'pms-key', timeoutMs: 2000 }),
+    risk: { maxTransactionsPerHour: 3, maxAmountPerDay: 10_000 },
   });
 });
 
@@ -75,6 +76,37 @@ describe('database activities', () => {
     expect(a).toMatch(/^acct_[0-9a-f]{32}$/);
     expect(again).toBe(a);
     expect(b).toBe(a);
+  });
+});
+
+describe('risk screening', () => {
+  test('clears a customer within the limits, and rejects one over the hourly count', async () => {
+    const customerId = `cus_${randomUUID()}`;
+    const record = async () => {
+      const tx = request({ customerId, amount: 100 });
+      await env.run(activities.recordTransaction, tx);
+      return tx;
+    };
+    await record();
+    await record();
+    expect(await env.run(activities.screenTransaction, await record())).toEqual({ cleared: true });
+    const verdict = await env.run(activities.screenTransaction, await record());
+    expect(verdict).toEqual({ cleared: false, reason: 'More than 3 transactions in the last hour' });
+  });
+
+  test('rejects an amount that would pass the daily limit; failed transactions do not count', async () => {
+    const customerId = `cus_${randomUUID()}`;
+    const failed = request({ customerId, amount: 9_000 });
+    await env.run(activities.recordTransaction, failed);
+    await db.query(`UPDATE transactions SET status = 'failed' WHERE transaction_id = $1`, [failed.transactionId]);
+    const spent = request({ customerId, amount: 6_000 });
+    await env.run(activities.recordTransaction, spent);
+
+    const small = request({ customerId, amount: 4_000 });
+    const large = request({ customerId, amount: 4_001 });
+    await env.run(activities.recordTransaction, small);
+    expect(await env.run(activities.screenTransaction, small)).toEqual({ cleared: true });
+    expect((await env.run(activities.screenTransaction, large)).cleared).toBe(false);
   });
 });
 

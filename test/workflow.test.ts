@@ -8,6 +8,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { Activities } from '../src/activities';
+import type { RiskVerdict } from '../src/activities/database';
 import type { TransactionRequest, TransactionView, ZuzOperationResult } from '../src/domain/transaction';
 import { PAYMENT_METHOD_NOT_FOUND } from '../src/domain/errors';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
@@ -38,12 +39,14 @@ class FakeZuz {
   captureFails = false;
   zuzDown = false;
   pmsFailure?: string;
+  riskVerdict: RiskVerdict = { cleared: true };
   beforeAuthorizationReturns?: () => Promise<void>;
 
   activities(): Activities {
     return {
       recordTransaction: async () => void this.calls.push('recordTransaction'),
       assignAccountId: async () => (this.calls.push('assignAccountId'), 'acct_test'),
+      screenTransaction: async () => (this.calls.push('screenTransaction'), this.riskVerdict),
       finalizeTransaction: async (view: TransactionView) => void this.calls.push(`finalize:${view.status}`),
       createAuthorization: async () => {
         this.calls.push('createAuthorization');
@@ -96,10 +99,11 @@ test('an approved card is authorized, captured at once and recorded, step by ste
   expect(view.status).toBe('succeeded');
   expect(view.capturedAmount).toBe(1000);
   expect(view.accountId).toBe('acct_test');
-  expect(zuz.calls).toEqual(['recordTransaction', 'assignAccountId', 'createAuthorization', 'capture:1000', 'finalize:succeeded']);
+  expect(zuz.calls).toEqual(['recordTransaction', 'assignAccountId', 'screenTransaction', 'createAuthorization', 'capture:1000', 'finalize:succeeded']);
   expect(view.steps.map((s) => `${s.name}:${s.state}`)).toEqual([
     'recordTransaction:completed',
     'assignAccountId:completed',
+    'screenTransaction:completed',
     'createAuthorization:completed',
     'awaitAuthorizationResult:completed',
     'capturePayment:completed',
@@ -294,4 +298,16 @@ test('when Zuz stays down through every attempt, the transaction fails as provid
   expect(view.status).toBe('failed');
   expect(view.failure?.code).toBe('provider_unavailable');
   expect(zuz.calls.filter((c) => c === 'createAuthorization')).toHaveLength(3);
+});
+
+test('a transaction over the risk limits is declined before Zuz is asked', async () => {
+  const zuz = new FakeZuz();
+  zuz.riskVerdict = { cleared: false, reason: 'More than 30 transactions in the last hour' };
+  const view = await run(zuz, { request: request() });
+
+  expect(view.status).toBe('declined');
+  expect(view.failure).toEqual({ code: 'risk_rejected', message: 'More than 30 transactions in the last hour' });
+  expect(view.steps.find((s) => s.name === 'screenTransaction')?.branch).toBe('rejected');
+  expect(zuz.calls).not.toContain('createAuthorization');
+  expect(zuz.calls).toContain('finalize:declined');
 });

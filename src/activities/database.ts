@@ -5,7 +5,16 @@ import type { TransactionRequest, TransactionView } from '../domain/transaction'
 import { requestFingerprint } from '../domain/request-fingerprint';
 import { TRANSACTION_CONFLICT } from '../domain/errors';
 
-export function createDatabaseActivities(db: Database) {
+/** The velocity and amount limits of risk screening, per customer. */
+export interface RiskLimits {
+  maxTransactionsPerHour: number;
+  /** In minor units, summed over the customer's transactions of the last 24 h that did not fail. */
+  maxAmountPerDay: number;
+}
+
+export type RiskVerdict = { cleared: true } | { cleared: false; reason: string };
+
+export function createDatabaseActivities(db: Database, risk: RiskLimits) {
   return {
     async recordTransaction(request: TransactionRequest): Promise<void> {
       const fingerprint = requestFingerprint(request);
@@ -43,6 +52,27 @@ export function createDatabaseActivities(db: Database) {
       );
       if (!rows[0]) throw new Error(`Transaction ${input.transactionId} is not recorded`);
       return rows[0].account_id;
+    },
+
+    /** Too many transactions in an hour, or too much money in a day, for this customer: declined before Zuz is asked. */
+    async screenTransaction(input: { transactionId: string; customerId: string; amount: number }): Promise<RiskVerdict> {
+      const { rows } = await db.query<{ last_hour: string; last_day_amount: string }>(
+        `SELECT count(*) FILTER (WHERE created_at > now() - interval '1 hour') AS last_hour,
+                coalesce(sum(amount) FILTER (WHERE created_at > now() - interval '24 hours'
+                                              AND status NOT IN ('declined', 'failed', 'cancelled')), 0) AS last_day_amount
+           FROM transactions
+          WHERE customer_id = $1 AND transaction_id <> $2`,
+        [input.customerId, input.transactionId],
+      );
+      const lastHour = Number(rows[0]?.last_hour ?? 0);
+      const lastDayAmount = Number(rows[0]?.last_day_amount ?? 0);
+      if (lastHour >= risk.maxTransactionsPerHour) {
+        return { cleared: false, reason: `More than ${risk.maxTransactionsPerHour} transactions in the last hour` };
+      }
+      if (lastDayAmount + input.amount > risk.maxAmountPerDay) {
+        return { cleared: false, reason: 'The amount exceeds the customer\'s daily limit' };
+      }
+      return { cleared: true };
     },
 
     async finalizeTransaction(view: TransactionView): Promise<void> {

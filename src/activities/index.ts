@@ -2,17 +2,18 @@
 import type { Database } from '../infrastructure/database';
 import type { PmsClient } from '../infrastructure/pms/client';
 import type { ZuzClient } from '../infrastructure/zuz/client';
-import { createDatabaseActivities } from './database';
+import { createDatabaseActivities, type RiskLimits } from './database';
 import { createZuzActivities } from './zuz';
 
 export interface ActivityDependencies {
   db: Database;
   zuz: ZuzClient;
   pms: PmsClient;
+  risk: RiskLimits;
 }
 
-export function createActivities({ db, zuz, pms }: ActivityDependencies) {
-  return { ...createDatabaseActivities(db), ...createZuzActivities(zuz, pms) };
+export function createActivities({ db, zuz, pms, risk }: ActivityDependencies) {
+  return { ...createDatabaseActivities(db, risk), ...createZuzActivities(zuz, pms) };
 }
 
 export type Activities = ReturnType<typeof createActivities>;

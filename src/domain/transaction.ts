@@ -34,6 +34,7 @@ export type FailureCode =
   | 'payment_method_not_found'
   | 'payment_method_unusable'
   | 'authorization_declined'
+  | 'risk_rejected'
   | 'provider_unavailable'
   | 'authorization_timeout'
   | 'capture_failed'

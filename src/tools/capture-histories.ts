@@ -36,6 +36,8 @@ const BRANCHES: Branch[] = [
   { name: 'no-webhook-found-by-polling', paymentMethodId: 'pm_pending_approved', zuzFaults: { webhooks: 'none' } },
   { name: 'duplicate-webhooks', paymentMethodId: 'pm_pending_approved', zuzFaults: { webhooks: 'duplicate' } },
   { name: 'payment-method-not-found', paymentMethodId: 'pm_unknown' },
+  // Over the default daily limit (v2 onwards; on v1 it was simply approved).
+  { name: 'risk-rejected', paymentMethodId: 'pm_approved', amount: 2_000_000 },
   { name: 'payment-method-unusable', paymentMethodId: 'pm_expired' },
   { name: 'capture-pending-then-succeeded', paymentMethodId: 'pm_approved', amount: 25 },
   { name: 'capture-failed-then-voided', paymentMethodId: 'pm_approved', amount: 15 },

@@ -1,7 +1,7 @@
 /**
  * One POS payment transaction, told as the business says it:
- *   record the transaction, assign the customer's account, authorize the card at Zuz,
- *   capture the money (or release it), and record the outcome.
+ *   record the transaction, assign the customer's account, screen it for risk, authorize the
+ *   card at Zuz, capture the money (or release it), and record the outcome.
  * Everything non-linear — waiting for webhooks, polling, retries, compensation — lives one
  * level down, in the functions this one calls.
  */
@@ -11,6 +11,7 @@ import { TransactionState } from './transaction-state';
 import { stepActivities } from './activities';
 import { authorize } from './authorize';
 import { captureOrRelease } from './capture';
+import { screenForRisk } from './screen-risk';
 import { handleClientRequests, handleZuzEvents } from './handlers';
 
 export interface ProcessTransactionInput {
@@ -31,7 +32,8 @@ export async function processTransaction({ request, options }: ProcessTransactio
     database.assignAccountId({ transactionId: request.transactionId, customerId: request.customerId }),
   );
 
-  const authorized = await authorize(tx, flow);
+  const cleared = await screenForRisk(tx, flow);
+  const authorized = cleared && (await authorize(tx, flow));
   if (authorized) await captureOrRelease(tx, flow);
 
   await tx.step('finalizeTransaction', () => database.finalizeTransaction(tx.view()));

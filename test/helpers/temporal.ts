@@ -44,3 +44,20 @@ const noop = () => undefined;
 const quietBundlerLogger = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: console.error };
 
 export { freePort } from '../../src/infrastructure/dev-server';
+
+/**
+ * The workflow bundle with src/workflows/patches.ts swapped for another module: how the tests
+ * build the old worker (v1) and the mistaken, unpatched variant of a change.
+ */
+export function bundleWorkflowsWithPatches(replacement: string) {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { NormalModuleReplacementPlugin } = require('webpack') as typeof import('webpack');
+  return bundleWorkflowCode({
+    workflowsPath: require.resolve('../../src/workflows'),
+    logger: quietBundlerLogger,
+    webpackConfigHook: (config) => ({
+      ...config,
+      plugins: [...(config.plugins ?? []), new NormalModuleReplacementPlugin(/workflows[\\/]patches(\.ts)?$/, replacement)],
+    }),
+  });
+}

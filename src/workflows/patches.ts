@@ -1,0 +1,14 @@
+/**
+ * The flow's patches: changes made while transactions were running. Each is `patched(id)` on
+ * the new path, so executions that started before the change replay (and finish) on the old
+ * path. Their life cycle — patch, deploy, wait for old runs, deprecatePatch, remove — is in
+ * docs/versioning.md.
+ */
+import { patched } from '@temporalio/workflow';
+
+/** v2: risk screening between assignAccountId and createAuthorization. */
+export const RISK_SCREENING_PATCH = 'risk-screening';
+
+export function riskScreeningApplies(): boolean {
+  return patched(RISK_SCREENING_PATCH);
+}

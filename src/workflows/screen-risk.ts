@@ -1,0 +1,22 @@
+/** Risk screening (added in v2): a velocity and limit check before any money is touched. */
+import type { FlowOptions } from './options';
+import type { TransactionState } from './transaction-state';
+import { stepActivities } from './activities';
+import { riskScreeningApplies } from './patches';
+
+/** Returns true when the transaction may go on to authorization; otherwise it is declined. */
+export async function screenForRisk(tx: TransactionState, options: FlowOptions): Promise<boolean> {
+  // Transactions that started before this step existed go on without it.
+  if (!riskScreeningApplies()) return true;
+
+  const { database } = stepActivities(options.steps);
+  const { transactionId, customerId, amount } = tx.request;
+  const verdict = await tx.step(
+    'screenTransaction',
+    () => database.screenTransaction({ transactionId, customerId, amount }),
+    ({ cleared }) => (cleared ? 'cleared' : 'rejected'),
+  );
+  if (verdict.cleared) return true;
+  tx.fail('declined', { code: 'risk_rejected', message: verdict.reason });
+  return false;
+}

@@ -1,0 +1,6 @@
+/** Stands in for src/workflows/patches.ts in the v1 worker's bundle: the code before risk screening existed. */
+export const RISK_SCREENING_PATCH = 'risk-screening';
+
+export function riskScreeningApplies(): boolean {
+  return false;
+}

@@ -1,0 +1,6 @@
+/** Stands in for src/workflows/patches.ts: the same change deployed WITHOUT patched(), the mistake the replay suite must catch. */
+export const RISK_SCREENING_PATCH = 'risk-screening';
+
+export function riskScreeningApplies(): boolean {
+  return true;
+}
