@@ -112,6 +112,23 @@ export function loadRiskLimits(env: Env = process.env) {
   return { maxTransactionsPerHour: c.RISK_MAX_TRANSACTIONS_PER_HOUR, maxAmountPerDay: c.RISK_MAX_AMOUNT_PER_DAY };
 }
 
+const workerOpsSchema = z.object({
+  WORKER_METRICS_ADDRESS: hostPort.default('127.0.0.1:9464'),
+  WORKER_HEALTH_HOST: nonEmpty.default('127.0.0.1'),
+  WORKER_HEALTH_PORT: port.default(8081),
+  WORKER_SHUTDOWN_GRACE_SECONDS: z.coerce.number({ error: 'must be a number' }).int('must be an integer').min(0, 'must be >= 0').default(10),
+});
+
+/** The worker's operations side: Prometheus metrics (the SDK's endpoint), health checks, graceful shutdown. */
+export function loadWorkerOpsConfig(env: Env = process.env) {
+  const c = parse(workerOpsSchema, env);
+  return {
+    metricsAddress: c.WORKER_METRICS_ADDRESS,
+    health: { host: c.WORKER_HEALTH_HOST, port: c.WORKER_HEALTH_PORT },
+    shutdownGraceSeconds: c.WORKER_SHUTDOWN_GRACE_SECONDS,
+  };
+}
+
 const apiSchema = z.object({
   API_HOST: nonEmpty.default('127.0.0.1'),
   API_PORT: port.default(3000),

@@ -62,7 +62,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   try {
     if (options.installRuntime !== false) {
       // This process stops its parts itself, in order; the SDK must not stop the worker on its own.
-      Runtime.install({ logger: temporalLogger(logger.child({ component: 'temporal' }, { level: 'warn' })), shutdownSignals: [] });
+      Runtime.install({ logger: temporalLogger(logger.child({ component: 'worker' })), shutdownSignals: [] });
     }
     const temporal = await startDevServer({
       cli: dev.temporalCli,

@@ -4,7 +4,8 @@
  */
 import { Runtime, Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from './activities';
-import { ConfigError, loadDatabaseConfig, loadProvidersConfig, loadRiskLimits, loadTemporalConfig } from './config';
+import { ConfigError, loadDatabaseConfig, loadProvidersConfig, loadRiskLimits, loadTemporalConfig, loadWorkerOpsConfig } from './config';
+import { startHealthServer } from './infrastructure/health-server';
 import { openDatabase } from './infrastructure/database';
 import { logger, temporalLogger } from './infrastructure/logger';
 import { PmsClient } from './infrastructure/pms/client';
@@ -43,16 +44,35 @@ async function main(): Promise<void> {
   const temporal = loadTemporalConfig();
   const databaseConfig = loadDatabaseConfig();
   const dependencies = activityConfig();
-  Runtime.install({ logger: temporalLogger(logger.child({ component: 'temporal' }, { level: 'warn' })) });
+  const ops = loadWorkerOpsConfig();
+  Runtime.install({
+    logger: temporalLogger(logger.child({ component: 'worker' })),
+    // The SDK's own metrics (task latencies, slots, polls...) and the flow's, on one Prometheus endpoint.
+    telemetryOptions: { metrics: { prometheus: { bindAddress: ops.metricsAddress } } },
+  });
 
   const client = await connectClient(temporal);
   await assertSearchAttributesRegistered(client, temporal.namespace);
   const db = await openDatabase(databaseConfig);
   const connection = await connectWorker(temporal);
-  const worker = await createTransactionWorker({ connection, namespace: temporal.namespace, taskQueue: temporal.taskQueue, db, ...dependencies });
-  logger.info({ taskQueue: temporal.taskQueue, namespace: temporal.namespace, address: temporal.address }, 'worker started');
-  await worker.run(); // Runtime shuts the worker down on SIGINT/SIGTERM.
+  const worker = await createTransactionWorker({
+    connection,
+    namespace: temporal.namespace,
+    taskQueue: temporal.taskQueue,
+    db,
+    ...dependencies,
+    shutdownGraceTime: `${ops.shutdownGraceSeconds} seconds`,
+  });
+  const health = await startHealthServer(ops.health.host, ops.health.port, async () => ({
+    worker: worker.getState() === 'RUNNING',
+    temporal: await client.connection.withDeadline(Date.now() + 2000, () => client.workflowService.getSystemInfo({})).then(() => true, () => false),
+    database: await db.query('SELECT 1').then(() => true, () => false),
+  }));
+  logger.info({ taskQueue: temporal.taskQueue, namespace: temporal.namespace, address: temporal.address, health: health.url, metrics: `http://${ops.metricsAddress}/metrics` }, 'worker started');
+  await worker.run(); // The SDK shuts the worker down on SIGINT/SIGTERM, letting activities finish within the grace time.
+  await health.close();
   await Promise.all([db.close(), connection.close(), client.connection.close()]);
+  logger.info('worker stopped');
 }
 
 if (require.main === module) {

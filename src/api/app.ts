@@ -7,6 +7,7 @@ import { requireApiKey } from './auth';
 import { errorHandler, sendError } from './errors';
 import { transactionsRouter, type TransactionsRouterOptions } from './transactions';
 import { zuzWebhookRouter } from './webhooks';
+import { createApiMetrics } from './metrics';
 
 export interface AppOptions {
   client: Client;
@@ -18,7 +19,9 @@ export interface AppOptions {
 
 export function createApp({ client, taskQueue, config, log, flowOptions }: AppOptions): express.Express {
   const app = express();
+  const metrics = createApiMetrics();
   app.disable('x-powered-by');
+  app.use(metrics.middleware);
   app.use((_req, res, next) => {
     res.setHeader('x-content-type-options', 'nosniff');
     res.setHeader('cache-control', 'no-store');
@@ -28,11 +31,28 @@ export function createApp({ client, taskQueue, config, log, flowOptions }: AppOp
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  app.use('/webhooks/zuz', zuzWebhookRouter({ client, privateKey: config.webhook.privateKey, maxAgeMs: config.webhook.maxAgeMs, log }));
+  app.get('/readyz', async (_req, res) => {
+    const temporal = await temporalReachable(client);
+    res.status(temporal ? 200 : 503).json({ status: temporal ? 'ready' : 'not_ready', checks: { temporal } });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+  app.use('/webhooks/zuz', zuzWebhookRouter({ client, privateKey: config.webhook.privateKey, maxAgeMs: config.webhook.maxAgeMs, log, count: metrics.webhook }));
   app.use('/v1', requireApiKey(config.apiKeys), express.json({ limit: '16kb', type: () => true }));
   app.use('/v1/transactions', transactionsRouter({ client, taskQueue, flowOptions }));
 
   app.use((_req, res) => sendError(res, 404, 'not_found', 'No such route'));
   app.use(errorHandler(log));
   return app;
+}
+
+/** Ready means the API can reach Temporal (it keeps no other state). */
+async function temporalReachable(client: Client): Promise<boolean> {
+  try {
+    await client.connection.withDeadline(Date.now() + 2000, () => client.workflowService.getSystemInfo({}));
+    return true;
+  } catch {
+    return false;
+  }
 }

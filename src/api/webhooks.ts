@@ -10,6 +10,7 @@ import { isValidWebhookSignature } from '../infrastructure/zuz/signature';
 import { toOperationResult } from '../infrastructure/zuz/results';
 import { zuzEventType, zuzWebhookEvent } from '../infrastructure/zuz/wire';
 import type { Logger } from '../infrastructure/logger';
+import type { WebhookOutcome } from './metrics';
 import { zuzEventSignal } from '../workflows/messages';
 import { ApiError, validationError } from './errors';
 
@@ -19,13 +20,16 @@ export interface WebhookOptions {
   /** Events created longer ago than this are refused (replay protection, with dedup on the event id). */
   maxAgeMs: number;
   log: Logger;
+  /** Counts each webhook's outcome. */
+  count: (outcome: WebhookOutcome) => void;
 }
 
 const KINDS: Record<string, ZuzOperationKind | undefined> = { authorization: 'authorization', capture: 'capture', void: 'void' };
 
-export function zuzWebhookRouter({ client, privateKey, maxAgeMs, log }: WebhookOptions): Router {
+export function zuzWebhookRouter({ client, privateKey, maxAgeMs, log, count }: WebhookOptions): Router {
   const router = Router();
   router.post('/', express.raw({ type: () => true, limit: '64kb' }), async (req, res) => {
+    res.on('finish', () => count(outcomeOf(res.statusCode, res.locals.outcome)));
     const eventType = zuzEventType.safeParse(req.header('event-type'));
     if (!eventType.success) throw validationError(eventType.error, 'event-type header');
     const event = zuzWebhookEvent.safeParse(parseJson(req.body));
@@ -43,6 +47,7 @@ export function zuzWebhookRouter({ client, privateKey, maxAgeMs, log }: WebhookO
     const kind = KINDS[eventType.data.split('.')[1]];
     const transactionId = body.data.reconciliation_id;
     if (!kind || !transactionId) {
+      res.locals.outcome = 'ignored';
       res.status(200).json({ outcome: 'ignored' });
       return;
     }
@@ -50,10 +55,12 @@ export function zuzWebhookRouter({ client, privateKey, maxAgeMs, log }: WebhookO
     try {
       await client.workflow.getHandle(workflowIdFor(transactionId)).signal(zuzEventSignal, signal);
       log.info({ eventId: body.id, transactionId, kind, status: signal.status }, 'Zuz event delivered');
+      res.locals.outcome = 'delivered';
       res.status(200).json({ outcome: 'delivered' });
     } catch (err) {
       // A finished (or unknown) transaction needs nothing more: 2xx stops Zuz retrying, and says nothing of whether it exists.
       if (err instanceof WorkflowNotFoundError) {
+        res.locals.outcome = 'ignored';
         res.status(200).json({ outcome: 'ignored' });
         return;
       }
@@ -71,4 +78,10 @@ function parseJson(raw: unknown): unknown {
   } catch {
     throw new ApiError(400, 'invalid_json', 'The body is not valid JSON');
   }
+}
+
+function outcomeOf(status: number, outcome: unknown): WebhookOutcome {
+  if (status >= 500) return 'unavailable';
+  if (status >= 400) return 'rejected';
+  return outcome === 'ignored' ? 'ignored' : 'delivered';
 }

@@ -13,11 +13,24 @@ export const logger = pino({
 
 export type Logger = pino.Logger;
 
-/** The Temporal SDK's own logs, through the same pino logger. */
+/**
+ * The Temporal SDK's logs through the same pino logger. Workflow and activity logs carry the
+ * transaction's ids (the SDK adds workflowId, runId, activityType); the SDK's own chatter about
+ * its internals (bundling, worker state) is kept to warnings.
+ */
 export function temporalLogger(log: Logger): TemporalLogger {
-  const write = (level: LogLevel, message: string, meta?: LogMetadata) => {
+  const levels = { TRACE: 10, DEBUG: 20, INFO: 30, WARN: 40, ERROR: 50 } as const;
+  const write = (level: LogLevel, message: string, meta: LogMetadata = {}) => {
+    const fromFlow = meta.sdkComponent === 'workflow' || meta.sdkComponent === 'activity';
+    if (!fromFlow && levels[level] < levels.WARN) return;
+    const workflowId = typeof meta.workflowId === 'string' ? meta.workflowId : undefined;
+    const context = {
+      ...meta,
+      ...(workflowId?.startsWith('transaction-') ? { transactionId: workflowId.slice('transaction-'.length) } : {}),
+      ...(typeof meta.activityType === 'string' ? { step: meta.activityType } : {}),
+    };
     const method = level === 'TRACE' ? 'trace' : level === 'DEBUG' ? 'debug' : level === 'INFO' ? 'info' : level === 'WARN' ? 'warn' : 'error';
-    log[method](meta ?? {}, message);
+    log[method](context, message);
   };
   return {
     log: write,

@@ -15,6 +15,7 @@ import type {
   ZuzOperationResult,
 } from '../domain/transaction';
 import { transactionStatusKey } from '../domain/search-attributes';
+import { recordStep } from './metrics';
 
 export class TransactionState {
   status: TransactionStatus = 'processing';
@@ -34,7 +35,8 @@ export class TransactionState {
 
   /** Runs one named step and journals it: started, completed or failed, and the branch it took. */
   async step<T>(name: string, run: () => Promise<T>, branchOf?: (result: T) => string): Promise<T> {
-    const record: StepRecord = { name, state: 'running', startedAt: now() };
+    const startedAt = Date.now();
+    const record: StepRecord = { name, state: 'running', startedAt: new Date(startedAt).toISOString() };
     this.steps.push(record);
     try {
       const result = await run();
@@ -46,6 +48,9 @@ export class TransactionState {
       throw err;
     } finally {
       record.endedAt = now();
+      const durationMs = Date.now() - startedAt;
+      recordStep(record, durationMs);
+      log.info(`Step ${name} ${record.state}`, { step: name, state: record.state, branch: record.branch, durationMs });
     }
   }
 

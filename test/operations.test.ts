@@ -1,0 +1,152 @@
+/**
+ * The production entry points as separate processes (`node dist/worker.js`, `node dist/api/server.js`),
+ * the way they are deployed: health and readiness, Prometheus metrics, structured logs with the
+ * transaction's ids and no card data, and a graceful stop. (`npm test` builds dist/ first.)
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { startDevServer, type DevServer } from '../src/infrastructure/dev-server';
+import { MOCK_CARDS } from '../src/simulators/cards';
+import { startPmsSimulator, type PmsSimulator } from '../src/simulators/pms';
+import { startZuzSimulator, type ZuzSimulator } from '../src/simulators/zuz';
+import { freePort, temporalCliPath } from './helpers/temporal';
+
+const API_KEY = 'ops-test-api-key-0123456789';
+let temporal: DevServer;
+let zuz: ZuzSimulator;
+let pms: PmsSimulator;
+let worker: Service;
+let api: Service;
+let apiUrl: string;
+let workerHealthUrl: string;
+let workerMetricsUrl: string;
+
+interface Service {
+  process: ChildProcess;
+  lines: string[];
+  exited: Promise<number | null>;
+}
+
+function startService(script: string, env: NodeJS.ProcessEnv): Service {
+  const child = spawn(process.execPath, [path.join(__dirname, '..', 'dist', script)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  for (const stream of [child.stdout!, child.stderr!]) {
+    let buffered = '';
+    stream.on('data', (chunk: Buffer) => {
+      const parts = (buffered + chunk.toString()).split('\n');
+      buffered = parts.pop() ?? '';
+      lines.push(...parts.filter(Boolean));
+    });
+  }
+  return { process: child, lines, exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))) };
+}
+
+async function waitFor(url: string, expectedStatus = 200, timeoutMs = 60_000): Promise<Response> {
+  const giveUpAt = Date.now() + timeoutMs;
+  for (;;) {
+    const response = await fetch(url).catch(() => undefined);
+    if (response?.status === expectedStatus) return response;
+    if (Date.now() > giveUpAt) throw new Error(`${url} did not answer ${expectedStatus} in time (last: ${response?.status})`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+beforeAll(async () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'pos-ops-'));
+  temporal = await startDevServer({ cli: temporalCliPath(), port: 0, logFile: path.join(dataDir, 'temporal.log') });
+  zuz = await startZuzSimulator({ appId: 'ops-app', privateKey: 'ops-zuz-key', timeScale: 0.001 });
+  pms = await startPmsSimulator({ apiKey: 'ops-pms-key' });
+  const [apiPort, healthPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NODE_OPTIONS: '',
+    LOG_LEVEL: 'info',
+    TEMPORAL_ADDRESS: temporal.address,
+    TEMPORAL_TASK_QUEUE: `ops-${randomUUID()}`,
+    POS_DATA_DIR: dataDir,
+    ZUZ_BASE_URL: zuz.url,
+    ZUZ_APP_ID: 'ops-app',
+    ZUZ_PRIVATE_KEY: 'ops-zuz-key',
+    PMS_BASE_URL: pms.url,
+    PMS_API_KEY: 'ops-pms-key',
+    API_PORT: String(apiPort),
+    API_KEYS: API_KEY,
+    WORKER_HEALTH_PORT: String(healthPort),
+    WORKER_METRICS_ADDRESS: `127.0.0.1:${metricsPort}`,
+    WORKER_SHUTDOWN_GRACE_SECONDS: '5',
+  };
+  apiUrl = `http://127.0.0.1:${apiPort}`;
+  workerHealthUrl = `http://127.0.0.1:${healthPort}`;
+  workerMetricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
+  zuz.setWebhookUrl(`${apiUrl}/webhooks/zuz`);
+  worker = startService('worker.js', env);
+  api = startService(path.join('api', 'server.js'), env);
+  await Promise.all([waitFor(`${workerHealthUrl}/readyz`), waitFor(`${apiUrl}/readyz`)]);
+}, 120_000);
+
+afterAll(async () => {
+  for (const service of [worker, api]) if (service?.process.exitCode === null) service.process.kill('SIGKILL');
+  await Promise.all([zuz?.close(), pms?.close()]);
+  await temporal?.stop();
+});
+
+async function runTransaction(): Promise<string> {
+  const transactionId = `ops-${randomUUID()}`;
+  const headers = { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' };
+  const created = await fetch(`${apiUrl}/v1/transactions`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ transactionId, customerId: 'cus_demo', paymentMethodId: 'pm_approved', amount: 4321, currency: 'EUR' }),
+  });
+  expect(created.status).toBe(202);
+  for (;;) {
+    const view = (await (await fetch(`${apiUrl}/v1/transactions/${transactionId}`, { headers })).json()) as { status: string };
+    if (view.status === 'succeeded') return transactionId;
+    expect(['processing', 'capturing']).toContain(view.status);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+test('worker and API report alive and ready, with what they checked', async () => {
+  expect(await (await waitFor(`${workerHealthUrl}/healthz`)).json()).toEqual({ status: 'ok' });
+  expect(await (await waitFor(`${workerHealthUrl}/readyz`)).json()).toEqual({ status: 'ready', checks: { worker: true, temporal: true, database: true } });
+  expect(await (await waitFor(`${apiUrl}/readyz`)).json()).toEqual({ status: 'ready', checks: { temporal: true } });
+});
+
+test('a transaction shows in both processes\' metrics and logs, without card data', async () => {
+  const transactionId = await runTransaction();
+
+  const apiMetrics = await (await fetch(`${apiUrl}/metrics`)).text();
+  expect(apiMetrics).toMatch(/pos_http_requests_total\{method="POST",route="\/v1\/transactions",status="202"\} [1-9]/);
+  expect(apiMetrics).toMatch(/pos_http_requests_total\{method="GET",route="\/v1\/transactions\/:id",status="200"\} [1-9]/);
+  expect(apiMetrics).toMatch(/pos_zuz_webhooks_total\{outcome="delivered"\} [1-9]/);
+
+  // The workflow's counters are exported by the SDK's runtime once its metrics are flushed.
+  let workerMetrics = '';
+  for (let i = 0; i < 50 && !/pos_transactions_finished.*status="succeeded"/.test(workerMetrics); i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    workerMetrics = await (await fetch(workerMetricsUrl)).text();
+  }
+  expect(workerMetrics).toMatch(/pos_transactions_finished\S*\{[^}]*failure_code="none"[^}]*status="succeeded"[^}]*\} [1-9]/);
+  expect(workerMetrics).toMatch(/pos_step_duration\S*\{[^}]*step="createAuthorization"/);
+  expect(workerMetrics).toMatch(/temporal_workflow_completed/);
+
+  const logs = [...worker.lines, ...api.lines];
+  const stepLine = worker.lines.map((line) => JSON.parse(line)).find((entry) => entry.transactionId === transactionId && entry.step === 'createAuthorization');
+  expect(stepLine).toMatchObject({ workflowId: `transaction-${transactionId}`, msg: 'Step createAuthorization completed' });
+  expect(stepLine.runId).toEqual(expect.any(String));
+  for (const line of logs) expect(() => JSON.parse(line)).not.toThrow();
+  const secrets = MOCK_CARDS.flatMap((card) => [card.cardNumber, card.providerToken]);
+  for (const secret of secrets) expect(logs.join('\n')).not.toContain(secret);
+});
+
+test('SIGTERM stops both processes cleanly', async () => {
+  worker.process.kill('SIGTERM');
+  api.process.kill('SIGTERM');
+  expect(await worker.exited).toBe(0);
+  expect(await api.exited).toBe(0);
+  expect(worker.lines.some((line) => line.includes('worker stopped'))).toBe(true);
+}, 30_000);
