@@ -2,12 +2,13 @@
  * `npm start`: the embedded default. Everything on this machine, history and data kept under
  * POS_DATA_DIR (default ./.data) so a restart keeps every transaction. Ctrl-C stops it all.
  */
+import { tracing } from './infrastructure/tracing'; // first: instruments HTTP before anything loads it
 import { ConfigError } from './config';
 import { logger } from './infrastructure/logger';
 import { startLocalStack } from './local-stack';
 
 async function main(): Promise<void> {
-  const stack = await startLocalStack({ persist: true });
+  const stack = await startLocalStack({ persist: true, tracing });
   const banner = [
     '',
     'POS payment service is running:',
@@ -32,6 +33,7 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'stopping');
     await stack.stop();
+    await tracing?.shutdown();
     process.exit(0);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -16,6 +16,7 @@ import { startPmsSimulator, type PmsSimulator } from './simulators/pms';
 import { startZuzSimulator, type ZuzSimulator } from './simulators/zuz';
 import { activityConfig, createTransactionWorker } from './worker';
 import type { ProcessTransactionInput } from './workflows/process-transaction';
+import type { Tracing } from './infrastructure/tracing';
 
 type Env = Record<string, string | undefined>;
 
@@ -37,6 +38,8 @@ export interface LocalStackOptions {
   workflowBundle?: { code: string };
   flowOptions?: ProcessTransactionInput['options'];
   installRuntime?: boolean;
+  /** OpenTelemetry tracing for the worker and the API's client (off when undefined). */
+  tracing?: Tracing;
 }
 
 export interface LocalStack {
@@ -104,6 +107,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       db,
       ...activityConfig(env),
       workflowBundle: options.workflowBundle,
+      plugins: options.tracing ? [options.tracing.plugin] : [],
     });
     const running = worker.run();
     stoppers.push(async () => {
@@ -111,7 +115,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       await running;
     });
 
-    const client = await connectClient(temporalConfig);
+    const client = await connectClient(temporalConfig, options.tracing ? [options.tracing.plugin] : []);
     stoppers.push(() => client.connection.close());
     const apiConfig = loadApiConfig(env);
     const api = await startApiServer({

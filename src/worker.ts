@@ -2,6 +2,7 @@
  * The worker: runs transaction workflows and their activities. Production entry point
  * (`npm run start:worker`); run as many as you like against the same Temporal and PostgreSQL.
  */
+import { tracing } from './infrastructure/tracing'; // first: instruments HTTP before anything loads it
 import { Runtime, Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from './activities';
 import { ConfigError, loadDatabaseConfig, loadProvidersConfig, loadRiskLimits, loadTemporalConfig, loadWorkerOpsConfig } from './config';
@@ -19,10 +20,11 @@ export interface TransactionWorkerOptions extends ActivityDependencies {
   /** A prebuilt bundle (tests build one per file); otherwise the workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
+  plugins?: WorkerOptions['plugins'];
 }
 
 export function createTransactionWorker(options: TransactionWorkerOptions): Promise<Worker> {
-  const { connection, namespace, taskQueue, workflowBundle, shutdownGraceTime, ...dependencies } = options;
+  const { connection, namespace, taskQueue, workflowBundle, shutdownGraceTime, plugins, ...dependencies } = options;
   return Worker.create({
     connection,
     namespace,
@@ -31,6 +33,7 @@ export function createTransactionWorker(options: TransactionWorkerOptions): Prom
     activities: createActivities(dependencies),
     // Let in-flight calls to Zuz finish on a deploy rather than be cut off mid-request.
     shutdownGraceTime: shutdownGraceTime ?? '10 seconds',
+    plugins,
   });
 }
 
@@ -51,7 +54,8 @@ async function main(): Promise<void> {
     telemetryOptions: { metrics: { prometheus: { bindAddress: ops.metricsAddress } } },
   });
 
-  const client = await connectClient(temporal);
+  const plugins = tracing ? [tracing.plugin] : [];
+  const client = await connectClient(temporal, plugins);
   await assertSearchAttributesRegistered(client, temporal.namespace);
   const db = await openDatabase(databaseConfig);
   const connection = await connectWorker(temporal);
@@ -62,6 +66,7 @@ async function main(): Promise<void> {
     db,
     ...dependencies,
     shutdownGraceTime: `${ops.shutdownGraceSeconds} seconds`,
+    plugins,
   });
   const health = await startHealthServer(ops.health.host, ops.health.port, async () => ({
     worker: worker.getState() === 'RUNNING',
@@ -71,7 +76,7 @@ async function main(): Promise<void> {
   logger.info({ taskQueue: temporal.taskQueue, namespace: temporal.namespace, address: temporal.address, health: health.url, metrics: `http://${ops.metricsAddress}/metrics` }, 'worker started');
   await worker.run(); // The SDK shuts the worker down on SIGINT/SIGTERM, letting activities finish within the grace time.
   await health.close();
-  await Promise.all([db.close(), connection.close(), client.connection.close()]);
+  await Promise.all([db.close(), connection.close(), client.connection.close(), tracing?.shutdown()]);
   logger.info('worker stopped');
 }
 

@@ -2,6 +2,7 @@
  * The API server. Production entry point (`npm run start:api`); run as many as you like behind
  * a load balancer. It refuses to start without API keys.
  */
+import { tracing } from '../infrastructure/tracing'; // first: instruments HTTP before express loads it
 import { createServer, type Server } from 'node:http';
 import type { Client } from '@temporalio/client';
 import { ConfigError, loadApiConfig, loadTemporalConfig, type ApiConfig } from '../config';
@@ -30,13 +31,14 @@ export async function startApiServer(options: AppOptions & { config: ApiConfig }
 async function main(): Promise<void> {
   const config = loadApiConfig();
   const temporal = loadTemporalConfig();
-  const client: Client = await connectClient(temporal);
+  const client: Client = await connectClient(temporal, tracing ? [tracing.plugin] : []);
   const log: Logger = logger.child({ component: 'api' });
   const api = await startApiServer({ client, taskQueue: temporal.taskQueue, config, log });
   log.info({ url: api.url }, 'API listening');
   const stop = async () => {
     await api.close();
     await client.connection.close();
+    await tracing?.shutdown();
     process.exit(0);
   };
   process.once('SIGINT', stop);

@@ -1,6 +1,6 @@
 /** Connections to Temporal (any server: the dev server, a self-hosted cluster or Temporal Cloud), from one config. */
 import { readFile } from 'node:fs/promises';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type ClientPlugin } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { TemporalConfig } from '../config';
 import { transactionSearchAttributes } from '../domain/search-attributes';
@@ -12,9 +12,10 @@ async function tlsOptions(config: TemporalConfig) {
   return { clientCertPair: { crt: await readFile(clientCertPath), key: await readFile(clientKeyPath) } };
 }
 
-export async function connectClient(config: TemporalConfig): Promise<Client> {
+/** `plugins`: e.g. tracing, which propagates the caller's trace into the workflows it starts. */
+export async function connectClient(config: TemporalConfig, plugins: ClientPlugin[] = []): Promise<Client> {
   const connection = await Connection.connect({ address: config.address, tls: await tlsOptions(config), apiKey: config.apiKey });
-  return new Client({ connection, namespace: config.namespace });
+  return new Client({ connection, namespace: config.namespace, plugins });
 }
 
 export async function connectWorker(config: TemporalConfig): Promise<NativeConnection> {
