@@ -3,7 +3,7 @@
  * POS_DATA_DIR (default ./.data) so a restart keeps every transaction. Ctrl-C stops it all.
  */
 import { tracing } from './infrastructure/tracing'; // first: instruments HTTP before anything loads it
-import { ConfigError } from './config';
+import { ConfigError, loadWorkerOpsConfig } from './config';
 import { logger } from './infrastructure/logger';
 import { startLocalStack } from './local-stack';
 
@@ -15,6 +15,7 @@ async function main(): Promise<void> {
     `  API         ${stack.apiUrl}   (Authorization: Bearer ${stack.apiKey})`,
     `  Temporal UI ${stack.uiUrl}`,
     `  Temporal    ${stack.temporalAddress}`,
+    `  Metrics     ${stack.apiUrl}/metrics (API), http://${loadWorkerOpsConfig().metricsAddress}/metrics (worker)`,
     `  Zuz sim     ${stack.zuz.url}`,
     `  PMS sim     ${stack.pms.url}`,
     '',

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { Runtime, type NativeConnection } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
-import { loadApiConfig, loadDatabaseConfig, loadDevConfig, loadTemporalConfig } from './config';
+import { loadApiConfig, loadDatabaseConfig, loadDevConfig, loadTemporalConfig, loadWorkerOpsConfig } from './config';
 import { startApiServer } from './api/server';
 import { openDatabase, type Database } from './infrastructure/database';
 import { startDevServer, type DevServer } from './infrastructure/dev-server';
@@ -65,7 +65,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   try {
     if (options.installRuntime !== false) {
       // This process stops its parts itself, in order; the SDK must not stop the worker on its own.
-      Runtime.install({ logger: temporalLogger(logger.child({ component: 'worker' })), shutdownSignals: [] });
+      Runtime.install({
+        logger: temporalLogger(logger.child({ component: 'worker' })),
+        shutdownSignals: [],
+        telemetryOptions: { metrics: { prometheus: { bindAddress: loadWorkerOpsConfig(baseEnv).metricsAddress } } },
+      });
     }
     const temporal = await startDevServer({
       cli: dev.temporalCli,
