@@ -8,6 +8,7 @@ import { errorHandler, sendError } from './errors';
 import { transactionsRouter, type TransactionsRouterOptions } from './transactions';
 import { zuzWebhookRouter } from './webhooks';
 import { createApiMetrics } from './metrics';
+import { docsRouter } from './docs';
 
 export interface AppOptions {
   client: Client;
@@ -38,6 +39,7 @@ export function createApp({ client, taskQueue, config, log, flowOptions }: AppOp
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
+  app.use(docsRouter()); // /openapi.json and /docs: public, no key
   app.use('/webhooks/zuz', zuzWebhookRouter({ client, privateKey: config.webhook.privateKey, maxAgeMs: config.webhook.maxAgeMs, log, count: metrics.webhook }));
   app.use('/v1', requireApiKey(config.apiKeys), express.json({ limit: '16kb', type: () => true }));
   app.use('/v1/transactions', transactionsRouter({ client, taskQueue, flowOptions }));

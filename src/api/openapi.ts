@@ -1,0 +1,262 @@
+/**
+ * The OpenAPI 3.1 document of the HTTP API, generated from the very zod schemas the routes
+ * validate with (schemas.ts, and Zuz's wire format for the webhook) plus the response schemas
+ * (response-schemas.ts), so the document cannot promise a request the API would refuse.
+ * Every status code a route can answer is listed, with the error codes behind it.
+ */
+import { OpenAPIRegistry, OpenApiGeneratorV31, type ResponseConfig } from '@asteasolutions/zod-to-openapi';
+import { z } from 'zod';
+import { zuzEventType, zuzWebhookEvent } from '../infrastructure/zuz/wire';
+import {
+  errorBodySchema,
+  healthSchema,
+  readinessSchema,
+  transactionPageSchema,
+  transactionViewSchema,
+  webhookAckSchema,
+} from './response-schemas';
+import { captureSchema, createTransactionSchema, listTransactionsQuery, transactionIdParam } from './schemas';
+
+let cached: object | undefined;
+
+/** Built on first use and then shared: frozen, so no caller can change what every later caller gets. */
+export function openApiDocument(): object {
+  cached ??= deepFreeze(buildDocument());
+  return cached;
+}
+
+const BEARER = 'apiKey';
+const v1 = { security: [{ [BEARER]: [] }] };
+const json = (schema: z.ZodType) => ({ 'application/json': { schema } });
+const answers = (description: string, schema: z.ZodType): ResponseConfig => ({ description, content: json(schema) });
+const error = (description: string): ResponseConfig => answers(description, errorBodySchema);
+
+const unauthorized: ResponseConfig = {
+  ...error('`unauthorized`: no valid `Authorization: Bearer <key>`'),
+  headers: { 'www-authenticate': { description: 'Always `Bearer`', schema: { type: 'string', const: 'Bearer' } } },
+};
+const tooLarge = error('`body_too_large`: the body is over 16 kB');
+const internal = error('`internal_error`: something failed on our side (e.g. Temporal unreachable); the request may be retried');
+const invalidId = '`invalid_request`: the id in the path is not a valid transaction id (`details` names it)';
+const invalidJson = '`invalid_json`: the body is not JSON';
+
+// The path parameter of every /v1/transactions/{id} route; the names mirror the express routes.
+const idParams = z.object({ id: transactionIdParam.meta({ description: 'The transactionId given at creation' }) });
+
+function registerTransactionRoutes(registry: OpenAPIRegistry): void {
+  registry.registerPath({
+    ...v1,
+    method: 'post',
+    path: '/v1/transactions',
+    operationId: 'createTransaction',
+    tags: ['Transactions'],
+    summary: 'Start a transaction',
+    description:
+      'Starts the transaction\'s workflow and answers at once; follow it with GET /v1/transactions/{id}. Idempotent by `transactionId`: the same request again answers 200 with the current state, a different request with the same id 409.',
+    request: {
+      body: {
+        required: true,
+        content: {
+          'application/json': {
+            schema: createTransactionSchema.meta({ id: 'CreateTransactionRequest' }),
+            example: { transactionId: 'tx-1', customerId: 'cus_demo', paymentMethodId: 'pm_approved', amount: 1250, currency: 'EUR' },
+          },
+        },
+      },
+    },
+    responses: {
+      202: answers('Accepted: the workflow started (status `processing`, no steps yet)', transactionViewSchema),
+      200: answers('The same request again: the transaction as it is now', transactionViewSchema),
+      400: error(`\`invalid_request\`: a field is wrong, missing or unknown (\`details\` names each); or ${invalidJson}`),
+      401: unauthorized,
+      409: error('`transaction_conflict`: this transactionId exists with a different request'),
+      413: tooLarge,
+      500: internal,
+    },
+  });
+
+  registry.registerPath({
+    ...v1,
+    method: 'get',
+    path: '/v1/transactions',
+    operationId: 'listTransactions',
+    tags: ['Transactions'],
+    summary: 'List transactions, newest first',
+    description: 'From Temporal visibility: a new transaction appears a moment after it starts. Unknown query parameters are refused (400).',
+    request: { query: listTransactionsQuery },
+    responses: {
+      200: answers('A page of transactions', transactionPageSchema),
+      400: error('`invalid_request`: a query parameter is wrong or unknown (`details` names each)'),
+      401: unauthorized,
+      500: internal,
+    },
+  });
+
+  registry.registerPath({
+    ...v1,
+    method: 'get',
+    path: '/v1/transactions/{id}',
+    operationId: 'getTransaction',
+    tags: ['Transactions'],
+    summary: 'A transaction: status, amounts, Zuz ids, failure and step journal',
+    request: { params: idParams },
+    responses: {
+      200: answers('The transaction, live from its workflow, with attempts per step', transactionViewSchema),
+      400: error(invalidId),
+      401: unauthorized,
+      404: error('`not_found`: no transaction with this id'),
+      500: internal,
+    },
+  });
+
+  registry.registerPath({
+    ...v1,
+    method: 'post',
+    path: '/v1/transactions/{id}/capture',
+    operationId: 'captureTransaction',
+    tags: ['Transactions'],
+    summary: 'Capture a manual-capture transaction',
+    description: 'For `capture: "manual"` transactions in status `authorized`. `amount` defaults to the authorized amount and may not exceed it. The body may be omitted.',
+    request: {
+      params: idParams,
+      body: { required: false, content: { 'application/json': { schema: captureSchema.meta({ id: 'CaptureRequest' }), example: { amount: 1000 } } } },
+    },
+    responses: {
+      200: answers('The transaction after the capture', transactionViewSchema),
+      400: error(`\`invalid_request\`: the id or \`amount\` is wrong, or the body has an unknown field (\`details\` names each); or ${invalidJson}`),
+      401: unauthorized,
+      404: error('`not_found`: no transaction with this id'),
+      409: error('`invalid_state`: the transaction cannot be captured now (not authorized, manual capture not requested, amount over the authorized one, or already finished)'),
+      413: tooLarge,
+      500: internal,
+    },
+  });
+
+  registry.registerPath({
+    ...v1,
+    method: 'post',
+    path: '/v1/transactions/{id}/cancel',
+    operationId: 'cancelTransaction',
+    tags: ['Transactions'],
+    summary: 'Cancel before capture (the authorization is voided)',
+    description: 'Takes no body.',
+    request: { params: idParams },
+    responses: {
+      200: answers('The transaction after the cancellation', transactionViewSchema),
+      400: error(`${invalidId}; or ${invalidJson}`),
+      401: unauthorized,
+      404: error('`not_found`: no transaction with this id'),
+      409: error('`invalid_state`: too late to cancel (capture started or already decided, or the transaction is finished)'),
+      413: tooLarge,
+      500: internal,
+    },
+  });
+}
+
+function registerOtherRoutes(registry: OpenAPIRegistry): void {
+  registry.registerPath({
+    method: 'post',
+    path: '/webhooks/zuz',
+    operationId: 'receiveZuzWebhook',
+    tags: ['Webhooks'],
+    summary: "Zuz's asynchronous results (called by Zuz, not by clients)",
+    description:
+      "Authenticated by the `signature` header, not by an API key. Answers 200 only once the event is handed to the transaction's workflow (or there is none to hand it to); anything else makes Zuz retry.",
+    request: {
+      headers: z.object({
+        'event-type': zuzEventType.meta({ description: 'The operation reported, e.g. payment.authorization.update', example: 'payment.authorization.update' }),
+        signature: z.string().meta({ description: "`sig1=<hex HMAC-SHA256>` over the event's key fields, keyed with the app's private key" }),
+      }),
+      body: { required: true, content: { 'application/json': { schema: zuzWebhookEvent.meta({ id: 'ZuzWebhookEvent' }) } } },
+    },
+    responses: {
+      200: answers('`delivered` to the workflow, or `ignored` (not a payment operation we follow, or the transaction is finished or unknown)', webhookAckSchema),
+      400: error('`invalid_request`: bad `event-type` header or event body (`details` names each); `invalid_json`; or `stale_event`: created too long ago'),
+      401: error('`invalid_signature`: the signature does not match the event'),
+      413: error('`body_too_large`: the body is over 64 kB'),
+      503: error('`unavailable`: the event could not be handed to Temporal; Zuz retries'),
+    },
+  });
+
+  registry.registerPath({
+    method: 'get',
+    path: '/healthz',
+    operationId: 'health',
+    tags: ['Operations'],
+    summary: 'Liveness',
+    responses: { 200: answers('The process is up', healthSchema) },
+  });
+
+  registry.registerPath({
+    method: 'get',
+    path: '/readyz',
+    operationId: 'readiness',
+    tags: ['Operations'],
+    summary: 'Readiness: the API can reach Temporal',
+    responses: {
+      200: answers('Ready', readinessSchema),
+      503: answers('Not ready: Temporal did not answer', readinessSchema),
+    },
+  });
+
+  registry.registerPath({
+    method: 'get',
+    path: '/metrics',
+    operationId: 'metrics',
+    tags: ['Operations'],
+    summary: 'Prometheus metrics of the API',
+    responses: { 200: { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } } },
+  });
+
+  registry.registerPath({
+    method: 'get',
+    path: '/openapi.json',
+    operationId: 'openApiDocument',
+    tags: ['Documentation'],
+    summary: 'This document',
+    responses: { 200: { description: 'The OpenAPI 3.1 document', content: { 'application/json': { schema: { type: 'object' } } } } },
+  });
+
+  registry.registerPath({
+    method: 'get',
+    path: '/docs',
+    operationId: 'docsPage',
+    tags: ['Documentation'],
+    summary: 'This document, rendered (Swagger UI)',
+    responses: { 200: { description: 'An HTML page', content: { 'text/html': { schema: { type: 'string' } } } } },
+  });
+}
+
+function buildDocument(): object {
+  const registry = new OpenAPIRegistry();
+  registry.registerComponent('securitySchemes', BEARER, {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'One of the keys configured in API_KEYS (several may be valid at once, for rotation)',
+  });
+  registerTransactionRoutes(registry);
+  registerOtherRoutes(registry);
+  return new OpenApiGeneratorV31(registry.definitions).generateDocument({
+    openapi: '3.1.0',
+    info: {
+      title: 'POS payments API',
+      version: '1.0.0',
+      description:
+        'Point-of-sale payment transactions, each a durable Temporal workflow that authorizes a saved card at Zuz and captures or voids it. Every error has one shape: `{"error": {"code", "message", "details?"}}`.',
+    },
+    tags: [
+      { name: 'Transactions', description: 'Needs `Authorization: Bearer <key>`' },
+      { name: 'Webhooks', description: 'Signed by Zuz' },
+      { name: 'Operations' },
+      { name: 'Documentation', description: 'No key needed' },
+    ],
+  });
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}

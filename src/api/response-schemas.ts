@@ -1,0 +1,130 @@
+/**
+ * Zod schemas of what the API answers. The routes build their answers from TypeScript types
+ * (they never parse them), so these exist for the OpenAPI document; each is checked at compile
+ * time against the type the route really returns, so the documentation cannot drift silently.
+ */
+import { z } from 'zod';
+import type { CaptureMode, Failure, FailureCode, StepState, TransactionStatus, TransactionView } from '../domain/transaction';
+import type { StepWithAttempts } from './step-attempts';
+import type { listTransactions, TransactionSummary } from './transaction-list';
+
+/**
+ * True only when A and B accept the same values AND name the same fields. Assignability alone
+ * would miss a new optional field on either side; comparing the keys catches it.
+ */
+export type Mirrors<A, B> = [A] extends [B]
+  ? [B] extends [A]
+    ? [keyof A] extends [keyof B]
+      ? [keyof B] extends [keyof A]
+        ? true
+        : false
+      : false
+    : false
+  : false;
+
+export const transactionStatusSchema = z
+  .enum(['processing', 'authorized', 'capturing', 'succeeded', 'declined', 'failed', 'cancelled'])
+  .meta({ id: 'TransactionStatus', description: 'Running: processing, authorized (waiting for a manual capture), capturing. Terminal: the others.' });
+
+const captureModeSchema = z.enum(['auto', 'manual']);
+
+const failureCodeSchema = z.enum([
+  'payment_method_not_found',
+  'payment_method_unusable',
+  'authorization_declined',
+  'risk_rejected',
+  'provider_unavailable',
+  'authorization_timeout',
+  'capture_failed',
+  'capture_timeout',
+  'cancelled_by_client',
+  'authorization_expired',
+]);
+
+const failureSchema = z.object({ code: failureCodeSchema, message: z.string() }).meta({ id: 'Failure' });
+
+export const stepSchema = z
+  .object({
+    name: z.string().meta({ description: 'The step (activity or wait), e.g. createAuthorization' }),
+    state: z.enum(['running', 'completed', 'failed']),
+    startedAt: z.iso.datetime(),
+    endedAt: z.iso.datetime().optional(),
+    branch: z.string().meta({ description: 'Which way the step went, e.g. approved, pending, webhook, polling' }).optional(),
+    attempts: z.number().int().positive().meta({ description: "Attempts so far, from Temporal's event history (only GET /v1/transactions/{id})" }).optional(),
+  })
+  .meta({ id: 'Step' });
+
+const zuzIdsSchema = z
+  .object({ paymentId: z.string().optional(), authorizationId: z.string().optional(), captureId: z.string().optional(), voidId: z.string().optional() })
+  .meta({ description: "Zuz's ids of the payment and of each operation performed" });
+
+export const transactionViewSchema = z
+  .object({
+    transactionId: z.string(),
+    customerId: z.string(),
+    status: transactionStatusSchema,
+    amount: z.number().int().meta({ description: 'Requested amount, integer minor units' }),
+    currency: z.string(),
+    capture: captureModeSchema,
+    authorizedAmount: z.number().int(),
+    capturedAmount: z.number().int(),
+    accountId: z.string().optional(),
+    zuz: zuzIdsSchema,
+    failure: failureSchema.optional(),
+    steps: z.array(stepSchema).meta({ description: 'The step journal, in the order the steps started' }),
+  })
+  .meta({ id: 'Transaction' });
+
+export const transactionSummarySchema = z
+  .object({
+    transactionId: z.string(),
+    customerId: z.string().optional(),
+    status: z.string().optional(),
+    amount: z.number().int().optional(),
+    currency: z.string().optional(),
+    startedAt: z.iso.datetime().optional(),
+    closedAt: z.iso.datetime().optional(),
+  })
+  .meta({ id: 'TransactionSummary', description: 'A transaction as Temporal visibility lists it (eventually consistent)' });
+
+export const transactionPageSchema = z
+  .object({
+    transactions: z.array(transactionSummarySchema),
+    nextCursor: z.string().meta({ description: 'Pass as `cursor` for the next page; absent on the last page' }).optional(),
+  })
+  .meta({ id: 'TransactionPage' });
+
+export const errorBodySchema = z
+  .object({
+    error: z.object({
+      code: z.string().meta({ description: 'Machine-readable, e.g. invalid_request, unauthorized, not_found, invalid_state' }),
+      message: z.string(),
+      details: z.array(z.object({ field: z.string(), message: z.string() })).meta({ description: 'On invalid_request: each wrong field' }).optional(),
+    }),
+  })
+  .meta({ id: 'Error' });
+
+export const webhookAckSchema = z.object({ outcome: z.enum(['delivered', 'ignored']) }).meta({ id: 'WebhookAck' });
+
+export const healthSchema = z.object({ status: z.literal('ok') });
+
+export const readinessSchema = z
+  .object({ status: z.enum(['ready', 'not_ready']), checks: z.object({ temporal: z.boolean().meta({ description: 'Temporal answered within 2 s' }) }) })
+  .meta({ id: 'Readiness' });
+
+// Compile-time drift checks: each line fails to compile when a schema and its type part ways.
+type Page = Awaited<ReturnType<typeof listTransactions>>;
+type ViewWithAttempts = Omit<TransactionView, 'steps'> & { steps: StepWithAttempts[] };
+true satisfies Mirrors<z.infer<typeof transactionStatusSchema>, TransactionStatus>;
+true satisfies Mirrors<z.infer<typeof captureModeSchema>, CaptureMode>;
+true satisfies Mirrors<z.infer<typeof failureCodeSchema>, FailureCode>;
+true satisfies Mirrors<z.infer<typeof failureSchema>, Failure>;
+true satisfies Mirrors<z.infer<typeof stepSchema>['state'], StepState>;
+true satisfies Mirrors<z.infer<typeof stepSchema>, StepWithAttempts>;
+true satisfies Mirrors<z.infer<typeof zuzIdsSchema>, TransactionView['zuz']>;
+true satisfies Mirrors<z.infer<typeof transactionViewSchema>, ViewWithAttempts>;
+// The plain view (202, the repeat 200, capture, cancel) has no attempts: it must fit the schema too.
+true satisfies Mirrors<Omit<z.infer<typeof transactionViewSchema>, 'steps'>, Omit<TransactionView, 'steps'>>;
+true satisfies [TransactionView] extends [z.infer<typeof transactionViewSchema>] ? true : false;
+true satisfies Mirrors<z.infer<typeof transactionSummarySchema>, TransactionSummary>;
+true satisfies Mirrors<z.infer<typeof transactionPageSchema>, Page>;
