@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import { startTracing, tracingExporter, type Tracing } from '../src/infrastructure/tracing';
 import { startLocalStack, type LocalStack } from '../src/local-stack';
+import { bundleWorkflows } from './helpers/temporal';
 
 const exporter = new InMemorySpanExporter();
 let tracing: Tracing;
@@ -17,7 +17,7 @@ let stack: LocalStack;
 
 beforeAll(async () => {
   tracing = startTracing({}, new SimpleSpanProcessor(exporter))!;
-  const workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../src/workflows'), plugins: [tracing.plugin] });
+  const workflowBundle = await bundleWorkflows([tracing.plugin]);
   stack = await startLocalStack({
     env: { ...process.env, TEMPORAL_PORT: '0', API_PORT: '0', ZUZ_SIM_PORT: '0', PMS_SIM_PORT: '0', SIM_TIME_SCALE: '0.001', POS_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'pos-tracing-')) },
     workflowBundle,

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode } from '@temporalio/worker';
+import { bundleWorkflowCode, type BundleOptions } from '@temporalio/worker';
 import { binaryCacheDir } from '../../src/config';
 import { transactionSearchAttributes } from '../../src/domain/search-attributes';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
@@ -36,8 +36,9 @@ export function createDevServerEnv(): Promise<TestWorkflowEnvironment> {
   });
 }
 
-export function bundleWorkflows() {
-  return bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: quietBundlerLogger });
+/** `plugins`: e.g. tracing, whose workflow interceptors must be bundled in. */
+export function bundleWorkflows(plugins: BundleOptions['plugins'] = []) {
+  return bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: quietBundlerLogger, plugins });
 }
 
 const noop = () => undefined;
