@@ -5,6 +5,8 @@
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import type { Duration } from '@temporalio/common';
+import { msToNumber } from '@temporalio/common/lib/time';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -127,6 +129,41 @@ export function loadWorkerOpsConfig(env: Env = process.env) {
     health: { host: c.WORKER_HEALTH_HOST, port: c.WORKER_HEALTH_PORT },
     shutdownGraceSeconds: c.WORKER_SHUTDOWN_GRACE_SECONDS,
   };
+}
+
+const duration = z.string().refine((v) => {
+  try {
+    return msToNumber(v as Duration) > 0;
+  } catch {
+    return false;
+  }
+}, 'must be a duration such as 30s, 15m, 2h or 7d');
+
+const flowSchema = z.object({
+  FLOW_WEBHOOK_GRACE_PERIOD: duration.optional(),
+  FLOW_POLL_INITIAL_INTERVAL: duration.optional(),
+  FLOW_POLL_MAX_INTERVAL: duration.optional(),
+  FLOW_AUTHORIZATION_DEADLINE: duration.optional(),
+  FLOW_CAPTURE_DEADLINE: duration.optional(),
+  FLOW_AUTHORIZATION_EXPIRY: duration.optional(),
+});
+
+/**
+ * Overrides of the flow's waits for the transactions this API starts (each transaction keeps
+ * the values it started with). Unset: the production defaults in src/workflows/options.ts.
+ */
+export function loadFlowOverrides(env: Env = process.env) {
+  const c = parse(flowSchema, env);
+  const overrides = {
+    webhookGracePeriod: c.FLOW_WEBHOOK_GRACE_PERIOD,
+    pollInitialInterval: c.FLOW_POLL_INITIAL_INTERVAL,
+    pollMaxInterval: c.FLOW_POLL_MAX_INTERVAL,
+    authorizationDeadline: c.FLOW_AUTHORIZATION_DEADLINE,
+    captureDeadline: c.FLOW_CAPTURE_DEADLINE,
+    authorizationExpiry: c.FLOW_AUTHORIZATION_EXPIRY,
+  };
+  const set = Object.entries(overrides).filter(([, v]) => v !== undefined);
+  return set.length ? (Object.fromEntries(set) as Partial<Record<keyof typeof overrides, Duration>>) : undefined;
 }
 
 const apiSchema = z.object({

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { Runtime, type NativeConnection } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
-import { loadApiConfig, loadDatabaseConfig, loadDevConfig, loadTemporalConfig, loadWorkerOpsConfig } from './config';
+import { loadApiConfig, loadDatabaseConfig, loadDevConfig, loadFlowOverrides, loadTemporalConfig, loadWorkerOpsConfig } from './config';
 import { startApiServer } from './api/server';
 import { openDatabase, type Database } from './infrastructure/database';
 import { startDevServer, type DevServer } from './infrastructure/dev-server';
@@ -127,7 +127,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       taskQueue: temporalConfig.taskQueue,
       config: apiConfig,
       log: logger.child({ component: 'api' }),
-      flowOptions: options.flowOptions,
+      flowOptions: options.flowOptions ?? loadFlowOverrides(env),
     });
     stoppers.push(() => api.close());
     zuz.setWebhookUrl(`${api.url}/webhooks/zuz`);

@@ -1,5 +1,5 @@
 /** Configuration: a bad value stops start-up with a message naming the variable and the problem. */
-import { ConfigError, loadApiConfig, loadDatabaseConfig, loadDevConfig, loadProvidersConfig, loadTemporalConfig } from '../src/config';
+import { ConfigError, loadApiConfig, loadDatabaseConfig, loadDevConfig, loadFlowOverrides, loadProvidersConfig, loadTemporalConfig } from '../src/config';
 
 function messageOf(load: () => unknown): string {
   try {
@@ -30,6 +30,12 @@ test.each([
   const message = messageOf(load);
   expect(message).toContain(variable);
   expect(message).toContain(hint);
+});
+
+test('flow waits can be overridden with durations; a malformed one is named', () => {
+  expect(loadFlowOverrides({})).toBeUndefined();
+  expect(loadFlowOverrides({ FLOW_WEBHOOK_GRACE_PERIOD: '2s', FLOW_AUTHORIZATION_EXPIRY: '1 day' })).toEqual({ webhookGracePeriod: '2s', authorizationExpiry: '1 day' });
+  expect(messageOf(() => loadFlowOverrides({ FLOW_CAPTURE_DEADLINE: 'soon' }))).toContain('FLOW_CAPTURE_DEADLINE');
 });
 
 test('the API refuses to start without keys, and never echoes a secret', () => {
