@@ -55,6 +55,16 @@ describe('authentication', () => {
   });
 });
 
+test('answers carry security headers and are never cached', async () => {
+  const response = await fetch(`${baseUrl}/v1/transactions/tx-1`);
+  for (const header of ['content-security-policy', 'strict-transport-security', 'x-frame-options', 'referrer-policy']) {
+    expect(response.headers.get(header)).toBeTruthy();
+  }
+  expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+  expect(response.headers.get('cache-control')).toBe('no-store');
+  expect(response.headers.get('x-powered-by')).toBeNull();
+});
+
 describe('validation names the wrong field', () => {
   test.each([
     [{ ...valid, amount: -1 }, 'amount'],

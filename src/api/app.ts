@@ -1,5 +1,6 @@
 /** The HTTP API as an express app: routes, authentication, body limits and the one error shape. */
 import express from 'express';
+import helmet from 'helmet';
 import type { Client } from '@temporalio/client';
 import type { ApiConfig } from '../config';
 import type { Logger } from '../infrastructure/logger';
@@ -23,8 +24,9 @@ export function createApp({ client, taskQueue, config, log, flowOptions }: AppOp
   const metrics = createApiMetrics();
   app.disable('x-powered-by');
   app.use(metrics.middleware);
+  // Security headers (CSP, nosniff, frame and referrer policies, HSTS...); answers are never cached.
+  app.use(helmet());
   app.use((_req, res, next) => {
-    res.setHeader('x-content-type-options', 'nosniff');
     res.setHeader('cache-control', 'no-store');
     next();
   });
