@@ -26,6 +26,9 @@ export const DEV_DEFAULTS = {
   ZUZ_APP_ID: 'pos-dev-app',
   ZUZ_PRIVATE_KEY: 'dev-zuz-private-key',
   PMS_API_KEY: 'dev-pms-key',
+  // Every seeded card belongs to one customer, so the sandbox would hit production's per-customer limits within minutes.
+  RISK_MAX_TRANSACTIONS_PER_HOUR: '10000',
+  RISK_MAX_AMOUNT_PER_DAY: '100000000',
 };
 
 export interface LocalStackOptions {

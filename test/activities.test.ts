@@ -87,11 +87,18 @@ describe('risk screening', () => {
       await env.run(activities.recordTransaction, tx);
       return tx;
     };
-    await record();
+    const recordedFirst = (await record()).transactionId;
     await record();
     expect(await env.run(activities.screenTransaction, await record())).toEqual({ cleared: true });
-    const verdict = await env.run(activities.screenTransaction, await record());
+    const refused = await record();
+    const verdict = await env.run(activities.screenTransaction, refused);
     expect(verdict).toEqual({ cleared: false, reason: 'More than 3 transactions in the last hour' });
+
+    // A refused attempt does not extend the block: with it marked, the next one sees the same 3.
+    await db.query(`UPDATE transactions SET status = 'declined', failure_code = 'risk_rejected' WHERE transaction_id = $1`, [refused.transactionId]);
+    const next = await record();
+    await db.query(`DELETE FROM transactions WHERE transaction_id = $1`, [recordedFirst]);
+    expect(await env.run(activities.screenTransaction, next)).toEqual({ cleared: true });
   });
 
   test('rejects an amount that would pass the daily limit; failed transactions do not count', async () => {

@@ -57,7 +57,10 @@ export function createDatabaseActivities(db: Database, risk: RiskLimits) {
     /** Too many transactions in an hour, or too much money in a day, for this customer: declined before Zuz is asked. */
     async screenTransaction(input: { transactionId: string; customerId: string; amount: number }): Promise<RiskVerdict> {
       const { rows } = await db.query<{ last_hour: string; last_day_amount: string }>(
-        `SELECT count(*) FILTER (WHERE created_at > now() - interval '1 hour') AS last_hour,
+        // Attempts count (card testing shows as many declines), but not those this check refused:
+        // a client retrying against the limit must not keep extending its own block.
+        `SELECT count(*) FILTER (WHERE created_at > now() - interval '1 hour'
+                                   AND failure_code IS DISTINCT FROM 'risk_rejected') AS last_hour,
                 coalesce(sum(amount) FILTER (WHERE created_at > now() - interval '24 hours'
                                               AND status NOT IN ('declined', 'failed', 'cancelled')), 0) AS last_day_amount
            FROM transactions
