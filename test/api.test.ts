@@ -65,6 +65,23 @@ test('answers carry security headers and are never cached', async () => {
   expect(response.headers.get('x-powered-by')).toBeNull();
 });
 
+test('a known path asked with another method is 405 with Allow', async () => {
+  const trace = await fetch(`${baseUrl}/healthz`, { method: 'DELETE' });
+  expect(trace.status).toBe(405);
+  expect(trace.headers.get('allow')).toBe('GET, HEAD');
+  const put = await fetch(`${baseUrl}/v1/transactions/tx-1`, { method: 'PUT', headers: authorized });
+  expect(put.status).toBe(405);
+  expect(((await put.json()) as { error: { code: string } }).error.code).toBe('method_not_allowed');
+  expect((await fetch(`${baseUrl}/webhooks/zuz`)).status).toBe(405);
+});
+
+test('a cursor the API did not hand out is 400, without asking Temporal', async () => {
+  const response = await fetch(`${baseUrl}/v1/transactions?cursor=AAAA.BBBB`, { headers: authorized });
+  expect(response.status).toBe(400);
+  const body = (await response.json()) as { error: { details: Array<{ field: string }> } };
+  expect(body.error.details.map((d) => d.field)).toEqual(['cursor']);
+});
+
 describe('validation names the wrong field', () => {
   test.each([
     [{ ...valid, amount: -1 }, 'amount'],

@@ -5,7 +5,7 @@ import type { Client } from '@temporalio/client';
 import type { ApiConfig } from '../config';
 import type { Logger } from '../infrastructure/logger';
 import { requireApiKey } from './auth';
-import { errorHandler, sendError } from './errors';
+import { allowOnly, errorHandler, sendError } from './errors';
 import { transactionsRouter, type TransactionsRouterOptions } from './transactions';
 import { zuzWebhookRouter } from './webhooks';
 import { createApiMetrics } from './metrics';
@@ -41,6 +41,7 @@ export function createApp({ client, taskQueue, config, log, flowOptions }: AppOp
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
+  app.all(['/healthz', '/readyz', '/metrics'], allowOnly('GET', 'HEAD'));
   app.use(docsRouter()); // /openapi.json and /docs: public, no key
   app.use('/webhooks/zuz', zuzWebhookRouter({ client, privateKey: config.webhook.privateKey, maxAgeMs: config.webhook.maxAgeMs, log, count: metrics.webhook }));
   app.use('/v1', requireApiKey(config.apiKeys), express.json({ limit: '16kb', type: () => true }));

@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import express, { Router } from 'express';
+import { allowOnly } from './errors';
 import { openApiDocument } from './openapi';
 
 const ASSETS_PATH = '/docs/assets';
@@ -56,6 +57,7 @@ export function docsRouter(): Router {
   router.get(INIT_SCRIPT_PATH, (_req, res) => {
     res.type('text/javascript').send(INIT_SCRIPT);
   });
+  router.all(['/openapi.json', '/docs', INIT_SCRIPT_PATH], allowOnly('GET', 'HEAD'));
   router.use(
     ASSETS_PATH,
     (req, _res, next) => next(SERVED_ASSETS.has(req.path.slice(1)) ? undefined : 'router'),

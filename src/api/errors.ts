@@ -1,5 +1,5 @@
 /** The one error shape of the API: `{error: {code, message, details?}}`, and the mapping of everything else to it. */
-import type { ErrorRequestHandler, Response } from 'express';
+import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import type { ZodError } from 'zod';
 import type { Logger } from '../infrastructure/logger';
 
@@ -16,6 +16,14 @@ export class ApiError extends Error {
 
 export function sendError(res: Response, status: number, code: string, message: string, details?: unknown): void {
   res.status(status).json({ error: { code, message, ...(details !== undefined ? { details } : {}) } });
+}
+
+/** The answer for a known path asked with a method it does not serve: 405 with the `Allow` header. */
+export function allowOnly(...methods: string[]): RequestHandler {
+  return function methodNotAllowed(_req, res) {
+    res.setHeader('allow', methods.join(', '));
+    sendError(res, 405, 'method_not_allowed', `This route answers ${methods.join(', ')} only`);
+  };
 }
 
 /** Names every wrong field: `[{field: "amount", message: "..."}]`. */

@@ -4,7 +4,9 @@
  * layer over Temporal with no database connection of its own; visibility is eventually
  * consistent, so a transaction appears in the list a moment after it starts.
  */
+import { createHash } from 'node:crypto';
 import type { Client } from '@temporalio/client';
+import { ApiError } from './errors';
 import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes';
 import { defaultPayloadConverter, mapFromPayloads } from '@temporalio/common';
 import { customerIdKey, transactionAmountKey, transactionStatusKey } from '../domain/search-attributes';
@@ -35,7 +37,7 @@ export async function listTransactions(client: Client, filter: ListFilter): Prom
     namespace: client.options.namespace,
     query: clauses.join(' AND '),
     pageSize: filter.limit,
-    nextPageToken: filter.cursor ? Buffer.from(filter.cursor, 'base64url') : undefined,
+    nextPageToken: filter.cursor ? decodeCursor(filter.cursor) : undefined,
   });
   const transactions = (page.executions ?? []).map((execution): TransactionSummary => {
     const attributes = decodeTypedSearchAttributes(execution.searchAttributes?.indexedFields);
@@ -50,11 +52,30 @@ export async function listTransactions(client: Client, filter: ListFilter): Prom
       closedAt: timestamp(execution.closeTime),
     };
   });
-  const token = page.nextPageToken && page.nextPageToken.length > 0 ? Buffer.from(page.nextPageToken).toString('base64url') : undefined;
+  const token = page.nextPageToken && page.nextPageToken.length > 0 ? encodeCursor(Buffer.from(page.nextPageToken)) : undefined;
   return { transactions, nextCursor: token };
 }
 
 function timestamp(t: { seconds?: unknown; nanos?: number | null } | null | undefined): string | undefined {
   if (!t?.seconds) return undefined;
   return new Date(Number(t.seconds) * 1000 + Math.floor((t.nanos ?? 0) / 1e6)).toISOString();
+}
+
+/**
+ * Cursors are Temporal's page tokens with a checksum, so a mangled or invented cursor is a 400
+ * here instead of an opaque error (and retries) from the server.
+ */
+function encodeCursor(token: Buffer): string {
+  return `${token.toString('base64url')}.${checksum(token)}`;
+}
+
+function decodeCursor(cursor: string): Buffer {
+  const [encoded, sum] = cursor.split('.');
+  const token = Buffer.from(encoded ?? '', 'base64url');
+  if (!sum || token.length === 0 || checksum(token) !== sum) throw new ApiError(400, 'invalid_request', 'cursor: is not a cursor this API returned', [{ field: 'cursor', message: 'is not a cursor this API returned' }]);
+  return token;
+}
+
+function checksum(token: Buffer): string {
+  return createHash('sha256').update(token).digest('base64url').slice(0, 16);
 }

@@ -15,7 +15,7 @@ import { requestFingerprint } from '../domain/request-fingerprint';
 import { customerIdKey, transactionAmountKey, transactionStatusKey } from '../domain/search-attributes';
 import { cancelUpdate, captureUpdate, transactionQuery } from '../workflows/messages';
 import type { ProcessTransactionInput } from '../workflows/process-transaction';
-import { ApiError, validationError } from './errors';
+import { allowOnly, ApiError, validationError } from './errors';
 import { captureSchema, createTransactionSchema, listTransactionsQuery, transactionIdParam } from './schemas';
 import { listTransactions } from './transaction-list';
 import { withAttempts } from './step-attempts';
@@ -87,6 +87,9 @@ export function transactionsRouter({ client, taskQueue, flowOptions }: Transacti
     res.json(await withTransaction(client, req.params.id, (handle) => handle.executeUpdate(cancelUpdate)));
   });
 
+  router.all('/', allowOnly('GET', 'HEAD', 'POST'));
+  router.all('/:id', allowOnly('GET', 'HEAD'));
+  router.all(['/:id/capture', '/:id/cancel'], allowOnly('POST'));
   return router;
 }
 

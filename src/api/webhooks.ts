@@ -12,7 +12,7 @@ import { zuzEventType, zuzWebhookEvent } from '../infrastructure/zuz/wire';
 import type { Logger } from '../infrastructure/logger';
 import type { WebhookOutcome } from './metrics';
 import { zuzEventSignal } from '../workflows/messages';
-import { ApiError, validationError } from './errors';
+import { allowOnly, ApiError, validationError } from './errors';
 
 export interface WebhookOptions {
   client: Client;
@@ -68,6 +68,7 @@ export function zuzWebhookRouter({ client, privateKey, maxAgeMs, log, count }: W
       throw new ApiError(503, 'unavailable', 'The event could not be handed over; retry later');
     }
   });
+  router.all('/', allowOnly('POST'));
   return router;
 }
 
