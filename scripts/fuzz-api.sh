@@ -30,7 +30,7 @@ for _ in $(seq 1 120); do
   sleep 0.5
 done
 
-"$venv/bin/st" run "http://127.0.0.1:$port/openapi.json" \
+"$venv/bin/st" --config-file scripts/schemathesis.toml run "http://127.0.0.1:$port/openapi.json" \
   --header "Authorization: Bearer dev-api-key-0123456789" \
   --checks all \
   --max-examples "$examples" \

@@ -137,7 +137,7 @@ describe('the document', () => {
 
   test.each([
     ['post', '/v1/transactions', ['200', '202', '400', '401', '409', '413', '500']],
-    ['get', '/v1/transactions', ['200', '400', '401', '500']],
+    ['get', '/v1/transactions', ['200', '400', '401', '431', '500']],
     ['get', '/v1/transactions/{id}', ['200', '400', '401', '404', '500']],
     ['post', '/v1/transactions/{id}/capture', ['200', '400', '401', '404', '409', '413', '500']],
     ['post', '/v1/transactions/{id}/cancel', ['200', '400', '401', '404', '409', '413', '500']],

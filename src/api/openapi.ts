@@ -88,6 +88,8 @@ function registerTransactionRoutes(registry: OpenAPIRegistry): void {
       200: answers('A page of transactions', transactionPageSchema),
       400: error('`invalid_request`: a query parameter is wrong or unknown (`details` names each)'),
       401: unauthorized,
+      // Node's HTTP server refuses a request line over its header limit (16 kB) before the app sees it.
+      431: { description: 'The query string is too large (answered by the HTTP server, with no body)' },
       500: internal,
     },
   });

@@ -2,6 +2,9 @@
 import { z } from 'zod';
 import type { TransactionRequest } from '../domain/transaction';
 
+/** Minor units; far above any card transaction, and well inside exact integer range. */
+const MAX_AMOUNT = 100_000_000_000;
+
 const ISO_4217 = new Set(Intl.supportedValuesOf('currency'));
 
 const id = (what: string) =>
@@ -20,7 +23,7 @@ export const createTransactionSchema = z.strictObject(
       .number({ error: 'amount must be a number' })
       .int('amount must be an integer number of minor units (e.g. cents)')
       .positive('amount must be greater than 0')
-      .max(1_000_000_000_00, 'amount is too large'),
+      .max(MAX_AMOUNT, 'amount is too large'),
     currency: z
       .string({ error: 'currency must be a string' })
       .refine((c) => ISO_4217.has(c), 'currency must be an ISO 4217 code such as EUR')
@@ -35,7 +38,12 @@ export const createTransactionSchema = z.strictObject(
 export const transactionIdParam = id('transaction id');
 
 export const captureSchema = z.strictObject({
-  amount: z.number({ error: 'amount must be a number' }).int('amount must be an integer').positive('amount must be greater than 0').optional(),
+  amount: z
+    .number({ error: 'amount must be a number' })
+    .int('amount must be an integer')
+    .positive('amount must be greater than 0')
+    .max(MAX_AMOUNT, 'amount is too large')
+    .optional(),
 });
 
 export const listTransactionsQuery = z.strictObject({

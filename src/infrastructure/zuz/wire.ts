@@ -17,7 +17,7 @@ export type ZuzPaymentStatus = z.infer<typeof zuzPaymentStatus>;
 export const zuzTransaction = z.object({
   id: z.string().min(1),
   created: z.string(),
-  amount: z.number().int().nonnegative(),
+  amount: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
   currency: z.string().length(3),
   reconciliation_id: z.string().optional(),
   result: z.object({

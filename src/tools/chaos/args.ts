@@ -1,0 +1,67 @@
+/** The command line of `npm run chaos`, validated with zod: a wrong flag stops the run with a clear message. */
+import { z } from 'zod';
+
+const integer = (name: string) => z.coerce.number({ error: `--${name} must be a number` }).int(`--${name} must be an integer`);
+
+const argsSchema = z
+  .object({
+    transactions: integer('transactions').min(1, '--transactions must be >= 1').default(500),
+    seed: integer('seed').min(0, '--seed must be >= 0').max(2 ** 32 - 1, '--seed must fit in 32 bits').optional(),
+    workers: integer('workers').min(1, '--workers must be >= 1').max(16, '--workers must be <= 16').default(2),
+    concurrency: integer('concurrency').min(1, '--concurrency must be >= 1').max(500, '--concurrency must be <= 500').default(20),
+    report: z.string().min(1, '--report must be a file path').default('chaos-report.json'),
+    /** The whole run stops after this long and reports what is missing. */
+    timeoutMinutes: z.coerce.number({ error: '--timeout-minutes must be a number' }).positive('--timeout-minutes must be > 0').default(20),
+    /** How long one transaction may take from its POST to its terminal state (the manual-expiring kind gets the expiry on top). */
+    deadlineSeconds: integer('deadline-seconds').positive('--deadline-seconds must be > 0').default(180),
+    /**
+     * The simulators' delays (pending resolutions, webhook timeout and retry backoff, idempotency
+     * window) times this. 0.1: pending resolves in 0.5 s, a webhook attempt times out after 0.5 s,
+     * retries start 0.1 s apart, idempotency keys replay for 2.4 h. Much smaller scales make every
+     * webhook attempt time out at the simulator's 200 ms floor on a loaded machine (a retry storm
+     * the real provider's 5 s timeout would not cause), and shrink the idempotency window below a
+     * step's retry span (a retry after it legitimately performs again).
+     */
+    timeScale: z.coerce.number({ error: '--time-scale must be a number' }).positive('--time-scale must be > 0').max(1, '--time-scale must be <= 1').default(0.1),
+    /** Keep the child processes' logs even when every invariant holds. */
+    keepLogs: z.boolean().default(false),
+  })
+  .strict();
+
+export type ChaosArgs = z.infer<typeof argsSchema> & { seed?: number };
+
+export const USAGE = `Usage: npm run chaos -- [--transactions 500] [--seed N] [--workers 2] [--concurrency 20]
+                        [--report chaos-report.json] [--timeout-minutes 20] [--deadline-seconds 180]
+                        [--time-scale 0.1] [--keep-logs]`;
+
+export class ArgsError extends Error {
+  override name = 'ArgsError';
+}
+
+const BOOLEAN_FLAGS = new Set(['keepLogs']);
+
+/** `--name value`, `--name=value` and bare boolean flags; kebab-case names map to the schema's camelCase. */
+export function parseChaosArgs(argv: readonly string[]): ChaosArgs {
+  const raw: Record<string, unknown> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i];
+    if (!token.startsWith('--')) throw new ArgsError(`Unexpected argument "${token}"\n${USAGE}`);
+    const [flag, inline] = token.slice(2).split(/=(.*)/s, 2);
+    const name = flag.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
+    if (BOOLEAN_FLAGS.has(name)) {
+      raw[name] = inline === undefined ? true : inline === 'true';
+      continue;
+    }
+    const value = inline ?? argv[++i];
+    if (value === undefined) throw new ArgsError(`--${flag} needs a value\n${USAGE}`);
+    raw[name] = value;
+  }
+  const parsed = argsSchema.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) =>
+      issue.code === 'unrecognized_keys' ? `unknown option(s): ${issue.keys.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')}` : issue.message,
+    );
+    throw new ArgsError(`${lines.join('\n')}\n${USAGE}`);
+  }
+  return parsed.data;
+}

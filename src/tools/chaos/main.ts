@@ -1,0 +1,161 @@
+/**
+ * `npm run chaos -- --transactions 500 --seed 42 --workers 2`: drives a seeded mix of
+ * transactions through the real stack while a seeded schedule of faults hits it (worker kills,
+ * a Temporal restart, an API restart, Zuz failures and webhook trouble), then checks the
+ * invariants, prints the violations per invariant, writes a JSON report and exits non-zero on
+ * any violation. The seed and the schedule are printed, so a failure can be replayed.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ApiClient } from './api-client';
+import { ArgsError, parseChaosArgs, type ChaosArgs } from './args';
+import { driveTransactions, type TransactionRun } from './driver';
+import { collectEvidence, type Evidence } from './evidence';
+import { ExitGuard } from './exit-guard';
+import { injectFaults, type InjectedFault } from './fault-injector';
+import { describeSchedule, laneOf, planFaults, type FaultLane } from './fault-schedule';
+import { checkInvariants, type InvariantResult } from './invariants';
+import { planTransactions } from './kinds';
+import { Progress } from './progress';
+import { freshSeed } from './random';
+import { sleep } from './readiness';
+import { buildReport, writeReport } from './report';
+import { API_KEY, AUTHORIZATION_EXPIRY_MS, ChaosStack, FLOW_ENV } from './stack';
+import { printSummary } from './summary';
+
+/** After the driving phase: how long Zuz may take to finish its webhook retries, and the reads of the end state. */
+const SETTLE_MS = 120_000;
+const SETTLE_AFTER_TIMEOUT_MS = 15_000;
+const EVIDENCE_MS = 90_000;
+/** Beyond the global timeout, the checks and the clean-up get this long before a hard stop. */
+const HARD_STOP_GRACE_MS = 6 * 60_000;
+
+async function main(): Promise<number> {
+  let parsed: ChaosArgs;
+  try {
+    parsed = parseChaosArgs(process.argv.slice(2));
+  } catch (err) {
+    if (err instanceof ArgsError) {
+      console.error(err.message);
+      return 2;
+    }
+    throw err;
+  }
+  const args = { ...parsed, seed: parsed.seed ?? freshSeed() };
+  const reportFile = path.resolve(args.report);
+  const plans = planTransactions(args.seed, args.transactions, Date.now().toString(36), AUTHORIZATION_EXPIRY_MS);
+  const schedule = planFaults(args.seed, args.transactions, args.workers);
+  console.log(`[chaos] seed ${args.seed} (replay: npm run chaos -- --transactions ${args.transactions} --seed ${args.seed} --workers ${args.workers} --concurrency ${args.concurrency})`);
+  console.log(`[chaos] fault schedule (${schedule.length} faults, each due once that many transactions have started):\n${describeSchedule(schedule)}`);
+
+  const guard = new ExitGuard();
+  guard.install();
+  const logsDir = mkdtempSync(path.join(tmpdir(), 'pos-chaos-'));
+  const startedAt = Date.now();
+  const abort = new AbortController();
+  let stoppedByGlobalTimeout = false;
+  const globalTimeout = setTimeout(() => {
+    stoppedByGlobalTimeout = true;
+    console.error(`[chaos] global timeout of ${args.timeoutMinutes} min: stopping the drive and reporting what is missing`);
+    abort.abort();
+  }, args.timeoutMinutes * 60_000);
+  const hardStop = setTimeout(() => {
+    console.error('[chaos] hard stop: the checks did not finish in time');
+    guard.killAllNow();
+    process.exit(3);
+  }, args.timeoutMinutes * 60_000 + HARD_STOP_GRACE_MS);
+  hardStop.unref();
+
+  let stack: ChaosStack | undefined;
+  let runs: TransactionRun[] = plans.map((plan) => ({ plan }));
+  let evidence: Evidence[] = [];
+  let invariants: InvariantResult[] = [];
+  const injected: InjectedFault[] = [];
+  let runError: string | undefined;
+  let stackStartupMs: number | undefined;
+  try {
+    console.log(`[chaos] starting the stack (logs in ${logsDir})...`);
+    stack = await ChaosStack.start({ workers: args.workers, timeScale: args.timeScale, logsDir }, (kill) => guard.set('stack', kill));
+    console.log(`[chaos] Temporal ${stack.temporalAddress}, API ${stack.apiUrl}, ${args.workers} workers, PostgreSQL ${stack.postgres.owned ? 'started for the run' : 'from DATABASE_URL'}`);
+
+    const triggersOf = (lane: FaultLane) => schedule.filter((fault) => laneOf(fault.action) === lane).map((fault) => fault.afterStarted);
+    const driveStartedAt = Date.now();
+    stackStartupMs = driveStartedAt - startedAt;
+    const progress = new Progress({ processes: triggersOf('processes'), zuz: triggersOf('zuz') }, abort.signal);
+    const api = new ApiClient(stack.apiUrl, API_KEY);
+    const ticker = setInterval(() => {
+      console.log(`[chaos] +${Math.round((Date.now() - driveStartedAt) / 1000)}s started ${progress.started}/${plans.length}, finished ${progress.finished}, faults ${progress.faultsBegun}/${schedule.length}`);
+    }, 10_000);
+    const faults = injectFaults(schedule, stack, progress, driveStartedAt, injected).catch((err: Error) => {
+      runError = err.message;
+      abort.abort();
+    });
+    try {
+      runs = await driveTransactions(plans, api, progress, { concurrency: args.concurrency, deadlineMs: args.deadlineSeconds * 1000, signal: abort.signal });
+      await faults;
+    } finally {
+      clearInterval(ticker);
+      clearTimeout(globalTimeout);
+    }
+
+    // The end state: faults off, Zuz's retries settled, then every record read back and compared.
+    stack.zuz.setFaults({});
+    const settleMs = abort.signal.aborted ? SETTLE_AFTER_TIMEOUT_MS : SETTLE_MS;
+    console.log(`[chaos] drive done after ${Math.round((Date.now() - driveStartedAt) / 1000)}s; waiting up to ${settleMs / 1000}s for Zuz to settle, then checking`);
+    const zuzSettled = await Promise.race([stack.zuz.idle().then(() => true), sleep(settleMs).then(() => false)]);
+    evidence = await collectEvidence(runs, { api, temporalAddress: stack.temporalAddress, databaseUrl: stack.postgres.url, zuz: stack.zuz, giveUpAt: Date.now() + EVIDENCE_MS });
+    invariants = checkInvariants(evidence, stack.zuz.deliveries(), zuzSettled);
+  } catch (err) {
+    runError = (err as Error).stack ?? String(err);
+    console.error(`[chaos] the run failed: ${runError}`);
+  }
+
+  const report = buildReport({
+    args,
+    startedAt,
+    stackStartupMs,
+    stoppedByGlobalTimeout,
+    runs,
+    evidence: evidence.length ? evidence : runs.map((run) => ({ run, paymentIds: [], ledger: [] })),
+    schedule,
+    injected,
+    unexpectedExits: stack?.unexpectedExits ?? [],
+    invariants,
+    stack: {
+      temporalAddress: stack?.temporalAddress ?? '-',
+      apiUrl: stack?.apiUrl ?? '-',
+      workers: args.workers,
+      database: stack?.postgres.owned === false ? 'DATABASE_URL' : 'started for the run',
+      logsDir,
+      flow: FLOW_ENV,
+      timeScale: args.timeScale,
+    },
+    runError,
+  });
+  const keepLogs = !report.ok || args.keepLogs;
+  if (!keepLogs) report.stack.logsDir = undefined;
+
+  await stopStack(stack, guard);
+  if (!keepLogs) rmSync(logsDir, { recursive: true, force: true });
+  writeReport(report, reportFile);
+  printSummary(report, reportFile);
+  return report.ok ? 0 : 1;
+}
+
+/** Gracefully when possible; whatever is left after a minute is killed. */
+async function stopStack(stack: ChaosStack | undefined, guard: ExitGuard): Promise<void> {
+  if (stack) {
+    const stopped = await Promise.race([stack.stop().then(() => true, () => false), sleep(60_000).then(() => false)]);
+    if (!stopped) console.error('[chaos] the stack did not stop cleanly; killing what is left');
+  }
+  guard.killAllNow();
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error('[chaos] crashed:', err);
+    process.exit(1);
+  },
+);
