@@ -10,7 +10,7 @@ import { startHealthServer } from './infrastructure/health-server';
 import { openDatabase } from './infrastructure/database';
 import { logger, temporalLogger } from './infrastructure/logger';
 import { PmsClient } from './infrastructure/pms/client';
-import { assertSearchAttributesRegistered, connectClient, connectWorker } from './infrastructure/temporal';
+import { assertSearchAttributesRegistered, connectClient, connectWorker, isTemporalReachable } from './infrastructure/temporal';
 import { ZuzClient } from './infrastructure/zuz/client';
 
 export interface TransactionWorkerOptions extends ActivityDependencies {
@@ -70,7 +70,7 @@ async function main(): Promise<void> {
   });
   const health = await startHealthServer(ops.health.host, ops.health.port, async () => ({
     worker: worker.getState() === 'RUNNING',
-    temporal: await client.connection.withDeadline(Date.now() + 2000, () => client.workflowService.getSystemInfo({})).then(() => true, () => false),
+    temporal: await isTemporalReachable(client),
     database: await db.query('SELECT 1').then(() => true, () => false),
   }));
   logger.info({ taskQueue: temporal.taskQueue, namespace: temporal.namespace, address: temporal.address, health: health.url, metrics: `http://${ops.metricsAddress}/metrics` }, 'worker started');

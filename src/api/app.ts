@@ -10,6 +10,7 @@ import { transactionsRouter, type TransactionsRouterOptions } from './transactio
 import { zuzWebhookRouter } from './webhooks';
 import { createApiMetrics } from './metrics';
 import { docsRouter } from './docs';
+import { isTemporalReachable } from '../infrastructure/temporal';
 
 export interface AppOptions {
   client: Client;
@@ -35,7 +36,8 @@ export function createApp({ client, taskQueue, config, log, flowOptions }: AppOp
     res.json({ status: 'ok' });
   });
   app.get('/readyz', async (_req, res) => {
-    const temporal = await temporalReachable(client);
+    // Ready means the API can reach Temporal (it keeps no other state).
+    const temporal = await isTemporalReachable(client);
     res.status(temporal ? 200 : 503).json({ status: temporal ? 'ready' : 'not_ready', checks: { temporal } });
   });
   app.get('/metrics', async (_req, res) => {
@@ -50,14 +52,4 @@ export function createApp({ client, taskQueue, config, log, flowOptions }: AppOp
   app.use((_req, res) => sendError(res, 404, 'not_found', 'No such route'));
   app.use(errorHandler(log));
   return app;
-}
-
-/** Ready means the API can reach Temporal (it keeps no other state). */
-async function temporalReachable(client: Client): Promise<boolean> {
-  try {
-    await client.connection.withDeadline(Date.now() + 2000, () => client.workflowService.getSystemInfo({}));
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -32,3 +32,13 @@ export async function assertSearchAttributesRegistered(client: Client, namespace
     throw new Error(`Namespace "${namespace}" lacks the search attributes ${missing.map((k) => k.name).join(', ')}: register them (temporal operator search-attribute create, or --search-attribute ${flags} on the dev server)`);
   }
 }
+
+/** Readiness: does the Temporal frontend answer within two seconds? */
+export async function isTemporalReachable(client: Client): Promise<boolean> {
+  try {
+    await client.connection.withDeadline(Date.now() + 2000, () => client.workflowService.getSystemInfo({}));
+    return true;
+  } catch {
+    return false;
+  }
+}
