@@ -4,7 +4,7 @@
  * caller's deadline. Repeating a call is safe: a repeated POST of the same transaction is
  * answered 200, and a repeated capture or cancel is refused (409) once the first one took effect.
  */
-import { sleep } from './readiness';
+import { sleep } from './sleep';
 
 export interface ApiAnswer<T = unknown> {
   status: number;

@@ -23,6 +23,12 @@ const argsSchema = z
      * step's retry span (a retry after it legitimately performs again).
      */
     timeScale: z.coerce.number({ error: '--time-scale must be a number' }).positive('--time-scale must be > 0').max(1, '--time-scale must be <= 1').default(0.1),
+    /**
+     * Opt-in: one Zuz outage of this many seconds (0: none). Zuz loses the answers of the requests
+     * in flight, then refuses everything. Longer than a step's bounded retries (~2 min) it tests
+     * what the flow does when they run out; raise --deadline-seconds to match (e.g. 600).
+     */
+    zuzOutageSeconds: integer('zuz-outage-seconds').min(0, '--zuz-outage-seconds must be >= 0').default(0),
     /** Keep the child processes' logs even when every invariant holds. */
     keepLogs: z.boolean().default(false),
   })
@@ -32,7 +38,7 @@ export type ChaosArgs = z.infer<typeof argsSchema> & { seed?: number };
 
 export const USAGE = `Usage: npm run chaos -- [--transactions 500] [--seed N] [--workers 2] [--concurrency 20]
                         [--report chaos-report.json] [--timeout-minutes 20] [--deadline-seconds 180]
-                        [--time-scale 0.1] [--keep-logs]`;
+                        [--time-scale 0.1] [--zuz-outage-seconds 0] [--keep-logs]`;
 
 export class ArgsError extends Error {
   override name = 'ArgsError';

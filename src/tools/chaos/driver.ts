@@ -4,10 +4,15 @@
  * until a terminal state or the transaction's deadline. Everything seen is kept for the checks.
  */
 import { isTerminal, type TransactionView } from '../../domain/transaction';
+
+/** Terminal and done: the workflow records the outcome (its last step) after any void. */
+function isFinished(view: TransactionView): boolean {
+  return isTerminal(view.status) && view.steps.some((step) => step.name === 'finalizeTransaction' && step.state === 'completed');
+}
 import { ApiClient, GaveUpError } from './api-client';
 import type { TransactionPlan } from './kinds';
 import type { Progress } from './progress';
-import { sleep } from './readiness';
+import { sleep } from './sleep';
 
 export interface TransactionRun {
   plan: TransactionPlan;
@@ -15,10 +20,14 @@ export interface TransactionRun {
   startedAt?: number;
   deadlineAt?: number;
   createStatus?: number;
+  /** Epoch ms of the first capture or cancel attempt (the manual kinds). */
+  actionSentAt?: number;
   /** What the capture or cancel request was answered (409 after a retry can mean the first one took effect). */
   actionStatus?: number;
   actionAnswer?: unknown;
-  /** Epoch ms when a terminal state was first seen. */
+  /** Epoch ms when the status was first seen terminal (compensation such as a void may still be under way)... */
+  terminalStatusAt?: number;
+  /** ...and when the transaction was seen finished: terminal and its outcome recorded (the last step). */
   terminalAt?: number;
   lastView?: TransactionView;
   /** Why the driver stopped following the transaction early. */
@@ -37,7 +46,7 @@ export async function driveTransactions(plans: readonly TransactionPlan[], api: 
   const lane = async () => {
     for (;;) {
       const index = next++;
-      if (index >= runs.length || !(await progress.mayStart(index))) return;
+      if (index >= runs.length || options.signal.aborted) return;
       progress.transactionStarted();
       await driveOne(runs[index], api, options).catch((err) => {
         runs[index].problem = err instanceof GaveUpError ? err.message : `driver error: ${String(err)}`;
@@ -74,13 +83,15 @@ async function driveOne(run: TransactionRun, api: ApiClient, options: DriverOpti
     const held = await pollUntil(run, api, options, (view) => view.status !== 'processing', 1000);
     if (!held) return;
     if (held.status === 'authorized') {
+      await sleep(plan.action.afterMs);
+      run.actionSentAt = Date.now();
       const route = `/v1/transactions/${plan.transactionId}/${plan.action.type}`;
       const answer = await api.call('POST', route, plan.action.type === 'capture' ? { amount: plan.action.amount } : {}, call);
       run.actionStatus = answer.status;
       run.actionAnswer = answer.body;
     }
   }
-  await pollUntil(run, api, options, (view) => isTerminal(view.status), 1500);
+  await pollUntil(run, api, options, isFinished, 1500);
 }
 
 /** Polls GET /v1/transactions/:id with a growing pause until `done`; undefined at the deadline. */
@@ -101,18 +112,25 @@ async function pollUntil(
     });
     if (answer.status === 200) {
       run.lastView = answer.body;
-      if (isTerminal(answer.body.status)) run.terminalAt ??= Date.now();
+      if (isTerminal(answer.body.status)) run.terminalStatusAt ??= Date.now();
+      if (isFinished(answer.body)) run.terminalAt ??= Date.now();
       if (done(answer.body)) return answer.body;
     }
     if (Date.now() + pause > run.deadlineAt!) {
-      run.problem = `still ${run.lastView?.status ?? 'unseen'} at its deadline`;
+      run.problem = `still ${describeState(run.lastView)} at its deadline`;
       return undefined;
     }
     if (options.signal.aborted) {
-      run.problem = `still ${run.lastView?.status ?? 'unseen'} when the run was stopped`;
+      run.problem = `still ${describeState(run.lastView)} when the run was stopped`;
       return undefined;
     }
     await sleep(pause);
     pause = Math.min(Math.round(pause * 1.5), maxPauseMs);
   }
+}
+
+function describeState(view: TransactionView | undefined): string {
+  if (!view) return 'unseen';
+  const running = view.steps.filter((step) => step.state === 'running').map((step) => step.name);
+  return `${view.status}${running.length ? ` (running: ${running.join(', ')})` : ''}`;
 }

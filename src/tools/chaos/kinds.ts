@@ -17,8 +17,14 @@ export type KindName =
   | 'manual_expiring'
   | 'manual_capture_refused';
 
-/** What the client does once the transaction is `authorized` (manual capture only). */
-export type ClientAction = { type: 'none' } | { type: 'capture'; amount: number } | { type: 'cancel' };
+/**
+ * What the client does once the transaction is `authorized` (manual capture only), after a
+ * pause like a till's (well inside the authorization expiry), so that captures and cancels also
+ * land in the middle of faults.
+ */
+export type ClientAction = { type: 'none' } | { type: 'capture'; amount: number; afterMs: number } | { type: 'cancel'; afterMs: number };
+
+const clientPause = (random: SeededRandom) => random.int(0, 5000);
 
 export interface ExpectedOutcome {
   status: TerminalStatus;
@@ -77,13 +83,13 @@ const KINDS: Record<KindName, KindDefinition> = {
     build: (random) => {
       const amount = random.int(200, 50_000);
       const partial = random.int(50, amount - 1); // a partial capture: less than authorized
-      return manual(amount, { type: 'capture', amount: partial }, { status: 'succeeded', capturedAmount: partial, money: 'captured' });
+      return manual(amount, { type: 'capture', amount: partial, afterMs: clientPause(random) }, { status: 'succeeded', capturedAmount: partial, money: 'captured' });
     },
   },
   manual_cancel: {
     weight: 9,
     build: (random) =>
-      manual(anyAmount(random), { type: 'cancel' }, { status: 'cancelled', failureCode: 'cancelled_by_client', capturedAmount: 0, money: 'voided' }),
+      manual(anyAmount(random), { type: 'cancel', afterMs: clientPause(random) }, { status: 'cancelled', failureCode: 'cancelled_by_client', capturedAmount: 0, money: 'voided' }),
   },
   manual_expiring: {
     weight: 9,
@@ -97,7 +103,7 @@ const KINDS: Record<KindName, KindDefinition> = {
     // authorization, whose void (on the payment's full amount, >= 50) succeeds.
     weight: 6,
     build: (random) =>
-      manual(anyAmount(random), { type: 'capture', amount: random.int(1, 19) }, { status: 'failed', failureCode: 'capture_failed', capturedAmount: 0, money: 'voided' }),
+      manual(anyAmount(random), { type: 'capture', amount: random.int(1, 19), afterMs: clientPause(random) }, { status: 'failed', failureCode: 'capture_failed', capturedAmount: 0, money: 'voided' }),
   },
 };
 

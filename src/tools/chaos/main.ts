@@ -14,14 +14,15 @@ import { driveTransactions, type TransactionRun } from './driver';
 import { collectEvidence, type Evidence } from './evidence';
 import { ExitGuard } from './exit-guard';
 import { injectFaults, type InjectedFault } from './fault-injector';
-import { describeSchedule, laneOf, planFaults, type FaultLane } from './fault-schedule';
+import { describeSchedule, planFaults } from './fault-schedule';
 import { checkInvariants, type InvariantResult } from './invariants';
 import { planTransactions } from './kinds';
 import { Progress } from './progress';
 import { freshSeed } from './random';
-import { sleep } from './readiness';
-import { buildReport, writeReport } from './report';
-import { API_KEY, AUTHORIZATION_EXPIRY_MS, ChaosStack, FLOW_ENV } from './stack';
+import { sleep } from './sleep';
+import { buildReport, replayCommand, writeReport } from './report';
+import { API_KEY, AUTHORIZATION_EXPIRY_MS, FLOW_ENV } from './service-env';
+import { ChaosStack } from './stack';
 import { printSummary } from './summary';
 
 /** After the driving phase: how long Zuz may take to finish its webhook retries, and the reads of the end state. */
@@ -45,9 +46,9 @@ async function main(): Promise<number> {
   const args = { ...parsed, seed: parsed.seed ?? freshSeed() };
   const reportFile = path.resolve(args.report);
   const plans = planTransactions(args.seed, args.transactions, Date.now().toString(36), AUTHORIZATION_EXPIRY_MS);
-  const schedule = planFaults(args.seed, args.transactions, args.workers);
-  console.log(`[chaos] seed ${args.seed} (replay: npm run chaos -- --transactions ${args.transactions} --seed ${args.seed} --workers ${args.workers} --concurrency ${args.concurrency})`);
-  console.log(`[chaos] fault schedule (${schedule.length} faults, each due once that many transactions have started):\n${describeSchedule(schedule)}`);
+  const schedule = planFaults(args.seed, args.transactions, args.workers, args.zuzOutageSeconds * 1000);
+  console.log(`[chaos] seed ${args.seed} (replay: ${replayCommand(args)})`);
+  console.log(`[chaos] fault schedule (${schedule.length} faults, each due once that many transactions have finished):\n${describeSchedule(schedule)}`);
 
   const guard = new ExitGuard();
   guard.install();
@@ -79,13 +80,12 @@ async function main(): Promise<number> {
     stack = await ChaosStack.start({ workers: args.workers, timeScale: args.timeScale, logsDir }, (kill) => guard.set('stack', kill));
     console.log(`[chaos] Temporal ${stack.temporalAddress}, API ${stack.apiUrl}, ${args.workers} workers, PostgreSQL ${stack.postgres.owned ? 'started for the run' : 'from DATABASE_URL'}`);
 
-    const triggersOf = (lane: FaultLane) => schedule.filter((fault) => laneOf(fault.action) === lane).map((fault) => fault.afterStarted);
     const driveStartedAt = Date.now();
     stackStartupMs = driveStartedAt - startedAt;
-    const progress = new Progress({ processes: triggersOf('processes'), zuz: triggersOf('zuz') }, abort.signal);
+    const progress = new Progress(abort.signal);
     const api = new ApiClient(stack.apiUrl, API_KEY);
     const ticker = setInterval(() => {
-      console.log(`[chaos] +${Math.round((Date.now() - driveStartedAt) / 1000)}s started ${progress.started}/${plans.length}, finished ${progress.finished}, faults ${progress.faultsBegun}/${schedule.length}`);
+      console.log(`[chaos] +${Math.round((Date.now() - driveStartedAt) / 1000)}s started ${progress.started}/${plans.length}, finished ${progress.finished}, faults ${injected.length}/${schedule.length}`);
     }, 10_000);
     const faults = injectFaults(schedule, stack, progress, driveStartedAt, injected).catch((err: Error) => {
       runError = err.message;
@@ -105,7 +105,7 @@ async function main(): Promise<number> {
     console.log(`[chaos] drive done after ${Math.round((Date.now() - driveStartedAt) / 1000)}s; waiting up to ${settleMs / 1000}s for Zuz to settle, then checking`);
     const zuzSettled = await Promise.race([stack.zuz.idle().then(() => true), sleep(settleMs).then(() => false)]);
     evidence = await collectEvidence(runs, { api, temporalAddress: stack.temporalAddress, databaseUrl: stack.postgres.url, zuz: stack.zuz, giveUpAt: Date.now() + EVIDENCE_MS });
-    invariants = checkInvariants(evidence, stack.zuz.deliveries(), zuzSettled);
+    invariants = checkInvariants(evidence, stack.zuz.deliveries(), zuzSettled, outageWindows(injected));
   } catch (err) {
     runError = (err as Error).stack ?? String(err);
     console.error(`[chaos] the run failed: ${runError}`);
@@ -120,7 +120,7 @@ async function main(): Promise<number> {
     evidence: evidence.length ? evidence : runs.map((run) => ({ run, paymentIds: [], ledger: [] })),
     schedule,
     injected,
-    unexpectedExits: stack?.unexpectedExits ?? [],
+    processExits: stack?.processExits ?? [],
     invariants,
     stack: {
       temporalAddress: stack?.temporalAddress ?? '-',
@@ -141,6 +141,11 @@ async function main(): Promise<number> {
   writeReport(report, reportFile);
   printSummary(report, reportFile);
   return report.ok ? 0 : 1;
+}
+
+/** When Zuz was down (epoch ms), from the outages as injected. */
+function outageWindows(injected: readonly InjectedFault[]): Array<{ from: number; to: number }> {
+  return injected.filter((fault) => fault.type === 'zuz-outage').map((fault) => ({ from: Date.parse(fault.at), to: Date.parse(fault.at) + fault.tookMs }));
 }
 
 /** Gracefully when possible; whatever is left after a minute is killed. */

@@ -1,4 +1,5 @@
 /** Waiting for a freshly started process to say it is ready. */
+import { sleep } from './sleep';
 
 export async function waitUntilReady(url: string, timeoutMs: number, isAlive: () => boolean = () => true): Promise<void> {
   const giveUpAt = Date.now() + timeoutMs;
@@ -15,8 +16,4 @@ export async function waitUntilReady(url: string, timeoutMs: number, isAlive: ()
     await sleep(250);
   }
   throw new Error(`${url} was not ready within ${timeoutMs} ms (last: ${last})`);
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

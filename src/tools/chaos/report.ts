@@ -12,7 +12,7 @@ import type { InjectedFault } from './fault-injector';
 import type { ScheduledFault } from './fault-schedule';
 import type { InvariantResult, Violation } from './invariants';
 import { finalView } from './invariants/types';
-import type { UnexpectedExit } from './service-process';
+import type { ProcessExit } from './service-process';
 import { countBy, percentile } from './stats';
 
 const EXAMPLES_PER_INVARIANT = 10;
@@ -38,10 +38,11 @@ export interface ChaosReport {
     perKindAndStatus: Record<string, Record<string, number>>;
   };
   timeToTerminalMs: { p50?: number; p99?: number; max?: number; perKind: Record<string, { p50?: number; p99?: number; max?: number }> };
-  schedule: Array<{ number: number; afterStarted: number; action: ScheduledFault['action'] }>;
+  schedule: Array<{ number: number; afterFinished: number; action: ScheduledFault['action'] }>;
   faultsInjected: InjectedFault[];
   faultsInjectedPerType: Record<string, number>;
-  unexpectedExits: UnexpectedExit[];
+  /** Exits of workers or the API that no fault caused (while starting: it gave up and was started again). */
+  processExits: ProcessExit[];
   invariants: Array<{ name: string; description: string; violations: number; examples: Violation[]; notes?: Record<string, unknown> }>;
   /** One line per transaction, for reading a failure against the fault times. */
   transactions: TransactionLine[];
@@ -57,6 +58,8 @@ export interface TransactionLine {
   /** Milliseconds since the drive started, and from the first POST to the terminal state seen. */
   startedAtMs?: number;
   timeToTerminalMs?: number;
+  /** When the status turned terminal, if that was well before the transaction finished. */
+  terminalStatusAfterMs?: number;
   clientAction?: string;
   problem?: string;
 }
@@ -70,7 +73,7 @@ export interface ReportInput {
   evidence: readonly Evidence[];
   schedule: readonly ScheduledFault[];
   injected: readonly InjectedFault[];
-  unexpectedExits: readonly UnexpectedExit[];
+  processExits: readonly ProcessExit[];
   invariants: readonly InvariantResult[];
   stack: ChaosReport['stack'];
   runError?: string;
@@ -95,7 +98,7 @@ export function buildReport(input: ReportInput): ChaosReport {
     ok: violationsTotal === 0 && !input.runError,
     seed: args.seed,
     args: input.args,
-    replay: `npm run chaos -- --transactions ${args.transactions} --seed ${args.seed} --workers ${args.workers} --concurrency ${args.concurrency}`,
+    replay: replayCommand(args),
     startedAt: new Date(input.startedAt).toISOString(),
     durationMs: Date.now() - input.startedAt,
     stackStartupMs: input.stackStartupMs,
@@ -114,7 +117,7 @@ export function buildReport(input: ReportInput): ChaosReport {
     schedule: input.schedule.map((fault, i) => ({ number: i + 1, ...fault })),
     faultsInjected: [...input.injected],
     faultsInjectedPerType: countBy(input.injected.filter((fault) => !fault.error), (fault) => fault.type),
-    unexpectedExits: [...input.unexpectedExits],
+    processExits: [...input.processExits],
     invariants: input.invariants.map((invariant) => ({
       name: invariant.name,
       description: invariant.description,
@@ -138,9 +141,20 @@ function transactionLine(item: Evidence, driveStartedAt: number): TransactionLin
     capturedAmount: view?.capturedAmount,
     startedAtMs: run.startedAt !== undefined ? run.startedAt - driveStartedAt : undefined,
     timeToTerminalMs: run.terminalAt !== undefined ? run.terminalAt - run.startedAt! : undefined,
+    terminalStatusAfterMs: run.terminalStatusAt !== undefined && run.terminalStatusAt !== run.terminalAt ? run.terminalStatusAt - run.startedAt! : undefined,
     clientAction: run.actionStatus !== undefined ? `${run.plan.action.type} -> ${run.actionStatus}` : undefined,
     problem: run.problem,
   };
+}
+
+/** The command line that replays the run: the same seed, sizes and opt-in faults. */
+export function replayCommand(args: ChaosArgs & { seed: number }): string {
+  const extras = [
+    args.zuzOutageSeconds > 0 ? ` --zuz-outage-seconds ${args.zuzOutageSeconds}` : '',
+    args.deadlineSeconds !== 180 ? ` --deadline-seconds ${args.deadlineSeconds}` : '',
+    args.timeScale !== 0.1 ? ` --time-scale ${args.timeScale}` : '',
+  ].join('');
+  return `npm run chaos -- --transactions ${args.transactions} --seed ${args.seed} --workers ${args.workers} --concurrency ${args.concurrency}${extras}`;
 }
 
 export function writeReport(report: ChaosReport, file: string): void {

@@ -4,7 +4,6 @@
  * process (so the run can set faults and read the ledger), a PostgreSQL, N worker processes
  * and one API process. It also knows how to break and mend each part.
  */
-import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { loadDevConfig } from '../../config';
 import { freePort, startDevServer, type DevServer, type DevServerOptions } from '../../infrastructure/dev-server';
@@ -12,24 +11,11 @@ import { startPmsSimulator, type PmsSimulator } from '../../simulators/pms';
 import { startZuzSimulator, type ZuzSimulator } from '../../simulators/zuz';
 import type { KillSignal } from './fault-schedule';
 import { ensurePostgres, type ChaosPostgres } from './postgres';
-import { sleep, waitUntilReady } from './readiness';
-import { ServiceProcess, type UnexpectedExit } from './service-process';
+import { sleep } from './sleep';
+import { PMS_API_KEY, serviceEnvironment, ZUZ_CREDENTIALS } from './service-env';
+import { ServiceProcess, type ProcessExit } from './service-process';
 
-export const API_KEY = 'chaos-api-key-0123456789';
-const ZUZ = { appId: 'chaos-app', privateKey: 'chaos-zuz-private-key' };
-const PMS_API_KEY = 'chaos-pms-key';
 const READY_TIMEOUT_MS = 90_000;
-
-/** The flow's waits, shortened so that every kind ends in seconds (the API passes them to each transaction). */
-export const FLOW_ENV = {
-  FLOW_WEBHOOK_GRACE_PERIOD: '2s',
-  FLOW_POLL_INITIAL_INTERVAL: '500ms',
-  FLOW_POLL_MAX_INTERVAL: '2s',
-  FLOW_AUTHORIZATION_DEADLINE: '2m',
-  FLOW_CAPTURE_DEADLINE: '2m',
-  FLOW_AUTHORIZATION_EXPIRY: '20s',
-};
-export const AUTHORIZATION_EXPIRY_MS = 20_000;
 
 export interface StackOptions {
   workers: number;
@@ -38,9 +24,11 @@ export interface StackOptions {
 }
 
 export class ChaosStack {
-  readonly unexpectedExits: UnexpectedExit[] = [];
+  /** Every exit of a worker or the API that no fault asked for (the report lists them). */
+  readonly processExits: ProcessExit[] = [];
   private stopping = false;
-  private workerHealthUrls: string[] = [];
+  /** One chain per part: a fault and a supervisor restart of the same part never overlap. */
+  private readonly chains = new Map<string, Promise<unknown>>();
 
   private constructor(
     readonly postgres: ChaosPostgres,
@@ -72,43 +60,16 @@ export class ChaosStack {
     };
     const temporal = await startDevServer(temporalOptions);
     parts.push(() => temporal.process.kill('SIGKILL'));
-    const zuz = await startZuzSimulator({ ...ZUZ, timeScale: options.timeScale });
+    const zuz = await startZuzSimulator({ ...ZUZ_CREDENTIALS, timeScale: options.timeScale });
     const pms = await startPmsSimulator({ apiKey: PMS_API_KEY });
     const apiPort = await freePort();
     const apiUrl = `http://127.0.0.1:${apiPort}`;
     zuz.setWebhookUrl(`${apiUrl}/webhooks/zuz`);
 
-    const baseEnv: NodeJS.ProcessEnv = {
-      ...process.env,
-      NODE_OPTIONS: '',
-      LOG_LEVEL: 'warn',
-      TEMPORAL_ADDRESS: temporal.address,
-      TEMPORAL_NAMESPACE: 'default',
-      TEMPORAL_TASK_QUEUE: `chaos-${randomUUID()}`,
-      TEMPORAL_API_KEY: '',
-      TEMPORAL_TLS: 'false',
-      TEMPORAL_TLS_CERT: '',
-      TEMPORAL_TLS_KEY: '',
-      OTEL_TRACES_EXPORTER: 'none',
-      DATABASE_URL: postgres.url,
-      ZUZ_BASE_URL: zuz.url,
-      ZUZ_APP_ID: ZUZ.appId,
-      ZUZ_PRIVATE_KEY: ZUZ.privateKey,
-      ZUZ_ENV: 'test',
-      PMS_BASE_URL: pms.url,
-      PMS_API_KEY,
-      API_HOST: '127.0.0.1',
-      API_PORT: String(apiPort),
-      API_KEYS: API_KEY,
-      // Every chaos transaction is cus_demo's: risk screening must never be what declines one.
-      RISK_MAX_TRANSACTIONS_PER_HOUR: '1000000000',
-      RISK_MAX_AMOUNT_PER_DAY: '1000000000000',
-      WORKER_SHUTDOWN_GRACE_SECONDS: '2',
-      ...FLOW_ENV,
-    };
+    const baseEnv = serviceEnvironment({ temporalAddress: temporal.address, databaseUrl: postgres.url, zuzUrl: zuz.url, pmsUrl: pms.url, apiPort });
     const dist = path.resolve(__dirname, '..', '..');
     let stack: ChaosStack | undefined;
-    const onExit = (exit: UnexpectedExit) => stack?.superviseUnexpectedExit(exit);
+    const onExit = (exit: ProcessExit) => stack?.superviseExit(exit);
     const workers = Array.from(
       { length: options.workers },
       (_, i) => new ServiceProcess(`worker-${i}`, path.join(dist, 'worker.js'), path.join(options.logsDir, `worker-${i}.log`), onExit),
@@ -125,65 +86,83 @@ export class ChaosStack {
     return this.temporal.address;
   }
 
-  get temporalPid(): number | undefined {
-    return this.temporal.process.pid;
+  /** Runs `work` on one part after whatever is already under way on it. */
+  private serialize<T>(part: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.chains.get(part) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(work);
+    this.chains.set(part, next);
+    return next;
   }
 
   /** Each start gets fresh health and metrics ports: a port the killed one held may linger. */
-  async startWorker(index: number): Promise<void> {
-    const [healthPort, metricsPort] = [await freePort(), await freePort()];
-    this.workerHealthUrls[index] = `http://127.0.0.1:${healthPort}/readyz`;
-    const worker = this.workers[index];
-    worker.start({ ...this.baseEnv, WORKER_HEALTH_PORT: String(healthPort), WORKER_METRICS_ADDRESS: `127.0.0.1:${metricsPort}` });
-    await waitUntilReady(this.workerHealthUrls[index], READY_TIMEOUT_MS, () => worker.running);
+  private startWorker(index: number): Promise<void> {
+    return this.workers[index].start(async () => {
+      const [healthPort, metricsPort] = [await freePort(), await freePort()];
+      return {
+        env: { ...this.baseEnv, WORKER_HEALTH_PORT: String(healthPort), WORKER_METRICS_ADDRESS: `127.0.0.1:${metricsPort}` },
+        readyUrl: `http://127.0.0.1:${healthPort}/readyz`,
+      };
+    }, READY_TIMEOUT_MS);
   }
 
-  async startApi(): Promise<void> {
-    this.api.start(this.baseEnv);
-    await waitUntilReady(`${this.apiUrl}/readyz`, READY_TIMEOUT_MS, () => this.api.running);
+  private startApi(): Promise<void> {
+    return this.api.start(async () => ({ env: this.baseEnv, readyUrl: `${this.apiUrl}/readyz` }), READY_TIMEOUT_MS);
   }
 
-  async killWorker(index: number, downMs: number): Promise<{ pid?: number }> {
-    const pid = this.workers[index].pid;
-    await this.workers[index].stop('SIGKILL');
-    await sleep(downMs);
-    await this.startWorker(index);
-    return { pid };
+  /** `onBegin` is called when the kill actually happens (after any earlier work on that worker). */
+  killWorker(index: number, downMs: number, onBegin: () => void): Promise<{ pid?: number }> {
+    return this.serialize(this.workers[index].name, async () => {
+      onBegin();
+      const pid = this.workers[index].pid;
+      await this.workers[index].stop('SIGKILL');
+      await sleep(downMs);
+      await this.startWorker(index);
+      return { pid, restartedPid: this.workers[index].pid };
+    });
   }
 
-  async restartTemporal(signal: 'SIGTERM' | 'SIGKILL', downMs: number): Promise<{ pid?: number }> {
-    const pid = this.temporal.process.pid;
-    if (signal === 'SIGTERM') {
-      await this.temporal.stop();
-    } else {
-      const exited = new Promise((resolve) => this.temporal.process.once('exit', resolve));
-      this.temporal.process.kill('SIGKILL');
-      await exited;
-    }
-    await sleep(downMs);
-    this.temporal = await startDevServer(this.temporalOptions);
-    return { pid };
+  restartTemporal(signal: KillSignal, downMs: number, onBegin: () => void): Promise<{ pid?: number }> {
+    return this.serialize('temporal', async () => {
+      onBegin();
+      const pid = this.temporal.process.pid;
+      if (signal === 'SIGTERM') {
+        await this.temporal.stop();
+      } else {
+        const exited = new Promise((resolve) => this.temporal.process.once('exit', resolve));
+        this.temporal.process.kill('SIGKILL');
+        await exited;
+      }
+      await sleep(downMs);
+      this.temporal = await startDevServer(this.temporalOptions);
+      return { pid, restartedPid: this.temporal.process.pid };
+    });
   }
 
-  async restartApi(signal: KillSignal, downMs: number): Promise<{ pid?: number }> {
-    const pid = this.api.pid;
-    await this.api.stop(signal);
-    await sleep(downMs);
-    await this.startApi();
-    return { pid };
+  restartApi(signal: KillSignal, downMs: number, onBegin: () => void): Promise<{ pid?: number }> {
+    return this.serialize(this.api.name, async () => {
+      onBegin();
+      const pid = this.api.pid;
+      await this.api.stop(signal);
+      await sleep(downMs);
+      await this.startApi();
+      return { pid, restartedPid: this.api.pid };
+    });
   }
 
-  /** A process that died on its own is recorded (the report lists it) and restarted, as a supervisor would. */
-  private superviseUnexpectedExit(exit: UnexpectedExit): void {
-    this.unexpectedExits.push(exit);
-    console.error(`[chaos] ${exit.service} (pid ${exit.pid}) exited on its own (code ${exit.code}, signal ${exit.signal}); restarting it`);
-    if (this.stopping) return;
-    setTimeout(() => {
+  /**
+   * Every exit nobody asked for is recorded. One that gave up while starting is started again by
+   * its starter; one that died while running is restarted here, as a supervisor would.
+   */
+  private superviseExit(exit: ProcessExit): void {
+    this.processExits.push(exit);
+    console.error(`[chaos] ${exit.service} (pid ${exit.pid}) exited on its own while ${exit.phase} (code ${exit.code}, signal ${exit.signal})`);
+    if (exit.phase !== 'running' || this.stopping) return;
+    const index = this.workers.findIndex((w) => w.name === exit.service);
+    this.serialize(exit.service, async () => {
+      await sleep(1000);
       if (this.stopping) return;
-      const index = this.workers.findIndex((w) => w.name === exit.service);
-      const restart = index >= 0 ? this.startWorker(index) : this.startApi();
-      restart.catch((err) => console.error(`[chaos] could not restart ${exit.service}: ${(err as Error).message}`));
-    }, 1000);
+      await (index >= 0 ? this.startWorker(index) : this.startApi());
+    }).catch((err) => console.error(`[chaos] could not restart ${exit.service}: ${(err as Error).message}`));
   }
 
   async stop(): Promise<void> {

@@ -15,8 +15,8 @@ export function printSummary(report: ChaosReport, reportFile: string): void {
   lines.push(`Faults injected (${report.faultsInjected.length}): ${Object.entries(report.faultsInjectedPerType).map(([type, n]) => `${type} ${n}`).join(', ')}`);
   const failedFaults = report.faultsInjected.filter((fault) => fault.error);
   if (failedFaults.length) lines.push(`  could not apply: ${failedFaults.map((fault) => `#${fault.number} ${fault.error}`).join('; ')}`);
-  if (report.unexpectedExits.length) {
-    lines.push(`Processes that exited on their own (restarted): ${report.unexpectedExits.map((exit) => `${exit.service} pid ${exit.pid} code ${exit.code} signal ${exit.signal} at ${exit.at}`).join('; ')}`);
+  if (report.processExits.length) {
+    lines.push(`Processes that exited on their own (started again): ${report.processExits.map((exit) => `${exit.service} pid ${exit.pid} while ${exit.phase}, code ${exit.code} signal ${exit.signal} at ${exit.at}`).join('; ')}`);
   }
   const webhooks = report.invariants.find((invariant) => invariant.name === 'webhooks-delivered')?.notes;
   if (webhooks) lines.push(`Webhooks: ${webhooks.events} events, ${webhooks.delivered} delivered, ${webhooks.droppedByFault} dropped by the 'drop' fault, ${webhooks.neededRetries} needed retries, ${webhooks.attempts} attempts`);
@@ -26,6 +26,9 @@ export function printSummary(report: ChaosReport, reportFile: string): void {
   }
   const ledger = report.invariants.find((invariant) => invariant.name === 'ledger-money-safe')?.notes;
   if (ledger) lines.push(`Voids refused or pending by Zuz's mock rules (payment < 50, not violations): ${ledger.voidsRefusedByMockRules}`);
+  const outcome = report.invariants.find((invariant) => invariant.name === 'outcome-as-expected')?.notes;
+  if (outcome) lines.push(`Expired before the client (held up by faults) asked, so rightly cancelled: ${outcome.expiredBeforeTheClientAsked}`);
+  if (outcome?.failedByZuzOutage !== undefined) lines.push(`Failed the designed way while Zuz was down (provider_unavailable / authorization_timeout / capture_failed, nothing captured): ${outcome.failedByZuzOutage}`);
   if (report.runError) lines.push(`RUN ERROR: ${report.runError}`);
 
   lines.push('', `${'invariant'.padEnd(28)} violations`, `${'-'.repeat(28)} ----------`);

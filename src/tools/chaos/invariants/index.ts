@@ -10,7 +10,12 @@ import { checkWebhooksDelivered } from './webhooks-delivered';
 
 export type { InvariantResult, Violation } from './types';
 
-export function checkInvariants(evidence: readonly Evidence[], deliveries: readonly WebhookDelivery[], zuzSettled: boolean): InvariantResult[] {
+export function checkInvariants(
+  evidence: readonly Evidence[],
+  deliveries: readonly WebhookDelivery[],
+  zuzSettled: boolean,
+  zuzOutages: ReadonlyArray<{ from: number; to: number }> = [],
+): InvariantResult[] {
   const transactionOfPayment = new Map<string, string>();
   for (const item of evidence) for (const paymentId of item.paymentIds) transactionOfPayment.set(paymentId, item.run.plan.transactionId);
   return [
@@ -18,6 +23,6 @@ export function checkInvariants(evidence: readonly Evidence[], deliveries: reado
     checkLedgerMoneySafe(evidence),
     checkRecordsAgree(evidence),
     checkWebhooksDelivered(deliveries, transactionOfPayment, zuzSettled),
-    checkOutcomeAsExpected(evidence),
+    checkOutcomeAsExpected(evidence, zuzOutages),
   ];
 }

@@ -1,0 +1,105 @@
+/**
+ * The chaos suite, small enough for CI: 40 transactions of every kind through the real stack (the
+ * Temporal dev server, two worker processes, the API process, the simulators, PostgreSQL) while a
+ * seeded schedule kills workers, restarts Temporal and the API, and makes Zuz fail and misdeliver
+ * webhooks. Every invariant must hold. (`npm test` builds dist/ first; `npm run chaos` is the big run.)
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { TransactionView } from '../src/domain/transaction';
+import type { LedgerEntry, WebhookDelivery } from '../src/simulators/zuz';
+import type { Evidence } from '../src/tools/chaos/evidence';
+import { checkInvariants } from '../src/tools/chaos/invariants';
+import type { TransactionPlan } from '../src/tools/chaos/kinds';
+import type { ChaosReport } from '../src/tools/chaos/report';
+
+const CHAOS = path.join(__dirname, '..', 'dist', 'tools', 'chaos', 'main.js');
+let child: ChildProcess | undefined;
+const dir = mkdtempSync(path.join(tmpdir(), 'pos-chaos-test-'));
+
+afterAll(() => {
+  // SIGTERM lets the run stop every process it started.
+  if (child && child.exitCode === null) child.kill('SIGTERM');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function runChaos(args: string[]): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    child = spawn(process.execPath, [CHAOS, ...args], { env: { ...process.env, NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.once('exit', (code) => resolve({ code, output }));
+  });
+}
+
+test('40 transactions under worker kills, a Temporal restart, an API restart and Zuz faults keep every invariant', async () => {
+  const reportFile = path.join(dir, 'chaos-report.json');
+  const { code, output } = await runChaos(['--transactions', '40', '--seed', '7', '--workers', '2', '--report', reportFile]);
+  // The output (seed, schedule, summary table) is the diagnosis when this fails.
+  expect({ code, output: code === 0 ? '' : output.slice(-6000) }).toEqual({ code: 0, output: '' });
+
+  const report = JSON.parse(readFileSync(reportFile, 'utf8')) as ChaosReport;
+  expect(report.ok).toBe(true);
+  expect(report.counts).toMatchObject({ planned: 40, started: 40, terminal: 40 });
+  expect(Object.fromEntries(report.invariants.map((invariant) => [invariant.name, invariant.violations]))).toEqual({
+    'terminal-within-deadline': 0,
+    'ledger-money-safe': 0,
+    'records-agree': 0,
+    'webhooks-delivered': 0,
+    'outcome-as-expected': 0,
+  });
+  expect(report.faultsInjectedPerType['kill-worker']).toBeGreaterThanOrEqual(1);
+  expect(report.faultsInjectedPerType['restart-temporal']).toBe(1);
+  expect(report.faultsInjectedPerType['restart-api']).toBe(1);
+  expect(report.faultsInjected.filter((fault) => fault.error)).toEqual([]);
+}, 8 * 60_000);
+
+describe('the invariant checks catch what they are for (a run of zero violations means something)', () => {
+  const plan: TransactionPlan = {
+    index: 0,
+    transactionId: 'tx-1',
+    kind: 'approved',
+    paymentMethodId: 'pm_approved',
+    amount: 100,
+    capture: 'auto',
+    action: { type: 'none' },
+    expected: { status: 'succeeded', capturedAmount: 100, money: 'captured' },
+    designedWaitMs: 0,
+  };
+  const view: TransactionView = {
+    transactionId: 'tx-1', customerId: 'cus_demo', status: 'succeeded', amount: 100, currency: 'EUR', capture: 'auto',
+    authorizedAmount: 100, capturedAmount: 100, zuz: { paymentId: 'pay-1', authorizationId: 'auth-1' }, steps: [],
+  };
+  const entry = (kind: LedgerEntry['kind'], operationId: string, status: LedgerEntry['status']): LedgerEntry =>
+    ({ paymentId: 'pay-1', reconciliationId: 'tx-1', kind, operationId, amount: 100, currency: 'EUR', status, at: '' });
+  const healthy: Evidence = {
+    run: { plan, startedAt: 0, deadlineAt: 1000, terminalAt: 500, lastView: view },
+    apiView: view,
+    workflowResult: view,
+    workflowStatus: 'COMPLETED',
+    row: { status: 'succeeded', capturedAmount: 100, authorizedAmount: 100, zuzPaymentId: 'pay-1', failureCode: null },
+    paymentIds: ['pay-1'],
+    ledger: [entry('authorization', 'auth-1', 'Succeed'), entry('capture', 'cap-1', 'Succeed')],
+  };
+  const violations = (evidence: Evidence, deliveries: WebhookDelivery[] = []) =>
+    Object.fromEntries(checkInvariants([evidence], deliveries, true).map((invariant) => [invariant.name, invariant.violations.length]));
+
+  test('a healthy transaction violates nothing', () => {
+    expect(Object.values(violations(healthy))).toEqual([0, 0, 0, 0, 0]);
+  });
+
+  test('a double capture, an open authorization, a disagreeing row, a late transaction, a lost webhook', () => {
+    expect(violations({ ...healthy, ledger: [...healthy.ledger, entry('capture', 'cap-2', 'Succeed')] })['ledger-money-safe']).toBeGreaterThan(0);
+    expect(violations({ ...healthy, ledger: [entry('authorization', 'auth-1', 'Succeed')] })['ledger-money-safe']).toBe(1);
+    expect(violations({ ...healthy, row: { ...healthy.row!, status: 'failed' } })['records-agree']).toBe(1);
+    expect(violations({ ...healthy, run: { ...healthy.run, terminalAt: undefined } })['terminal-within-deadline']).toBe(1);
+    const refused: WebhookDelivery = { eventId: 'evt-1', eventType: 'payment.capture.create', paymentId: 'pay-1', attempt: 1, statusCode: 503, outcome: 'failed', at: '' };
+    expect(violations(healthy, [refused])['webhooks-delivered']).toBe(1);
+    expect(violations(healthy, [{ ...refused, statusCode: undefined, outcome: 'dropped' }])['webhooks-delivered']).toBe(0);
+    const declined = { ...view, status: 'declined' as const, capturedAmount: 0 };
+    expect(violations({ ...healthy, workflowResult: declined })['outcome-as-expected']).toBe(1);
+  });
+});
