@@ -77,6 +77,9 @@ beforeAll(async () => {
     WORKER_HEALTH_PORT: String(healthPort),
     WORKER_METRICS_ADDRESS: `127.0.0.1:${metricsPort}`,
     WORKER_SHUTDOWN_GRACE_SECONDS: '5',
+    // Other suites put many cus_demo transactions in a shared DATABASE_URL; this test is not about risk limits.
+    RISK_MAX_TRANSACTIONS_PER_HOUR: '1000000',
+    RISK_MAX_AMOUNT_PER_DAY: '1000000000000',
   };
   apiUrl = `http://127.0.0.1:${apiPort}`;
   workerHealthUrl = `http://127.0.0.1:${healthPort}`;
