@@ -311,3 +311,15 @@ test('a transaction over the risk limits is declined before Zuz is asked', async
   expect(zuz.calls).not.toContain('createAuthorization');
   expect(zuz.calls).toContain('finalize:declined');
 });
+
+test('a capture that never reached Zuz releases the authorization', async () => {
+  const zuz = new FakeZuz();
+  zuz.captureFails = true;
+  zuz.polled = { authorization: result('authorization', 'Succeed') };
+  const view = await run(zuz, { request: request() });
+
+  expect(view.status).toBe('failed');
+  expect(view.failure?.code).toBe('capture_failed');
+  expect(zuz.calls.filter((c) => c.startsWith('capture'))).toHaveLength(1);
+  expect(zuz.calls).toContain('void');
+});

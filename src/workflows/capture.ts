@@ -8,6 +8,7 @@ import type { FlowOptions } from './options';
 import type { TransactionState } from './transaction-state';
 import { stepActivities } from './activities';
 import { awaitZuzResult } from './await-zuz-result';
+import { voidWhenCaptureNeverArrived } from './patches';
 import type { ZuzOperationResult } from '../domain/transaction';
 
 export async function captureOrRelease(tx: TransactionState, options: FlowOptions): Promise<void> {
@@ -16,14 +17,19 @@ export async function captureOrRelease(tx: TransactionState, options: FlowOption
 
   tx.moveTo('capturing');
   const result = await capture(tx, amount, options);
-  if (result?.status === 'Succeed') {
-    tx.capturedAmount = result.amount;
-    tx.moveTo('succeeded');
+  if (result === NEVER_ARRIVED && voidWhenCaptureNeverArrived()) {
+    tx.fail('failed', { code: 'capture_failed', message: 'The capture could not reach Zuz; the authorization is released' });
+    await voidAuthorization(tx, options);
     return;
   }
-  if (!result) {
+  if (result === NEVER_ARRIVED || result === undefined) {
     // Still pending at Zuz after the deadline: voiding is no longer allowed, so say so plainly.
     tx.fail('failed', { code: 'capture_failed', message: 'Zuz gave no final answer on the capture in time' });
+    return;
+  }
+  if (result.status === 'Succeed') {
+    tx.capturedAmount = result.amount;
+    tx.moveTo('succeeded');
     return;
   }
   tx.fail('failed', { code: 'capture_failed', message: result.description ?? 'Zuz refused the capture' });
@@ -55,13 +61,16 @@ async function decideCaptureAmount(tx: TransactionState, options: FlowOptions): 
   return tx.decision!.amount ?? tx.authorizedAmount;
 }
 
-async function capture(tx: TransactionState, amount: number, options: FlowOptions): Promise<ZuzOperationResult | undefined> {
+/** Every attempt failed and Zuz shows no capture: nothing was charged. */
+const NEVER_ARRIVED = 'never-arrived';
+
+async function capture(tx: TransactionState, amount: number, options: FlowOptions): Promise<ZuzOperationResult | typeof NEVER_ARRIVED | undefined> {
   const answer = await tx.step(
     'capturePayment',
     () => sendCaptureOnce(tx, amount, options),
     (result) => (result ? result.status.toLowerCase() : 'fate-unknown'),
   );
-  if (!answer) return undefined;
+  if (!answer) return NEVER_ARRIVED;
   tx.zuz.captureId = answer.operationId;
   tx.record(answer);
   const awaited = await tx.step(

@@ -12,3 +12,10 @@ export const RISK_SCREENING_PATCH = 'risk-screening';
 export function riskScreeningApplies(): boolean {
   return patched(RISK_SCREENING_PATCH);
 }
+
+/** v2.1: a capture that never reached Zuz (all attempts failed, and Zuz shows none) releases the authorization. */
+export const VOID_WHEN_CAPTURE_NEVER_ARRIVED_PATCH = 'void-when-capture-never-arrived';
+
+export function voidWhenCaptureNeverArrived(): boolean {
+  return patched(VOID_WHEN_CAPTURE_NEVER_ARRIVED_PATCH);
+}

@@ -4,3 +4,7 @@ export const RISK_SCREENING_PATCH = 'risk-screening';
 export function riskScreeningApplies(): boolean {
   return true;
 }
+
+export function voidWhenCaptureNeverArrived(): boolean {
+  return true;
+}
