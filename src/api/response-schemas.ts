@@ -36,7 +36,6 @@ const failureCodeSchema = z.enum([
   'provider_unavailable',
   'authorization_timeout',
   'capture_failed',
-  'capture_timeout',
   'cancelled_by_client',
   'authorization_expired',
 ]);

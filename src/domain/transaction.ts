@@ -38,7 +38,6 @@ export type FailureCode =
   | 'provider_unavailable'
   | 'authorization_timeout'
   | 'capture_failed'
-  | 'capture_timeout'
   | 'cancelled_by_client'
   | 'authorization_expired';
 

@@ -54,11 +54,6 @@ export class TransactionState {
     }
   }
 
-  /** Marks the latest step with the branch it took, when that is known only after it ran. */
-  noteBranch(branch: string): void {
-    const last = this.steps[this.steps.length - 1];
-    if (last) last.branch = branch;
-  }
 
   moveTo(status: TransactionStatus): void {
     if (this.status === status) return;
