@@ -62,7 +62,12 @@ async function until(transactionId: string, done: (view: TransactionView) => boo
   }
 }
 
-const untilTerminal = (transactionId: string) => until(transactionId, (view) => isTerminal(view.status));
+/** Terminal and finished: the status turns terminal before the last steps (a void, finalize) complete. */
+async function untilTerminal(transactionId: string): Promise<TransactionView> {
+  await until(transactionId, (view) => isTerminal(view.status));
+  await stack.client.workflow.getHandle(workflowIdFor(transactionId)).result();
+  return until(transactionId, () => true);
+}
 
 function ledger(transactionId: string) {
   return stack.zuz.ledger.entries({ reconciliationId: transactionId }).map((e) => `${e.kind}:${e.status}:${e.amount}`);
