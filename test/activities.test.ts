@@ -130,6 +130,24 @@ describe('Zuz activities', () => {
     expect(JSON.stringify(first)).not.toContain(token);
   });
 
+  test('createPayment opens the payment once; createAuthorization then authorizes that payment', async () => {
+    const tx = request({ customerId: 'cus_demo' });
+    const opened = await env.run(activities.createPayment, tx);
+    expect(await env.run(activities.createPayment, tx)).toEqual(opened);
+
+    const created = await env.run(activities.createAuthorization, { ...tx, paymentId: opened.paymentId });
+    expect(created).toMatchObject({ paymentId: opened.paymentId, authorization: { status: 'Succeed' } });
+    const state = await env.run(activities.readPaymentState, { paymentId: opened.paymentId });
+    expect(state.authorization?.operationId).toBe(created.authorization.operationId);
+  });
+
+  test('a void Zuz refuses (409: nothing authorized to release) is a non-retryable UpstreamRefused', async () => {
+    const tx = request({ customerId: 'cus_demo' });
+    const { paymentId } = await env.run(activities.createPayment, tx);
+    const failure = await failureOf(env.run(activities.voidAuthorization, { transactionId: tx.transactionId, paymentId }));
+    expect(failure).toMatchObject({ type: 'UpstreamRefused', nonRetryable: true });
+  });
+
   test.each([
     ['pm_expired', 'PaymentMethodUnusable'],
     ['pm_blocked', 'PaymentMethodUnusable'],

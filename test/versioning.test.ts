@@ -39,6 +39,7 @@ function approvingActivities(calls: string[]): Activities {
     recordTransaction: async () => void calls.push('recordTransaction'),
     assignAccountId: async () => (calls.push('assignAccountId'), 'acct_1'),
     screenTransaction: async () => (calls.push('screenTransaction'), { cleared: true as const }),
+    createPayment: async () => (calls.push('createPayment'), { paymentId: 'pay_1' }),
     createAuthorization: async () => (calls.push('createAuthorization'), { paymentId: 'pay_1', authorization: ok('authorization') }),
     capturePayment: async ({ amount }: { amount: number }) => (calls.push('capturePayment'), ok('capture', amount)),
     voidAuthorization: async () => (calls.push('voidAuthorization'), ok('void')),

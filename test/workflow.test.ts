@@ -4,6 +4,7 @@
  * milliseconds here.
  */
 import { randomUUID } from 'node:crypto';
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
@@ -41,6 +42,11 @@ class FakeZuz {
   pmsFailure?: string;
   riskVerdict: RiskVerdict = { cleared: true };
   beforeAuthorizationReturns?: () => Promise<void>;
+  /** Reads of the payment fail until this much (skipped) time after the authorization request. */
+  readsFailFor?: number;
+  /** The void is refused (409) because, unknown to the flow, the capture landed after all. */
+  captureLandsLate = false;
+  private authorizationRequestedAt = 0;
 
   activities(): Activities {
     return {
@@ -48,8 +54,10 @@ class FakeZuz {
       assignAccountId: async () => (this.calls.push('assignAccountId'), 'acct_test'),
       screenTransaction: async () => (this.calls.push('screenTransaction'), this.riskVerdict),
       finalizeTransaction: async (view: TransactionView) => void this.calls.push(`finalize:${view.status}`),
+      createPayment: async () => (this.calls.push('createPayment'), { paymentId: 'pay_1' }),
       createAuthorization: async () => {
         this.calls.push('createAuthorization');
+        this.authorizationRequestedAt = Context.current().info.currentAttemptScheduledTimestampMs;
         if (this.pmsFailure) throw ApplicationFailure.create({ type: this.pmsFailure, message: 'no such method', nonRetryable: true });
         if (this.zuzDown) throw ApplicationFailure.create({ type: 'UpstreamUnavailable', message: 'Zuz answered 503' });
         await this.beforeAuthorizationReturns?.();
@@ -60,8 +68,20 @@ class FakeZuz {
         if (this.captureFails) throw ApplicationFailure.create({ type: 'UpstreamUnavailable', message: 'connection reset', nonRetryable: true });
         return { ...this.capture, amount };
       },
-      voidAuthorization: async () => (this.calls.push('void'), result('void', 'Succeed')),
-      readPaymentState: async () => (this.calls.push('poll'), this.polled),
+      voidAuthorization: async () => {
+        this.calls.push('void');
+        if (!this.captureLandsLate) return result('void', 'Succeed');
+        this.polled = { ...this.polled, capture: result('capture', 'Succeed') };
+        throw ApplicationFailure.create({ type: 'UpstreamRefused', message: 'Zuz answered 409', nonRetryable: true });
+      },
+      readPaymentState: async () => {
+        this.calls.push('poll');
+        const readableAt = this.authorizationRequestedAt + (this.readsFailFor ?? 0);
+        if (Context.current().info.currentAttemptScheduledTimestampMs < readableAt) {
+          throw ApplicationFailure.create({ type: 'UpstreamUnavailable', message: 'Zuz answered 503' });
+        }
+        return this.polled;
+      },
     } as Activities;
   }
 }
@@ -99,11 +119,12 @@ test('an approved card is authorized, captured at once and recorded, step by ste
   expect(view.status).toBe('succeeded');
   expect(view.capturedAmount).toBe(1000);
   expect(view.accountId).toBe('acct_test');
-  expect(zuz.calls).toEqual(['recordTransaction', 'assignAccountId', 'screenTransaction', 'createAuthorization', 'capture:1000', 'finalize:succeeded']);
+  expect(zuz.calls).toEqual(['recordTransaction', 'assignAccountId', 'screenTransaction', 'createPayment', 'createAuthorization', 'capture:1000', 'finalize:succeeded']);
   expect(view.steps.map((s) => `${s.name}:${s.state}`)).toEqual([
     'recordTransaction:completed',
     'assignAccountId:completed',
     'screenTransaction:completed',
+    'createPayment:completed',
     'createAuthorization:completed',
     'awaitAuthorizationResult:completed',
     'capturePayment:completed',
@@ -298,6 +319,45 @@ test('when Zuz stays down through every attempt, the transaction fails as provid
   expect(view.status).toBe('failed');
   expect(view.failure?.code).toBe('provider_unavailable');
   expect(zuz.calls.filter((c) => c === 'createAuthorization')).toHaveLength(3);
+  // One of the lost attempts might have been approved: Zuz shows none, so there is nothing to void.
+  expect(view.steps.find((s) => s.name === 'readAuthorizationFate')?.branch).toBe('none');
+  expect(zuz.calls).not.toContain('void');
+});
+
+test('an authorization approved by an attempt whose answer was lost is voided', async () => {
+  const zuz = new FakeZuz();
+  zuz.zuzDown = true;
+  zuz.polled = { authorization: result('authorization', 'Succeed') };
+  const quickGiveUp: StepPolicy = { startToCloseTimeout: '5 seconds', retry: { initialInterval: '10 milliseconds', maximumAttempts: 3 } };
+  const view = await run(zuz, { request: request(), options: { steps: { zuzCommands: quickGiveUp } } });
+
+  expect(view).toMatchObject({ status: 'failed', failure: { code: 'provider_unavailable' }, zuz: { paymentId: 'pay_1', voidId: 'void_1' } });
+  expect(zuz.calls.filter((c) => c === 'void')).toHaveLength(1);
+});
+
+test('an authorization unreadable until its deadline is voided once Zuz shows it approved', async () => {
+  const zuz = new FakeZuz();
+  zuz.authorization = result('authorization', 'Pending');
+  zuz.polled = { authorization: result('authorization', 'Succeed') };
+  zuz.readsFailFor = 3 * 60 * 60 * 1000; // an hour past the 2-hour deadline
+  const view = await run(zuz, { request: request() });
+
+  expect(view).toMatchObject({ status: 'failed', failure: { code: 'authorization_timeout' }, zuz: { voidId: 'void_1' } });
+  expect(view.steps.find((s) => s.name === 'readAuthorizationFate')?.branch).toBe('succeed');
+  expect(zuz.calls.filter((c) => c.startsWith('capture'))).toHaveLength(0);
+});
+
+test('a void refused because the capture landed after all settles as succeeded', async () => {
+  const zuz = new FakeZuz();
+  zuz.captureFails = true;
+  zuz.captureLandsLate = true;
+  zuz.polled = { authorization: result('authorization', 'Succeed') };
+  const view = await run(zuz, { request: request() });
+
+  expect(view).toMatchObject({ status: 'succeeded', capturedAmount: 1000, zuz: { captureId: 'capture_1' } });
+  expect(view.failure).toBeUndefined();
+  expect(view.steps.find((s) => s.name === 'readPaymentAfterRefusedVoid')?.branch).toBe('capture-succeed');
+  expect(zuz.calls.filter((c) => c.startsWith('capture'))).toHaveLength(1);
 });
 
 test('a transaction over the risk limits is declined before Zuz is asked', async () => {

@@ -12,30 +12,38 @@ import { toOperationResult, latestOf } from '../infrastructure/zuz/results';
 import type { ZuzOperationKind, ZuzOperationResult } from '../domain/transaction';
 import { PAYMENT_METHOD_NOT_FOUND, PAYMENT_METHOD_UNUSABLE } from '../domain/errors';
 
-export interface AuthorizationRequest {
+export interface PaymentRequest {
   transactionId: string;
   customerId: string;
-  paymentMethodId: string;
   amount: number;
   currency: string;
 }
 
+export interface AuthorizationRequest extends PaymentRequest {
+  paymentMethodId: string;
+}
+
 export function createZuzActivities(zuz: ZuzClient, pms: PmsClient) {
   return {
-    async createAuthorization(input: AuthorizationRequest): Promise<{ paymentId: string; authorization: ZuzOperationResult }> {
+    /** Opens the payment at Zuz: it holds no money until an authorization succeeds on it. */
+    async createPayment(input: PaymentRequest): Promise<{ paymentId: string }> {
+      const payment = await openPayment(zuz, input);
+      return { paymentId: payment.id };
+    },
+
+    /**
+     * Asks PMS for the card token and Zuz for an authorization on the payment. Executions started
+     * before v3 pass no paymentId: for them this opens the payment too (same idempotency key).
+     */
+    async createAuthorization(input: AuthorizationRequest & { paymentId?: string }): Promise<{ paymentId: string; authorization: ZuzOperationResult }> {
       const token = await cardToken(pms, input.customerId, input.paymentMethodId);
-      const payment = await upstream(() =>
-        zuz.createPayment(
-          { amount: input.amount, currency: input.currency, customerId: input.customerId, orderId: input.transactionId },
-          idempotencyKey(input.transactionId, 'payment'),
-        ),
-      );
+      const paymentId = input.paymentId ?? (await openPayment(zuz, input)).id;
       const authorization = await upstream(
-        () => zuz.createAuthorization(payment.id, { token, reconciliationId: input.transactionId }, idempotencyKey(input.transactionId, 'authorization')),
+        () => zuz.createAuthorization(paymentId, { token, reconciliationId: input.transactionId }, idempotencyKey(input.transactionId, 'authorization')),
         // Zuz refusing the token (4xx) means this card cannot pay, not that Zuz is down.
         (error) => businessFailure(PAYMENT_METHOD_UNUSABLE, `Zuz refused the payment method (${error.status})`),
       );
-      return { paymentId: payment.id, authorization: toOperationResult('authorization', authorization) };
+      return { paymentId, authorization: toOperationResult('authorization', authorization) };
     },
 
     async capturePayment(input: { transactionId: string; paymentId: string; amount: number }): Promise<ZuzOperationResult> {
@@ -61,6 +69,15 @@ export function createZuzActivities(zuz: ZuzClient, pms: PmsClient) {
       };
     },
   };
+}
+
+function openPayment(zuz: ZuzClient, input: PaymentRequest) {
+  return upstream(() =>
+    zuz.createPayment(
+      { amount: input.amount, currency: input.currency, customerId: input.customerId, orderId: input.transactionId },
+      idempotencyKey(input.transactionId, 'payment'),
+    ),
+  );
 }
 
 function idempotencyKey(transactionId: string, operation: 'payment' | 'authorization' | 'capture' | 'void'): string {

@@ -9,6 +9,7 @@ import type { TransactionState } from './transaction-state';
 import { stepActivities } from './activities';
 import { awaitZuzResult } from './await-zuz-result';
 import { voidWhenCaptureNeverArrived } from './patches';
+import { voidAuthorization } from './release';
 import type { ZuzOperationResult } from '../domain/transaction';
 
 export async function captureOrRelease(tx: TransactionState, options: FlowOptions): Promise<void> {
@@ -95,16 +96,4 @@ async function sendCaptureOnce(tx: TransactionState, amount: number, options: Fl
     const state = await zuzPersistent.readPaymentState({ paymentId });
     return state.capture;
   }
-}
-
-/** Releases the held money; the caller has already said why. */
-async function voidAuthorization(tx: TransactionState, options: FlowOptions): Promise<void> {
-  const { zuzPersistent } = stepActivities(options.steps);
-  const voided = await tx.step(
-    'voidAuthorization',
-    () => zuzPersistent.voidAuthorization({ transactionId: tx.request.transactionId, paymentId: tx.zuz.paymentId! }),
-    (result) => result.status.toLowerCase(),
-  );
-  tx.zuz.voidId = voided.operationId;
-  if (voided.status === 'Failed') log.error('Zuz refused the void; the authorization stays open until it expires', { paymentId: tx.zuz.paymentId });
 }

@@ -61,7 +61,8 @@ export const defaultFlowOptions: FlowOptions = {
     },
     zuzPersistent: {
       startToCloseTimeout: '30 seconds',
-      retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 minutes' },
+      // Capped at a minute: held money is released within a minute of Zuz coming back.
+      retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
     },
     zuzQueries: {
       startToCloseTimeout: '15 seconds',

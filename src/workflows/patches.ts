@@ -19,3 +19,15 @@ export const VOID_WHEN_CAPTURE_NEVER_ARRIVED_PATCH = 'void-when-capture-never-ar
 export function voidWhenCaptureNeverArrived(): boolean {
   return patched(VOID_WHEN_CAPTURE_NEVER_ARRIVED_PATCH);
 }
+
+/**
+ * v3: no money stays held after the flow gives up on an authorization. The payment is opened in
+ * its own step (so its id is known even if the authorization's answer is lost); an authorization
+ * whose answer never came is read back and voided if Zuz approved it; a void that Zuz refuses is
+ * settled from the payment's state instead of failing the workflow.
+ */
+export const RELEASE_UNANSWERED_AUTHORIZATIONS_PATCH = 'release-unanswered-authorizations';
+
+export function releaseUnansweredAuthorizations(): boolean {
+  return patched(RELEASE_UNANSWERED_AUTHORIZATIONS_PATCH);
+}

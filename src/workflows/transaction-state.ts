@@ -54,7 +54,6 @@ export class TransactionState {
     }
   }
 
-
   moveTo(status: TransactionStatus): void {
     if (this.status === status) return;
     this.status = status;
@@ -64,6 +63,13 @@ export class TransactionState {
   fail(status: 'declined' | 'failed' | 'cancelled', failure: Failure): void {
     this.failure = failure;
     this.moveTo(status);
+  }
+
+  /** A capture the flow had given up on turned out to have landed: the customer was charged. */
+  succeedAfterAll(capturedAmount: number): void {
+    this.capturedAmount = capturedAmount;
+    this.failure = undefined;
+    this.moveTo('succeeded');
   }
 
   /** Takes a webhook into the inbox. Returns false for a duplicate or a stale (non-final after final) event. */

@@ -8,3 +8,7 @@ export function riskScreeningApplies(): boolean {
 export function voidWhenCaptureNeverArrived(): boolean {
   return false;
 }
+
+export function releaseUnansweredAuthorizations(): boolean {
+  return false;
+}

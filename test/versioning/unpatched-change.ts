@@ -8,3 +8,7 @@ export function riskScreeningApplies(): boolean {
 export function voidWhenCaptureNeverArrived(): boolean {
   return true;
 }
+
+export function releaseUnansweredAuthorizations(): boolean {
+  return true;
+}

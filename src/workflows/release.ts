@@ -1,0 +1,104 @@
+/**
+ * Releasing held money: voiding an authorization the flow will not capture, and making sure an
+ * authorization the flow gave up on (its answer never came) does not stay held at Zuz.
+ */
+import { ActivityFailure, ApplicationFailure, log } from '@temporalio/workflow';
+import type { FlowOptions } from './options';
+import type { TransactionState } from './transaction-state';
+import { stepActivities } from './activities';
+import { awaitZuzResult } from './await-zuz-result';
+import { releaseUnansweredAuthorizations } from './patches';
+import type { ZuzOperationResult } from '../domain/transaction';
+
+/** Releases the held money; the caller has already said why. */
+export async function voidAuthorization(tx: TransactionState, options: FlowOptions): Promise<void> {
+  const { zuzPersistent } = stepActivities(options.steps);
+  let voided: ZuzOperationResult;
+  try {
+    voided = await tx.step(
+      'voidAuthorization',
+      () => zuzPersistent.voidAuthorization({ transactionId: tx.request.transactionId, paymentId: tx.zuz.paymentId! }),
+      (result) => result.status.toLowerCase(),
+    );
+  } catch (err) {
+    if (!refusedByZuz(err) || !releaseUnansweredAuthorizations()) throw err;
+    return settleRefusedVoid(tx, options);
+  }
+  tx.zuz.voidId = voided.operationId;
+  tx.record(voided);
+  if (voided.status === 'Failed') log.error('Zuz refused the void; the authorization stays open until it expires', { paymentId: tx.zuz.paymentId });
+}
+
+/**
+ * The flow gave up on an authorization without its final answer (no answer in time, or every
+ * attempt to send it failed): Zuz may still have approved it. Read the payment until Zuz answers;
+ * an approved authorization is voided, a pending one is watched until it ends or expires.
+ */
+export async function releaseUnansweredAuthorization(tx: TransactionState, options: FlowOptions): Promise<void> {
+  if (!tx.zuz.paymentId) return; // no payment, no authorization
+  const { zuzPersistent } = stepActivities(options.steps);
+  const state = await tx.step(
+    'readAuthorizationFate',
+    () => zuzPersistent.readPaymentState({ paymentId: tx.zuz.paymentId! }),
+    ({ authorization }) => authorization?.status.toLowerCase() ?? 'none',
+  );
+  let authorization = state.authorization;
+  if (!authorization) return;
+  tx.zuz.authorizationId = authorization.operationId;
+  tx.record(authorization);
+  if (authorization.status === 'Pending') {
+    // Zuz refuses to void a pending authorization: wait for its answer, as long as it could hold money.
+    const awaited = await tx.step(
+      'awaitLateAuthorizationResult',
+      () => awaitZuzResult(tx, 'authorization', authorization!.operationId, options.authorizationExpiry, options),
+      ({ via }) => via,
+    );
+    authorization = awaited.result;
+  }
+  if (authorization?.status === 'Succeed') await voidAuthorization(tx, options);
+}
+
+/**
+ * Zuz refused the void (409): the payment's state says why. Already voided is done; a capture
+ * that landed after all (its earlier attempts looked lost) means the customer was charged, so
+ * the transaction succeeded; a pending capture is awaited first and, should it fail, voided.
+ */
+async function settleRefusedVoid(tx: TransactionState, options: FlowOptions): Promise<void> {
+  const { zuzPersistent } = stepActivities(options.steps);
+  const state = await tx.step(
+    'readPaymentAfterRefusedVoid',
+    () => zuzPersistent.readPaymentState({ paymentId: tx.zuz.paymentId! }),
+    ({ void: voided, capture }) => (voided ? 'voided' : capture ? `capture-${capture.status.toLowerCase()}` : 'unexplained'),
+  );
+  if (state.void) {
+    tx.zuz.voidId = state.void.operationId;
+    tx.record(state.void);
+    return;
+  }
+  let capture = state.capture;
+  if (!capture) {
+    log.error('Zuz refused the void and the payment shows no reason; the authorization stays open until it expires', { paymentId: tx.zuz.paymentId });
+    return;
+  }
+  tx.zuz.captureId = capture.operationId;
+  tx.record(capture);
+  if (capture.status === 'Pending') {
+    const awaited = await tx.step(
+      'awaitLateCaptureResult',
+      () => awaitZuzResult(tx, 'capture', capture!.operationId, options.captureDeadline, options),
+      ({ via }) => via,
+    );
+    capture = awaited.result;
+  }
+  if (capture?.status === 'Succeed') {
+    tx.succeedAfterAll(capture.amount);
+    log.warn('A capture thought lost had landed at Zuz: the transaction succeeded', { paymentId: tx.zuz.paymentId });
+    return;
+  }
+  if (capture?.status === 'Failed') return voidAuthorization(tx, options);
+  log.error('A capture of unknown fate is still pending at Zuz after its deadline', { paymentId: tx.zuz.paymentId });
+}
+
+function refusedByZuz(err: unknown): boolean {
+  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === 'UpstreamRefused';
+}
