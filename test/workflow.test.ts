@@ -347,6 +347,20 @@ test('an authorization unreadable until its deadline is voided once Zuz shows it
   expect(zuz.calls.filter((c) => c.startsWith('capture'))).toHaveLength(0);
 });
 
+test('an authorization still pending when the flow gave up is watched, and voided when Zuz approves it late', async () => {
+  const zuz = new FakeZuz();
+  zuz.authorization = result('authorization', 'Pending');
+  zuz.polled = { authorization: result('authorization', 'Pending') };
+  const view = await run(zuz, { request: request() }, async (handle) => {
+    await env.sleep('2 hours'); // time skips only when the test asks for it (or awaits the result)
+    await untilStatus(handle, 'failed');
+    await handle.signal(zuzEventSignal, event('Succeed'));
+  });
+
+  expect(view).toMatchObject({ status: 'failed', failure: { code: 'authorization_timeout' }, zuz: { voidId: 'void_1' } });
+  expect(view.steps.find((s) => s.name === 'awaitLateAuthorizationResult')?.branch).toBe('webhook');
+});
+
 test('a void refused because the capture landed after all settles as succeeded', async () => {
   const zuz = new FakeZuz();
   zuz.captureFails = true;

@@ -3,6 +3,7 @@
  * authorization the flow gave up on (its answer never came) does not stay held at Zuz.
  */
 import { ActivityFailure, ApplicationFailure, log } from '@temporalio/workflow';
+import type { Duration } from '@temporalio/common';
 import type { FlowOptions } from './options';
 import type { TransactionState } from './transaction-state';
 import { stepActivities } from './activities';
@@ -42,19 +43,11 @@ export async function releaseUnansweredAuthorization(tx: TransactionState, optio
     () => zuzPersistent.readPaymentState({ paymentId: tx.zuz.paymentId! }),
     ({ authorization }) => authorization?.status.toLowerCase() ?? 'none',
   );
-  let authorization = state.authorization;
-  if (!authorization) return;
-  tx.zuz.authorizationId = authorization.operationId;
-  tx.record(authorization);
-  if (authorization.status === 'Pending') {
-    // Zuz refuses to void a pending authorization: wait for its answer, as long as it could hold money.
-    const awaited = await tx.step(
-      'awaitLateAuthorizationResult',
-      () => awaitZuzResult(tx, 'authorization', authorization!.operationId, options.authorizationExpiry, options),
-      ({ via }) => via,
-    );
-    authorization = awaited.result;
-  }
+  if (!state.authorization) return;
+  tx.zuz.authorizationId = state.authorization.operationId;
+  tx.record(state.authorization);
+  // Zuz refuses to void a pending authorization: wait for its answer, as long as it could hold money.
+  const authorization = await untilFinal(tx, 'awaitLateAuthorizationResult', state.authorization, options.authorizationExpiry, options);
   if (authorization?.status === 'Succeed') await voidAuthorization(tx, options);
 }
 
@@ -75,21 +68,13 @@ async function settleRefusedVoid(tx: TransactionState, options: FlowOptions): Pr
     tx.record(state.void);
     return;
   }
-  let capture = state.capture;
-  if (!capture) {
+  if (!state.capture) {
     log.error('Zuz refused the void and the payment shows no reason; the authorization stays open until it expires', { paymentId: tx.zuz.paymentId });
     return;
   }
-  tx.zuz.captureId = capture.operationId;
-  tx.record(capture);
-  if (capture.status === 'Pending') {
-    const awaited = await tx.step(
-      'awaitLateCaptureResult',
-      () => awaitZuzResult(tx, 'capture', capture!.operationId, options.captureDeadline, options),
-      ({ via }) => via,
-    );
-    capture = awaited.result;
-  }
+  tx.zuz.captureId = state.capture.operationId;
+  tx.record(state.capture);
+  const capture = await untilFinal(tx, 'awaitLateCaptureResult', state.capture, options.captureDeadline, options);
   if (capture?.status === 'Succeed') {
     tx.succeedAfterAll(capture.amount);
     log.warn('A capture thought lost had landed at Zuz: the transaction succeeded', { paymentId: tx.zuz.paymentId });
@@ -97,6 +82,19 @@ async function settleRefusedVoid(tx: TransactionState, options: FlowOptions): Pr
   }
   if (capture?.status === 'Failed') return voidAuthorization(tx, options);
   log.error('A capture of unknown fate is still pending at Zuz after its deadline', { paymentId: tx.zuz.paymentId });
+}
+
+/** A result still pending at Zuz is awaited (webhook, then polling) until the deadline; a final one is returned as it is. */
+async function untilFinal(
+  tx: TransactionState,
+  stepName: string,
+  known: ZuzOperationResult,
+  deadline: Duration,
+  options: FlowOptions,
+): Promise<ZuzOperationResult | undefined> {
+  if (known.status !== 'Pending') return known;
+  const awaited = await tx.step(stepName, () => awaitZuzResult(tx, known.kind, known.operationId, deadline, options), ({ via }) => via);
+  return awaited.result;
 }
 
 function refusedByZuz(err: unknown): boolean {
