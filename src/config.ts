@@ -6,6 +6,7 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import type { Duration } from '@temporalio/common';
+import type { WorkerOptions } from '@temporalio/worker';
 import { msToNumber } from '@temporalio/common/lib/time';
 
 export class ConfigError extends Error {
@@ -84,6 +85,15 @@ export function loadDatabaseConfig(env: Env = process.env): DatabaseConfig {
   return c.DATABASE_URL ? { url: c.DATABASE_URL } : { dataDir: path.resolve(c.POS_DATA_DIR, 'pglite') };
 }
 
+const poolSchema = z.object({
+  DATABASE_POOL_MAX: positiveInt.default(10),
+});
+
+/** How many PostgreSQL connections one worker process may hold (docs/BENCHMARKS.md: what the size changes). */
+export function loadDatabasePoolSize(env: Env = process.env): number {
+  return parse(poolSchema, env).DATABASE_POOL_MAX;
+}
+
 const providersSchema = z.object({
   ZUZ_BASE_URL: httpUrl,
   ZUZ_APP_ID: nonEmpty,
@@ -129,6 +139,45 @@ export function loadWorkerOpsConfig(env: Env = process.env) {
     health: { host: c.WORKER_HEALTH_HOST, port: c.WORKER_HEALTH_PORT },
     shutdownGraceSeconds: c.WORKER_SHUTDOWN_GRACE_SECONDS,
   };
+}
+
+const atLeastTwo = positiveInt.min(2, 'must be >= 2');
+
+const workerTuningSchema = z.object({
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: atLeastTwo.optional(),
+  WORKER_MAX_CONCURRENT_ACTIVITIES: positiveInt.optional(),
+  WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: positiveInt.optional(),
+  WORKER_WORKFLOW_TASK_POLLERS: atLeastTwo.optional(),
+  WORKER_ACTIVITY_TASK_POLLERS: positiveInt.optional(),
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number({ error: 'must be a number' }).int('must be an integer').min(0, 'must be >= 0').optional(),
+});
+
+export type WorkerTuning = Pick<
+  WorkerOptions,
+  | 'maxConcurrentWorkflowTaskExecutions'
+  | 'maxConcurrentActivityTaskExecutions'
+  | 'maxConcurrentLocalActivityExecutions'
+  | 'maxConcurrentWorkflowTaskPolls'
+  | 'maxConcurrentActivityTaskPolls'
+  | 'maxCachedWorkflows'
+>;
+
+/**
+ * The worker's capacity: task slots, pollers and the sticky cache. Unset values keep the SDK's
+ * defaults (40 workflow tasks, 100 activities, 100 local activities, 10 + 10 pollers, a cache
+ * sized from the heap limit), which docs/BENCHMARKS.md found as good as anything tried here.
+ */
+export function loadWorkerTuning(env: Env = process.env): WorkerTuning {
+  const c = parse(workerTuningSchema, env);
+  const tuning: WorkerTuning = {
+    maxConcurrentWorkflowTaskExecutions: c.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+    maxConcurrentActivityTaskExecutions: c.WORKER_MAX_CONCURRENT_ACTIVITIES,
+    maxConcurrentLocalActivityExecutions: c.WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES,
+    maxConcurrentWorkflowTaskPolls: c.WORKER_WORKFLOW_TASK_POLLERS,
+    maxConcurrentActivityTaskPolls: c.WORKER_ACTIVITY_TASK_POLLERS,
+    maxCachedWorkflows: c.WORKER_MAX_CACHED_WORKFLOWS,
+  };
+  return Object.fromEntries(Object.entries(tuning).filter(([, v]) => v !== undefined)) as WorkerTuning;
 }
 
 const duration = z.string().refine((v) => {

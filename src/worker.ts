@@ -5,7 +5,17 @@
 import { tracing } from './infrastructure/tracing'; // first: instruments HTTP before anything loads it
 import { Runtime, Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from './activities';
-import { ConfigError, loadDatabaseConfig, loadProvidersConfig, loadRiskLimits, loadTemporalConfig, loadWorkerOpsConfig } from './config';
+import {
+  ConfigError,
+  loadDatabaseConfig,
+  loadDatabasePoolSize,
+  loadProvidersConfig,
+  loadRiskLimits,
+  loadTemporalConfig,
+  loadWorkerOpsConfig,
+  loadWorkerTuning,
+  type WorkerTuning,
+} from './config';
 import { startHealthServer } from './infrastructure/health-server';
 import { openDatabase } from './infrastructure/database';
 import { logger, temporalLogger } from './infrastructure/logger';
@@ -21,11 +31,14 @@ export interface TransactionWorkerOptions extends ActivityDependencies {
   workflowBundle?: WorkerOptions['workflowBundle'];
   shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
   plugins?: WorkerOptions['plugins'];
+  /** Task slots, pollers, sticky cache; unset: the SDK's defaults. */
+  tuning?: WorkerTuning;
 }
 
 export function createTransactionWorker(options: TransactionWorkerOptions): Promise<Worker> {
-  const { connection, namespace, taskQueue, workflowBundle, shutdownGraceTime, plugins, ...dependencies } = options;
+  const { connection, namespace, taskQueue, workflowBundle, shutdownGraceTime, plugins, tuning, ...dependencies } = options;
   return Worker.create({
+    ...tuning,
     connection,
     namespace,
     taskQueue,
@@ -57,7 +70,7 @@ async function main(): Promise<void> {
   const plugins = tracing ? [tracing.plugin] : [];
   const client = await connectClient(temporal, plugins);
   await assertSearchAttributesRegistered(client, temporal.namespace);
-  const db = await openDatabase(databaseConfig);
+  const db = await openDatabase('url' in databaseConfig ? { ...databaseConfig, poolMax: loadDatabasePoolSize() } : databaseConfig);
   const connection = await connectWorker(temporal);
   const worker = await createTransactionWorker({
     connection,
@@ -67,6 +80,7 @@ async function main(): Promise<void> {
     ...dependencies,
     shutdownGraceTime: `${ops.shutdownGraceSeconds} seconds`,
     plugins,
+    tuning: loadWorkerTuning(),
   });
   const health = await startHealthServer(ops.health.host, ops.health.port, async () => ({
     worker: worker.getState() === 'RUNNING',

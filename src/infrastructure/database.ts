@@ -11,16 +11,17 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export type DatabaseTarget = { url: string } | { dataDir: string } | { inMemory: true };
+/** `poolMax`: connections per process for PostgreSQL (default 10, `DATABASE_POOL_MAX`). */
+export type DatabaseTarget = { url: string; poolMax?: number } | { dataDir: string } | { inMemory: true };
 
 export async function openDatabase(target: DatabaseTarget): Promise<Database> {
-  const db = 'url' in target ? openPostgres(target.url) : await openPglite('dataDir' in target ? target.dataDir : undefined);
+  const db = 'url' in target ? openPostgres(target.url, target.poolMax ?? 10) : await openPglite('dataDir' in target ? target.dataDir : undefined);
   await migrate(db);
   return db;
 }
 
-function openPostgres(url: string): Database {
-  const pool = new Pool({ connectionString: url, max: 10 });
+function openPostgres(url: string, max: number): Database {
+  const pool = new Pool({ connectionString: url, max });
   // An idle client's error (e.g. the server restarting) must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);
   return {

@@ -8,6 +8,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 export class ExitGuard {
   private readonly killers = new Map<string, () => void>();
 
+  /** `label` prefixes its messages: the run it guards. */
+  constructor(private readonly label = 'chaos') {}
+
   /** Registers (or replaces) what kills one part of the run right now, synchronously. */
   set(name: string, killNow: () => void): void {
     this.killers.set(name, killNow);
@@ -16,13 +19,13 @@ export class ExitGuard {
   install(): void {
     for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
       process.once(signal, () => {
-        console.error(`\n[chaos] ${signal}: stopping every process of the run`);
+        console.error(`\n[${this.label}] ${signal}: stopping every process of the run`);
         this.killAllNow();
         process.exit(signal === 'SIGINT' ? 130 : 143);
       });
     }
     process.once('uncaughtException', (err) => {
-      console.error('[chaos] crashed:', err);
+      console.error(`[${this.label}] crashed:`, err);
       this.killAllNow();
       process.exit(1);
     });
@@ -34,7 +37,7 @@ export class ExitGuard {
       try {
         kill();
       } catch (err) {
-        console.error(`[chaos] could not stop ${name}: ${(err as Error).message}`);
+        console.error(`[${this.label}] could not stop ${name}: ${(err as Error).message}`);
       }
     }
     this.killers.clear();

@@ -21,12 +21,16 @@ export interface StackOptions {
   workers: number;
   timeScale: number;
   logsDir: string;
+  /** Set on top of the worker and API processes' environment (the benchmark's flow waits and levers). */
+  serviceEnv?: NodeJS.ProcessEnv;
 }
 
 export class ChaosStack {
   /** Every exit of a worker or the API that no fault asked for (the report lists them). */
   readonly processExits: ProcessExit[] = [];
   private stopping = false;
+  /** Set on top of `baseEnv` for the workers only (a lever under measurement). */
+  private workerEnv: NodeJS.ProcessEnv = {};
   /** One chain per part: a fault and a supervisor restart of the same part never overlap. */
   private readonly chains = new Map<string, Promise<unknown>>();
 
@@ -37,7 +41,8 @@ export class ChaosStack {
     readonly zuz: ZuzSimulator,
     readonly pms: PmsSimulator,
     readonly apiUrl: string,
-    private readonly baseEnv: NodeJS.ProcessEnv,
+    /** What the worker and API processes are started with: the stack's addresses, credentials, flow waits. */
+    readonly baseEnv: NodeJS.ProcessEnv,
     readonly workers: ServiceProcess[],
     readonly api: ServiceProcess,
   ) {}
@@ -66,7 +71,10 @@ export class ChaosStack {
     const apiUrl = `http://127.0.0.1:${apiPort}`;
     zuz.setWebhookUrl(`${apiUrl}/webhooks/zuz`);
 
-    const baseEnv = serviceEnvironment({ temporalAddress: temporal.address, databaseUrl: postgres.url, zuzUrl: zuz.url, pmsUrl: pms.url, apiPort });
+    const baseEnv = {
+      ...serviceEnvironment({ temporalAddress: temporal.address, databaseUrl: postgres.url, zuzUrl: zuz.url, pmsUrl: pms.url, apiPort }),
+      ...options.serviceEnv,
+    };
     const dist = path.resolve(__dirname, '..', '..');
     let stack: ChaosStack | undefined;
     const onExit = (exit: ProcessExit) => stack?.superviseExit(exit);
@@ -86,6 +94,23 @@ export class ChaosStack {
     return this.temporal.address;
   }
 
+  get temporalPid(): number | undefined {
+    return this.temporal.process.pid;
+  }
+
+  /** Stops every worker and starts it again with `env` on top of the base environment. */
+  async restartWorkers(env: NodeJS.ProcessEnv): Promise<void> {
+    this.workerEnv = env;
+    await Promise.all(
+      this.workers.map((worker, index) =>
+        this.serialize(worker.name, async () => {
+          await worker.stop('SIGTERM');
+          await this.startWorker(index);
+        }),
+      ),
+    );
+  }
+
   /** Runs `work` on one part after whatever is already under way on it. */
   private serialize<T>(part: string, work: () => Promise<T>): Promise<T> {
     const previous = this.chains.get(part) ?? Promise.resolve();
@@ -99,7 +124,7 @@ export class ChaosStack {
     return this.workers[index].start(async () => {
       const [healthPort, metricsPort] = [await freePort(), await freePort()];
       return {
-        env: { ...this.baseEnv, WORKER_HEALTH_PORT: String(healthPort), WORKER_METRICS_ADDRESS: `127.0.0.1:${metricsPort}` },
+        env: { ...this.baseEnv, ...this.workerEnv, WORKER_HEALTH_PORT: String(healthPort), WORKER_METRICS_ADDRESS: `127.0.0.1:${metricsPort}` },
         readyUrl: `http://127.0.0.1:${healthPort}/readyz`,
       };
     }, READY_TIMEOUT_MS);

@@ -1,0 +1,62 @@
+/** The command line of `npm run bench`, validated with zod (the chaos suite's approach): a wrong flag stops with a clear message. */
+import { z } from 'zod';
+
+const integer = (name: string) => z.coerce.number({ error: `--${name} must be a number` }).int(`--${name} must be an integer`);
+
+const argsSchema = z
+  .object({
+    /** Tiny sizes, seconds per phase: proves the harness works (npm test), measures nothing. */
+    quick: z.boolean().default(false),
+    report: z.string().min(1, '--report must be a file path').default('bench-report.json'),
+    workers: integer('workers').min(1, '--workers must be >= 1').max(8, '--workers must be <= 8').default(2),
+    /** Added to every answer of Zuz and PMS (their `latencyMs` fault). */
+    providerLatencyMs: integer('provider-latency-ms').min(0, '--provider-latency-ms must be >= 0').max(5000, '--provider-latency-ms must be <= 5000').default(0),
+    /**
+     * The simulators' delays times this: 0.02 makes a pending authorization resolve (and its
+     * webhook leave) 100 ms after it was asked for, with the simulator's 200 ms webhook timeout.
+     */
+    timeScale: z.coerce.number({ error: '--time-scale must be a number' }).positive('--time-scale must be > 0').max(1, '--time-scale must be <= 1').default(0.02),
+    /** How many manual-capture transactions wait at once at the end of the scale phase. */
+    waiting: integer('waiting').min(0, '--waiting must be >= 0').max(50_000, '--waiting must be <= 50000').optional(),
+    /** Skip the lever runs (each restarts the workers). */
+    skipLevers: z.boolean().default(false),
+    keepLogs: z.boolean().default(false),
+  })
+  .strict();
+
+export type BenchArgs = z.infer<typeof argsSchema>;
+
+export const USAGE = `Usage: npm run bench -- [--quick] [--report bench-report.json] [--workers 2] [--provider-latency-ms 0]
+                        [--time-scale 0.02] [--waiting 10000] [--skip-levers] [--keep-logs]`;
+
+export class ArgsError extends Error {
+  override name = 'ArgsError';
+}
+
+const BOOLEAN_FLAGS = new Set(['quick', 'skipLevers', 'keepLogs']);
+
+/** `--name value`, `--name=value` and bare boolean flags; kebab-case names map to the schema's camelCase. */
+export function parseBenchArgs(argv: readonly string[]): BenchArgs {
+  const raw: Record<string, unknown> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i];
+    if (!token.startsWith('--')) throw new ArgsError(`Unexpected argument "${token}"\n${USAGE}`);
+    const [flag, inline] = token.slice(2).split(/=(.*)/s, 2);
+    const name = flag.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
+    if (BOOLEAN_FLAGS.has(name)) {
+      raw[name] = inline === undefined ? true : inline === 'true';
+      continue;
+    }
+    const value = inline ?? argv[++i];
+    if (value === undefined) throw new ArgsError(`--${flag} needs a value\n${USAGE}`);
+    raw[name] = value;
+  }
+  const parsed = argsSchema.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) =>
+      issue.code === 'unrecognized_keys' ? `unknown option(s): ${issue.keys.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')}` : issue.message,
+    );
+    throw new ArgsError(`${lines.join('\n')}\n${USAGE}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,60 @@
+/**
+ * The engine's ceiling: the no-op workflow of the flow's shape (and the variants that show what
+ * local activities or one activity fewer would buy), started and awaited directly through
+ * Temporal at rising concurrency, on its own worker processes.
+ */
+import { msToNumber } from '@temporalio/common/lib/time';
+import type { Duration } from '@temporalio/common';
+import { SHORT_PENDING_MS } from '../../../simulators/zuz/timing';
+import { FLOW_ENV } from '../../chaos/service-env';
+import { ENGINE_VARIANTS, ENGINE_WORKFLOW, type EngineInput, type EngineVariant } from '../engine/shape';
+import { fetchHistories, summarizeHistories } from '../histories';
+import { CpuMeter } from '../process-stats';
+import { mean, round } from '../summary-stats';
+import type { BenchContext } from './context';
+import { findMaximum, type RampResult } from './ramp';
+
+export interface EngineResult {
+  variant: EngineVariant;
+  steps: string[];
+  throughput: RampResult;
+  historyEventsPerWorkflow: number | null;
+  meanEventsByKind: Record<string, number>;
+  /** CPU seconds per workflow over the whole ramp (drain included). */
+  cpuSecondsPerWorkflow: { engineWorkers: number; temporal: number };
+}
+
+/** The provider's pending time and the flow's grace period, so the signal and the timer behave as in the flow. */
+export function engineInput(variant: EngineVariant, timeScale: number): EngineInput {
+  return {
+    steps: [...ENGINE_VARIANTS[variant]],
+    signalDelayMs: Math.round(SHORT_PENDING_MS * timeScale),
+    graceMs: msToNumber(FLOW_ENV.FLOW_WEBHOOK_GRACE_PERIOD as Duration),
+  };
+}
+
+export async function measureEngine(ctx: BenchContext, variant: EngineVariant, tag: string): Promise<EngineResult> {
+  const { stack, sizes } = ctx;
+  const input = engineInput(variant, ctx.args.timeScale);
+  const finished: string[] = [];
+  let next = 0;
+  const unit = async () => {
+    const workflowId = `bench-engine-${tag}-${variant}-${next++}`;
+    await stack.client.workflow.execute(ENGINE_WORKFLOW, { taskQueue: stack.engineTaskQueue, workflowId, args: [input] });
+    finished.push(workflowId);
+  };
+  const cpu = new CpuMeter({ engineWorkers: () => stack.pids().engineWorkers, temporal: () => stack.pids().temporal });
+  cpu.start();
+  const throughput = await findMaximum(sizes, unit, ctx.say, `engine ${variant}`);
+  const used = cpu.stop();
+  const histories = summarizeHistories(await fetchHistories(stack.client, finished.slice(-Math.min(50, sizes.historySample))));
+  const per = (seconds: number) => round(seconds / Math.max(1, finished.length), 5);
+  return {
+    variant,
+    steps: input.steps,
+    throughput,
+    historyEventsPerWorkflow: mean(histories.eventsPerWorkflow),
+    meanEventsByKind: histories.meanByKind,
+    cpuSecondsPerWorkflow: { engineWorkers: per(used.engineWorkers), temporal: per(used.temporal) },
+  };
+}

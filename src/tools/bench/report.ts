@@ -1,0 +1,97 @@
+/** The bench's JSON report: every figure of the run, the headline ratios and the goals they are held against. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { BenchArgs } from './args';
+import type { EngineVariant } from './engine/shape';
+import type { BaselineResult } from './phases/baseline';
+import type { EngineResult } from './phases/engine';
+import type { FlowResult } from './phases/flow';
+import type { LeverResult } from './phases/levers';
+import type { ScaleResult } from './phases/scale';
+import type { Sizes } from './sizes';
+import type { StepOverhead } from './step-overhead';
+import { ratio } from './summary-stats';
+import type { MachineInfo } from './versions';
+
+export interface Goal {
+  goal: string;
+  target: string;
+  measured: number | null;
+  met: boolean | null;
+}
+
+export interface BenchReport {
+  ok: boolean;
+  startedAt: string;
+  durationSeconds: number;
+  command: string;
+  args: BenchArgs;
+  sizes: Sizes;
+  machine: MachineInfo;
+  setup: { workers: number; database: string; timeScale: number; pendingAuthorizationMs: number; providerLatencyMs: number; flowEnv: Record<string, string> };
+  headline: {
+    flowThroughputPerSecond: number | null;
+    engineCeilingPerSecond: number | null;
+    flowToEngineThroughput: number | null;
+    flowP50Ms: number | null;
+    baselineP50Ms: number | null;
+    flowToBaselineP50: number | null;
+    webhookToProgressP99Ms: number | null;
+    workerRssGrowthPercent: number | null;
+    goals: Goal[];
+  };
+  flow: (Omit<FlowResult, 'stepDurationsMs'> & { steps: StepOverhead[] }) | null;
+  engine: Partial<Record<EngineVariant, EngineResult>>;
+  baseline: Omit<BaselineResult, 'stepDurationsMs'> | null;
+  scale: ScaleResult | null;
+  levers: LeverResult[];
+  /** What the engine variants say a change of the flow's shape would buy (throughput, against same-shape). */
+  flowShapeLevers: Array<{ variant: EngineVariant; perSecond: number; changePercent: number | null; historyEvents: number | null }>;
+  errors: string[];
+}
+
+export function headline(report: Pick<BenchReport, 'flow' | 'engine' | 'baseline' | 'scale'>): BenchReport['headline'] {
+  const flowMax = report.flow?.throughput.maxPerSecond ?? null;
+  const engineMax = report.engine['same-shape']?.throughput.maxPerSecond ?? null;
+  const flowP50 = report.flow?.halfLoad.endToEndMs.p50 ?? null;
+  const baselineP50 = report.baseline?.halfLoad.endToEndMs.p50 ?? null;
+  const webhookP99 = report.flow?.halfLoad.webhookToProgressMs.p99 ?? null;
+  const rssGrowth = report.scale?.workerRssGrowthPercent ?? null;
+  const flowToEngine = ratio(flowMax, engineMax);
+  const goal = (name: string, target: string, measured: number | null, met: (value: number) => boolean): Goal => ({
+    goal: name,
+    target,
+    measured,
+    met: measured === null ? null : met(measured),
+  });
+  return {
+    flowThroughputPerSecond: flowMax,
+    engineCeilingPerSecond: engineMax,
+    flowToEngineThroughput: flowToEngine,
+    flowP50Ms: flowP50,
+    baselineP50Ms: baselineP50,
+    flowToBaselineP50: ratio(flowP50, baselineP50),
+    webhookToProgressP99Ms: webhookP99,
+    workerRssGrowthPercent: rssGrowth,
+    goals: [
+      goal('flow throughput / engine ceiling', '>= 0.8', flowToEngine, (v) => v >= 0.8),
+      goal('webhook -> workflow progress p99 at half load (ms)', '< 100', webhookP99, (v) => v < 100),
+      goal('worker RSS growth, 0 -> top waiting level (%)', 'within 20', rssGrowth, (v) => Math.abs(v) <= 20),
+    ],
+  };
+}
+
+export function flowShapeLevers(engine: BenchReport['engine']): BenchReport['flowShapeLevers'] {
+  const base = engine['same-shape']?.throughput.maxPerSecond;
+  return (Object.values(engine) as EngineResult[]).map((result) => ({
+    variant: result.variant,
+    perSecond: result.throughput.maxPerSecond,
+    changePercent: base ? Math.round((result.throughput.maxPerSecond / base - 1) * 1000) / 10 : null,
+    historyEvents: result.historyEventsPerWorkflow,
+  }));
+}
+
+export function writeReport(report: BenchReport, file: string): void {
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+}

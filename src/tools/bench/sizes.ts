@@ -1,0 +1,50 @@
+/** How long and how big each phase is: the full run (about 12 minutes on 2 cores) and the quick one (seconds, for npm test). */
+
+export interface Sizes {
+  /** Closed-loop concurrency levels tried to find the maximum throughput. */
+  closedLoopConcurrency: number[];
+  /** Length of each closed-loop measurement, and the part at its start not counted (warm-up). */
+  closedLoopMs: number;
+  warmupMs: number;
+  /** Length of the open-loop (half-load) latency measurement. */
+  openLoopMs: number;
+  /** Histories fetched for event counts and webhook timings (at most, from the open-loop run). */
+  historySample: number;
+  /** Waiting transactions at which the scale phase samples. */
+  scaleLevels: number[];
+  /** New transactions timed at each scale level. */
+  scaleProbe: number;
+  /** Customers the transactions are spread over (each has its own payment methods at PMS). */
+  customers: number;
+}
+
+export const FULL: Sizes = {
+  closedLoopConcurrency: [8, 24, 64],
+  closedLoopMs: 14_000,
+  warmupMs: 3_000,
+  openLoopMs: 30_000,
+  historySample: 400,
+  scaleLevels: [0, 1000, 2500, 5000, 10_000],
+  scaleProbe: 40,
+  customers: 500,
+};
+
+export const QUICK: Sizes = {
+  closedLoopConcurrency: [2, 4],
+  closedLoopMs: 2_000,
+  warmupMs: 300,
+  openLoopMs: 2_000,
+  historySample: 10,
+  scaleLevels: [0, 10, 20],
+  scaleProbe: 3,
+  customers: 5,
+};
+
+export function sizesFor(quick: boolean, waiting: number | undefined): Sizes {
+  const base = quick ? QUICK : FULL;
+  if (waiting === undefined) return base;
+  // Keep the shape of the levels (fractions of the top one) for another top.
+  const top = base.scaleLevels[base.scaleLevels.length - 1];
+  const levels = [...new Set(base.scaleLevels.map((level) => Math.round((level / top) * waiting)))];
+  return { ...base, scaleLevels: levels };
+}
