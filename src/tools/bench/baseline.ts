@@ -44,7 +44,7 @@ export class Baseline {
     return baseline;
   }
 
-  /** record, assign, screen, authorize (+ its webhook), capture (+ its webhook if pending), finalize. */
+  /** The flow's steps in its order: record, assign, screen, open the payment, authorize (+ its webhook), capture (+ its webhook if pending), finalize. */
   async run(request: TransactionRequest): Promise<void> {
     const a = this.activities;
     const { transactionId, customerId, paymentMethodId, amount, currency } = request;
@@ -52,7 +52,8 @@ export class Baseline {
     const accountId = await this.step('assignAccountId', () => a.assignAccountId({ transactionId, customerId }));
     const verdict = await this.step('screenTransaction', () => a.screenTransaction({ transactionId, customerId, amount }));
     if (!verdict.cleared) throw new Error(`${transactionId}: risk screening refused it`);
-    const created = await this.step('createAuthorization', () => a.createAuthorization({ transactionId, customerId, paymentMethodId, amount, currency }));
+    const { paymentId } = await this.step('createPayment', () => a.createPayment({ transactionId, customerId, amount, currency }));
+    const created = await this.step('createAuthorization', () => a.createAuthorization({ transactionId, customerId, paymentMethodId, amount, currency, paymentId }));
     const authorization = await this.step('awaitAuthorizationResult', () => this.finalResult(created.paymentId, created.authorization));
     if (authorization.status !== 'Succeed') throw new Error(`${transactionId}: authorization ${authorization.status}`);
     const sent = await this.step('capturePayment', () => a.capturePayment({ transactionId, paymentId: created.paymentId, amount: authorization.amount }));

@@ -8,20 +8,22 @@
 import { Client } from 'pg';
 import { sleep } from '../chaos/sleep';
 
-const STATS_FLUSH_MS = 11_000;
-
 export class QueryCounter {
-  private constructor(private readonly client: Client) {}
+  private constructor(
+    private readonly client: Client,
+    private readonly flushMs: number,
+  ) {}
 
-  static async open(url: string): Promise<QueryCounter> {
+  /** `flushMs`: how long to let the server publish its counters before each reading (11 s for exact ones). */
+  static async open(url: string, flushMs: number): Promise<QueryCounter> {
     const client = new Client({ connectionString: url });
     await client.connect();
-    return new QueryCounter(client);
+    return new QueryCounter(client, flushMs);
   }
 
   /** Statements run in the database so far (after the statistics caught up). */
   async read(): Promise<number> {
-    await sleep(STATS_FLUSH_MS);
+    await sleep(this.flushMs);
     const { rows } = await this.client.query<{ n: string }>(
       `SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = current_database()`,
     );

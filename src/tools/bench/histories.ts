@@ -7,15 +7,15 @@
  * was durably scheduled (the `ActivityTaskScheduled` event of the step after the wait, the
  * server's clock; same machine). It covers the API's check and signal, the server writing the
  * signal, dispatching a workflow task, the worker running it and the server recording the
- * result. Only transactions whose workflow was already waiting (its grace timer started before
- * the signal) count; a webhook that beat the authorization's answer waits for that instead.
+ * result. Only transactions whose workflow was waiting for that webhook (the signal ended its
+ * grace timer) count; a final answer that beat the wait is not a webhook-driven step.
  */
 import type { Client } from '@temporalio/client';
 import { tsToMs } from '@temporalio/common/lib/time';
 import type { WebhookDelivery } from '../../simulators/zuz';
 import { mapWithConcurrency } from '../chaos/concurrency';
 
-type HistoryEvent = NonNullable<Awaited<ReturnType<ReturnType<Client['workflow']['getHandle']>['fetchHistory']>>['events']>[number];
+export type HistoryEvent = NonNullable<Awaited<ReturnType<ReturnType<Client['workflow']['getHandle']>['fetchHistory']>>['events']>[number];
 
 export interface HistorySample {
   workflows: number;
@@ -29,7 +29,7 @@ export interface WebhookTiming {
   toProgressMs: number[];
   /** Webhook POST started -> signal recorded in the history (the API's share and the signal write). */
   toSignalMs: number[];
-  /** Transactions whose webhook came before the workflow waited (not timed). */
+  /** Transactions whose final answer came before the workflow waited for it (not timed). */
   beforeWait: number;
 }
 
@@ -55,27 +55,27 @@ export function summarizeHistories(histories: readonly HistoryEvent[][]): Histor
 
 /** `paymentIdOf(i)`: the Zuz payment of history i; the deliveries: the simulator's log. */
 export function webhookTimings(histories: readonly HistoryEvent[][], paymentIdOf: (index: number) => string | undefined, deliveries: readonly WebhookDelivery[]): WebhookTiming {
-  const firstAuthorizationDelivery = new Map<string, number>();
+  // Zuz sends `payment.authorization.create` with its Pending answer, then `.update` with the final one.
+  const finalAuthorizationDelivery = new Map<string, number>();
   for (const delivery of deliveries) {
-    if (!delivery.eventType.includes('.authorization.') || delivery.attempt !== 1) continue;
-    const at = Date.parse(delivery.at);
-    const known = firstAuthorizationDelivery.get(delivery.paymentId);
-    if (known === undefined || at < known) firstAuthorizationDelivery.set(delivery.paymentId, at);
+    if (delivery.eventType === 'payment.authorization.update' && delivery.attempt === 1) finalAuthorizationDelivery.set(delivery.paymentId, Date.parse(delivery.at));
   }
   const timing: WebhookTiming = { toProgressMs: [], toSignalMs: [], beforeWait: 0 };
   histories.forEach((events, index) => {
     const paymentId = paymentIdOf(index);
-    const sentAt = paymentId ? firstAuthorizationDelivery.get(paymentId) : undefined;
-    const signal = events.findIndex((event) => event.workflowExecutionSignaledEventAttributes);
-    if (sentAt === undefined || signal < 0) return;
-    const waiting = events.slice(0, signal).some((event) => event.timerStartedEventAttributes);
-    if (!waiting) {
+    const sentAt = paymentId ? finalAuthorizationDelivery.get(paymentId) : undefined;
+    // The signal that ended the wait is the last one before the grace timer was cancelled.
+    const cancelled = events.findIndex((event) => event.timerCanceledEventAttributes);
+    if (sentAt === undefined || cancelled < 0) {
       timing.beforeWait++;
       return;
     }
-    const next = events.slice(signal).find((event) => event.activityTaskScheduledEventAttributes);
+    let signal = cancelled - 1;
+    while (signal >= 0 && !events[signal].workflowExecutionSignaledEventAttributes) signal--;
+    const next = events.slice(cancelled).find((event) => event.activityTaskScheduledEventAttributes);
+    if (signal < 0 || !next) return;
     timing.toSignalMs.push(tsToMs(events[signal].eventTime) - sentAt);
-    if (next) timing.toProgressMs.push(tsToMs(next.eventTime) - sentAt);
+    timing.toProgressMs.push(tsToMs(next.eventTime) - sentAt);
   });
   return timing;
 }

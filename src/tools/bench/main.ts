@@ -18,6 +18,7 @@ import { ArgsError, parseBenchArgs, type BenchArgs } from './args';
 import { BenchStack } from './bench-stack';
 import { postgresVersion } from './db-stats';
 import type { EngineVariant } from './engine/shape';
+import { describeShape } from './engine/shape-from-history';
 import type { BenchContext } from './phases/context';
 import { measureBaseline, type BaselineResult } from './phases/baseline';
 import { measureEngine } from './phases/engine';
@@ -32,8 +33,8 @@ import { machineInfo } from './versions';
 import { Workload } from './workload';
 
 const ENGINE_VARIANTS: EngineVariant[] = ['same-shape', 'local-db-steps', 'fewer-activities'];
-/** The quick run's one lever besides the control: proves the restart-and-measure path. */
-const QUICK_LEVERS = 2;
+/** The quick run's one lever (besides the control): proves the restart-and-measure path. */
+const QUICK_LEVERS = 1;
 
 async function main(): Promise<number> {
   let args: BenchArgs;
@@ -46,7 +47,8 @@ async function main(): Promise<number> {
     }
     throw err;
   }
-  const say = (message: string) => console.log(`[bench] ${message}`);
+  const runStarted = Date.now();
+  const say = (message: string) => console.log(`[bench +${Math.round((Date.now() - runStarted) / 1000)}s] ${message}`);
   const sizes = sizesFor(args.quick, args.waiting);
   const reportFile = path.resolve(args.report);
   const guard = new ExitGuard('bench');
@@ -103,16 +105,18 @@ async function main(): Promise<number> {
     };
 
     const flow: FlowResult | undefined = await phase('flow', () => measureFlow(ctx));
-    for (const variant of ENGINE_VARIANTS) {
-      const result = await phase(`engine ${variant}`, () => measureEngine(ctx, variant, workload.tagFor('engine')));
+    const shape = flow?.shape;
+    if (!shape) errors.push('engine: no flow history to copy the shape from');
+    for (const variant of shape ? ENGINE_VARIANTS : []) {
+      const result = await phase(`engine ${variant}`, () => measureEngine(ctx, variant, shape!, workload.tagFor('engine')));
       if (result) report.engine[variant] = result;
     }
     const rate = (flow?.throughput.maxPerSecond ?? 2) / 2;
     const concurrency = flow?.throughput.bestConcurrency ?? sizes.closedLoopConcurrency[0];
     const baseline: BaselineResult | undefined = await phase('baseline', () => measureBaseline(ctx, rate, concurrency));
     if (flow) {
-      const { stepDurationsMs, ...rest } = flow;
-      report.flow = { ...rest, steps: stepOverheads(stepDurationsMs, baseline?.stepDurationsMs ?? new Map()) };
+      const { stepDurationsMs, shape: flowShape, ...rest } = flow;
+      report.flow = { ...rest, shape: flowShape ? describeShape(flowShape) : null, steps: stepOverheads(stepDurationsMs, baseline?.stepDurationsMs ?? new Map()) };
     }
     if (baseline) {
       const { stepDurationsMs: _steps, ...rest } = baseline;

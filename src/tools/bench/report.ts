@@ -40,7 +40,7 @@ export interface BenchReport {
     workerRssGrowthPercent: number | null;
     goals: Goal[];
   };
-  flow: (Omit<FlowResult, 'stepDurationsMs'> & { steps: StepOverhead[] }) | null;
+  flow: (Omit<FlowResult, 'stepDurationsMs' | 'shape'> & { shape: string | null; steps: StepOverhead[] }) | null;
   engine: Partial<Record<EngineVariant, EngineResult>>;
   baseline: Omit<BaselineResult, 'stepDurationsMs'> | null;
   scale: ScaleResult | null;

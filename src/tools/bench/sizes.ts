@@ -16,6 +16,8 @@ export interface Sizes {
   scaleProbe: number;
   /** Customers the transactions are spread over (each has its own payment methods at PMS). */
   customers: number;
+  /** How long a database-statistics reading waits for PostgreSQL to publish its counters (see db-stats.ts). */
+  statsFlushMs: number;
 }
 
 export const FULL: Sizes = {
@@ -27,17 +29,20 @@ export const FULL: Sizes = {
   scaleLevels: [0, 1000, 2500, 5000, 10_000],
   scaleProbe: 40,
   customers: 500,
+  statsFlushMs: 11_000,
 };
 
 export const QUICK: Sizes = {
-  closedLoopConcurrency: [2, 4],
-  closedLoopMs: 2_000,
-  warmupMs: 300,
+  closedLoopConcurrency: [4],
+  closedLoopMs: 2_500,
+  warmupMs: 500,
   openLoopMs: 2_000,
   historySample: 10,
-  scaleLevels: [0, 10, 20],
-  scaleProbe: 3,
+  scaleLevels: [0, 10],
+  scaleProbe: 2,
   customers: 5,
+  // Too short for exact counts (the quick run measures nothing), long enough to read something.
+  statsFlushMs: 1_500,
 };
 
 export function sizesFor(quick: boolean, waiting: number | undefined): Sizes {

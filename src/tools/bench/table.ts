@@ -25,6 +25,7 @@ export function renderReport(report: BenchReport): string {
   ]));
   if (flow) {
     out.push('', '### Flow: throughput ramp (closed loop)', table(['concurrency', 'tx/s', 'p50 ms', 'p99 ms', 'failed'], flow.throughput.points.map((p) => [p.concurrency, p.perSecond, p.latencyMs.p50, p.latencyMs.p99, p.failed])));
+    out.push(`Flow shape, read from its history (the engine workflow copies it): ${flow.shape ?? '-'}`);
     const half = flow.halfLoad;
     out.push('', `### Flow at half load (${half.offeredPerSecond} tx/s offered, ${half.achievedPerSecond} achieved, ${half.completed} done, ${half.failed} failed)`, table(['latency (ms)', 'count', 'p50', 'p95', 'p99', 'max'], [
       ['POST -> terminal', half.endToEndMs.count, half.endToEndMs.p50, half.endToEndMs.p95, half.endToEndMs.p99, half.endToEndMs.max],

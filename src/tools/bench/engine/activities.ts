@@ -1,19 +1,19 @@
-/** The engine-ceiling workflow's activities: nothing inside, so what is measured is Temporal's share. */
+/** The engine-ceiling workflow's activity: nothing inside, so what is measured is Temporal's share. */
 import type { Client } from '@temporalio/client';
 import { resultSignal } from './shape';
 
 export function createEngineActivities(client: Client) {
   return {
-    async noop(): Promise<void> {},
-
-    /** Answers at once; the "provider" signals the result later, as Zuz's webhook does through the API. */
-    async requestResult({ workflowId, delayMs }: { workflowId: string; delayMs: number }): Promise<void> {
-      setTimeout(() => {
-        client.workflow
-          .getHandle(workflowId)
-          .signal(resultSignal)
-          .catch((err: Error) => console.error(`engine: could not signal ${workflowId}: ${err.message}`));
-      }, delayMs);
+    /** Answers at once; the "provider" signals the workflow later, as Zuz's webhooks do through the API. */
+    async noop({ workflowId, signalsAfterMs }: { workflowId: string; signalsAfterMs: number[] }): Promise<void> {
+      for (const delayMs of signalsAfterMs) {
+        setTimeout(() => {
+          client.workflow
+            .getHandle(workflowId)
+            .signal(resultSignal)
+            .catch((err: Error) => console.error(`engine: could not signal ${workflowId}: ${err.message}`));
+        }, delayMs);
+      }
     },
   };
 }

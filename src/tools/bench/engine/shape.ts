@@ -1,45 +1,40 @@
 /**
- * The engine-ceiling workflow's shape: the measured flow's sequence of activities, the wait for
- * the provider's answer (a signal, with a timer as the flow's webhook grace period) and the
- * search-attribute upserts, with nothing inside the activities. Variants show what a change of
- * the flow's shape would buy without touching the flow.
+ * The engine-ceiling workflow's shape: the measured flow's sequence of activities, the provider
+ * answers that come back as signals, the wait for the final answer (with its grace timer), the
+ * search-attribute upserts and the patch markers — with nothing inside the activities. The
+ * sequence is read from a real history of the flow (shape-from-history.ts), so it follows the
+ * flow as it changes; variants show what a change of the flow's shape would buy.
  */
 import { defineSignal } from '@temporalio/workflow';
 
-/**
- * - `activity`: a no-op activity; `local`: the same as a local activity;
- * - `request`: the authorization call — an activity that answers at once, and whose result
- *   comes back as a signal `signalDelayMs` later (as Zuz's webhook does through the API);
- * - `wait`: waits for that signal, with a timer of `graceMs` (the flow's webhook grace period);
- * - `upsert`: one search-attribute upsert (the flow's status changes).
- */
-export type EngineStep = 'activity' | 'local' | 'request' | 'wait' | 'upsert';
+export type EngineStep =
+  /** A no-op activity (or local activity); `signalsAfterMs`: the "provider" signals the workflow that long after it ran (Zuz's webhooks). */
+  | { kind: 'activity'; name: string; local?: boolean; signalsAfterMs?: number[] }
+  /** Waits until this many signals have come in all, with a timer of `graceMs` (the flow's webhook grace period). */
+  | { kind: 'wait'; untilSignals: number; graceMs: number }
+  | { kind: 'upsert' }
+  /** A `patched()` marker, as the flow records one per patch it checks. */
+  | { kind: 'marker' };
 
 export interface EngineInput {
   steps: EngineStep[];
-  signalDelayMs: number;
-  graceMs: number;
 }
 
-/**
- * The flow's happy path for a pending-then-approved card with automatic capture:
- * recordTransaction, assignAccountId, screenTransaction, createAuthorization, (webhook),
- * status "capturing", capturePayment, status "succeeded", finalizeTransaction.
- */
-const FLOW: EngineStep[] = ['activity', 'activity', 'activity', 'request', 'wait', 'upsert', 'activity', 'upsert', 'activity'];
-
-export const ENGINE_VARIANTS = {
-  /** The same activities, signal, timer and upserts as the measured flow. */
-  'same-shape': FLOW,
-  /** The four database steps (record, assign, screen, finalize) as local activities. */
-  'local-db-steps': ['local', 'local', 'local', 'request', 'wait', 'upsert', 'activity', 'upsert', 'local'],
-  /** recordTransaction and assignAccountId as one activity (the second adds nothing a workflow needs apart). */
-  'fewer-activities': ['activity', 'activity', 'request', 'wait', 'upsert', 'activity', 'upsert', 'activity'],
-} satisfies Record<string, EngineStep[]>;
-
-export type EngineVariant = keyof typeof ENGINE_VARIANTS;
-
-/** The provider's answer to a `request` step. */
+/** The provider's answers to an activity, as a signal. */
 export const resultSignal = defineSignal('result');
 
 export const ENGINE_WORKFLOW = 'engineCeiling';
+
+/** The flow's short database steps: local-activity candidates. */
+const DATABASE_STEPS = new Set(['recordTransaction', 'assignAccountId', 'screenTransaction', 'finalizeTransaction']);
+
+export const ENGINE_VARIANTS = {
+  /** The same activities, signals, timer, upserts and markers as the measured flow. */
+  'same-shape': (steps: EngineStep[]) => steps,
+  /** The short database steps as local activities (no task queue round trip, fewer events). */
+  'local-db-steps': (steps: EngineStep[]) => steps.map((step) => (step.kind === 'activity' && DATABASE_STEPS.has(step.name) ? { ...step, local: true } : step)),
+  /** recordTransaction and assignAccountId as one activity: the workflow needs nothing between them. */
+  'fewer-activities': (steps: EngineStep[]) => steps.filter((step) => !(step.kind === 'activity' && step.name === 'assignAccountId')),
+} satisfies Record<string, (steps: EngineStep[]) => EngineStep[]>;
+
+export type EngineVariant = keyof typeof ENGINE_VARIANTS;

@@ -3,11 +3,8 @@
  * local activities or one activity fewer would buy), started and awaited directly through
  * Temporal at rising concurrency, on its own worker processes.
  */
-import { msToNumber } from '@temporalio/common/lib/time';
-import type { Duration } from '@temporalio/common';
-import { SHORT_PENDING_MS } from '../../../simulators/zuz/timing';
-import { FLOW_ENV } from '../../chaos/service-env';
-import { ENGINE_VARIANTS, ENGINE_WORKFLOW, type EngineInput, type EngineVariant } from '../engine/shape';
+import { describeShape } from '../engine/shape-from-history';
+import { ENGINE_VARIANTS, ENGINE_WORKFLOW, type EngineInput, type EngineStep, type EngineVariant } from '../engine/shape';
 import { fetchHistories, summarizeHistories } from '../histories';
 import { CpuMeter } from '../process-stats';
 import { mean, round } from '../summary-stats';
@@ -16,7 +13,7 @@ import { findMaximum, type RampResult } from './ramp';
 
 export interface EngineResult {
   variant: EngineVariant;
-  steps: string[];
+  shape: string;
   throughput: RampResult;
   historyEventsPerWorkflow: number | null;
   meanEventsByKind: Record<string, number>;
@@ -24,18 +21,10 @@ export interface EngineResult {
   cpuSecondsPerWorkflow: { engineWorkers: number; temporal: number };
 }
 
-/** The provider's pending time and the flow's grace period, so the signal and the timer behave as in the flow. */
-export function engineInput(variant: EngineVariant, timeScale: number): EngineInput {
-  return {
-    steps: [...ENGINE_VARIANTS[variant]],
-    signalDelayMs: Math.round(SHORT_PENDING_MS * timeScale),
-    graceMs: msToNumber(FLOW_ENV.FLOW_WEBHOOK_GRACE_PERIOD as Duration),
-  };
-}
-
-export async function measureEngine(ctx: BenchContext, variant: EngineVariant, tag: string): Promise<EngineResult> {
+/** `flowShape`: the measured flow's shape, read from one of its histories. */
+export async function measureEngine(ctx: BenchContext, variant: EngineVariant, flowShape: EngineStep[], tag: string): Promise<EngineResult> {
   const { stack, sizes } = ctx;
-  const input = engineInput(variant, ctx.args.timeScale);
+  const input: EngineInput = { steps: ENGINE_VARIANTS[variant](flowShape) };
   const finished: string[] = [];
   let next = 0;
   const unit = async () => {
@@ -51,7 +40,7 @@ export async function measureEngine(ctx: BenchContext, variant: EngineVariant, t
   const per = (seconds: number) => round(seconds / Math.max(1, finished.length), 5);
   return {
     variant,
-    steps: input.steps,
+    shape: describeShape(input.steps),
     throughput,
     historyEventsPerWorkflow: mean(histories.eventsPerWorkflow),
     meanEventsByKind: histories.meanByKind,

@@ -3,8 +3,14 @@
  * loop) the latencies a client sees, the webhook's way into the workflow, each step's time, and
  * what a transaction costs (CPU, database statements, history events, memory).
  */
+import { msToNumber } from '@temporalio/common/lib/time';
+import type { Duration } from '@temporalio/common';
 import type { TransactionView } from '../../../domain/transaction';
 import { workflowIdFor } from '../../../domain/transaction';
+import { SHORT_PENDING_MS } from '../../../simulators/zuz/timing';
+import { FLOW_ENV } from '../../chaos/service-env';
+import type { EngineStep } from '../engine/shape';
+import { isWebhookPath, shapeFromHistory } from '../engine/shape-from-history';
 import { QueryCounter } from '../db-stats';
 import { fetchHistories, summarizeHistories, webhookTimings } from '../histories';
 import { openLoop } from '../load';
@@ -15,6 +21,8 @@ import { findMaximum, type RampResult } from './ramp';
 
 export interface FlowResult {
   throughput: RampResult;
+  /** The flow's shape, read from one of its histories (the engine workflow copies it). */
+  shape: EngineStep[] | null;
   halfLoad: {
     offeredPerSecond: number;
     achievedPerSecond: number;
@@ -46,7 +54,7 @@ export async function measureFlow(ctx: BenchContext): Promise<FlowResult> {
   const rate = throughput.maxPerSecond / 2;
   ctx.say(`flow: open loop at ${round(rate, 2)}/s (half the maximum) for ${sizes.openLoopMs / 1000}s`);
   const views: TransactionView[] = [];
-  const queries = await QueryCounter.open(stack.services.postgres.url);
+  const queries = await QueryCounter.open(stack.services.postgres.url, sizes.statsFlushMs);
   const queriesBefore = await queries.read();
   const deliveriesBefore = stack.services.zuz.deliveries().length;
   const benchStarted = process.cpuUsage();
@@ -64,12 +72,15 @@ export async function measureFlow(ctx: BenchContext): Promise<FlowResult> {
   const deliveries = stack.services.zuz.deliveries().slice(deliveriesBefore);
   const webhook = webhookTimings(histories, (i) => sample[i].zuz.paymentId, deliveries);
   const events = summarizeHistories(histories);
+  const model = histories.find(isWebhookPath) ?? histories[0];
+  const shape = model ? shapeFromHistory(model, Math.round(SHORT_PENDING_MS * ctx.args.timeScale), msToNumber(FLOW_ENV.FLOW_WEBHOOK_GRACE_PERIOD as Duration)) : null;
   const n = Math.max(1, views.length);
   const pids = stack.pids();
   const peak = (list: number[]) => round(Math.max(0, ...list.map((pid) => memory(pid).peakRssMiB)));
 
   return {
     throughput,
+    shape,
     halfLoad: {
       offeredPerSecond: round(rate, 2),
       achievedPerSecond: round(load.perSecond, 2),

@@ -1,7 +1,8 @@
 /**
  * The deployment levers, each measured the same way: the workers restarted with one setting
  * changed, then the flow's closed loop at its best concurrency. A control run with the defaults
- * (also after a restart) comes first, so every lever is compared like with like.
+ * (also after a restart) comes last — so every lever is compared like with like, and the
+ * workers are left with the defaults.
  */
 import path from 'node:path';
 import { closedLoop } from '../load';
@@ -23,8 +24,9 @@ export interface LeverResult extends Lever {
 
 const NO_KEEP_ALIVE = path.resolve(__dirname, '..', 'levers', 'no-keep-alive.js');
 
+export const CONTROL: Lever = { name: 'control (defaults)', env: {} };
+
 export const LEVERS: Lever[] = [
-  { name: 'control (defaults)', env: {} },
   { name: 'HTTP keep-alive off (PMS, Zuz)', env: { NODE_OPTIONS: `--require ${NO_KEEP_ALIVE}` } },
   { name: 'DATABASE_POOL_MAX=2', env: { DATABASE_POOL_MAX: '2' } },
   { name: 'DATABASE_POOL_MAX=25', env: { DATABASE_POOL_MAX: '25' } },
@@ -38,24 +40,18 @@ export const LEVERS: Lever[] = [
 
 export async function measureLevers(ctx: BenchContext, concurrency: number, levers: readonly Lever[] = LEVERS): Promise<LeverResult[]> {
   const { stack, sizes, workload } = ctx;
-  const results: LeverResult[] = [];
+  const runs: Array<Omit<LeverResult, 'changePercent'>> = [];
   try {
-    for (const lever of levers) {
+    for (const lever of [...levers, CONTROL]) {
       await stack.services.restartWorkers(lever.env);
       const run = await closedLoop(concurrency, sizes.closedLoopMs, sizes.warmupMs, async () => void (await stack.flow.run(workload.transaction())));
-      const control = results[0]?.perSecond;
-      const result: LeverResult = {
-        ...lever,
-        perSecond: round(run.perSecond, 2),
-        failed: run.failed,
-        latencyMs: summarizeLatency(run.latenciesMs),
-        changePercent: control ? round((run.perSecond / control - 1) * 100) : null,
-      };
-      results.push(result);
-      ctx.say(`lever ${lever.name}: ${result.perSecond}/s (p50 ${result.latencyMs.p50} ms)${result.changePercent === null ? '' : `, ${result.changePercent}% vs control`}`);
+      runs.push({ ...lever, perSecond: round(run.perSecond, 2), failed: run.failed, latencyMs: summarizeLatency(run.latenciesMs) });
+      ctx.say(`lever ${lever.name}: ${round(run.perSecond, 2)}/s (p50 ${summarizeLatency(run.latenciesMs).p50} ms, ${run.failed} failed)`);
     }
-  } finally {
-    await stack.services.restartWorkers({});
+  } catch (err) {
+    await stack.services.restartWorkers({}); // whatever happened, the scale phase runs on the defaults
+    throw err;
   }
-  return results;
+  const control = runs[runs.length - 1].perSecond;
+  return runs.map((run) => ({ ...run, changePercent: control ? round((run.perSecond / control - 1) * 100) : null }));
 }

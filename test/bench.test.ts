@@ -1,0 +1,73 @@
+/**
+ * The benchmark harness works end to end: `--quick` starts the real stack, runs every phase at
+ * tiny sizes and writes a report with every section filled with numbers. Nothing here is about
+ * speed: the figures of a quick run mean nothing (`npm run bench` is the measurement).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { BenchReport } from '../src/tools/bench/report';
+
+const BENCH = path.join(__dirname, '..', 'dist', 'tools', 'bench', 'main.js');
+let child: ChildProcess | undefined;
+const dir = mkdtempSync(path.join(tmpdir(), 'pos-bench-test-'));
+
+afterAll(() => {
+  // SIGTERM lets the run stop every process it started.
+  if (child && child.exitCode === null) child.kill('SIGTERM');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function runBench(args: string[]): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    child = spawn(process.execPath, [BENCH, ...args], { env: { ...process.env, NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.once('exit', (code) => resolve({ code, output }));
+  });
+}
+
+const isNumber = (value: unknown) => typeof value === 'number' && Number.isFinite(value);
+
+test('a quick run measures every section and exits 0', async () => {
+  const reportFile = path.join(dir, 'bench-report.json');
+  const { code, output } = await runBench(['--quick', '--workers', '1', '--report', reportFile]);
+  expect({ code, output: code === 0 ? '' : output.slice(-6000) }).toEqual({ code: 0, output: '' });
+
+  const report = JSON.parse(readFileSync(reportFile, 'utf8')) as BenchReport;
+  expect(report.ok).toBe(true);
+  expect(report.errors).toEqual([]);
+  expect(isNumber(report.machine.cpus)).toBe(true);
+  expect(report.machine.node).toMatch(/^v\d+/);
+  expect(report.machine.temporalSdk).toMatch(/^\d+\.\d+/);
+
+  const flow = report.flow!;
+  expect([flow.throughput.maxPerSecond, flow.halfLoad.endToEndMs.p50, flow.halfLoad.endToEndMs.p99, flow.cost.historyEventsPerTransaction].every(isNumber)).toBe(true);
+  expect(Object.values(flow.cost.cpuSecondsPerTransaction).every(isNumber)).toBe(true);
+  expect(Object.values(flow.cost.peakRssMiB).every(isNumber)).toBe(true);
+  expect(isNumber(flow.cost.databaseStatementsPerTransaction)).toBe(true);
+  expect(flow.steps.length).toBeGreaterThan(0);
+  expect(flow.steps.every((step) => isNumber(step.flowP50Ms))).toBe(true);
+
+  expect(Object.keys(report.engine).sort()).toEqual(['fewer-activities', 'local-db-steps', 'same-shape']);
+  for (const engine of Object.values(report.engine)) {
+    expect([engine!.throughput.maxPerSecond, engine!.historyEventsPerWorkflow].every(isNumber)).toBe(true);
+  }
+  expect([report.baseline!.halfLoad.endToEndMs.p50, report.baseline!.throughput.perSecond, report.baseline!.databaseStatementsPerTransaction].every(isNumber)).toBe(true);
+
+  expect(report.levers.length).toBeGreaterThanOrEqual(2);
+  expect(report.levers.every((lever) => isNumber(lever.perSecond))).toBe(true);
+  expect(report.scale!.levels.length).toBeGreaterThanOrEqual(2);
+  expect(report.scale!.levels.every((level) => level.workerRssMiB.every(isNumber) && isNumber(level.newTransactionMs.p50))).toBe(true);
+
+  expect(report.headline.goals.map((goal) => goal.goal)).toHaveLength(3);
+  expect([report.headline.flowToEngineThroughput, report.headline.flowToBaselineP50].every(isNumber)).toBe(true);
+}, 5 * 60_000);
+
+test('a bad argument stops with a clear message', async () => {
+  const { code, output } = await runBench(['--workers', 'many']);
+  expect(code).toBe(2);
+  expect(output).toContain('--workers must be a number');
+});
