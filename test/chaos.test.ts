@@ -14,6 +14,7 @@ import type { Evidence } from '../src/tools/chaos/evidence';
 import { checkInvariants } from '../src/tools/chaos/invariants';
 import type { TransactionPlan } from '../src/tools/chaos/kinds';
 import type { ChaosReport } from '../src/tools/chaos/report';
+import { AUTHORIZATION_EXPIRY_MS } from '../src/tools/chaos/service-env';
 
 const CHAOS = path.join(__dirname, '..', 'dist', 'tools', 'chaos', 'main.js');
 let child: ChildProcess | undefined;
@@ -101,5 +102,23 @@ describe('the invariant checks catch what they are for (a run of zero violations
     expect(violations(healthy, [{ ...refused, statusCode: undefined, outcome: 'dropped' }])['webhooks-delivered']).toBe(0);
     const declined = { ...view, status: 'declined' as const, capturedAmount: 0 };
     expect(violations({ ...healthy, workflowResult: declined })['outcome-as-expected']).toBe(1);
+  });
+
+  test('an expiry wins over a capture only when the capture could not get through before it', () => {
+    const manual: TransactionPlan = { ...plan, kind: 'manual_capture', capture: 'manual', action: { type: 'capture', amount: 100, afterMs: 0 } };
+    const expired: TransactionView = {
+      ...view, capture: 'manual', status: 'cancelled', capturedAmount: 0, failure: { code: 'authorization_expired', message: 'expired' },
+      steps: [{ name: 'awaitCaptureRequest', state: 'completed', startedAt: new Date(0).toISOString() }],
+    };
+    const capturedLate = (answeredAt: number): Evidence => ({
+      ...healthy,
+      run: { ...healthy.run, plan: manual, actionSentAt: 1_000, actionStatus: 409, actionAnsweredAt: answeredAt, lastView: expired },
+      apiView: expired,
+      workflowResult: expired,
+    });
+    // Sent early, but held up (e.g. Temporal restarting) until the expiry had fired: the expiry is right.
+    expect(violations(capturedLate(AUTHORIZATION_EXPIRY_MS + 500))['outcome-as-expected']).toBe(0);
+    // Sent early and refused at once: the flow lost a capture it should have taken.
+    expect(violations(capturedLate(1_100))['outcome-as-expected']).toBe(1);
   });
 });

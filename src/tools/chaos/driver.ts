@@ -25,6 +25,8 @@ export interface TransactionRun {
   /** What the capture or cancel request was answered (409 after a retry can mean the first one took effect). */
   actionStatus?: number;
   actionAnswer?: unknown;
+  /** Epoch ms when that answer came: later than the send when the API or Temporal was down meanwhile. */
+  actionAnsweredAt?: number;
   /** Epoch ms when the status was first seen terminal (compensation such as a void may still be under way)... */
   terminalStatusAt?: number;
   /** ...and when the transaction was seen finished: terminal and its outcome recorded (the last step). */
@@ -89,6 +91,7 @@ async function driveOne(run: TransactionRun, api: ApiClient, options: DriverOpti
       const answer = await api.call('POST', route, plan.action.type === 'capture' ? { amount: plan.action.amount } : {}, call);
       run.actionStatus = answer.status;
       run.actionAnswer = answer.body;
+      run.actionAnsweredAt = Date.now();
     }
   }
   await pollUntil(run, api, options, isFinished, 1500);

@@ -27,7 +27,7 @@ export function printSummary(report: ChaosReport, reportFile: string): void {
   const ledger = report.invariants.find((invariant) => invariant.name === 'ledger-money-safe')?.notes;
   if (ledger) lines.push(`Voids refused or pending by Zuz's mock rules (payment < 50, not violations): ${ledger.voidsRefusedByMockRules}`);
   const outcome = report.invariants.find((invariant) => invariant.name === 'outcome-as-expected')?.notes;
-  if (outcome) lines.push(`Expired before the client (held up by faults) asked, so rightly cancelled: ${outcome.expiredBeforeTheClientAsked}`);
+  if (outcome) lines.push(`Expired before the client's request (held up by faults) got through, so rightly cancelled: ${outcome.expiredBeforeTheClientAsked}`);
   if (outcome?.failedByZuzOutage !== undefined) lines.push(`Failed the designed way while Zuz was down (provider_unavailable / authorization_timeout / capture_failed, nothing captured): ${outcome.failedByZuzOutage}`);
   if (report.runError) lines.push(`RUN ERROR: ${report.runError}`);
 

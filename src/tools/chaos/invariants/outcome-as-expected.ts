@@ -1,8 +1,9 @@
 /**
  * Invariant 5: each kind ended in the terminal state it is designed for, with its failure code
  * and captured amount. Two departures are the flow doing its job and are counted apart:
- * - the client's capture or cancel was sent only when the authorization was expiring (faults
- *   had held the client up, e.g. its polls during a Temporal restart): expiry is then right;
+ * - the client's capture or cancel was sent only when the authorization was expiring, or could
+ *   not get through until then (faults held the client up, e.g. its polls or its request during
+ *   a Temporal restart, while the expiry timer kept running): expiry is then right;
  * - the transaction lived through an opt-in Zuz outage and failed the way the flow fails when Zuz
  *   stays down (provider_unavailable, authorization_timeout, capture_failed; nothing captured).
  *   Whether that left money held is invariant 2's business (and invariant 3 compares records).
@@ -60,11 +61,14 @@ function isOutageFailure(view: TransactionView | undefined): boolean {
   return view?.status === 'failed' && OUTAGE_FAILURES.has(view.failure?.code ?? '') && view.capturedAmount === 0;
 }
 
-/** Cancelled by the expiry, and the client's request left (if at all) only when the authorization was about to expire. */
+/** Cancelled by the expiry, and the client's request left or got through (if at all) only when the authorization was about to expire. */
 function expiredBeforeTheClientAsked(item: Evidence, view: TransactionView | undefined): boolean {
   if (item.run.plan.action.type === 'none' || view?.status !== 'cancelled' || view.failure?.code !== 'authorization_expired') return false;
   const held = view.steps.find((step) => step.name === 'awaitCaptureRequest');
   if (!held) return false;
   const expiresAt = Date.parse(held.startedAt) + AUTHORIZATION_EXPIRY_MS;
-  return item.run.actionSentAt === undefined || item.run.actionSentAt >= expiresAt - EXPIRY_RACE_MS;
+  const { actionSentAt, actionAnsweredAt } = item.run;
+  if (actionSentAt === undefined || actionSentAt >= expiresAt - EXPIRY_RACE_MS) return true;
+  // Refused as too late, and answered only after the expiry: the request was held up on its way.
+  return item.run.actionStatus === 409 && actionAnsweredAt !== undefined && actionAnsweredAt >= expiresAt - EXPIRY_RACE_MS;
 }
