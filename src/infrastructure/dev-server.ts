@@ -49,7 +49,8 @@ export async function startDevServer(requested: DevServerOptions): Promise<DevSe
     ...transactionSearchAttributes.flatMap((key) => ['--search-attribute', `${key.name}=${titleCase(key.type)}`]),
   ];
   const log = openSync(options.logFile, 'a');
-  const child = spawn(options.cli, args, { stdio: ['ignore', log, log] });
+  const [command, commandArgs] = dieWithParent(options.cli, args);
+  const child = spawn(command, commandArgs, { stdio: ['ignore', log, log] });
   const address = `127.0.0.1:${options.port}`;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
 
@@ -87,6 +88,17 @@ async function waitUntilServing(address: string, child: ChildProcess, logFile: s
   child.kill('SIGKILL');
   throw new Error(`Temporal dev server did not answer on ${address} within 60 s; see ${logFile}`);
 }
+
+/**
+ * On Linux, the kernel stops the server if this process dies without cleaning up (SIGKILL, OOM):
+ * `setpriv --pdeathsig` sets the parent-death signal, then execs the CLI (same pid). Elsewhere
+ * the server is started as is, and only a clean stop takes it down.
+ */
+function dieWithParent(command: string, args: string[]): [string, string[]] {
+  return existsSync(SETPRIV) ? [SETPRIV, ['--pdeathsig', 'TERM', '--', command, ...args]] : [command, args];
+}
+
+const SETPRIV = '/usr/bin/setpriv';
 
 /** KEYWORD -> Keyword: the spelling the CLI documents. */
 function titleCase(word: string): string {
