@@ -17,6 +17,7 @@ import { startZuzSimulator, type ZuzSimulator } from './simulators/zuz';
 import { activityConfig, createTransactionWorker } from './worker';
 import type { ProcessTransactionInput } from './workflows/process-transaction';
 import type { Tracing } from './infrastructure/tracing';
+import { prebuiltWorkflowBundle } from './infrastructure/workflow-bundle';
 
 type Env = Record<string, string | undefined>;
 
@@ -37,8 +38,8 @@ export interface LocalStackOptions {
   persist?: boolean;
   /** Serve the Temporal Web UI on TEMPORAL_UI_PORT (always on with `persist`). */
   webUi?: boolean;
-  /** A prebuilt workflow bundle (tests); otherwise bundled at start. */
-  workflowBundle?: { code: string };
+  /** A workflow bundle (tests build their own); otherwise the one `npm run build` wrote, else bundled at start. */
+  workflowBundle?: { code: string } | { codePath: string };
   flowOptions?: ProcessTransactionInput['options'];
   installRuntime?: boolean;
   /** OpenTelemetry tracing for the worker and the API's client (off when undefined). */
@@ -113,7 +114,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       taskQueue: temporalConfig.taskQueue,
       db,
       ...activityConfig(env),
-      workflowBundle: options.workflowBundle,
+      workflowBundle: options.workflowBundle ?? (options.tracing ? undefined : prebuiltWorkflowBundle()),
       plugins: options.tracing ? [options.tracing.plugin] : [],
     });
     const running = worker.run();

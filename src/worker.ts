@@ -18,6 +18,7 @@ import {
 } from './config';
 import { startHealthServer } from './infrastructure/health-server';
 import { openDatabase } from './infrastructure/database';
+import { prebuiltWorkflowBundle } from './infrastructure/workflow-bundle';
 import { logger, temporalLogger } from './infrastructure/logger';
 import { PmsClient } from './infrastructure/pms/client';
 import { assertSearchAttributesRegistered, connectClient, connectWorker, isTemporalReachable } from './infrastructure/temporal';
@@ -81,6 +82,8 @@ async function main(): Promise<void> {
     shutdownGraceTime: `${ops.shutdownGraceSeconds} seconds`,
     plugins,
     tuning: loadWorkerTuning(),
+    // Tracing's workflow interceptors must be bundled in, so with tracing the worker bundles at start.
+    workflowBundle: tracing ? undefined : prebuiltWorkflowBundle(),
   });
   const health = await startHealthServer(ops.health.host, ops.health.port, async () => ({
     worker: worker.getState() === 'RUNNING',
