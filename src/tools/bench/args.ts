@@ -16,8 +16,15 @@ const argsSchema = z
      * webhook leave) 100 ms after it was asked for, with the simulator's 200 ms webhook timeout.
      */
     timeScale: z.coerce.number({ error: '--time-scale must be a number' }).positive('--time-scale must be > 0').max(1, '--time-scale must be <= 1').default(0.02),
+    /**
+     * Where the dev server keeps history: `memory` (its default; nothing restarts it during a bench)
+     * or `file` (SQLite on disk, as the chaos suite runs it to survive restarts: every write is synced).
+     */
+    temporalHistory: z.enum(['memory', 'file'], { error: '--temporal-history must be memory or file' }).default('memory'),
     /** How many manual-capture transactions wait at once at the end of the scale phase. */
     waiting: integer('waiting').min(0, '--waiting must be >= 0').max(50_000, '--waiting must be <= 50000').optional(),
+    /** Only the scale phase (the fill of 10,000 waiting transactions is the longest part of a run). */
+    scaleOnly: z.boolean().default(false),
     /** Skip the lever runs (each restarts the workers). */
     skipLevers: z.boolean().default(false),
     keepLogs: z.boolean().default(false),
@@ -27,13 +34,13 @@ const argsSchema = z
 export type BenchArgs = z.infer<typeof argsSchema>;
 
 export const USAGE = `Usage: npm run bench -- [--quick] [--report bench-report.json] [--workers 2] [--provider-latency-ms 0]
-                        [--time-scale 0.02] [--waiting 10000] [--skip-levers] [--keep-logs]`;
+                        [--time-scale 0.02] [--temporal-history memory|file] [--waiting 10000] [--scale-only] [--skip-levers] [--keep-logs]`;
 
 export class ArgsError extends Error {
   override name = 'ArgsError';
 }
 
-const BOOLEAN_FLAGS = new Set(['quick', 'skipLevers', 'keepLogs']);
+const BOOLEAN_FLAGS = new Set(['quick', 'scaleOnly', 'skipLevers', 'keepLogs']);
 
 /** `--name value`, `--name=value` and bare boolean flags; kebab-case names map to the schema's camelCase. */
 export function parseBenchArgs(argv: readonly string[]): BenchArgs {

@@ -28,6 +28,7 @@ export interface BenchStackOptions {
   workers: number;
   timeScale: number;
   logsDir: string;
+  historyInMemory: boolean;
 }
 
 export class BenchStack {

@@ -24,16 +24,27 @@ export interface LoadResult {
 
 const MAX_ERRORS = 5;
 
+/**
+ * The window opens once every client has finished one unit (steady state: no burst of first
+ * starts inside it), and at least `warmupMs` after the start; it lasts `durationMs`.
+ */
 export async function closedLoop(concurrency: number, durationMs: number, warmupMs: number, unit: Unit): Promise<LoadResult> {
   const started = Date.now();
-  const windowFrom = started + warmupMs;
-  const stopAt = started + durationMs;
-  const result = emptyResult((durationMs - warmupMs) / 1000);
+  let windowFrom = Infinity;
+  let stopAt = Infinity;
+  let finishedOnce = 0;
+  const result = emptyResult(durationMs / 1000);
   const lane = async () => {
+    let first = true;
     while (Date.now() < stopAt) {
       const t0 = Date.now();
       const ok = await attempt(unit, result);
       const t1 = Date.now();
+      if (first && ++finishedOnce === concurrency) {
+        windowFrom = Math.max(t1, started + warmupMs);
+        stopAt = windowFrom + durationMs;
+      }
+      first = false;
       if (ok && t0 >= windowFrom && t1 <= stopAt) result.latenciesMs.push(t1 - t0);
       if (ok && t1 >= windowFrom && t1 <= stopAt) result.completed++;
     }

@@ -64,6 +64,7 @@ async function main(): Promise<number> {
     setup: {
       workers: args.workers,
       database: process.env.DATABASE_URL ? 'DATABASE_URL' : 'PostgreSQL started for the run',
+      temporalHistory: args.temporalHistory,
       timeScale: args.timeScale,
       pendingAuthorizationMs: Math.round(SHORT_PENDING_MS * args.timeScale),
       providerLatencyMs: args.providerLatencyMs,
@@ -82,7 +83,7 @@ async function main(): Promise<number> {
   let stack: BenchStack | undefined;
   let machine = machineInfo(loadDevConfig(process.env).temporalCli, 'unknown');
   try {
-    stack = await BenchStack.start({ workers: args.workers, timeScale: args.timeScale, logsDir }, guard);
+    stack = await BenchStack.start({ workers: args.workers, timeScale: args.timeScale, logsDir, historyInMemory: args.temporalHistory === 'memory' }, guard);
     machine = machineInfo(loadDevConfig(process.env).temporalCli, await postgresVersion(stack.services.postgres.url));
     machine.loadAverageAtStart = loadAtStart;
     const workload = new Workload(Date.now().toString(36), sizes.customers);
@@ -94,7 +95,7 @@ async function main(): Promise<number> {
     const ctx: BenchContext = { args, sizes, stack, workload, say };
     say(`stack up in ${Math.round((Date.now() - started) / 1000)}s: ${args.workers} workers + ${args.workers} engine workers, Temporal ${stack.services.temporalAddress}`);
 
-    const phase = async <T>(name: string, run: () => Promise<T>): Promise<T | undefined> => {
+    const phase: Phase = async (name, run) => {
       try {
         return await run();
       } catch (err) {
@@ -104,28 +105,7 @@ async function main(): Promise<number> {
       }
     };
 
-    const flow: FlowResult | undefined = await phase('flow', () => measureFlow(ctx));
-    const shape = flow?.shape;
-    if (!shape) errors.push('engine: no flow history to copy the shape from');
-    for (const variant of shape ? ENGINE_VARIANTS : []) {
-      const result = await phase(`engine ${variant}`, () => measureEngine(ctx, variant, shape!, workload.tagFor('engine')));
-      if (result) report.engine[variant] = result;
-    }
-    const rate = (flow?.throughput.maxPerSecond ?? 2) / 2;
-    const concurrency = flow?.throughput.bestConcurrency ?? sizes.closedLoopConcurrency[0];
-    const baseline: BaselineResult | undefined = await phase('baseline', () => measureBaseline(ctx, rate, concurrency));
-    if (flow) {
-      const { stepDurationsMs, shape: flowShape, ...rest } = flow;
-      report.flow = { ...rest, shape: flowShape ? describeShape(flowShape) : null, steps: stepOverheads(stepDurationsMs, baseline?.stepDurationsMs ?? new Map()) };
-    }
-    if (baseline) {
-      const { stepDurationsMs: _steps, ...rest } = baseline;
-      report.baseline = rest;
-    }
-    if (!args.skipLevers) {
-      const levers = args.quick ? LEVERS.slice(0, QUICK_LEVERS) : LEVERS;
-      report.levers = (await phase('levers', () => measureLevers(ctx, concurrency, levers))) ?? [];
-    }
+    if (!args.scaleOnly) await measureEverythingButScale(ctx, report, phase);
     report.scale = (await phase('scale', () => measureScale(ctx))) ?? null;
   } catch (err) {
     errors.push(`run: ${(err as Error).message}`);
@@ -147,6 +127,37 @@ async function main(): Promise<number> {
   writeReport(full, reportFile);
   console.log(`\n${renderReport(full)}\n\n[bench] report written to ${reportFile}`);
   return full.ok ? 0 : 1;
+}
+
+type Phase = <T>(name: string, run: () => Promise<T>) => Promise<T | undefined>;
+
+/** Flow, engine ceiling (and its variants), baseline, levers: filled into `report`. */
+async function measureEverythingButScale(ctx: BenchContext, report: Pick<BenchReport, 'flow' | 'engine' | 'baseline' | 'levers' | 'errors'>, phase: Phase): Promise<void> {
+  const { args, sizes, workload } = ctx;
+  const flow: FlowResult | undefined = await phase('flow', () => measureFlow(ctx));
+  const shape = flow?.shape;
+  if (!shape) report.errors.push('engine: no flow history to copy the shape from');
+  for (const variant of shape ? ENGINE_VARIANTS : []) {
+    // The variants run at the concurrency where the same shape peaked: a like-for-like comparison.
+    const at = variant === 'same-shape' ? undefined : report.engine['same-shape']?.throughput.bestConcurrency;
+    const result = await phase(`engine ${variant}`, () => measureEngine(ctx, variant, shape!, workload.tagFor('engine'), at));
+    if (result) report.engine[variant] = result;
+  }
+  const rate = (flow?.throughput.maxPerSecond ?? 2) / 2;
+  const concurrency = flow?.throughput.bestConcurrency ?? sizes.closedLoopConcurrency[0];
+  const baseline: BaselineResult | undefined = await phase('baseline', () => measureBaseline(ctx, rate, concurrency));
+  if (flow) {
+    const { stepDurationsMs, shape: flowShape, ...rest } = flow;
+    report.flow = { ...rest, shape: flowShape ? describeShape(flowShape) : null, steps: stepOverheads(stepDurationsMs, baseline?.stepDurationsMs ?? new Map()) };
+  }
+  if (baseline) {
+    const { stepDurationsMs: _steps, ...rest } = baseline;
+    report.baseline = rest;
+  }
+  if (!args.skipLevers) {
+    const levers = args.quick ? LEVERS.slice(0, QUICK_LEVERS) : LEVERS;
+    report.levers = (await phase('levers', () => measureLevers(ctx, concurrency, levers))) ?? [];
+  }
 }
 
 /** Gracefully when possible; whatever is left after a minute is killed. */

@@ -3,7 +3,7 @@
 export interface Sizes {
   /** Closed-loop concurrency levels tried to find the maximum throughput. */
   closedLoopConcurrency: number[];
-  /** Length of each closed-loop measurement, and the part at its start not counted (warm-up). */
+  /** Length of each closed-loop measurement window, and the least warm-up before it (see load.ts). */
   closedLoopMs: number;
   warmupMs: number;
   /** Length of the open-loop (half-load) latency measurement. */
@@ -22,11 +22,11 @@ export interface Sizes {
 
 export const FULL: Sizes = {
   closedLoopConcurrency: [8, 24, 64],
-  closedLoopMs: 14_000,
-  warmupMs: 3_000,
+  closedLoopMs: 10_000,
+  warmupMs: 2_000,
   openLoopMs: 30_000,
   historySample: 400,
-  scaleLevels: [0, 1000, 2500, 5000, 10_000],
+  scaleLevels: [0, 1000, 2500, 5000, 10_000], // --waiting 1500 keeps the shape at another top
   scaleProbe: 40,
   customers: 500,
   statsFlushMs: 11_000,

@@ -23,6 +23,8 @@ export interface StackOptions {
   logsDir: string;
   /** Set on top of the worker and API processes' environment (the benchmark's flow waits and levers). */
   serviceEnv?: NodeJS.ProcessEnv;
+  /** Keep Temporal's history in memory instead of a file (nothing can restart the server then). Default: a file. */
+  historyInMemory?: boolean;
 }
 
 export class ChaosStack {
@@ -60,7 +62,7 @@ export class ChaosStack {
     const temporalOptions: DevServerOptions = {
       cli: loadDevConfig(process.env).temporalCli,
       port: await freePort(), // fixed from now on: a restart comes back on the same address
-      dbFile: path.join(options.logsDir, 'temporal.sqlite'),
+      dbFile: options.historyInMemory ? undefined : path.join(options.logsDir, 'temporal.sqlite'),
       logFile: path.join(options.logsDir, 'temporal.log'),
     };
     const temporal = await startDevServer(temporalOptions);

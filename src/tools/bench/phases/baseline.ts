@@ -24,7 +24,7 @@ export async function measureBaseline(ctx: BenchContext, rate: number, concurren
     ctx.say(`baseline: open loop at ${round(rate, 2)}/s for ${sizes.openLoopMs / 1000}s`);
     const half = await openLoop(rate, sizes.openLoopMs, () => baseline.run(workload.transaction('pending-approved', 'auto', 'base')));
     const queriesPerTransaction = half.completed ? round(baseline.queries / half.completed, 2) : null;
-    const stepDurationsMs = new Map(baseline.stepDurations);
+    const stepDurationsMs = new Map([...baseline.stepDurations].map(([step, durations]) => [step, [...durations]])); // the half-load calls only
     const full = await closedLoop(concurrency, sizes.closedLoopMs, sizes.warmupMs, () => baseline.run(workload.transaction('pending-approved', 'auto', 'base')));
     ctx.say(`baseline: concurrency ${concurrency} -> ${round(full.perSecond, 2)}/s; half load p50 ${summarizeLatency(half.latenciesMs).p50} ms`);
     return {

@@ -29,7 +29,6 @@ export const CONTROL: Lever = { name: 'control (defaults)', env: {} };
 export const LEVERS: Lever[] = [
   { name: 'HTTP keep-alive off (PMS, Zuz)', env: { NODE_OPTIONS: `--require ${NO_KEEP_ALIVE}` } },
   { name: 'DATABASE_POOL_MAX=2', env: { DATABASE_POOL_MAX: '2' } },
-  { name: 'DATABASE_POOL_MAX=25', env: { DATABASE_POOL_MAX: '25' } },
   { name: 'pollers 2+2 (workflow+activity)', env: { WORKER_WORKFLOW_TASK_POLLERS: '2', WORKER_ACTIVITY_TASK_POLLERS: '2' } },
   {
     name: 'slots 100 wf / 200 act, pollers 20+20',
