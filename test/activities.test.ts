@@ -141,11 +141,16 @@ describe('Zuz activities', () => {
     expect(state.authorization?.operationId).toBe(created.authorization.operationId);
   });
 
-  test('a void Zuz refuses (409: nothing authorized to release) is a non-retryable UpstreamRefused', async () => {
+  test('a void Zuz refuses (409) is a non-retryable UpstreamRefused; its key keeps that answer, so round 2 is a new request', async () => {
     const tx = request({ customerId: 'cus_demo' });
     const { paymentId } = await env.run(activities.createPayment, tx);
-    const failure = await failureOf(env.run(activities.voidAuthorization, { transactionId: tx.transactionId, paymentId }));
+    const voidOf = (round?: 1 | 2) => env.run(activities.voidAuthorization, { transactionId: tx.transactionId, paymentId, round });
+    const failure = await failureOf(voidOf());
     expect(failure).toMatchObject({ type: 'UpstreamRefused', nonRetryable: true });
+
+    await env.run(activities.createAuthorization, { ...tx, paymentId });
+    expect(await failureOf(voidOf(1))).toMatchObject({ type: 'UpstreamRefused' });
+    expect(await voidOf(2)).toMatchObject({ kind: 'void', status: 'Succeed' });
   });
 
   test.each([

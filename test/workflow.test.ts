@@ -44,8 +44,8 @@ class FakeZuz {
   beforeAuthorizationReturns?: () => Promise<void>;
   /** Reads of the payment fail until this much (skipped) time after the authorization request. */
   readsFailFor?: number;
-  /** The void is refused (409) because, unknown to the flow, the capture landed after all. */
-  captureLandsLate = false;
+  /** The first void is refused (409) because, unknown to the flow, the capture landed after all (with this result). */
+  captureLandsLate?: 'Pending' | 'Succeed' | 'Failed';
   private authorizationRequestedAt = 0;
 
   activities(): Activities {
@@ -70,8 +70,8 @@ class FakeZuz {
       },
       voidAuthorization: async () => {
         this.calls.push('void');
-        if (!this.captureLandsLate) return result('void', 'Succeed');
-        this.polled = { ...this.polled, capture: result('capture', 'Succeed') };
+        if (!this.captureLandsLate || this.polled.capture) return result('void', 'Succeed');
+        this.polled = { ...this.polled, capture: result('capture', this.captureLandsLate) };
         throw ApplicationFailure.create({ type: 'UpstreamRefused', message: 'Zuz answered 409', nonRetryable: true });
       },
       readPaymentState: async () => {
@@ -196,10 +196,12 @@ test('an authorization that stays pending past its deadline fails the transactio
   const zuz = new FakeZuz();
   zuz.authorization = result('authorization', 'Pending');
   zuz.polled = { authorization: result('authorization', 'Pending') };
-  const view = await run(zuz, { request: request() });
+  // After the deadline the pending authorization is watched until the expiry: a short one keeps the test quick.
+  const view = await run(zuz, { request: request(), options: { authorizationExpiry: '4 hours' } });
 
   expect(view.status).toBe('failed');
   expect(view.failure?.code).toBe('authorization_timeout');
+  expect(view.steps.find((s) => s.name === 'awaitLateAuthorizationResult')?.branch).toBe('deadline');
   expect(zuz.calls.filter((c) => c === 'poll').length).toBeGreaterThan(3);
 });
 
@@ -361,10 +363,27 @@ test('an authorization still pending when the flow gave up is watched, and voide
   expect(view.steps.find((s) => s.name === 'awaitLateAuthorizationResult')?.branch).toBe('webhook');
 });
 
+test('a void refused while a late capture was pending is sent again once that capture failed', async () => {
+  const zuz = new FakeZuz();
+  zuz.captureFails = true;
+  zuz.captureLandsLate = 'Pending';
+  zuz.polled = { authorization: result('authorization', 'Succeed') };
+  const view = await run(zuz, { request: request() }, async (handle) => {
+    while (!(await handle.query(transactionQuery)).steps.some((s) => s.name === 'awaitLateCaptureResult')) await new Promise((r) => setTimeout(r, 50));
+    await handle.signal(zuzEventSignal, event('Failed', randomUUID(), 'capture'));
+  });
+
+  expect(view).toMatchObject({ status: 'failed', failure: { code: 'capture_failed' }, capturedAmount: 0, zuz: { voidId: 'void_1' } });
+  expect(view.steps.filter((s) => s.name.startsWith('voidAuthorization')).map((s) => `${s.name}:${s.state}`)).toEqual([
+    'voidAuthorization:failed',
+    'voidAuthorizationAgain:completed',
+  ]);
+});
+
 test('a void refused because the capture landed after all settles as succeeded', async () => {
   const zuz = new FakeZuz();
   zuz.captureFails = true;
-  zuz.captureLandsLate = true;
+  zuz.captureLandsLate = 'Succeed';
   zuz.polled = { authorization: result('authorization', 'Succeed') };
   const view = await run(zuz, { request: request() });
 

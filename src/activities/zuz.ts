@@ -53,8 +53,10 @@ export function createZuzActivities(zuz: ZuzClient, pms: PmsClient) {
       return toOperationResult('capture', capture);
     },
 
-    async voidAuthorization(input: { transactionId: string; paymentId: string }): Promise<ZuzOperationResult> {
-      const voided = await upstream(() => zuz.createVoid(input.paymentId, idempotencyKey(input.transactionId, 'void')));
+    /** `round` 2 is a second, new void request (after Zuz refused the first while a capture was pending). */
+    async voidAuthorization(input: { transactionId: string; paymentId: string; round?: 1 | 2 }): Promise<ZuzOperationResult> {
+      const key = idempotencyKey(input.transactionId, 'void') + (input.round === 2 ? ':2' : '');
+      const voided = await upstream(() => zuz.createVoid(input.paymentId, key));
       return toOperationResult('void', voided);
     },
 

@@ -13,18 +13,29 @@ import type { ZuzOperationResult } from '../domain/transaction';
 
 /** Releases the held money; the caller has already said why. */
 export async function voidAuthorization(tx: TransactionState, options: FlowOptions): Promise<void> {
+  const voided = await sendVoid(tx, options, 1);
+  if (voided === REFUSED) return settleRefusedVoid(tx, options);
+  recordVoid(tx, voided);
+}
+
+const REFUSED = 'refused';
+
+/** Round 2 is a new request (a new idempotency key): Zuz replays its first answer to a repeated key. */
+async function sendVoid(tx: TransactionState, options: FlowOptions, round: 1 | 2): Promise<ZuzOperationResult | typeof REFUSED> {
   const { zuzPersistent } = stepActivities(options.steps);
-  let voided: ZuzOperationResult;
   try {
-    voided = await tx.step(
-      'voidAuthorization',
-      () => zuzPersistent.voidAuthorization({ transactionId: tx.request.transactionId, paymentId: tx.zuz.paymentId! }),
+    return await tx.step(
+      round === 1 ? 'voidAuthorization' : 'voidAuthorizationAgain',
+      () => zuzPersistent.voidAuthorization({ transactionId: tx.request.transactionId, paymentId: tx.zuz.paymentId!, round }),
       (result) => result.status.toLowerCase(),
     );
   } catch (err) {
     if (!refusedByZuz(err) || !releaseUnansweredAuthorizations()) throw err;
-    return settleRefusedVoid(tx, options);
+    return REFUSED;
   }
+}
+
+function recordVoid(tx: TransactionState, voided: ZuzOperationResult): void {
   tx.zuz.voidId = voided.operationId;
   tx.record(voided);
   if (voided.status === 'Failed') log.error('Zuz refused the void; the authorization stays open until it expires', { paymentId: tx.zuz.paymentId });
@@ -54,7 +65,8 @@ export async function releaseUnansweredAuthorization(tx: TransactionState, optio
 /**
  * Zuz refused the void (409): the payment's state says why. Already voided is done; a capture
  * that landed after all (its earlier attempts looked lost) means the customer was charged, so
- * the transaction succeeded; a pending capture is awaited first and, should it fail, voided.
+ * the transaction succeeded; a pending capture is awaited first and, should it fail, the void is
+ * sent once more.
  */
 async function settleRefusedVoid(tx: TransactionState, options: FlowOptions): Promise<void> {
   const { zuzPersistent } = stepActivities(options.steps);
@@ -80,7 +92,13 @@ async function settleRefusedVoid(tx: TransactionState, options: FlowOptions): Pr
     log.warn('A capture thought lost had landed at Zuz: the transaction succeeded', { paymentId: tx.zuz.paymentId });
     return;
   }
-  if (capture?.status === 'Failed') return voidAuthorization(tx, options);
+  if (capture?.status === 'Failed') {
+    // The void was refused while the capture was pending; with the capture failed it is allowed.
+    const voided = await sendVoid(tx, options, 2);
+    if (voided !== REFUSED) return recordVoid(tx, voided);
+    log.error('Zuz refused the void twice; the authorization stays open until it expires', { paymentId: tx.zuz.paymentId });
+    return;
+  }
   log.error('A capture of unknown fate is still pending at Zuz after its deadline', { paymentId: tx.zuz.paymentId });
 }
 
