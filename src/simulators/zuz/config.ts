@@ -21,6 +21,12 @@ export interface ZuzSimulatorOptions {
   timeScale?: number;
   /** `account_id` in webhook bodies. */
   accountId?: string;
+  /**
+   * How long one webhook attempt may take, in real milliseconds, instead of the scaled 5 s
+   * (floor 200 ms). A benchmark that shortens the pending time keeps the real provider's
+   * patience this way, rather than provoking a retry storm no real provider would cause.
+   */
+  webhookTimeoutMs?: number;
 }
 
 export interface ZuzConfig {

@@ -24,7 +24,7 @@ const zuzEnv = z.object({
   ),
 });
 
-export function zuzOptionsFromEnv(env: NodeJS.ProcessEnv): EnvResult<Required<Omit<ZuzSimulatorOptions, 'accountId'>>> {
+export function zuzOptionsFromEnv(env: NodeJS.ProcessEnv): EnvResult<Required<Omit<ZuzSimulatorOptions, 'accountId' | 'webhookTimeoutMs'>>> {
   const result = parseEnv(zuzEnv, env);
   if (!result.ok) return result;
   const v = result.value;

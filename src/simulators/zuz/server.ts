@@ -36,7 +36,7 @@ export async function startZuzSimulator(options: ZuzSimulatorOptions): Promise<Z
   const poster = new WebhookPoster();
   const sleeper = new Sleeper();
   let webhookUrl = options.webhookUrl;
-  const deliverer = new WebhookDeliverer(scheduler, poster, () => webhookUrl);
+  const deliverer = new WebhookDeliverer(scheduler, poster, () => webhookUrl, options.webhookTimeoutMs);
   const webhooks = new WebhookDispatcher(
     scheduler,
     deliverer,

@@ -13,7 +13,7 @@ const argsSchema = z
     providerLatencyMs: integer('provider-latency-ms').min(0, '--provider-latency-ms must be >= 0').max(5000, '--provider-latency-ms must be <= 5000').default(0),
     /**
      * The simulators' delays times this: 0.02 makes a pending authorization resolve (and its
-     * webhook leave) 100 ms after it was asked for, with the simulator's 200 ms webhook timeout.
+     * webhook leave) 100 ms after it was asked for. Zuz's webhook timeout stays the real 5 s.
      */
     timeScale: z.coerce.number({ error: '--time-scale must be a number' }).positive('--time-scale must be > 0').max(1, '--time-scale must be <= 1').default(0.02),
     /**

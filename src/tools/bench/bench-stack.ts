@@ -31,6 +31,9 @@ export interface BenchStackOptions {
   historyInMemory: boolean;
 }
 
+/** The real provider's patience with our webhook endpoint (its 5 s), whatever the time scale. */
+const WEBHOOK_TIMEOUT_MS = 5000;
+
 export class BenchStack {
   private constructor(
     readonly services: ChaosStack,
@@ -41,7 +44,7 @@ export class BenchStack {
   ) {}
 
   static async start(options: BenchStackOptions, guard: ExitGuard): Promise<BenchStack> {
-    const services = await ChaosStack.start({ ...options, serviceEnv: BENCH_SERVICE_ENV }, (kill) => guard.set('stack', kill));
+    const services = await ChaosStack.start({ ...options, serviceEnv: BENCH_SERVICE_ENV, webhookTimeoutMs: WEBHOOK_TIMEOUT_MS }, (kill) => guard.set('stack', kill));
     const dist = path.resolve(__dirname, '..', '..');
     const engineWorkers = Array.from(
       { length: options.workers },

@@ -21,7 +21,7 @@ export interface Sizes {
 }
 
 export const FULL: Sizes = {
-  closedLoopConcurrency: [8, 24, 64],
+  closedLoopConcurrency: [8, 24, 64, 160],
   closedLoopMs: 10_000,
   warmupMs: 2_000,
   openLoopMs: 30_000,

@@ -24,7 +24,7 @@ export function renderReport(report: BenchReport): string {
     ['flow p50 / baseline p50 (ms)', `${h.flowP50Ms} / ${h.baselineP50Ms}`, '', ''],
   ]));
   if (flow) {
-    out.push('', '### Flow: throughput ramp (closed loop)', table(['concurrency', 'tx/s', 'p50 ms', 'p99 ms', 'failed'], flow.throughput.points.map((p) => [p.concurrency, p.perSecond, p.latencyMs.p50, p.latencyMs.p99, p.failed])));
+    out.push('', '### Flow: throughput ramp (closed loop)', table(['concurrency', 'tx/s', 'p50 ms', 'p99 ms', 'failed', 'webhooks (retries)'], flow.throughput.points.map((p) => [p.concurrency, p.perSecond, p.latencyMs.p50, p.latencyMs.p99, p.failed, p.extra ? `${p.extra.webhooks} (${p.extra.webhookRetries})` : '-'])));
     out.push(`Flow shape, read from its history (the engine workflow copies it): ${flow.shape ?? '-'}`);
     const half = flow.halfLoad;
     out.push('', `### Flow at half load (${half.offeredPerSecond} tx/s offered, ${half.achievedPerSecond} achieved, ${half.completed} done, ${half.failed} failed)`, table(['latency (ms)', 'count', 'p50', 'p95', 'p99', 'max'], [

@@ -25,6 +25,8 @@ export interface StackOptions {
   serviceEnv?: NodeJS.ProcessEnv;
   /** Keep Temporal's history in memory instead of a file (nothing can restart the server then). Default: a file. */
   historyInMemory?: boolean;
+  /** Real milliseconds Zuz waits for a webhook answer; default: its 5 s, scaled by `timeScale`. */
+  webhookTimeoutMs?: number;
 }
 
 export class ChaosStack {
@@ -67,7 +69,7 @@ export class ChaosStack {
     };
     const temporal = await startDevServer(temporalOptions);
     parts.push(() => temporal.process.kill('SIGKILL'));
-    const zuz = await startZuzSimulator({ ...ZUZ_CREDENTIALS, timeScale: options.timeScale });
+    const zuz = await startZuzSimulator({ ...ZUZ_CREDENTIALS, timeScale: options.timeScale, webhookTimeoutMs: options.webhookTimeoutMs });
     const pms = await startPmsSimulator({ apiKey: PMS_API_KEY });
     const apiPort = await freePort();
     const apiUrl = `http://127.0.0.1:${apiPort}`;

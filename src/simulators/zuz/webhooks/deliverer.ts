@@ -31,6 +31,8 @@ export class WebhookDeliverer {
     private readonly scheduler: Scheduler,
     private readonly poster: WebhookPoster,
     private readonly currentUrl: () => string | undefined,
+    /** Real milliseconds per attempt; unset: the provider's 5 s, scaled. */
+    private readonly timeoutMs?: number,
   ) {}
 
   /** Starts delivering `event`; the promise settles after the first attempt (retries continue in the background). */
@@ -50,7 +52,7 @@ export class WebhookDeliverer {
     const url = this.currentUrl();
     if (!url || this.scheduler.isClosed) return;
     const startedAt = new Date();
-    const timeoutMs = Math.max(WEBHOOK_MIN_TIMEOUT_REAL_MS, this.scheduler.scale(WEBHOOK_TIMEOUT_MS));
+    const timeoutMs = this.timeoutMs ?? Math.max(WEBHOOK_MIN_TIMEOUT_REAL_MS, this.scheduler.scale(WEBHOOK_TIMEOUT_MS));
     const result = await this.poster.post(url, event.headers, JSON.stringify(event.body), timeoutMs);
     const delivered = 'statusCode' in result && result.statusCode >= 200 && result.statusCode < 300;
     this.log.push({ ...describe(event), attempt, ...result, outcome: delivered ? 'delivered' : 'failed', at: startedAt.toISOString() });

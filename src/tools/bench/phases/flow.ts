@@ -49,7 +49,11 @@ export interface FlowResult {
 
 export async function measureFlow(ctx: BenchContext): Promise<FlowResult> {
   const { stack, sizes, workload } = ctx;
-  const throughput = await findMaximum(sizes, async () => void (await stack.flow.run(workload.transaction())), ctx.say, 'flow');
+  const webhooks = () => {
+    const deliveries = stack.services.zuz.deliveries();
+    return { webhooks: deliveries.length, webhookRetries: deliveries.filter((delivery) => delivery.attempt > 1).length };
+  };
+  const throughput = await findMaximum(sizes, async () => void (await stack.flow.run(workload.transaction())), ctx.say, 'flow', webhooks);
 
   const rate = throughput.maxPerSecond / 2;
   ctx.say(`flow: open loop at ${round(rate, 2)}/s (half the maximum) for ${sizes.openLoopMs / 1000}s`);

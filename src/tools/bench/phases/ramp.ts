@@ -14,6 +14,8 @@ export interface RampPoint {
   failed: number;
   latencyMs: LatencySummary;
   errors: string[];
+  /** What the caller counts per level besides (e.g. the flow's webhook retries). */
+  extra?: Record<string, number>;
 }
 
 export interface RampResult {
@@ -24,10 +26,13 @@ export interface RampResult {
 
 const MIN_GAIN = 1.05;
 
-export async function findMaximum(sizes: Sizes, unit: Unit, say: (message: string) => void, label: string): Promise<RampResult> {
+/** `extra`: called before and after each level; the report keeps the difference of its counts. */
+export async function findMaximum(sizes: Sizes, unit: Unit, say: (message: string) => void, label: string, extra?: () => Record<string, number>): Promise<RampResult> {
   const points: RampPoint[] = [];
   for (const concurrency of sizes.closedLoopConcurrency) {
+    const before = extra?.();
     const result = await closedLoop(concurrency, sizes.closedLoopMs, sizes.warmupMs, unit);
+    const after = extra?.();
     const point: RampPoint = {
       concurrency,
       perSecond: round(result.perSecond, 2),
@@ -35,9 +40,10 @@ export async function findMaximum(sizes: Sizes, unit: Unit, say: (message: strin
       failed: result.failed,
       latencyMs: summarizeLatency(result.latenciesMs),
       errors: result.errors,
+      extra: after && before ? Object.fromEntries(Object.entries(after).map(([name, count]) => [name, count - (before[name] ?? 0)])) : undefined,
     };
     points.push(point);
-    say(`${label}: concurrency ${concurrency} -> ${point.perSecond}/s (p50 ${point.latencyMs.p50} ms, ${result.failed} failed)`);
+    say(`${label}: concurrency ${concurrency} -> ${point.perSecond}/s (p50 ${point.latencyMs.p50} ms, ${result.failed} failed${point.extra ? `, ${JSON.stringify(point.extra)}` : ''})`);
     const previous = points[points.length - 2];
     if (previous && point.perSecond < previous.perSecond * MIN_GAIN) break;
   }
