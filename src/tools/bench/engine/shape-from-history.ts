@@ -1,6 +1,6 @@
 /**
  * Reads the engine shape off one real history of the flow: each scheduled activity (by name),
- * each upsert and marker, the grace timer as a wait, and each signal attributed to the activity
+ * each upsert and marker (a patch's marker brings its own upsert), the grace timer as a wait, and each signal attributed to the activity
  * that caused it — the last one scheduled before it. The signal that ended a wait comes the
  * provider's pending time after its activity; the others come at once (Zuz sends them with, or
  * right after, its answer).
@@ -14,7 +14,10 @@ export function shapeFromHistory(events: readonly HistoryEvent[], pendingMs: num
   let lastSignal: { delays: number[]; index: number } | undefined;
   let signals = 0;
   let waiting: Extract<EngineStep, { kind: 'wait' }> | undefined;
+  let previousWasMarker = false;
   for (const event of events) {
+    const wasMarker = previousWasMarker;
+    previousWasMarker = !!event.markerRecordedEventAttributes;
     if (event.activityTaskScheduledEventAttributes) {
       lastActivity = { kind: 'activity', name: event.activityTaskScheduledEventAttributes.activityType?.name ?? 'activity', signalsAfterMs: [] };
       steps.push(lastActivity);
@@ -35,7 +38,8 @@ export function shapeFromHistory(events: readonly HistoryEvent[], pendingMs: num
     } else if (event.timerFiredEventAttributes) {
       waiting = undefined; // no answer in time: the engine waits out its timer too
     } else if (event.upsertWorkflowSearchAttributesEventAttributes) {
-      steps.push({ kind: 'upsert' });
+      // patched() records its marker and upserts TemporalChangeVersion: the marker step does both.
+      if (!wasMarker) steps.push({ kind: 'upsert' });
     } else if (event.markerRecordedEventAttributes) {
       steps.push({ kind: 'marker' });
     }
