@@ -26,7 +26,10 @@ const MAX_ERRORS = 5;
 
 /**
  * The window opens once every client has finished one unit (steady state: no burst of first
- * starts inside it), and at least `warmupMs` after the start; it lasts `durationMs`.
+ * starts inside it), and at least `warmupMs` after the start; it lasts `durationMs`. The
+ * throughput is Little's law for a closed loop, concurrency / mean time of the units that ended
+ * in the window: counting completions in a window only a few latencies long would round it to
+ * whole rounds of the clients, which move almost in step.
  */
 export async function closedLoop(concurrency: number, durationMs: number, warmupMs: number, unit: Unit): Promise<LoadResult> {
   const started = Date.now();
@@ -34,6 +37,7 @@ export async function closedLoop(concurrency: number, durationMs: number, warmup
   let stopAt = Infinity;
   let finishedOnce = 0;
   const result = emptyResult(durationMs / 1000);
+  const endedInWindow: number[] = [];
   const lane = async () => {
     let first = true;
     while (Date.now() < stopAt) {
@@ -46,11 +50,15 @@ export async function closedLoop(concurrency: number, durationMs: number, warmup
       }
       first = false;
       if (ok && t0 >= windowFrom && t1 <= stopAt) result.latenciesMs.push(t1 - t0);
-      if (ok && t1 >= windowFrom && t1 <= stopAt) result.completed++;
+      if (ok && t1 >= windowFrom && t1 <= stopAt) {
+        result.completed++;
+        endedInWindow.push(t1 - t0);
+      }
     }
   };
   await Promise.all(Array.from({ length: concurrency }, lane)); // the last units drain before the next phase
-  result.perSecond = result.completed / result.seconds;
+  const meanMs = endedInWindow.reduce((sum, ms) => sum + ms, 0) / Math.max(1, endedInWindow.length);
+  result.perSecond = endedInWindow.length ? (concurrency * 1000) / meanMs : 0;
   return result;
 }
 

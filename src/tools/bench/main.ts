@@ -69,6 +69,8 @@ async function main(): Promise<number> {
       pendingAuthorizationMs: Math.round(SHORT_PENDING_MS * args.timeScale),
       providerLatencyMs: args.providerLatencyMs,
       flowEnv: FLOW_ENV,
+      // Tuning set in the bench's own environment reaches every worker (e.g. WORKER_MAX_CACHED_WORKFLOWS=250 for a scale run).
+      tuningEnv: Object.fromEntries(Object.entries(process.env).filter(([name]) => /^(WORKER_(MAX_|.*_POLLERS)|DATABASE_POOL_MAX)/.test(name))) as Record<string, string>,
     },
     flow: null,
     engine: {},

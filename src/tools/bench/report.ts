@@ -28,7 +28,7 @@ export interface BenchReport {
   args: BenchArgs;
   sizes: Sizes;
   machine: MachineInfo;
-  setup: { workers: number; database: string; temporalHistory: 'memory' | 'file'; timeScale: number; pendingAuthorizationMs: number; providerLatencyMs: number; flowEnv: Record<string, string> };
+  setup: { workers: number; database: string; temporalHistory: 'memory' | 'file'; timeScale: number; pendingAuthorizationMs: number; providerLatencyMs: number; flowEnv: Record<string, string>; tuningEnv: Record<string, string> };
   headline: {
     flowThroughputPerSecond: number | null;
     engineCeilingPerSecond: number | null;

@@ -15,7 +15,7 @@ export function renderReport(report: BenchReport): string {
     `Machine: ${machine.cpus} CPUs (${machine.cpuModel}), ${machine.memoryGiB} GiB; load at start ${machine.loadAverageAtStart}; ` +
       `Node ${machine.node}, SDK ${machine.temporalSdk}, ${machine.temporalCli}, ${machine.postgres}; commit ${machine.gitCommit}${machine.gitDirty ? ' (+ uncommitted changes)' : ''}`,
   );
-  out.push(`Setup: ${report.setup.workers} worker processes, database ${report.setup.database}, Temporal history in ${report.setup.temporalHistory}, pending authorization ${report.setup.pendingAuthorizationMs} ms, provider latency ${report.setup.providerLatencyMs} ms; run took ${report.durationSeconds} s`);
+  out.push(`Setup: ${report.setup.workers} worker processes, database ${report.setup.database}, Temporal history in ${report.setup.temporalHistory}, pending authorization ${report.setup.pendingAuthorizationMs} ms, provider latency ${report.setup.providerLatencyMs} ms${Object.keys(report.setup.tuningEnv).length ? `, workers with ${Object.entries(report.setup.tuningEnv).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}; run took ${report.durationSeconds} s`);
   out.push('', '### Headline', table(['figure', 'value', 'goal', 'met'], [
     ['flow max throughput (tx/s, closed loop)', h.flowThroughputPerSecond, '', ''],
     ['engine ceiling, same shape (wf/s)', h.engineCeilingPerSecond, '', ''],
