@@ -63,5 +63,10 @@ export function renderReport(report: BenchReport): string {
     out.push(`Worker RSS growth: ${scale.workerRssGrowthPercent}%; new-transaction p50 growth: ${scale.newTransactionP50GrowthPercent}%`);
   }
   if (report.errors.length) out.push('', `Errors: ${report.errors.join('; ')}`);
-  return out.join('\n');
+  return separateTables(out.join('\n').split('\n')).join('\n');
+}
+
+/** Markdown needs a blank line between a table and the text after it (else the text joins the table). */
+function separateTables(lines: string[]): string[] {
+  return lines.flatMap((line, i) => (i > 0 && lines[i - 1].startsWith('|') && line !== '' && !line.startsWith('|') ? ['', line] : [line]));
 }
