@@ -1,7 +1,8 @@
 /** The command line of `npm run chaos`, validated with zod: a wrong flag stops the run with a clear message. */
 import { z } from 'zod';
+import { ArgsError, integer, parseArgs } from '../cli-args';
 
-const integer = (name: string) => z.coerce.number({ error: `--${name} must be a number` }).int(`--${name} must be an integer`);
+export { ArgsError };
 
 const argsSchema = z
   .object({
@@ -40,34 +41,8 @@ export const USAGE = `Usage: npm run chaos -- [--transactions 500] [--seed N] [-
                         [--report chaos-report.json] [--timeout-minutes 20] [--deadline-seconds 180]
                         [--time-scale 0.1] [--zuz-outage-seconds 0] [--keep-logs]`;
 
-export class ArgsError extends Error {
-  override name = 'ArgsError';
-}
-
 const BOOLEAN_FLAGS = new Set(['keepLogs']);
 
-/** `--name value`, `--name=value` and bare boolean flags; kebab-case names map to the schema's camelCase. */
 export function parseChaosArgs(argv: readonly string[]): ChaosArgs {
-  const raw: Record<string, unknown> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const token = argv[i];
-    if (!token.startsWith('--')) throw new ArgsError(`Unexpected argument "${token}"\n${USAGE}`);
-    const [flag, inline] = token.slice(2).split(/=(.*)/s, 2);
-    const name = flag.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
-    if (BOOLEAN_FLAGS.has(name)) {
-      raw[name] = inline === undefined ? true : inline === 'true';
-      continue;
-    }
-    const value = inline ?? argv[++i];
-    if (value === undefined) throw new ArgsError(`--${flag} needs a value\n${USAGE}`);
-    raw[name] = value;
-  }
-  const parsed = argsSchema.safeParse(raw);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) =>
-      issue.code === 'unrecognized_keys' ? `unknown option(s): ${issue.keys.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')}` : issue.message,
-    );
-    throw new ArgsError(`${lines.join('\n')}\n${USAGE}`);
-  }
-  return parsed.data;
+  return parseArgs(argv, argsSchema, { booleanFlags: BOOLEAN_FLAGS, usage: USAGE });
 }

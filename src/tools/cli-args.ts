@@ -1,0 +1,42 @@
+/**
+ * The command lines of the tools (`npm run chaos`, `npm run bench`): `--name value`,
+ * `--name=value` and bare boolean flags, kebab-case names mapped to a zod schema's camelCase
+ * keys. A wrong flag or value stops the tool with what is wrong and its usage.
+ */
+import { z } from 'zod';
+
+export class ArgsError extends Error {
+  override name = 'ArgsError';
+}
+
+/** `--name` of the integer option `name`: a number, and a whole one. */
+export const integer = (name: string) => z.coerce.number({ error: `--${name} must be a number` }).int(`--${name} must be an integer`);
+
+export function parseArgs<Schema extends z.ZodType>(
+  argv: readonly string[],
+  schema: Schema,
+  { booleanFlags, usage }: { booleanFlags: ReadonlySet<string>; usage: string },
+): z.infer<Schema> {
+  const raw: Record<string, unknown> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i];
+    if (!token.startsWith('--')) throw new ArgsError(`Unexpected argument "${token}"\n${usage}`);
+    const [flag, inline] = token.slice(2).split(/=(.*)/s, 2);
+    const name = flag.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
+    if (booleanFlags.has(name)) {
+      raw[name] = inline === undefined ? true : inline === 'true';
+      continue;
+    }
+    const value = inline ?? argv[++i];
+    if (value === undefined) throw new ArgsError(`--${flag} needs a value\n${usage}`);
+    raw[name] = value;
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) =>
+      issue.code === 'unrecognized_keys' ? `unknown option(s): ${issue.keys.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')}` : issue.message,
+    );
+    throw new ArgsError(`${lines.join('\n')}\n${usage}`);
+  }
+  return parsed.data;
+}
