@@ -40,15 +40,16 @@ export async function measureScale(ctx: BenchContext): Promise<ScaleResult> {
     created = target;
     await waitUntilAuthorized(ctx, target);
     const fillSeconds = round((Date.now() - fillStarted) / 1000);
-    await sleep(1000); // let the last workflow tasks and any GC settle before reading memory
-    const pids = stack.pids();
-    const workerRssMiB = pids.workers.map((pid) => round(memory(pid).rssMiB));
     const latencies: number[] = [];
     await mapWithConcurrency(Array.from({ length: sizes.scaleProbe }), PROBE_CONCURRENCY, async () => {
       const t0 = Date.now();
       await stack.flow.run(workload.transaction());
       latencies.push(Date.now() - t0);
     });
+    // Memory after the probe: at level 0 of a fresh stack a worker that has run nothing yet would be cold.
+    await sleep(1000);
+    const pids = stack.pids();
+    const workerRssMiB = pids.workers.map((pid) => round(memory(pid).rssMiB));
     const level: ScaleLevel = {
       waiting: target,
       workerRssMiB,
