@@ -149,7 +149,10 @@ const workerTuningSchema = z.object({
   WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: positiveInt.optional(),
   WORKER_WORKFLOW_TASK_POLLERS: atLeastTwo.optional(),
   WORKER_ACTIVITY_TASK_POLLERS: positiveInt.optional(),
-  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number({ error: 'must be a number' }).int('must be an integer').min(0, 'must be >= 0').optional(),
+  // Bounded, so that transactions waiting days for a manual capture do not fill the worker's
+  // memory (docs/BENCHMARKS.md: the SDK's heap-sized default let RSS grow 5x to 10,000 waiting;
+  // 100 kept it within 8 % with no measurable cost). A cache miss costs one replay of a history.
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number({ error: 'must be a number' }).int('must be an integer').min(0, 'must be >= 0').default(100),
 });
 
 export type WorkerTuning = Pick<
@@ -163,9 +166,9 @@ export type WorkerTuning = Pick<
 >;
 
 /**
- * The worker's capacity: task slots, pollers and the sticky cache. Unset values keep the SDK's
- * defaults (40 workflow tasks, 100 activities, 100 local activities, 10 + 10 pollers, a cache
- * sized from the heap limit), which docs/BENCHMARKS.md found as good as anything tried here.
+ * The worker's capacity: task slots, pollers and the sticky cache. Unset slots and pollers keep
+ * the SDK's defaults (40 workflow tasks, 100 activities, 100 local activities, 10 + 10 pollers),
+ * which docs/BENCHMARKS.md found as good as anything tried here; the cache defaults to 100.
  */
 export function loadWorkerTuning(env: Env = process.env): WorkerTuning {
   const c = parse(workerTuningSchema, env);
