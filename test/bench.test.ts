@@ -3,37 +3,26 @@
  * tiny sizes and writes a report with every section filled with numbers. Nothing here is about
  * speed: the figures of a quick run mean nothing (`npm run bench` is the measurement).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { BenchReport } from '../src/tools/bench/report';
+import { runTool, stopRunningTools } from './helpers/processes';
 
 const BENCH = path.join(__dirname, '..', 'dist', 'tools', 'bench', 'main.js');
-let child: ChildProcess | undefined;
 const dir = mkdtempSync(path.join(tmpdir(), 'pos-bench-test-'));
 
 afterAll(() => {
-  // SIGTERM lets the run stop every process it started.
-  if (child && child.exitCode === null) child.kill('SIGTERM');
+  stopRunningTools();
   rmSync(dir, { recursive: true, force: true });
 });
 
-function runBench(args: string[]): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve) => {
-    child = spawn(process.execPath, [BENCH, ...args], { env: { ...process.env, NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.once('exit', (code) => resolve({ code, output }));
-  });
-}
 
 const isNumber = (value: unknown) => typeof value === 'number' && Number.isFinite(value);
 
 test('a quick run measures every section and exits 0', async () => {
   const reportFile = path.join(dir, 'bench-report.json');
-  const { code, output } = await runBench(['--quick', '--workers', '1', '--report', reportFile]);
+  const { code, output } = await runTool(process.execPath, [BENCH, '--quick', '--workers', '1', '--report', reportFile]);
   expect({ code, output: code === 0 ? '' : output.slice(-6000) }).toEqual({ code: 0, output: '' });
 
   const report = JSON.parse(readFileSync(reportFile, 'utf8')) as BenchReport;
@@ -67,7 +56,7 @@ test('a quick run measures every section and exits 0', async () => {
 }, 5 * 60_000);
 
 test('a bad argument stops with a clear message', async () => {
-  const { code, output } = await runBench(['--workers', 'many']);
+  const { code, output } = await runTool(process.execPath, [BENCH, '--workers', 'many']);
   expect(code).toBe(2);
   expect(output).toContain('--workers must be a number');
 });

@@ -4,7 +4,6 @@
  * seeded schedule kills workers, restarts Temporal and the API, and makes Zuz fail and misdeliver
  * webhooks. Every invariant must hold. (`npm test` builds dist/ first; `npm run chaos` is the big run.)
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -15,30 +14,20 @@ import { checkInvariants } from '../src/tools/chaos/invariants';
 import type { TransactionPlan } from '../src/tools/chaos/kinds';
 import type { ChaosReport } from '../src/tools/chaos/report';
 import { AUTHORIZATION_EXPIRY_MS } from '../src/tools/chaos/service-env';
+import { runTool, stopRunningTools } from './helpers/processes';
 
 const CHAOS = path.join(__dirname, '..', 'dist', 'tools', 'chaos', 'main.js');
-let child: ChildProcess | undefined;
 const dir = mkdtempSync(path.join(tmpdir(), 'pos-chaos-test-'));
 
 afterAll(() => {
-  // SIGTERM lets the run stop every process it started.
-  if (child && child.exitCode === null) child.kill('SIGTERM');
+  stopRunningTools();
   rmSync(dir, { recursive: true, force: true });
 });
 
-function runChaos(args: string[]): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve) => {
-    child = spawn(process.execPath, [CHAOS, ...args], { env: { ...process.env, NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.once('exit', (code) => resolve({ code, output }));
-  });
-}
 
 test('40 transactions under worker kills, a Temporal restart, an API restart and Zuz faults keep every invariant', async () => {
   const reportFile = path.join(dir, 'chaos-report.json');
-  const { code, output } = await runChaos(['--transactions', '40', '--seed', '7', '--workers', '2', '--report', reportFile]);
+  const { code, output } = await runTool(process.execPath, [CHAOS, '--transactions', '40', '--seed', '7', '--workers', '2', '--report', reportFile]);
   // The output (seed, schedule, summary table) is the diagnosis when this fails.
   expect({ code, output: code === 0 ? '' : output.slice(-6000) }).toEqual({ code: 0, output: '' });
 

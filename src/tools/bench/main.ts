@@ -13,7 +13,6 @@ import { loadDevConfig } from '../../config';
 import { SHORT_PENDING_MS } from '../../simulators/zuz/timing';
 import { ExitGuard } from '../chaos/exit-guard';
 import { FLOW_ENV } from '../chaos/service-env';
-import { sleep } from '../chaos/sleep';
 import { ArgsError, parseBenchArgs, type BenchArgs } from './args';
 import { BenchStack } from './bench-stack';
 import { postgresVersion } from './db-stats';
@@ -122,7 +121,7 @@ async function main(): Promise<number> {
     headline: headline(report),
     flowShapeLevers: flowShapeLevers(report.engine),
   };
-  await stopStack(stack, guard);
+  await guard.stopGracefully(stack);
   const keepLogs = !full.ok || args.keepLogs;
   if (keepLogs) say(`logs kept in ${logsDir}`);
   else rmSync(logsDir, { recursive: true, force: true });
@@ -160,15 +159,6 @@ async function measureEverythingButScale(ctx: BenchContext, report: Pick<BenchRe
     const levers = args.quick ? LEVERS.slice(0, QUICK_LEVERS) : LEVERS;
     report.levers = (await phase('levers', () => measureLevers(ctx, concurrency, levers))) ?? [];
   }
-}
-
-/** Gracefully when possible; whatever is left after a minute is killed. */
-async function stopStack(stack: BenchStack | undefined, guard: ExitGuard): Promise<void> {
-  if (stack) {
-    const stopped = await Promise.race([stack.stop().then(() => true, () => false), sleep(60_000).then(() => false)]);
-    if (!stopped) console.error('[bench] the stack did not stop cleanly; killing what is left');
-  }
-  guard.killAllNow();
 }
 
 main().then(

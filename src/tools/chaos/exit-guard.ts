@@ -4,6 +4,7 @@
  * its parent pid in /proc) is killed by its pid.
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { sleep } from './sleep';
 
 export class ExitGuard {
   private readonly killers = new Map<string, () => void>();
@@ -30,6 +31,15 @@ export class ExitGuard {
       process.exit(1);
     });
     process.once('exit', () => this.killAllNow());
+  }
+
+  /** Stops `stack` gracefully when it can; whatever is left after a minute, and every child, is killed. */
+  async stopGracefully(stack: { stop(): Promise<void> } | undefined): Promise<void> {
+    if (stack) {
+      const stopped = await Promise.race([stack.stop().then(() => true, () => false), sleep(60_000).then(() => false)]);
+      if (!stopped) console.error(`[${this.label}] the stack did not stop cleanly; killing what is left`);
+    }
+    this.killAllNow();
   }
 
   killAllNow(): void {

@@ -136,7 +136,7 @@ async function main(): Promise<number> {
   const keepLogs = !report.ok || args.keepLogs;
   if (!keepLogs) report.stack.logsDir = undefined;
 
-  await stopStack(stack, guard);
+  await guard.stopGracefully(stack);
   if (!keepLogs) rmSync(logsDir, { recursive: true, force: true });
   writeReport(report, reportFile);
   printSummary(report, reportFile);
@@ -146,15 +146,6 @@ async function main(): Promise<number> {
 /** When Zuz was down (epoch ms), from the outages as injected. */
 function outageWindows(injected: readonly InjectedFault[]): Array<{ from: number; to: number }> {
   return injected.filter((fault) => fault.type === 'zuz-outage').map((fault) => ({ from: Date.parse(fault.at), to: Date.parse(fault.at) + fault.tookMs }));
-}
-
-/** Gracefully when possible; whatever is left after a minute is killed. */
-async function stopStack(stack: ChaosStack | undefined, guard: ExitGuard): Promise<void> {
-  if (stack) {
-    const stopped = await Promise.race([stack.stop().then(() => true, () => false), sleep(60_000).then(() => false)]);
-    if (!stopped) console.error('[chaos] the stack did not stop cleanly; killing what is left');
-  }
-  guard.killAllNow();
 }
 
 main().then(
