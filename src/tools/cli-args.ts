@@ -40,3 +40,14 @@ export function parseArgs<Schema extends z.ZodType>(
   }
   return parsed.data;
 }
+
+/** The tools' entry: the parsed arguments, or undefined after printing what is wrong (the caller exits 2). */
+export function argsOrUsage<T>(parse: (argv: readonly string[]) => T, argv: readonly string[]): T | undefined {
+  try {
+    return parse(argv);
+  } catch (err) {
+    if (!(err instanceof ArgsError)) throw err;
+    console.error(err.message);
+    return undefined;
+  }
+}

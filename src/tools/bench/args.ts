@@ -1,8 +1,6 @@
 /** The command line of `npm run bench`, validated with zod (the chaos suite's approach): a wrong flag stops with a clear message. */
 import { z } from 'zod';
-import { ArgsError, integer, parseArgs } from '../cli-args';
-
-export { ArgsError };
+import { integer, parseArgs } from '../cli-args';
 
 const argsSchema = z
   .object({

@@ -13,7 +13,8 @@ import { loadDevConfig } from '../../config';
 import { SHORT_PENDING_MS } from '../../simulators/zuz/timing';
 import { ExitGuard } from '../chaos/exit-guard';
 import { FLOW_ENV } from '../chaos/service-env';
-import { ArgsError, parseBenchArgs, type BenchArgs } from './args';
+import { parseBenchArgs } from './args';
+import { argsOrUsage } from '../cli-args';
 import { BenchStack } from './bench-stack';
 import { postgresVersion } from './db-stats';
 import type { EngineVariant } from './engine/shape';
@@ -36,24 +37,15 @@ const ENGINE_VARIANTS: EngineVariant[] = ['same-shape', 'local-db-steps', 'fewer
 const QUICK_LEVERS = 1;
 
 async function main(): Promise<number> {
-  let args: BenchArgs;
-  try {
-    args = parseBenchArgs(process.argv.slice(2));
-  } catch (err) {
-    if (err instanceof ArgsError) {
-      console.error(err.message);
-      return 2;
-    }
-    throw err;
-  }
-  const runStarted = Date.now();
-  const say = (message: string) => console.log(`[bench +${Math.round((Date.now() - runStarted) / 1000)}s] ${message}`);
+  const args = argsOrUsage(parseBenchArgs, process.argv.slice(2));
+  if (!args) return 2;
+  const started = Date.now();
+  const say = (message: string) => console.log(`[bench +${Math.round((Date.now() - started) / 1000)}s] ${message}`);
   const sizes = sizesFor(args.quick, args.waiting);
   const reportFile = path.resolve(args.report);
   const guard = new ExitGuard('bench');
   guard.install();
   const logsDir = mkdtempSync(path.join(tmpdir(), 'pos-bench-'));
-  const started = Date.now();
   const errors: string[] = [];
   const report: Omit<BenchReport, 'headline' | 'machine' | 'durationSeconds' | 'ok' | 'flowShapeLevers'> = {
     startedAt: new Date(started).toISOString(),

@@ -1,8 +1,6 @@
 /** The command line of `npm run chaos`, validated with zod: a wrong flag stops the run with a clear message. */
 import { z } from 'zod';
-import { ArgsError, integer, parseArgs } from '../cli-args';
-
-export { ArgsError };
+import { integer, parseArgs } from '../cli-args';
 
 const argsSchema = z
   .object({

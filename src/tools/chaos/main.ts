@@ -9,7 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ApiClient } from './api-client';
-import { ArgsError, parseChaosArgs, type ChaosArgs } from './args';
+import { parseChaosArgs } from './args';
+import { argsOrUsage } from '../cli-args';
 import { driveTransactions, type TransactionRun } from './driver';
 import { collectEvidence, type Evidence } from './evidence';
 import { ExitGuard } from './exit-guard';
@@ -33,16 +34,8 @@ const EVIDENCE_MS = 90_000;
 const HARD_STOP_GRACE_MS = 6 * 60_000;
 
 async function main(): Promise<number> {
-  let parsed: ChaosArgs;
-  try {
-    parsed = parseChaosArgs(process.argv.slice(2));
-  } catch (err) {
-    if (err instanceof ArgsError) {
-      console.error(err.message);
-      return 2;
-    }
-    throw err;
-  }
+  const parsed = argsOrUsage(parseChaosArgs, process.argv.slice(2));
+  if (!parsed) return 2;
   const args = { ...parsed, seed: parsed.seed ?? freshSeed() };
   const reportFile = path.resolve(args.report);
   const plans = planTransactions(args.seed, args.transactions, Date.now().toString(36), AUTHORIZATION_EXPIRY_MS);
