@@ -21,7 +21,7 @@ data="$(mktemp -d)"
 port=3917
 export POS_DATA_DIR="$data" API_PORT=$port TEMPORAL_PORT=7917 TEMPORAL_UI_PORT=8917 ZUZ_SIM_PORT=4917 PMS_SIM_PORT=4918 \
   WORKER_METRICS_ADDRESS=127.0.0.1:9917 SIM_TIME_SCALE=0.001 LOG_LEVEL=error
-node dist/dev.js >"$data/stack.log" 2>&1 &
+node build/sandbox/dev.js >"$data/stack.log" 2>&1 &
 stack=$!
 trap 'kill -INT $stack 2>/dev/null; wait $stack 2>/dev/null; rm -rf "$data"' EXIT
 for _ in $(seq 1 120); do

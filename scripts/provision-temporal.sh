@@ -93,5 +93,10 @@ WRAPPER
   say "Time-skipping test server $TEST_SERVER_VERSION: ready at $dir"
 }
 
-provision_cli
-provision_test_server
+# What to provision: `cli` (npm start, chaos, bench), `test-server` or everything (the tests).
+case "${1:-all}" in
+  cli) provision_cli ;;
+  test-server) provision_test_server ;;
+  all) provision_cli; provision_test_server ;;
+  *) say "usage: provision-temporal.sh [cli|test-server|all]"; exit 2 ;;
+esac

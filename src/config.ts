@@ -2,27 +2,26 @@
  * Configuration from environment variables, validated once at start. A bad value stops the
  * process with a message naming the variable and what is wrong, never a stack trace.
  */
-import { homedir } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import type { Duration } from '@temporalio/common';
 import type { WorkerOptions } from '@temporalio/worker';
-import { msToNumber } from '@temporalio/common/lib/time';
+import ms, { type StringValue } from 'ms';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-type Env = Record<string, string | undefined>;
+export type Env = Record<string, string | undefined>;
 
-const port = z.coerce.number({ error: 'must be a port number' }).int('must be an integer').min(0, 'must be 0-65535').max(65535, 'must be 0-65535');
+export const port = z.coerce.number({ error: 'must be a port number' }).int('must be an integer').min(0, 'must be 0-65535').max(65535, 'must be 0-65535');
 const positiveInt = z.coerce.number({ error: 'must be a number' }).int('must be an integer').positive('must be > 0');
 const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port, e.g. localhost:7233');
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
-const nonEmpty = z.string().min(1, 'must not be empty');
+export const nonEmpty = z.string().min(1, 'must not be empty');
 const bool = z.enum(['true', 'false', '1', '0'], { error: 'must be true or false' }).transform((v) => v === 'true' || v === '1');
 
-function parse<S extends z.ZodType>(schema: S, env: Env): z.infer<S> {
+export function parse<S extends z.ZodType>(schema: S, env: Env): z.infer<S> {
   // Empty strings count as unset, as in most shells' `VAR= cmd`.
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const result = schema.safeParse(cleaned);
@@ -185,7 +184,8 @@ export function loadWorkerTuning(env: Env = process.env): WorkerTuning {
 
 const duration = z.string().refine((v) => {
   try {
-    return msToNumber(v as Duration) > 0;
+    // `ms` is the parser the Temporal SDK itself uses for durations, so what passes here the SDK accepts.
+    return ms(v as StringValue) > 0;
   } catch {
     return false;
   }
@@ -244,34 +244,5 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
     port: c.API_PORT,
     apiKeys: c.API_KEYS,
     webhook: { privateKey: c.ZUZ_PRIVATE_KEY, maxAgeMs: c.ZUZ_WEBHOOK_MAX_AGE_SECONDS * 1000 },
-  };
-}
-
-/** Where the provisioning script caches the Temporal binaries (outside the work tree). */
-export function binaryCacheDir(env: Env = process.env): string {
-  return env.POS_CACHE_DIR || path.join(env.XDG_CACHE_HOME || path.join(homedir(), '.cache'), 'pos-payments');
-}
-
-const devSchema = z.object({
-  TEMPORAL_CLI: nonEmpty.optional(),
-  TEMPORAL_PORT: port.default(7233),
-  TEMPORAL_UI_PORT: port.default(8233),
-  ZUZ_SIM_PORT: port.default(4100),
-  PMS_SIM_PORT: port.default(4200),
-  SIM_TIME_SCALE: z.coerce.number({ error: 'must be a number' }).positive('must be > 0').default(1),
-  POS_DATA_DIR: nonEmpty.default('.data'),
-});
-
-/** The embedded default (`npm start`): where the dev server and the simulators listen. */
-export function loadDevConfig(env: Env = process.env) {
-  const c = parse(devSchema, env);
-  return {
-    temporalCli: c.TEMPORAL_CLI ?? path.join(binaryCacheDir(env), 'bin', 'temporal'),
-    temporalPort: c.TEMPORAL_PORT,
-    temporalUiPort: c.TEMPORAL_UI_PORT,
-    zuzSimPort: c.ZUZ_SIM_PORT,
-    pmsSimPort: c.PMS_SIM_PORT,
-    simTimeScale: c.SIM_TIME_SCALE,
-    dataDir: path.resolve(c.POS_DATA_DIR),
   };
 }

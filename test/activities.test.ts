@@ -9,9 +9,9 @@ import { createActivities, type Activities } from '../src/activities';
 import { openDatabase, type Database } from '../src/infrastructure/database';
 import { PmsClient } from '../src/infrastructure/pms/client';
 import { ZuzClient } from '../src/infrastructure/zuz/client';
-import { startPmsSimulator, type PmsSimulator } from '../src/simulators/pms';
-import { startZuzSimulator, type ZuzSimulator } from '../src/simulators/zuz';
-import { MOCK_CARDS } from '../src/simulators/cards';
+import { startPmsSimulator, type PmsSimulator } from '../sandbox/simulators/pms';
+import { startZuzSimulator, type ZuzSimulator } from '../sandbox/simulators/zuz';
+import { MOCK_CARDS } from '../sandbox/simulators/cards';
 import type { TransactionRequest } from '../src/domain/transaction';
 
 let db: Database;

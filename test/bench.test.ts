@@ -6,10 +6,10 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { BenchReport } from '../src/tools/bench/report';
+import type { BenchReport } from '../tools/bench/report';
 import { runTool, stopRunningTools } from './helpers/processes';
 
-const BENCH = path.join(__dirname, '..', 'dist', 'tools', 'bench', 'main.js');
+const BENCH = path.join(__dirname, '..', 'build', 'tools', 'bench', 'main.js');
 const dir = mkdtempSync(path.join(tmpdir(), 'pos-bench-test-'));
 
 afterAll(() => {

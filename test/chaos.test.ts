@@ -2,21 +2,21 @@
  * The chaos suite, small enough for CI: 40 transactions of every kind through the real stack (the
  * Temporal dev server, two worker processes, the API process, the simulators, PostgreSQL) while a
  * seeded schedule kills workers, restarts Temporal and the API, and makes Zuz fail and misdeliver
- * webhooks. Every invariant must hold. (`npm test` builds dist/ first; `npm run chaos` is the big run.)
+ * webhooks. Every invariant must hold. (`npm test` builds dist/ and build/ first; `npm run chaos` is the big run.)
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TransactionView } from '../src/domain/transaction';
-import type { LedgerEntry, WebhookDelivery } from '../src/simulators/zuz';
-import type { Evidence } from '../src/tools/chaos/evidence';
-import { checkInvariants } from '../src/tools/chaos/invariants';
-import type { TransactionPlan } from '../src/tools/chaos/kinds';
-import type { ChaosReport } from '../src/tools/chaos/report';
-import { AUTHORIZATION_EXPIRY_MS } from '../src/tools/chaos/service-env';
+import type { LedgerEntry, WebhookDelivery } from '../sandbox/simulators/zuz';
+import type { Evidence } from '../tools/chaos/evidence';
+import { checkInvariants } from '../tools/chaos/invariants';
+import type { TransactionPlan } from '../tools/chaos/kinds';
+import type { ChaosReport } from '../tools/chaos/report';
+import { AUTHORIZATION_EXPIRY_MS } from '../tools/chaos/service-env';
 import { runTool, stopRunningTools } from './helpers/processes';
 
-const CHAOS = path.join(__dirname, '..', 'dist', 'tools', 'chaos', 'main.js');
+const CHAOS = path.join(__dirname, '..', 'build', 'tools', 'chaos', 'main.js');
 const dir = mkdtempSync(path.join(tmpdir(), 'pos-chaos-test-'));
 
 afterAll(() => {

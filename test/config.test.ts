@@ -1,5 +1,6 @@
 /** Configuration: a bad value stops start-up with a message naming the variable and the problem. */
-import { ConfigError, loadApiConfig, loadDatabaseConfig, loadDevConfig, loadFlowOverrides, loadProvidersConfig, loadTemporalConfig } from '../src/config';
+import { ConfigError, loadApiConfig, loadDatabaseConfig, loadFlowOverrides, loadProvidersConfig, loadTemporalConfig } from '../src/config';
+import { loadDevConfig } from '../sandbox/config';
 
 function messageOf(load: () => unknown): string {
   try {

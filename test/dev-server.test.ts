@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadDevConfig } from '../src/config';
+import { loadDevConfig } from '../sandbox/config';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'pos-dev-server-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -21,7 +21,7 @@ const alive = (pid: number) => {
 };
 
 test('a SIGKILLed parent takes its Temporal dev server down with it', async () => {
-  const devServer = path.join(__dirname, '..', 'dist', 'infrastructure', 'dev-server.js');
+  const devServer = path.join(__dirname, '..', 'build', 'sandbox', 'dev-server.js');
   const script = `require(${JSON.stringify(devServer)}).startDevServer({ cli: ${JSON.stringify(loadDevConfig(process.env).temporalCli)}, port: 0, logFile: ${JSON.stringify(path.join(dir, 'temporal.log'))} })
     .then((server) => console.log('pid ' + server.process.pid), (err) => { console.error(err); process.exit(1); });`;
   const parent = spawn(process.execPath, ['-e', script], { env: { ...process.env, NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'inherit'] });

@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TransactionView } from '../src/domain/transaction';
 import { isTerminal, workflowIdFor } from '../src/domain/transaction';
-import { startLocalStack, type LocalStack } from '../src/local-stack';
-import { MOCK_CARDS } from '../src/simulators/cards';
+import { startLocalStack, type LocalStack } from '../sandbox/local-stack';
+import { MOCK_CARDS } from '../sandbox/simulators/cards';
 import { bundleWorkflows, freePort } from './helpers/temporal';
 
 let stack: LocalStack;

@@ -8,10 +8,10 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startDevServer, type DevServer } from '../src/infrastructure/dev-server';
-import { MOCK_CARDS } from '../src/simulators/cards';
-import { startPmsSimulator, type PmsSimulator } from '../src/simulators/pms';
-import { startZuzSimulator, type ZuzSimulator } from '../src/simulators/zuz';
+import { startDevServer, type DevServer } from '../sandbox/dev-server';
+import { MOCK_CARDS } from '../sandbox/simulators/cards';
+import { startPmsSimulator, type PmsSimulator } from '../sandbox/simulators/pms';
+import { startZuzSimulator, type ZuzSimulator } from '../sandbox/simulators/zuz';
 import { freePort, temporalCliPath } from './helpers/temporal';
 
 const API_KEY = 'ops-test-api-key-0123456789';

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { startTracing, tracingExporter, type Tracing } from '../src/infrastructure/tracing';
-import { startLocalStack, type LocalStack } from '../src/local-stack';
+import { startLocalStack, type LocalStack } from '../sandbox/local-stack';
 import { bundleWorkflows } from './helpers/temporal';
 
 const exporter = new InMemorySpanExporter();

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import type { TransactionView } from '../src/domain/transaction';
 import { isTerminal, workflowIdFor } from '../src/domain/transaction';
-import { startLocalStack, type LocalStack } from '../src/local-stack';
+import { startLocalStack, type LocalStack } from '../sandbox/local-stack';
 import { bundleWorkflows, freePort } from './helpers/temporal';
 
 const ARTIFACTS = path.join(__dirname, '..', 'test-artifacts', 'web-ui');

@@ -10,7 +10,7 @@ import type { ZuzClient } from '../infrastructure/zuz/client';
 import { UpstreamError } from '../infrastructure/http';
 import { toOperationResult, latestOf } from '../infrastructure/zuz/results';
 import type { ZuzOperationKind, ZuzOperationResult } from '../domain/transaction';
-import { PAYMENT_METHOD_NOT_FOUND, PAYMENT_METHOD_UNUSABLE } from '../domain/errors';
+import { PAYMENT_METHOD_NOT_FOUND, PAYMENT_METHOD_UNUSABLE, UPSTREAM_REFUSED, UPSTREAM_UNAVAILABLE } from '../domain/errors';
 
 export interface PaymentRequest {
   transactionId: string;
@@ -102,8 +102,8 @@ async function upstream<T>(call: () => Promise<T>, onRefusal?: (error: UpstreamE
     return await call();
   } catch (err) {
     if (!(err instanceof UpstreamError)) throw err;
-    if (err.retryable) throw ApplicationFailure.create({ type: 'UpstreamUnavailable', message: err.message });
-    throw onRefusal ? onRefusal(err) : ApplicationFailure.create({ type: 'UpstreamRefused', message: err.message, nonRetryable: true });
+    if (err.retryable) throw ApplicationFailure.create({ type: UPSTREAM_UNAVAILABLE, message: err.message });
+    throw onRefusal ? onRefusal(err) : ApplicationFailure.create({ type: UPSTREAM_REFUSED, message: err.message, nonRetryable: true });
   }
 }
 

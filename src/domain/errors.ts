@@ -1,4 +1,7 @@
-/** Error types that cross the activity/workflow boundary (ApplicationFailure `type`s). */
+/**
+ * Every failure type that crosses the activity/workflow/client boundary (the `type` of an
+ * ApplicationFailure), defined once here so that who throws and who catches agree.
+ */
 
 /** PMS knows no such payment method for this customer. */
 export const PAYMENT_METHOD_NOT_FOUND = 'PaymentMethodNotFound';
@@ -6,3 +9,9 @@ export const PAYMENT_METHOD_NOT_FOUND = 'PaymentMethodNotFound';
 export const PAYMENT_METHOD_UNUSABLE = 'PaymentMethodUnusable';
 /** The same transaction id was recorded before with a different request. */
 export const TRANSACTION_CONFLICT = 'TransactionConflict';
+/** A provider could not be reached or answered 5xx/429: a retry may succeed. */
+export const UPSTREAM_UNAVAILABLE = 'UpstreamUnavailable';
+/** A provider definitely refused the request (4xx other than 429), e.g. Zuz's 409 on a void. */
+export const UPSTREAM_REFUSED = 'UpstreamRefused';
+/** A client's capture or cancel that the transaction's state does not allow (the API answers 409). */
+export const INVALID_TRANSITION = 'InvalidTransition';

@@ -6,7 +6,7 @@
  */
 import { condition } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
-import { msToNumber } from '@temporalio/common/lib/time';
+import ms from 'ms';
 import type { ZuzOperationKind, ZuzOperationResult } from '../domain/transaction';
 import type { FlowOptions } from './options';
 import type { TransactionState } from './transaction-state';
@@ -25,21 +25,21 @@ export async function awaitZuzResult(
   const known = final();
   if (known) return { result: known, via: 'answer' };
 
-  const giveUpAt = Date.now() + msToNumber(deadline);
+  const giveUpAt = Date.now() + toMs(deadline);
   const remaining = () => Math.max(0, giveUpAt - Date.now());
 
-  if (await condition(() => final() !== undefined, Math.min(msToNumber(options.webhookGracePeriod), remaining()))) {
+  if (await condition(() => final() !== undefined, Math.min(toMs(options.webhookGracePeriod), remaining()))) {
     return { result: final()!, via: 'webhook' };
   }
 
-  let pause = msToNumber(options.pollInitialInterval);
+  let pause = toMs(options.pollInitialInterval);
   while (remaining() > 0) {
     const polled = await pollOnce(tx, kind, options);
     if (polled && final()) return { result: final()!, via: 'polling' };
     if (await condition(() => final() !== undefined, Math.min(pause, remaining()))) {
       return { result: final()!, via: 'webhook' };
     }
-    pause = Math.min(pause * 2, msToNumber(options.pollMaxInterval));
+    pause = Math.min(pause * 2, toMs(options.pollMaxInterval));
   }
   // One last read at the deadline, so a result that landed during the final sleep still counts.
   await pollOnce(tx, kind, options);
@@ -59,4 +59,9 @@ async function pollOnce(tx: TransactionState, kind: ZuzOperationKind, options: F
   } catch {
     return false;
   }
+}
+
+/** A duration in milliseconds (`ms` is the parser the SDK itself uses; numbers are milliseconds already). */
+function toMs(duration: Duration): number {
+  return typeof duration === 'number' ? duration : ms(duration);
 }

@@ -4,6 +4,7 @@
  */
 import { ApplicationFailure, condition, setHandler } from '@temporalio/workflow';
 import { isTerminal } from '../domain/transaction';
+import { INVALID_TRANSITION } from '../domain/errors';
 import { cancelUpdate, captureUpdate, transactionQuery, zuzEventSignal } from './messages';
 import type { TransactionState } from './transaction-state';
 
@@ -51,5 +52,5 @@ export function handleClientRequests(tx: TransactionState): void {
 }
 
 function refuse(message: string): never {
-  throw ApplicationFailure.create({ type: 'InvalidTransition', message, nonRetryable: true });
+  throw ApplicationFailure.create({ type: INVALID_TRANSITION, message, nonRetryable: true });
 }

@@ -10,6 +10,7 @@ import { stepActivities } from './activities';
 import { awaitZuzResult } from './await-zuz-result';
 import { releaseUnansweredAuthorizations } from './patches';
 import type { ZuzOperationResult } from '../domain/transaction';
+import { UPSTREAM_REFUSED } from '../domain/errors';
 
 /** Releases the held money; the caller has already said why. */
 export async function voidAuthorization(tx: TransactionState, options: FlowOptions): Promise<void> {
@@ -116,5 +117,5 @@ async function untilFinal(
 }
 
 function refusedByZuz(err: unknown): boolean {
-  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === 'UpstreamRefused';
+  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === UPSTREAM_REFUSED;
 }

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type BundleOptions } from '@temporalio/worker';
-import { binaryCacheDir } from '../../src/config';
+import { binaryCacheDir } from '../../sandbox/config';
 import { transactionSearchAttributes } from '../../src/domain/search-attributes';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
 
@@ -44,7 +44,7 @@ export function bundleWorkflows(plugins: BundleOptions['plugins'] = []) {
 const noop = () => undefined;
 const quietBundlerLogger = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: console.error };
 
-export { freePort } from '../../src/infrastructure/dev-server';
+export { freePort } from '../../sandbox/dev-server';
 
 /**
  * The workflow bundle with src/workflows/patches.ts swapped for another module: how the tests

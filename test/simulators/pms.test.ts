@@ -1,7 +1,7 @@
 /** The payment-methods service simulator over real HTTP. */
-import { MOCK_CARDS, cardNumberForToken, findMockCard } from '../../src/simulators/cards';
-import { startPmsSimulator, type PmsSimulator } from '../../src/simulators/pms';
-import { pmsConfigFromEnv } from '../../src/simulators/pms/envConfig';
+import { MOCK_CARDS, cardNumberForToken, findMockCard } from '../../sandbox/simulators/cards';
+import { startPmsSimulator, type PmsSimulator } from '../../sandbox/simulators/pms';
+import { pmsConfigFromEnv } from '../../sandbox/simulators/pms/envConfig';
 import { httpRequest } from './support/http';
 
 const API_KEY = 'test-pms-key';

@@ -3,9 +3,9 @@
  * provider's "later" happen within milliseconds.
  */
 import { createHmac } from 'node:crypto';
-import { startZuzSimulator, type ZuzSimulator, type ZuzSimulatorOptions } from '../../src/simulators/zuz';
-import { zuzOptionsFromEnv } from '../../src/simulators/zuz/envConfig';
-import { authorizationOutcome, amountOutcome } from '../../src/simulators/zuz/outcomes';
+import { startZuzSimulator, type ZuzSimulator, type ZuzSimulatorOptions } from '../../sandbox/simulators/zuz';
+import { zuzOptionsFromEnv } from '../../sandbox/simulators/zuz/envConfig';
+import { authorizationOutcome, amountOutcome } from '../../sandbox/simulators/zuz/outcomes';
 import { zuzError, zuzPayment, zuzTransaction, zuzWebhookEvent } from '../../src/infrastructure/zuz/wire';
 import { httpRequest } from './support/http';
 import { startWebhookReceiver, type ReceivedWebhook, type WebhookReceiver } from './support/webhookReceiver';

@@ -1,6 +1,6 @@
 /** Calls the Zuz simulator the way a client would, with correct headers unless told otherwise. */
 import { randomUUID } from 'node:crypto';
-import { findMockCard } from '../../../src/simulators/cards';
+import { findMockCard } from '../../../sandbox/simulators/cards';
 import { httpRequest, type HttpResponse } from './http';
 
 export const APP_ID = 'test-app';

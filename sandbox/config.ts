@@ -1,0 +1,38 @@
+/**
+ * The sandbox's configuration (`npm start` and the tests): where the Temporal binaries are cached
+ * and where the dev server and the simulators listen. The service's own configuration is
+ * src/config.ts; nothing here ships.
+ */
+import { homedir } from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+import { nonEmpty, parse, port, type Env } from '../src/config';
+
+/** Where the provisioning script caches the Temporal binaries (outside the work tree). */
+export function binaryCacheDir(env: Env = process.env): string {
+  return env.POS_CACHE_DIR || path.join(env.XDG_CACHE_HOME || path.join(homedir(), '.cache'), 'pos-payments');
+}
+
+const devSchema = z.object({
+  TEMPORAL_CLI: nonEmpty.optional(),
+  TEMPORAL_PORT: port.default(7233),
+  TEMPORAL_UI_PORT: port.default(8233),
+  ZUZ_SIM_PORT: port.default(4100),
+  PMS_SIM_PORT: port.default(4200),
+  SIM_TIME_SCALE: z.coerce.number({ error: 'must be a number' }).positive('must be > 0').default(1),
+  POS_DATA_DIR: nonEmpty.default('.data'),
+});
+
+/** The embedded default (`npm start`): where the dev server and the simulators listen. */
+export function loadDevConfig(env: Env = process.env) {
+  const c = parse(devSchema, env);
+  return {
+    temporalCli: c.TEMPORAL_CLI ?? path.join(binaryCacheDir(env), 'bin', 'temporal'),
+    temporalPort: c.TEMPORAL_PORT,
+    temporalUiPort: c.TEMPORAL_UI_PORT,
+    zuzSimPort: c.ZUZ_SIM_PORT,
+    pmsSimPort: c.PMS_SIM_PORT,
+    simTimeScale: c.SIM_TIME_SCALE,
+    dataDir: path.resolve(c.POS_DATA_DIR),
+  };
+}

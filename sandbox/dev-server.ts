@@ -1,0 +1,119 @@
+/**
+ * The Temporal dev server (the CLI's `server start-dev`) as a child process: the embedded
+ * default for `npm start` and the real server of the end-to-end tests.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, openSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { transactionSearchAttributes } from '../src/domain/search-attributes';
+
+export interface DevServerOptions {
+  cli: string;
+  port: number;
+  uiPort?: number;
+  /** Persist history here, so a restart keeps every transaction; in memory when omitted. */
+  dbFile?: string;
+  logFile: string;
+  namespace?: string;
+}
+
+export interface DevServer {
+  address: string;
+  uiUrl?: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Port 0 (for `port` or `uiPort`) means any free port, as for the other servers of the stack. */
+export async function startDevServer(requested: DevServerOptions): Promise<DevServer> {
+  const options = {
+    ...requested,
+    port: requested.port || (await freePort()),
+    uiPort: requested.uiPort === 0 ? await freePort() : requested.uiPort,
+  };
+  if (!existsSync(options.cli)) {
+    throw new Error(`Temporal CLI not found at ${options.cli}: run "npm run provision" (builds it with Go) or set TEMPORAL_CLI`);
+  }
+  mkdirSync(path.dirname(options.logFile), { recursive: true });
+  if (options.dbFile) mkdirSync(path.dirname(options.dbFile), { recursive: true });
+  const args = [
+    'server', 'start-dev',
+    '--ip', '127.0.0.1',
+    '--port', String(options.port),
+    '--namespace', options.namespace ?? 'default',
+    '--log-level', 'warn',
+    ...(options.uiPort ? ['--ui-port', String(options.uiPort)] : ['--headless']),
+    ...(options.dbFile ? ['--db-filename', options.dbFile] : []),
+    ...transactionSearchAttributes.flatMap((key) => ['--search-attribute', `${key.name}=${titleCase(key.type)}`]),
+  ];
+  const log = openSync(options.logFile, 'a');
+  const [command, commandArgs] = dieWithParent(options.cli, args);
+  const child = spawn(command, commandArgs, { stdio: ['ignore', log, log] });
+  const address = `127.0.0.1:${options.port}`;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+
+  await waitUntilServing(address, child, options.logFile);
+  return {
+    address,
+    uiUrl: options.uiPort ? `http://127.0.0.1:${options.uiPort}` : undefined,
+    process: child,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(killer);
+    },
+  };
+}
+
+async function waitUntilServing(address: string, child: ChildProcess, logFile: string): Promise<void> {
+  const giveUpAt = Date.now() + 60_000;
+  while (Date.now() < giveUpAt) {
+    if (child.exitCode !== null) throw new Error(`Temporal dev server exited with code ${child.exitCode}; see ${logFile}`);
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 1000 });
+      try {
+        await connection.workflowService.getSystemInfo({});
+        return;
+      } finally {
+        await connection.close();
+      }
+    } catch {
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  child.kill('SIGKILL');
+  throw new Error(`Temporal dev server did not answer on ${address} within 60 s; see ${logFile}`);
+}
+
+/**
+ * On Linux, the kernel stops the server if this process dies without cleaning up (SIGKILL, OOM):
+ * `setpriv --pdeathsig` sets the parent-death signal, then execs the CLI (same pid). Elsewhere
+ * the server is started as is, and only a clean stop takes it down.
+ */
+function dieWithParent(command: string, args: string[]): [string, string[]] {
+  return existsSync(SETPRIV) ? [SETPRIV, ['--pdeathsig', 'TERM', '--', command, ...args]] : [command, args];
+}
+
+const SETPRIV = '/usr/bin/setpriv';
+
+/** KEYWORD -> Keyword: the spelling the CLI documents. */
+function titleCase(word: string): string {
+  return word.charAt(0) + word.slice(1).toLowerCase();
+}
+
+/** A port that was free a moment ago (the CLI needs a number; it cannot bind port 0 itself). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}

@@ -1,0 +1,47 @@
+/**
+ * `npm start`: the embedded default. Everything on this machine, history and data kept under
+ * POS_DATA_DIR (default ./.data) so a restart keeps every transaction. Ctrl-C stops it all.
+ */
+import { tracing } from '../src/infrastructure/tracing'; // first: instruments HTTP before anything loads it
+import { ConfigError, loadWorkerOpsConfig } from '../src/config';
+import { logger } from '../src/infrastructure/logger';
+import { startLocalStack } from './local-stack';
+
+async function main(): Promise<void> {
+  const stack = await startLocalStack({ persist: true, tracing });
+  const banner = [
+    '',
+    'POS payment service is running:',
+    `  API         ${stack.apiUrl}   (Authorization: Bearer ${stack.apiKey})`,
+    `  Temporal UI ${stack.uiUrl}`,
+    `  Temporal    ${stack.temporalAddress}`,
+    `  Metrics     ${stack.apiUrl}/metrics (API), http://${loadWorkerOpsConfig().metricsAddress}/metrics (worker)`,
+    `  Zuz sim     ${stack.zuz.url}`,
+    `  PMS sim     ${stack.pms.url}`,
+    '',
+    'Try:',
+    `  curl -s -X POST ${stack.apiUrl}/v1/transactions -H 'Authorization: Bearer ${stack.apiKey}' -H 'Content-Type: application/json' \\`,
+    `    -d '{"transactionId":"tx-1","customerId":"cus_demo","paymentMethodId":"pm_approved","amount":1250,"currency":"EUR"}'`,
+    `  curl -s ${stack.apiUrl}/v1/transactions/tx-1 -H 'Authorization: Bearer ${stack.apiKey}'`,
+    '',
+    'Press Ctrl-C to stop.',
+  ];
+  console.log(banner.join('\n'));
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    await stack.stop();
+    await tracing?.shutdown();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+main().catch((err) => {
+  console.error(err instanceof ConfigError ? err.message : `Could not start: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

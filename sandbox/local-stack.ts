@@ -1,0 +1,156 @@
+/**
+ * The whole service on one machine, in one process tree: the Temporal dev server (a child
+ * process), the Zuz and PMS simulators, the database, a worker and the API. `npm start` runs it
+ * with fixed ports; the end-to-end tests run it on free ports.
+ */
+import path from 'node:path';
+import { Runtime, type NativeConnection } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
+import { loadApiConfig, loadDatabaseConfig, loadFlowOverrides, loadTemporalConfig, loadWorkerOpsConfig } from '../src/config';
+import { loadDevConfig } from './config';
+import { startApiServer } from '../src/api/server';
+import { openDatabase, type Database } from '../src/infrastructure/database';
+import { startDevServer, type DevServer } from './dev-server';
+import { logger, temporalLogger } from '../src/infrastructure/logger';
+import { connectClient, connectWorker } from '../src/infrastructure/temporal';
+import { startPmsSimulator, type PmsSimulator } from './simulators/pms';
+import { startZuzSimulator, type ZuzSimulator } from './simulators/zuz';
+import { activityConfig, createTransactionWorker } from '../src/worker';
+import type { ProcessTransactionInput } from '../src/workflows/process-transaction';
+import type { Tracing } from '../src/infrastructure/tracing';
+import { prebuiltWorkflowBundle } from '../src/infrastructure/workflow-bundle';
+
+type Env = Record<string, string | undefined>;
+
+/** The embedded default's credentials: for a local sandbox only, never for a real deployment. */
+export const DEV_DEFAULTS = {
+  API_KEYS: 'dev-api-key-0123456789',
+  ZUZ_APP_ID: 'pos-dev-app',
+  ZUZ_PRIVATE_KEY: 'dev-zuz-private-key',
+  PMS_API_KEY: 'dev-pms-key',
+  // Every seeded card belongs to one customer, so the sandbox would hit production's per-customer limits within minutes.
+  RISK_MAX_TRANSACTIONS_PER_HOUR: '10000',
+  RISK_MAX_AMOUNT_PER_DAY: '100000000',
+};
+
+export interface LocalStackOptions {
+  env?: Env;
+  /** Keep history and data in POS_DATA_DIR (npm start); otherwise the server is in memory. */
+  persist?: boolean;
+  /** Serve the Temporal Web UI on TEMPORAL_UI_PORT (always on with `persist`). */
+  webUi?: boolean;
+  /** A workflow bundle (tests build their own); otherwise the one `npm run build` wrote, else bundled at start. */
+  workflowBundle?: { code: string } | { codePath: string };
+  flowOptions?: ProcessTransactionInput['options'];
+  installRuntime?: boolean;
+  /** OpenTelemetry tracing for the worker and the API's client (off when undefined). */
+  tracing?: Tracing;
+}
+
+export interface LocalStack {
+  apiUrl: string;
+  uiUrl?: string;
+  temporalAddress: string;
+  apiKey: string;
+  client: Client;
+  db: Database;
+  zuz: ZuzSimulator;
+  pms: PmsSimulator;
+  temporal: DevServer;
+  stop(): Promise<void>;
+}
+
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const baseEnv = options.env ?? process.env;
+  const dev = loadDevConfig(baseEnv);
+  const stoppers: Array<() => Promise<unknown>> = [];
+  const stop = async () => {
+    for (const s of stoppers.reverse()) await s().catch((err) => logger.warn({ err: String(err) }, 'stop step failed'));
+  };
+  try {
+    if (options.installRuntime !== false) {
+      // This process stops its parts itself, in order; the SDK must not stop the worker on its own.
+      Runtime.install({
+        logger: temporalLogger(logger.child({ component: 'worker' })),
+        shutdownSignals: [],
+        telemetryOptions: { metrics: { prometheus: { bindAddress: loadWorkerOpsConfig(baseEnv).metricsAddress } } },
+      });
+    }
+    const temporal = await startDevServer({
+      cli: dev.temporalCli,
+      port: dev.temporalPort,
+      uiPort: options.persist || options.webUi ? dev.temporalUiPort : undefined,
+      dbFile: options.persist ? path.join(dev.dataDir, 'temporal.sqlite') : undefined,
+      logFile: path.join(dev.dataDir, 'temporal.log'),
+    });
+    stoppers.push(() => temporal.stop());
+
+    const pms = await startPmsSimulator({ port: dev.pmsSimPort, apiKey: baseEnv.PMS_API_KEY ?? DEV_DEFAULTS.PMS_API_KEY });
+    stoppers.push(() => pms.close());
+    const zuz = await startZuzSimulator({
+      port: dev.zuzSimPort,
+      appId: baseEnv.ZUZ_APP_ID ?? DEV_DEFAULTS.ZUZ_APP_ID,
+      privateKey: baseEnv.ZUZ_PRIVATE_KEY ?? DEV_DEFAULTS.ZUZ_PRIVATE_KEY,
+      timeScale: dev.simTimeScale,
+    });
+    stoppers.push(() => zuz.close());
+
+    const env: Env = {
+      ...DEV_DEFAULTS,
+      TEMPORAL_ADDRESS: temporal.address,
+      ZUZ_BASE_URL: zuz.url,
+      PMS_BASE_URL: pms.url,
+      POS_DATA_DIR: dev.dataDir,
+      ...baseEnv,
+    };
+    const temporalConfig = loadTemporalConfig({ ...env, TEMPORAL_ADDRESS: temporal.address });
+    const db = await openDatabase(options.persist || env.DATABASE_URL ? loadDatabaseConfig(env) : { inMemory: true });
+    stoppers.push(() => db.close());
+
+    const connection: NativeConnection = await connectWorker(temporalConfig);
+    stoppers.push(() => connection.close());
+    const worker = await createTransactionWorker({
+      connection,
+      namespace: temporalConfig.namespace,
+      taskQueue: temporalConfig.taskQueue,
+      db,
+      ...activityConfig(env),
+      workflowBundle: options.workflowBundle ?? (options.tracing ? undefined : prebuiltWorkflowBundle()),
+      plugins: options.tracing ? [options.tracing.plugin] : [],
+    });
+    const running = worker.run();
+    stoppers.push(async () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+    });
+
+    const client = await connectClient(temporalConfig, options.tracing ? [options.tracing.plugin] : []);
+    stoppers.push(() => client.connection.close());
+    const apiConfig = loadApiConfig(env);
+    const api = await startApiServer({
+      client,
+      taskQueue: temporalConfig.taskQueue,
+      config: apiConfig,
+      log: logger.child({ component: 'api' }),
+      flowOptions: options.flowOptions ?? loadFlowOverrides(env),
+    });
+    stoppers.push(() => api.close());
+    zuz.setWebhookUrl(`${api.url}/webhooks/zuz`);
+
+    return {
+      apiUrl: api.url,
+      uiUrl: temporal.uiUrl,
+      temporalAddress: temporal.address,
+      apiKey: apiConfig.apiKeys[0],
+      client,
+      db,
+      zuz,
+      pms,
+      temporal,
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * One transaction through the service, as a POS client does it: POST to the API, then until it
+ * is finished. The end is observed with the workflow-result long poll (the SDK's
+ * `handle.result()`), which Temporal answers within milliseconds of the close — polling
+ * `GET /v1/transactions/:id` would add its interval to every latency and its load to the run.
+ */
+import type { Client } from '@temporalio/client';
+import { workflowIdFor, type TransactionRequest, type TransactionView } from '../../src/domain/transaction';
+import type { ApiClient } from '../chaos/api-client';
+
+const GIVE_UP_MS = 120_000;
+
+export class FlowClient {
+  constructor(
+    private readonly api: ApiClient,
+    private readonly temporal: Client,
+  ) {}
+
+  /** Starts the transaction; resolves once the API accepted it. */
+  async start(request: TransactionRequest): Promise<void> {
+    const answer = await this.api.call('POST', '/v1/transactions', request, { giveUpAt: Date.now() + GIVE_UP_MS });
+    if (answer.status !== 202) throw new Error(`POST /v1/transactions answered ${answer.status}: ${JSON.stringify(answer.body).slice(0, 200)}`);
+  }
+
+  /** Starts it and waits for the workflow's result (the final view, with its step journal). */
+  async run(request: TransactionRequest): Promise<TransactionView> {
+    await this.start(request);
+    const view = await this.temporal.workflow.getHandle(workflowIdFor(request.transactionId)).result();
+    const finished = view as TransactionView;
+    if (finished.status !== 'succeeded') throw new Error(`${request.transactionId} ended ${finished.status} (${finished.failure?.code ?? '-'})`);
+    return finished;
+  }
+}

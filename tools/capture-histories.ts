@@ -1,0 +1,138 @@
+/**
+ * `npm run histories:capture`: runs every branch of the flow for real (dev server, worker, API,
+ * simulators) and files each workflow history as JSON under test/histories/<flow version>/.
+ * The replay suite replays all of them against the current code before every release.
+ * A version's folder is written once: captured histories are never edited, only added to.
+ */
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { isTerminal, workflowIdFor, type TransactionView } from '../src/domain/transaction';
+import { startLocalStack, type LocalStack } from '../sandbox/local-stack';
+import { FLOW_VERSION } from '../src/workflows/version';
+
+interface Branch {
+  name: string;
+  paymentMethodId: string;
+  amount?: number;
+  capture?: 'auto' | 'manual';
+  /** What the client or Zuz does while the transaction runs. */
+  drive?: (stack: LocalStack, call: Api, transactionId: string) => Promise<void>;
+  zuzFaults?: Parameters<LocalStack['zuz']['setFaults']>[0];
+}
+
+type Api = (method: 'GET' | 'POST', route: string, body?: unknown) => Promise<{ status: number; body: TransactionView }>;
+
+const untilStatus = async (call: Api, id: string, status: string) => {
+  while ((await call('GET', `/v1/transactions/${id}`)).body.status !== status) await sleep(100);
+};
+
+const BRANCHES: Branch[] = [
+  { name: 'approved', paymentMethodId: 'pm_approved' },
+  { name: 'declined', paymentMethodId: 'pm_declined' },
+  { name: 'pending-then-approved-by-webhook', paymentMethodId: 'pm_pending_approved' },
+  { name: 'pending-then-declined-by-webhook', paymentMethodId: 'pm_pending_declined' },
+  { name: 'no-webhook-found-by-polling', paymentMethodId: 'pm_pending_approved', zuzFaults: { webhooks: 'none' } },
+  { name: 'duplicate-webhooks', paymentMethodId: 'pm_pending_approved', zuzFaults: { webhooks: 'duplicate' } },
+  { name: 'payment-method-not-found', paymentMethodId: 'pm_unknown' },
+  // Over the default daily limit (v2 onwards; on v1 it was simply approved).
+  { name: 'risk-rejected', paymentMethodId: 'pm_approved', amount: 2_000_000 },
+  { name: 'payment-method-unusable', paymentMethodId: 'pm_expired' },
+  { name: 'capture-pending-then-succeeded', paymentMethodId: 'pm_approved', amount: 25 },
+  { name: 'capture-failed-then-voided', paymentMethodId: 'pm_approved', amount: 15 },
+  {
+    name: 'manual-partial-capture',
+    paymentMethodId: 'pm_approved',
+    amount: 2000,
+    capture: 'manual',
+    drive: async (_stack, call, id) => {
+      await untilStatus(call, id, 'authorized');
+      await call('POST', `/v1/transactions/${id}/capture`, { amount: 1500 });
+    },
+  },
+  {
+    name: 'manual-cancelled',
+    paymentMethodId: 'pm_approved',
+    amount: 2000,
+    capture: 'manual',
+    drive: async (_stack, call, id) => {
+      await untilStatus(call, id, 'authorized');
+      await call('POST', `/v1/transactions/${id}/cancel`);
+    },
+  },
+  { name: 'manual-expired-then-voided', paymentMethodId: 'pm_approved', amount: 2000, capture: 'manual' },
+];
+
+async function main(): Promise<void> {
+  const force = process.argv.includes('--force');
+  const target = path.resolve('test', 'histories', FLOW_VERSION);
+  if (existsSync(target) && !force) {
+    console.error(`${target} exists: the histories of ${FLOW_VERSION} are already captured. Bump FLOW_VERSION (src/workflows/version.ts) for a new version, or pass --force to recapture an unreleased one.`);
+    process.exit(1);
+  }
+  // Written aside and moved into place at the end, so a failed run leaves no half corpus.
+  const partial = `${target}.partial`;
+  rmSync(partial, { recursive: true, force: true });
+  mkdirSync(partial, { recursive: true });
+
+  const stack = await startLocalStack({
+    env: { ...process.env, TEMPORAL_PORT: '0', API_PORT: '0', ZUZ_SIM_PORT: '0', PMS_SIM_PORT: '0', SIM_TIME_SCALE: '0.001', POS_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'pos-histories-')), LOG_LEVEL: 'warn' },
+    // Short waits, so that every branch (the 7-day expiry too) finishes in seconds.
+    flowOptions: { webhookGracePeriod: '2 seconds', pollInitialInterval: '200 milliseconds', pollMaxInterval: '1 second', authorizationExpiry: '3 seconds' },
+  });
+  const call: Api = async (method, route, body) => {
+    const response = await fetch(stack.apiUrl + route, {
+      method,
+      headers: { authorization: `Bearer ${stack.apiKey}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: response.status, body: (await response.json()) as TransactionView };
+  };
+
+  try {
+    for (const branch of BRANCHES) {
+      const transactionId = `history-${FLOW_VERSION}-${branch.name}`;
+      stack.zuz.setFaults(branch.zuzFaults ?? {});
+      const created = await call('POST', '/v1/transactions', {
+        transactionId,
+        customerId: 'cus_demo',
+        paymentMethodId: branch.paymentMethodId,
+        amount: branch.amount ?? 1250,
+        currency: 'EUR',
+        capture: branch.capture ?? 'auto',
+      });
+      if (created.status !== 202) throw new Error(`${branch.name}: POST answered ${created.status}`);
+      await branch.drive?.(stack, call, transactionId);
+      let view = created.body;
+      while (!isTerminal(view.status)) {
+        await sleep(100);
+        view = (await call('GET', `/v1/transactions/${transactionId}`)).body;
+      }
+      const handle = stack.client.workflow.getHandle(workflowIdFor(transactionId));
+      await handle.result();
+      const history = JSON.parse(historyToJSON(await handle.fetchHistory()));
+      const file = path.join(partial, `${branch.name}.json`);
+      writeFileSync(file, JSON.stringify({ workflowId: handle.workflowId, branch: branch.name, outcome: view.status, history }, null, 1) + '\n');
+      console.log(`${branch.name.padEnd(34)} ${view.status}`);
+    }
+  } finally {
+    stack.zuz.setFaults({});
+    await stack.stop();
+  }
+  rmSync(target, { recursive: true, force: true });
+  renameSync(partial, target);
+  console.log(`Histories of ${FLOW_VERSION} written to ${path.relative(process.cwd(), target)}/`);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

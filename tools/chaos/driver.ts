@@ -1,0 +1,139 @@
+/**
+ * Drives the planned transactions through the API with bounded concurrency, like POS terminals
+ * would: create, (for manual capture) wait for `authorized` and capture or cancel, then poll
+ * until a terminal state or the transaction's deadline. Everything seen is kept for the checks.
+ */
+import { isTerminal, type TransactionView } from '../../src/domain/transaction';
+
+/** Terminal and done: the workflow records the outcome (its last step) after any void. */
+function isFinished(view: TransactionView): boolean {
+  return isTerminal(view.status) && view.steps.some((step) => step.name === 'finalizeTransaction' && step.state === 'completed');
+}
+import { ApiClient, GaveUpError } from './api-client';
+import type { TransactionPlan } from './kinds';
+import type { Progress } from './progress';
+import { sleep } from './sleep';
+
+export interface TransactionRun {
+  plan: TransactionPlan;
+  /** Epoch ms of the first POST. */
+  startedAt?: number;
+  deadlineAt?: number;
+  createStatus?: number;
+  /** Epoch ms of the first capture or cancel attempt (the manual kinds). */
+  actionSentAt?: number;
+  /** What the capture or cancel request was answered (409 after a retry can mean the first one took effect). */
+  actionStatus?: number;
+  actionAnswer?: unknown;
+  /** Epoch ms when that answer came: later than the send when the API or Temporal was down meanwhile. */
+  actionAnsweredAt?: number;
+  /** Epoch ms when the status was first seen terminal (compensation such as a void may still be under way)... */
+  terminalStatusAt?: number;
+  /** ...and when the transaction was seen finished: terminal and its outcome recorded (the last step). */
+  terminalAt?: number;
+  lastView?: TransactionView;
+  /** Why the driver stopped following the transaction early. */
+  problem?: string;
+}
+
+export interface DriverOptions {
+  concurrency: number;
+  deadlineMs: number;
+  signal: AbortSignal;
+}
+
+export async function driveTransactions(plans: readonly TransactionPlan[], api: ApiClient, progress: Progress, options: DriverOptions): Promise<TransactionRun[]> {
+  const runs: TransactionRun[] = plans.map((plan) => ({ plan }));
+  let next = 0;
+  const lane = async () => {
+    for (;;) {
+      const index = next++;
+      if (index >= runs.length || options.signal.aborted) return;
+      progress.transactionStarted();
+      await driveOne(runs[index], api, options).catch((err) => {
+        runs[index].problem = err instanceof GaveUpError ? err.message : `driver error: ${String(err)}`;
+      });
+      progress.transactionFinished();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(options.concurrency, runs.length) }, lane));
+  return runs;
+}
+
+async function driveOne(run: TransactionRun, api: ApiClient, options: DriverOptions): Promise<void> {
+  const { plan } = run;
+  run.startedAt = Date.now();
+  run.deadlineAt = run.startedAt + options.deadlineMs + plan.designedWaitMs;
+  const call = { giveUpAt: run.deadlineAt, signal: options.signal };
+
+  const created = await api.call<TransactionView>('POST', '/v1/transactions', {
+    transactionId: plan.transactionId,
+    customerId: 'cus_demo',
+    paymentMethodId: plan.paymentMethodId,
+    amount: plan.amount,
+    currency: 'EUR',
+    capture: plan.capture,
+    description: `chaos ${plan.kind}`,
+  }, call);
+  run.createStatus = created.status;
+  if (created.status !== 202 && created.status !== 200) {
+    run.problem = `POST /v1/transactions answered ${created.status}: ${JSON.stringify(created.body)}`;
+    return;
+  }
+
+  if (plan.action.type !== 'none') {
+    const held = await pollUntil(run, api, options, (view) => view.status !== 'processing', 1000);
+    if (!held) return;
+    if (held.status === 'authorized') {
+      await sleep(plan.action.afterMs);
+      run.actionSentAt = Date.now();
+      const route = `/v1/transactions/${plan.transactionId}/${plan.action.type}`;
+      const answer = await api.call('POST', route, plan.action.type === 'capture' ? { amount: plan.action.amount } : {}, call);
+      run.actionStatus = answer.status;
+      run.actionAnswer = answer.body;
+      run.actionAnsweredAt = Date.now();
+    }
+  }
+  await pollUntil(run, api, options, isFinished, 1500);
+}
+
+/** Polls GET /v1/transactions/:id with a growing pause until `done`; undefined at the deadline. */
+async function pollUntil(
+  run: TransactionRun,
+  api: ApiClient,
+  options: DriverOptions,
+  done: (view: TransactionView) => boolean,
+  maxPauseMs: number,
+): Promise<TransactionView | undefined> {
+  let pause = 200;
+  for (;;) {
+    // 404 is retried: a transaction just accepted must exist, so a 404 is a server catching up (or a loss the checks will name).
+    const answer = await api.call<TransactionView>('GET', `/v1/transactions/${run.plan.transactionId}`, undefined, {
+      giveUpAt: run.deadlineAt!,
+      signal: options.signal,
+      alsoRetry: [404],
+    });
+    if (answer.status === 200) {
+      run.lastView = answer.body;
+      if (isTerminal(answer.body.status)) run.terminalStatusAt ??= Date.now();
+      if (isFinished(answer.body)) run.terminalAt ??= Date.now();
+      if (done(answer.body)) return answer.body;
+    }
+    if (Date.now() + pause > run.deadlineAt!) {
+      run.problem = `still ${describeState(run.lastView)} at its deadline`;
+      return undefined;
+    }
+    if (options.signal.aborted) {
+      run.problem = `still ${describeState(run.lastView)} when the run was stopped`;
+      return undefined;
+    }
+    await sleep(pause);
+    pause = Math.min(Math.round(pause * 1.5), maxPauseMs);
+  }
+}
+
+function describeState(view: TransactionView | undefined): string {
+  if (!view) return 'unseen';
+  const running = view.steps.filter((step) => step.state === 'running').map((step) => step.name);
+  return `${view.status}${running.length ? ` (running: ${running.join(', ')})` : ''}`;
+}

@@ -1,0 +1,129 @@
+/**
+ * After the run, everything each transaction left behind, from every source that keeps a
+ * record of it: the API's view (the workflow's query), the workflow's own result (Temporal),
+ * the database row, and Zuz's ledger. The invariants compare these.
+ */
+import { Client, Connection } from '@temporalio/client';
+import { Pool } from 'pg';
+import { workflowIdFor, type TransactionView } from '../../src/domain/transaction';
+import type { LedgerEntry, ZuzSimulator } from '../../sandbox/simulators/zuz';
+import type { ApiClient } from './api-client';
+import { mapWithConcurrency } from './concurrency';
+import type { TransactionRun } from './driver';
+
+export interface DatabaseRow {
+  status: string;
+  capturedAmount: number;
+  authorizedAmount: number;
+  zuzPaymentId: string | null;
+  failureCode: string | null;
+}
+
+export interface Evidence {
+  run: TransactionRun;
+  /** GET /v1/transactions/:id now (undefined with `apiError` when it could not be read). */
+  apiView?: TransactionView;
+  apiError?: string;
+  /** The workflow's execution status and, once completed, its result. */
+  workflowStatus?: string;
+  workflowResult?: TransactionView;
+  workflowError?: string;
+  /** undefined: no row; `databaseError` when it could not be read. */
+  row?: DatabaseRow;
+  databaseError?: string;
+  /** Every Zuz payment this transaction touched, and every ledger entry on them. */
+  paymentIds: string[];
+  ledger: LedgerEntry[];
+}
+
+export interface EvidenceSources {
+  api: ApiClient;
+  temporalAddress: string;
+  databaseUrl: string;
+  zuz: ZuzSimulator;
+  /** Reads stop retrying at this time (the global timeout may leave little). */
+  giveUpAt: number;
+}
+
+export async function collectEvidence(runs: readonly TransactionRun[], sources: EvidenceSources): Promise<Evidence[]> {
+  const connection = await Connection.connect({ address: sources.temporalAddress, connectTimeout: 10_000 });
+  const client = new Client({ connection });
+  const pool = new Pool({ connectionString: sources.databaseUrl, max: 4 });
+  pool.on('error', () => undefined);
+  try {
+    return await mapWithConcurrency(runs, 8, async (run) => {
+      const evidence: Evidence = { run, paymentIds: [], ledger: [] };
+      const id = run.plan.transactionId;
+      if (run.startedAt === undefined) return evidence; // never started (the run was stopped first)
+      await Promise.all([
+        readApi(evidence, sources),
+        readWorkflow(evidence, client),
+        readRow(evidence, pool),
+      ]);
+      readLedger(evidence, sources.zuz, id);
+      return evidence;
+    });
+  } finally {
+    await pool.end().catch(() => undefined);
+    await connection.close().catch(() => undefined);
+  }
+}
+
+async function readApi(evidence: Evidence, sources: EvidenceSources): Promise<void> {
+  try {
+    const answer = await sources.api.call<TransactionView>('GET', `/v1/transactions/${evidence.run.plan.transactionId}`, undefined, { giveUpAt: sources.giveUpAt });
+    if (answer.status === 200) evidence.apiView = answer.body;
+    else evidence.apiError = `HTTP ${answer.status}: ${JSON.stringify(answer.body)}`;
+  } catch (err) {
+    evidence.apiError = (err as Error).message;
+  }
+}
+
+async function readWorkflow(evidence: Evidence, client: Client): Promise<void> {
+  try {
+    const handle = client.workflow.getHandle(workflowIdFor(evidence.run.plan.transactionId));
+    const description = await handle.describe();
+    evidence.workflowStatus = description.status.name;
+    if (description.status.name === 'COMPLETED') evidence.workflowResult = (await handle.result()) as TransactionView;
+  } catch (err) {
+    evidence.workflowError = (err as Error).message;
+  }
+}
+
+async function readRow(evidence: Evidence, pool: Pool): Promise<void> {
+  try {
+    const { rows } = await pool.query<{ status: string; captured_amount: string; authorized_amount: string; zuz_payment_id: string | null; failure_code: string | null }>(
+      'SELECT status, captured_amount, authorized_amount, zuz_payment_id, failure_code FROM transactions WHERE transaction_id = $1',
+      [evidence.run.plan.transactionId],
+    );
+    const row = rows[0];
+    if (row) {
+      evidence.row = {
+        status: row.status,
+        capturedAmount: Number(row.captured_amount),
+        authorizedAmount: Number(row.authorized_amount),
+        zuzPaymentId: row.zuz_payment_id,
+        failureCode: row.failure_code,
+      };
+    }
+  } catch (err) {
+    evidence.databaseError = (err as Error).message;
+  }
+}
+
+/**
+ * Authorizations and captures carry the transaction id as reconciliation id; a void does not,
+ * so the payments found (there, in the workflow and in the row) are looked up by id too.
+ */
+function readLedger(evidence: Evidence, zuz: ZuzSimulator, transactionId: string): void {
+  const byReconciliation = zuz.ledger.entries({ reconciliationId: transactionId });
+  const paymentIds = new Set(byReconciliation.map((entry) => entry.paymentId));
+  for (const known of [evidence.apiView?.zuz.paymentId, evidence.workflowResult?.zuz.paymentId, evidence.row?.zuzPaymentId, evidence.run.lastView?.zuz.paymentId]) {
+    if (known) paymentIds.add(known);
+  }
+  evidence.paymentIds = [...paymentIds];
+  const entries = new Map<string, LedgerEntry>();
+  for (const entry of byReconciliation) entries.set(entry.operationId, entry);
+  for (const paymentId of paymentIds) for (const entry of zuz.ledger.entries({ paymentId })) entries.set(entry.operationId, entry);
+  evidence.ledger = [...entries.values()];
+}
