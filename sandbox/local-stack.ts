@@ -129,6 +129,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const apiConfig = loadApiConfig(env);
     const api = await startApiServer({
       client,
+      db,
       taskQueue: temporalConfig.taskQueue,
       config: apiConfig,
       log: logger.child({ component: 'api' }),

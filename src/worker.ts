@@ -20,9 +20,9 @@ import { startHealthServer } from './infrastructure/health-server';
 import { openDatabase } from './infrastructure/database';
 import { prebuiltWorkflowBundle } from './infrastructure/workflow-bundle';
 import { logger, temporalLogger } from './infrastructure/logger';
-import { PmsClient } from './infrastructure/pms/client';
+import { PmsClient } from './infrastructure/pms';
 import { assertSearchAttributesRegistered, connectClient, connectWorker, isTemporalReachable } from './infrastructure/temporal';
-import { ZuzClient } from './infrastructure/zuz/client';
+import { ZuzClient } from './infrastructure/zuz';
 
 export interface TransactionWorkerOptions extends ActivityDependencies {
   connection: NativeConnection;

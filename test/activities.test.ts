@@ -7,8 +7,8 @@ import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/comm
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities, type Activities } from '../src/activities';
 import { openDatabase, type Database } from '../src/infrastructure/database';
-import { PmsClient } from '../src/infrastructure/pms/client';
-import { ZuzClient } from '../src/infrastructure/zuz/client';
+import { PmsClient } from '../src/infrastructure/pms';
+import { ZuzClient } from '../src/infrastructure/zuz';
 import { startPmsSimulator, type PmsSimulator } from '../sandbox/simulators/pms';
 import { startZuzSimulator, type ZuzSimulator } from '../sandbox/simulators/zuz';
 import { MOCK_CARDS } from '../sandbox/simulators/cards';

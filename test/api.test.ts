@@ -8,6 +8,7 @@ import { Client, Connection } from '@temporalio/client';
 import pino from 'pino';
 import { createApp } from '../src/api/app';
 import { signWebhook } from '../src/infrastructure/zuz/signature';
+import { openDatabase } from '../src/infrastructure/database';
 
 const API_KEY = 'test-api-key-0123456789';
 const PRIVATE_KEY = 'test-zuz-private-key';
@@ -19,6 +20,7 @@ beforeAll(async () => {
   const client = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 100 }) });
   const app = createApp({
     client,
+    db: await openDatabase({ inMemory: true }),
     taskQueue: 'unused',
     config: { apiKeys: ['older-key-0123456789', API_KEY], webhook: { privateKey: PRIVATE_KEY, maxAgeMs: 60_000 } },
     log: pino({ level: 'silent' }),

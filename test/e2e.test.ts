@@ -12,6 +12,7 @@ import { isTerminal, workflowIdFor } from '../src/domain/transaction';
 import { startLocalStack, type LocalStack } from '../sandbox/local-stack';
 import { MOCK_CARDS } from '../sandbox/simulators/cards';
 import { bundleWorkflows, freePort } from './helpers/temporal';
+import { signWebhook } from '../src/infrastructure/zuz/signature';
 
 let stack: LocalStack;
 
@@ -223,4 +224,90 @@ test('no card number or provider token appears in any workflow history or in the
   }
   const dump = JSON.stringify((await stack.db.query('SELECT * FROM transactions')).rows);
   for (const secret of secrets) expect(dump).not.toContain(secret);
+});
+
+// Last in this file: these delete finished workflows, as the namespace's retention period does.
+describe('after Temporal has forgotten a transaction, its record still holds', () => {
+  async function forget(transactionId: string) {
+    const { client } = stack;
+    await client.workflowService.deleteWorkflowExecution({ namespace: client.options.namespace, workflowExecution: { workflowId: workflowIdFor(transactionId) } });
+    for (;;) {
+      const gone = await client.workflow.getHandle(workflowIdFor(transactionId)).describe().then(() => false, () => true);
+      if (gone) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  test('the same request again answers the recorded transaction and starts nothing; another body is 409', async () => {
+    const transactionId = `e2e-${randomUUID()}`;
+    const body = { transactionId, customerId: 'cus_demo', paymentMethodId: 'pm_approved', amount: 1270, currency: 'EUR' };
+    expect((await api('POST', '/v1/transactions', body)).status).toBe(202);
+    const finished = await untilTerminal(transactionId);
+    await forget(transactionId);
+
+    const again = await api('POST', '/v1/transactions', body);
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ transactionId, status: 'succeeded', capturedAmount: 1270, zuz: finished.zuz, steps: [], unavailable: ['steps'] });
+    const conflict = await api('POST', '/v1/transactions', { ...body, amount: 1271 });
+    expect(conflict.status).toBe(409);
+    // No second workflow ran, and Zuz saw one payment.
+    expect(await stack.client.workflow.getHandle(workflowIdFor(transactionId)).describe().then(() => 'started', () => 'none')).toBe('none');
+    expect(ledger(transactionId)).toEqual(['authorization:Succeed:1270', 'capture:Succeed:1270']);
+
+    const read = await api('GET', `/v1/transactions/${transactionId}`);
+    expect(read.status).toBe(200);
+    expect(read.body).toMatchObject({ status: 'succeeded', authorizedAmount: 1270, capturedAmount: 1270, accountId: finished.accountId, zuz: finished.zuz });
+    expect((await api('POST', `/v1/transactions/${transactionId}/cancel`)).status).toBe(409);
+  });
+
+  test('a second workflow run for a recorded transaction stops at its first step, before Zuz', async () => {
+    const transactionId = `e2e-${randomUUID()}`;
+    const request = { transactionId, customerId: 'cus_demo', paymentMethodId: 'pm_approved', amount: 1280, currency: 'EUR', capture: 'auto' as const };
+    expect((await api('POST', '/v1/transactions', request)).status).toBe(202);
+    await untilTerminal(transactionId);
+    await forget(transactionId);
+
+    // Started around the API, as a script or an operator might.
+    const second = await stack.client.workflow.start('processTransaction', { workflowId: workflowIdFor(transactionId), taskQueue: 'pos-transactions', args: [{ request }] });
+    await expect(second.result()).rejects.toThrow();
+    expect(ledger(transactionId)).toEqual(['authorization:Succeed:1280', 'capture:Succeed:1280']);
+    // The record names the run that acted; the refused second run does not hide it.
+    const read = await api('GET', `/v1/transactions/${transactionId}`);
+    expect(read.body).toMatchObject({ status: 'succeeded', capturedAmount: 1280, unavailable: ['steps'] });
+  });
+
+  test('a Zuz event for a finished transaction is stored for reconciliation, once; an unknown one is ignored', async () => {
+    const transactionId = `e2e-${randomUUID()}`;
+    expect((await api('POST', '/v1/transactions', { transactionId, customerId: 'cus_demo', paymentMethodId: 'pm_approved', amount: 1290, currency: 'EUR' })).status).toBe(202);
+    const finished = await untilTerminal(transactionId);
+    await forget(transactionId);
+
+    const send = async (eventId: string, reconciliationId: string | undefined, eventType = 'payment.capture.update') => {
+      const body = {
+        id: eventId,
+        created: new Date().toISOString(),
+        account_id: 'acc',
+        app_id: 'pos-dev-app',
+        payment_id: finished.zuz.paymentId,
+        data: { id: finished.zuz.captureId, created: new Date().toISOString(), amount: 1290, currency: 'EUR', reconciliation_id: reconciliationId, result: { status: 'Succeed' } },
+      };
+      const response = await fetch(`${stack.apiUrl}/webhooks/zuz`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'event-type': eventType, signature: signWebhook({ eventType, body }, 'dev-zuz-private-key') },
+        body: JSON.stringify(body),
+      });
+      return { status: response.status, body: (await response.json()) as { outcome: string } };
+    };
+    const lateEvent = `evt-late-${randomUUID()}`;
+    expect(await send(lateEvent, transactionId)).toEqual({ status: 200, body: { outcome: 'stored' } });
+    expect(await send(lateEvent, transactionId)).toEqual({ status: 200, body: { outcome: 'stored' } }); // Zuz's retry
+    // A void's event names no transaction: the record finds it by the payment.
+    expect((await send(`evt-void-${randomUUID()}`, undefined, 'payment.void.update')).body.outcome).toBe('stored');
+    expect((await send(`evt-unknown-${randomUUID()}`, `e2e-unknown-${randomUUID()}`)).body.outcome).toBe('ignored');
+    const { rows } = await stack.db.query<{ kind: string; status: string }>(`SELECT kind, status FROM zuz_late_events WHERE transaction_id = $1 ORDER BY kind`, [transactionId]);
+    expect(rows).toEqual([
+      { kind: 'capture', status: 'Succeed' },
+      { kind: 'void', status: 'Succeed' },
+    ]);
+  });
 });

@@ -17,7 +17,8 @@ import { docsRouter } from '../src/api/docs';
 import { openApiDocument } from '../src/api/openapi';
 import { errorBodySchema, healthSchema, readinessSchema, transactionStatusSchema, type Mirrors } from '../src/api/response-schemas';
 import { captureSchema, createTransactionSchema, listTransactionsQuery } from '../src/api/schemas';
-import { zuzWebhookEvent } from '../src/infrastructure/zuz/wire';
+import { zuzWebhookEvent } from '../src/infrastructure/zuz';
+import { openDatabase } from '../src/infrastructure/database';
 
 // Type level: Mirrors notices a field that only one side has (`npm run typecheck` fails if it stops).
 // @ts-expect-error an optional field missing from one side is a drift
@@ -49,6 +50,7 @@ beforeAll(async () => {
   const client = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 100 }) });
   app = createApp({
     client,
+    db: await openDatabase({ inMemory: true }),
     taskQueue: 'unused',
     config: { apiKeys: [API_KEY], webhook: { privateKey: 'test-zuz-private-key', maxAgeMs: 60_000 } },
     log: pino({ level: 'silent' }),

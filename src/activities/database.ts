@@ -1,9 +1,10 @@
 /** Activities on the application database. Each is idempotent: a retry after a crash changes nothing twice. */
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Database } from '../infrastructure/database';
 import type { TransactionRequest, TransactionView } from '../domain/transaction';
 import { requestFingerprint } from '../domain/request-fingerprint';
-import { TRANSACTION_CONFLICT } from '../domain/errors';
+import { TRANSACTION_ALREADY_PROCESSED, TRANSACTION_CONFLICT } from '../domain/errors';
+import { TransactionRecords } from '../infrastructure/transaction-record';
 
 /** The velocity and amount limits of risk screening, per customer. */
 export interface RiskLimits {
@@ -15,23 +16,29 @@ export interface RiskLimits {
 export type RiskVerdict = { cleared: true } | { cleared: false; reason: string };
 
 export function createDatabaseActivities(db: Database, risk: RiskLimits) {
+  const records = new TransactionRecords(db);
   return {
+    /**
+     * Records the request (the API usually has already) and binds the transaction to this
+     * workflow run. A transaction bound to another run was processed before — perhaps by a run
+     * Temporal has since forgotten — so this run must not act: it fails before reaching Zuz.
+     */
     async recordTransaction(request: TransactionRequest): Promise<void> {
       const fingerprint = requestFingerprint(request);
-      await db.query(
-        `INSERT INTO transactions (transaction_id, request_fingerprint, customer_id, payment_method_id, amount, currency, capture_mode, description, status)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'processing')
-         ON CONFLICT (transaction_id) DO NOTHING`,
-        [request.transactionId, fingerprint, request.customerId, request.paymentMethodId, request.amount, request.currency, request.capture, request.description ?? null],
-      );
-      const { rows } = await db.query<{ request_fingerprint: string }>(
-        `SELECT request_fingerprint FROM transactions WHERE transaction_id = $1`,
-        [request.transactionId],
-      );
-      if (rows[0]?.request_fingerprint !== fingerprint) {
+      const claim = await records.claim(request, fingerprint);
+      if (claim.kind === 'known' && claim.fingerprint !== fingerprint) {
         throw ApplicationFailure.create({
           type: TRANSACTION_CONFLICT,
           message: `Transaction ${request.transactionId} was recorded before with a different request`,
+          nonRetryable: true,
+        });
+      }
+      const runId = Context.current().info.workflowExecution?.runId;
+      if (!runId) throw new Error('recordTransaction runs only as a step of a transaction workflow');
+      if (!(await records.bindRun(request.transactionId, runId))) {
+        throw ApplicationFailure.create({
+          type: TRANSACTION_ALREADY_PROCESSED,
+          message: `Transaction ${request.transactionId} was processed by another workflow run; this run does nothing`,
           nonRetryable: true,
         });
       }
@@ -78,14 +85,9 @@ export function createDatabaseActivities(db: Database, risk: RiskLimits) {
       return { cleared: true };
     },
 
+    /** Writes the outcome into the record, once: a finalized record is never rewritten. */
     async finalizeTransaction(view: TransactionView): Promise<void> {
-      await db.query(
-        `UPDATE transactions
-            SET status = $2, authorized_amount = $3, captured_amount = $4, zuz_payment_id = $5,
-                failure_code = $6, failure_message = $7, updated_at = now()
-          WHERE transaction_id = $1`,
-        [view.transactionId, view.status, view.authorizedAmount, view.capturedAmount, view.zuz.paymentId ?? null, view.failure?.code ?? null, view.failure?.message ?? null],
-      );
+      await records.finalize(view);
     },
   };
 }

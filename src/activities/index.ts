@@ -1,7 +1,7 @@
 /** All activities of the worker, built from their dependencies (so tests can hand in their own). */
 import type { Database } from '../infrastructure/database';
-import type { PmsClient } from '../infrastructure/pms/client';
-import type { ZuzClient } from '../infrastructure/zuz/client';
+import type { PmsClient } from '../infrastructure/pms';
+import type { ZuzClient } from '../infrastructure/zuz';
 import { createDatabaseActivities, type RiskLimits } from './database';
 import { createZuzActivities } from './zuz';
 

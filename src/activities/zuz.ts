@@ -5,11 +5,10 @@
  * thrown from here carries one, so none reaches workflow history or logs.
  */
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
-import type { PmsClient } from '../infrastructure/pms/client';
-import type { ZuzClient } from '../infrastructure/zuz/client';
+import type { PmsClient } from '../infrastructure/pms';
+import type { ZuzClient, ZuzPaymentState } from '../infrastructure/zuz';
 import { UpstreamError } from '../infrastructure/http';
-import { toOperationResult, latestOf } from '../infrastructure/zuz/results';
-import type { ZuzOperationKind, ZuzOperationResult } from '../domain/transaction';
+import type { ZuzOperationResult } from '../domain/transaction';
 import { PAYMENT_METHOD_NOT_FOUND, PAYMENT_METHOD_UNUSABLE, UPSTREAM_REFUSED, UPSTREAM_UNAVAILABLE } from '../domain/errors';
 
 export interface PaymentRequest {
@@ -27,8 +26,7 @@ export function createZuzActivities(zuz: ZuzClient, pms: PmsClient) {
   return {
     /** Opens the payment at Zuz: it holds no money until an authorization succeeds on it. */
     async createPayment(input: PaymentRequest): Promise<{ paymentId: string }> {
-      const payment = await openPayment(zuz, input);
-      return { paymentId: payment.id };
+      return openPayment(zuz, input);
     },
 
     /**
@@ -37,43 +35,35 @@ export function createZuzActivities(zuz: ZuzClient, pms: PmsClient) {
      */
     async createAuthorization(input: AuthorizationRequest & { paymentId?: string }): Promise<{ paymentId: string; authorization: ZuzOperationResult }> {
       const token = await cardToken(pms, input.customerId, input.paymentMethodId);
-      const paymentId = input.paymentId ?? (await openPayment(zuz, input)).id;
+      const paymentId = input.paymentId ?? (await openPayment(zuz, input)).paymentId;
       const authorization = await upstream(
         () => zuz.createAuthorization(paymentId, { token, reconciliationId: input.transactionId }, idempotencyKey(input.transactionId, 'authorization')),
         // Zuz refusing the token (4xx) means this card cannot pay, not that Zuz is down.
         (error) => businessFailure(PAYMENT_METHOD_UNUSABLE, `Zuz refused the payment method (${error.status})`),
       );
-      return { paymentId, authorization: toOperationResult('authorization', authorization) };
+      return { paymentId, authorization };
     },
 
     async capturePayment(input: { transactionId: string; paymentId: string; amount: number }): Promise<ZuzOperationResult> {
-      const capture = await upstream(() =>
+      return upstream(() =>
         zuz.createCapture(input.paymentId, { amount: input.amount, reconciliationId: input.transactionId }, idempotencyKey(input.transactionId, 'capture')),
       );
-      return toOperationResult('capture', capture);
     },
 
     /** `round` 2 is a second, new void request (after Zuz refused the first while a capture was pending). */
     async voidAuthorization(input: { transactionId: string; paymentId: string; round?: 1 | 2 }): Promise<ZuzOperationResult> {
       const key = idempotencyKey(input.transactionId, 'void') + (input.round === 2 ? ':2' : '');
-      const voided = await upstream(() => zuz.createVoid(input.paymentId, key));
-      return toOperationResult('void', voided);
+      return upstream(() => zuz.createVoid(input.paymentId, key));
     },
 
     /** What Zuz currently says about each operation of the payment (the polling fallback). */
-    async readPaymentState(input: { paymentId: string }): Promise<Partial<Record<ZuzOperationKind, ZuzOperationResult>>> {
-      const payment = await upstream(() => zuz.getPayment(input.paymentId));
-      const related = payment.related_resources ?? {};
-      return {
-        authorization: latestOf('authorization', related.authorizations),
-        capture: latestOf('capture', related.captures),
-        void: latestOf('void', related.voids),
-      };
+    async readPaymentState(input: { paymentId: string }): Promise<ZuzPaymentState> {
+      return upstream(() => zuz.readPayment(input.paymentId));
     },
   };
 }
 
-function openPayment(zuz: ZuzClient, input: PaymentRequest) {
+function openPayment(zuz: ZuzClient, input: PaymentRequest): Promise<{ paymentId: string }> {
   return upstream(() =>
     zuz.createPayment(
       { amount: input.amount, currency: input.currency, customerId: input.customerId, orderId: input.transactionId },
@@ -87,10 +77,10 @@ function idempotencyKey(transactionId: string, operation: 'payment' | 'authoriza
 }
 
 async function cardToken(pms: PmsClient, customerId: string, paymentMethodId: string): Promise<string> {
-  const method = await upstream(() => pms.findPaymentMethod(customerId, paymentMethodId));
-  if (!method) throw businessFailure(PAYMENT_METHOD_NOT_FOUND, `Payment method ${paymentMethodId} was not found for this customer`);
-  if (method.status !== 'active') throw businessFailure(PAYMENT_METHOD_UNUSABLE, `Payment method ${paymentMethodId} is ${method.status}`);
-  return method.provider_token;
+  const card = await upstream(() => pms.findPaymentMethod(customerId, paymentMethodId));
+  if (!card) throw businessFailure(PAYMENT_METHOD_NOT_FOUND, `Payment method ${paymentMethodId} was not found for this customer`);
+  if (card.status !== 'active') throw businessFailure(PAYMENT_METHOD_UNUSABLE, `Payment method ${paymentMethodId} is ${card.status}`);
+  return card.token;
 }
 
 /**

@@ -11,17 +11,22 @@ import { zuzWebhookRouter } from './webhooks';
 import { createApiMetrics } from './metrics';
 import { docsRouter } from './docs';
 import { isTemporalReachable } from '../infrastructure/temporal';
+import type { Database } from '../infrastructure/database';
+import { TransactionRecords } from '../infrastructure/transaction-record';
 
 export interface AppOptions {
   client: Client;
+  /** The application database: the transaction record the API consults before Temporal. */
+  db: Database;
   taskQueue: string;
   config: Pick<ApiConfig, 'apiKeys' | 'webhook'>;
   log: Logger;
   flowOptions?: TransactionsRouterOptions['flowOptions'];
 }
 
-export function createApp({ client, taskQueue, config, log, flowOptions }: AppOptions): express.Express {
+export function createApp({ client, db, taskQueue, config, log, flowOptions }: AppOptions): express.Express {
   const app = express();
+  const records = new TransactionRecords(db);
   const metrics = createApiMetrics();
   app.disable('x-powered-by');
   app.use(metrics.middleware);
@@ -45,9 +50,9 @@ export function createApp({ client, taskQueue, config, log, flowOptions }: AppOp
   });
   app.all(['/healthz', '/readyz', '/metrics'], allowOnly('GET', 'HEAD'));
   app.use(docsRouter()); // /openapi.json and /docs: public, no key
-  app.use('/webhooks/zuz', zuzWebhookRouter({ client, privateKey: config.webhook.privateKey, maxAgeMs: config.webhook.maxAgeMs, log, count: metrics.webhook }));
+  app.use('/webhooks/zuz', zuzWebhookRouter({ client, records, privateKey: config.webhook.privateKey, maxAgeMs: config.webhook.maxAgeMs, log, count: metrics.webhook }));
   app.use('/v1', requireApiKey(config.apiKeys), express.json({ limit: '16kb', type: () => true }));
-  app.use('/v1/transactions', transactionsRouter({ client, taskQueue, flowOptions }));
+  app.use('/v1/transactions', transactionsRouter({ client, records, taskQueue, flowOptions }));
 
   app.use((_req, res) => sendError(res, 404, 'not_found', 'No such route'));
   app.use(errorHandler(log));

@@ -5,7 +5,7 @@
 import type { RequestHandler } from 'express';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-export type WebhookOutcome = 'delivered' | 'ignored' | 'duplicate' | 'rejected' | 'unavailable';
+export type WebhookOutcome = 'delivered' | 'stored' | 'ignored' | 'duplicate' | 'rejected' | 'unavailable';
 
 export function createApiMetrics() {
   const registry = new Registry();

@@ -6,7 +6,7 @@
  */
 import { OpenAPIRegistry, OpenApiGeneratorV31, type ResponseConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
-import { zuzEventType, zuzWebhookEvent } from '../infrastructure/zuz/wire';
+import { zuzEventType, zuzWebhookEvent } from '../infrastructure/zuz';
 import {
   errorBodySchema,
   healthSchema,
@@ -172,7 +172,7 @@ function registerOtherRoutes(registry: OpenAPIRegistry): void {
       body: { required: true, content: { 'application/json': { schema: zuzWebhookEvent.meta({ id: 'ZuzWebhookEvent' }) } } },
     },
     responses: {
-      200: answers('`delivered` to the workflow, or `ignored` (not a payment operation we follow, or the transaction is finished or unknown)', webhookAckSchema),
+      200: answers('`delivered` to the workflow; `stored` for reconciliation when the transaction\'s workflow has finished (or Temporal no longer retains it); or `ignored` (not a payment operation we follow, or an unknown transaction)', webhookAckSchema),
       400: error('`invalid_request`: bad `event-type` header or event body (`details` names each); `invalid_json`; or `stale_event`: created too long ago'),
       401: error('`invalid_signature`: the signature does not match the event'),
       413: error('`body_too_large`: the body is over 64 kB'),

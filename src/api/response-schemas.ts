@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import type { CaptureMode, Failure, FailureCode, StepState, TransactionStatus, TransactionView } from '../domain/transaction';
 import type { StepWithAttempts } from './step-attempts';
+import { FIELDS_ONLY_IN_HISTORY } from '../infrastructure/transaction-record';
 import type { listTransactions, TransactionSummary } from './transaction-list';
 
 /**
@@ -71,6 +72,13 @@ export const transactionViewSchema = z
     zuz: zuzIdsSchema,
     failure: failureSchema.optional(),
     steps: z.array(stepSchema).meta({ description: 'The step journal, in the order the steps started' }),
+    unavailable: z
+      .array(z.enum(FIELDS_ONLY_IN_HISTORY))
+      .meta({
+        description:
+          "Present when the answer comes from the transaction's record because Temporal no longer retains its workflow: the fields listed are then empty (the step journal lives only in the workflow's history)",
+      })
+      .optional(),
   })
   .meta({ id: 'Transaction' });
 
@@ -103,7 +111,7 @@ export const errorBodySchema = z
   })
   .meta({ id: 'Error' });
 
-export const webhookAckSchema = z.object({ outcome: z.enum(['delivered', 'ignored']) }).meta({ id: 'WebhookAck' });
+export const webhookAckSchema = z.object({ outcome: z.enum(['delivered', 'stored', 'ignored']) }).meta({ id: 'WebhookAck' });
 
 export const healthSchema = z.object({ status: z.literal('ok') });
 
@@ -113,7 +121,7 @@ export const readinessSchema = z
 
 // Compile-time drift checks: each line fails to compile when a schema and its type part ways.
 type Page = Awaited<ReturnType<typeof listTransactions>>;
-type ViewWithAttempts = Omit<TransactionView, 'steps'> & { steps: StepWithAttempts[] };
+type ViewWithAttempts = Omit<TransactionView, 'steps'> & { steps: StepWithAttempts[]; unavailable?: Array<(typeof FIELDS_ONLY_IN_HISTORY)[number]> };
 true satisfies Mirrors<z.infer<typeof transactionStatusSchema>, TransactionStatus>;
 true satisfies Mirrors<z.infer<typeof captureModeSchema>, CaptureMode>;
 true satisfies Mirrors<z.infer<typeof failureCodeSchema>, FailureCode>;
@@ -123,7 +131,7 @@ true satisfies Mirrors<z.infer<typeof stepSchema>, StepWithAttempts>;
 true satisfies Mirrors<z.infer<typeof zuzIdsSchema>, TransactionView['zuz']>;
 true satisfies Mirrors<z.infer<typeof transactionViewSchema>, ViewWithAttempts>;
 // The plain view (202, the repeat 200, capture, cancel) has no attempts: it must fit the schema too.
-true satisfies Mirrors<Omit<z.infer<typeof transactionViewSchema>, 'steps'>, Omit<TransactionView, 'steps'>>;
+true satisfies Mirrors<Omit<z.infer<typeof transactionViewSchema>, 'steps' | 'unavailable'>, Omit<TransactionView, 'steps'>>;
 true satisfies [TransactionView] extends [z.infer<typeof transactionViewSchema>] ? true : false;
 true satisfies Mirrors<z.infer<typeof transactionSummarySchema>, TransactionSummary>;
 true satisfies Mirrors<z.infer<typeof transactionPageSchema>, Page>;

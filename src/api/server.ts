@@ -5,7 +5,8 @@
 import { tracing } from '../infrastructure/tracing'; // first: instruments HTTP before express loads it
 import { createServer, type Server } from 'node:http';
 import type { Client } from '@temporalio/client';
-import { ConfigError, loadApiConfig, loadFlowOverrides, loadTemporalConfig, type ApiConfig } from '../config';
+import { ConfigError, loadApiConfig, loadDatabaseConfig, loadDatabasePoolSize, loadFlowOverrides, loadTemporalConfig, type ApiConfig } from '../config';
+import { openDatabase } from '../infrastructure/database';
 import { logger, type Logger } from '../infrastructure/logger';
 import { connectClient } from '../infrastructure/temporal';
 import { createApp, type AppOptions } from './app';
@@ -33,11 +34,14 @@ async function main(): Promise<void> {
   const temporal = loadTemporalConfig();
   const client: Client = await connectClient(temporal, tracing ? [tracing.plugin] : []);
   const log: Logger = logger.child({ component: 'api' });
-  const api = await startApiServer({ client, taskQueue: temporal.taskQueue, config, log, flowOptions: loadFlowOverrides() });
+  const databaseConfig = loadDatabaseConfig();
+  const db = await openDatabase('url' in databaseConfig ? { ...databaseConfig, poolMax: loadDatabasePoolSize() } : databaseConfig);
+  const api = await startApiServer({ client, db, taskQueue: temporal.taskQueue, config, log, flowOptions: loadFlowOverrides() });
   log.info({ url: api.url }, 'API listening');
   const stop = async () => {
     await api.close();
     await client.connection.close();
+    await db.close();
     await tracing?.shutdown();
     process.exit(0);
   };

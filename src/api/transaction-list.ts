@@ -7,9 +7,8 @@
 import { createHash } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { ApiError } from './errors';
-import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes';
-import { defaultPayloadConverter, mapFromPayloads } from '@temporalio/common';
-import { customerIdKey, transactionAmountKey, transactionStatusKey } from '../domain/search-attributes';
+import { defaultPayloadConverter, mapFromPayloads, TypedSearchAttributes, type Payload, type SearchAttributePair } from '@temporalio/common';
+import { customerIdKey, transactionAmountKey, transactionSearchAttributes, transactionStatusKey } from '../domain/search-attributes';
 
 export interface ListFilter {
   status?: string;
@@ -54,6 +53,18 @@ export async function listTransactions(client: Client, filter: ListFilter): Prom
   });
   const token = page.nextPageToken && page.nextPageToken.length > 0 ? encodeCursor(Buffer.from(page.nextPageToken)) : undefined;
   return { transactions, nextCursor: token };
+}
+
+/**
+ * The transaction's search attributes from a raw page, decoded with the SDK's public payload
+ * converter (each is JSON; one written through the older untyped API is a one-element list).
+ * A value of the wrong type reads as absent, as `TypedSearchAttributes.get` checks it.
+ */
+function decodeTypedSearchAttributes(fields: Record<string, Payload> | null | undefined): TypedSearchAttributes {
+  const values = mapFromPayloads<string, unknown>(defaultPayloadConverter, fields) ?? {};
+  return new TypedSearchAttributes(
+    transactionSearchAttributes.filter((key) => key.name in values).map((key) => ({ key, value: [values[key.name]].flat()[0] }) as SearchAttributePair),
+  );
 }
 
 function timestamp(t: { seconds?: unknown; nanos?: number | null } | null | undefined): string | undefined {

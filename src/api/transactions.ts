@@ -1,6 +1,8 @@
 /**
- * /v1/transactions: a thin HTTP layer over the transaction workflows. The workflow id is the
- * transaction id, so starting twice is impossible and every call finds its transaction by id.
+ * /v1/transactions: a thin HTTP layer over the transaction workflows and their record. The record
+ * (database) decides whether an id was ever accepted, so a workflow starts at most once per
+ * transaction id for ever, not only while Temporal retains the closed run; the workflow id is
+ * the transaction id, so every call finds its transaction's workflow by id.
  */
 import { Router } from 'express';
 import {
@@ -19,15 +21,17 @@ import { allowOnly, ApiError, validationError } from './errors';
 import { captureSchema, createTransactionSchema, listTransactionsQuery, transactionIdParam } from './schemas';
 import { listTransactions } from './transaction-list';
 import { withAttempts } from './step-attempts';
+import { FIELDS_ONLY_IN_HISTORY, type TransactionRecords } from '../infrastructure/transaction-record';
 
 export interface TransactionsRouterOptions {
   client: Client;
+  records: TransactionRecords;
   taskQueue: string;
   /** Flow options for every new transaction (tests shorten the waits); production leaves the defaults. */
   flowOptions?: ProcessTransactionInput['options'];
 }
 
-export function transactionsRouter({ client, taskQueue, flowOptions }: TransactionsRouterOptions): Router {
+export function transactionsRouter({ client, records, taskQueue, flowOptions }: TransactionsRouterOptions): Router {
   const router = Router();
 
   router.post('/', async (req, res) => {
@@ -35,8 +39,18 @@ export function transactionsRouter({ client, taskQueue, flowOptions }: Transacti
     if (!parsed.success) throw validationError(parsed.error);
     const request: TransactionRequest = parsed.data;
     const fingerprint = requestFingerprint(request);
+    // The record, not Temporal, says whether this id was ever accepted: Temporal forgets closed runs.
+    const claim = await records.claim(request, fingerprint);
+    if (claim.kind === 'known' && claim.fingerprint !== fingerprint) {
+      throw new ApiError(409, 'transaction_conflict', `Transaction ${request.transactionId} exists with a different request`);
+    }
+    if (claim.kind === 'known' && claim.runId) {
+      res.status(200).json(await currentView(client, records, request.transactionId));
+      return;
+    }
+    // New, or recorded by an earlier call that may not have reached Temporal: start (at most once per id).
     try {
-      await client.workflow.start('processTransaction', {
+      const handle = await client.workflow.start('processTransaction', {
         workflowId: workflowIdFor(request.transactionId),
         taskQueue,
         args: [{ request, options: flowOptions } satisfies ProcessTransactionInput],
@@ -49,16 +63,12 @@ export function transactionsRouter({ client, taskQueue, flowOptions }: Transacti
           { key: transactionAmountKey, value: request.amount },
         ],
       });
-      res.status(202).json(acceptedView(request));
+      await records.bindRun(request.transactionId, handle.firstExecutionRunId);
+      res.status(claim.kind === 'new' ? 202 : 200).json(acceptedView(request));
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-      // Same id again: the same request is a harmless repeat, a different one is a conflict.
-      const handle = client.workflow.getHandle(workflowIdFor(request.transactionId));
-      const { memo } = await handle.describe();
-      if (memo?.fingerprint !== fingerprint) {
-        throw new ApiError(409, 'transaction_conflict', `Transaction ${request.transactionId} exists with a different request`);
-      }
-      res.status(200).json(await handle.query(transactionQuery));
+      // An earlier call started it: the same request is a harmless repeat.
+      res.status(200).json(await currentView(client, records, request.transactionId));
     }
   });
 
@@ -69,22 +79,25 @@ export function transactionsRouter({ client, taskQueue, flowOptions }: Transacti
   });
 
   router.get('/:id', async (req, res) => {
-    res.json(
-      await withTransaction(client, req.params.id, async (handle) => {
-        const view = await handle.query(transactionQuery);
-        return { ...view, steps: await withAttempts(handle, view.steps) };
-      }),
-    );
+    const id = transactionIdOf(req.params.id);
+    const handle = await boundHandle(client, records, id);
+    try {
+      const view = await handle.query(transactionQuery);
+      res.json({ ...view, steps: await withAttempts(handle, view.steps) });
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+      res.json(await fromRecord(records, id));
+    }
   });
 
   router.post('/:id/capture', async (req, res) => {
     const parsed = captureSchema.safeParse(req.body ?? {});
     if (!parsed.success) throw validationError(parsed.error);
-    res.json(await withTransaction(client, req.params.id, (handle) => handle.executeUpdate(captureUpdate, { args: [parsed.data] })));
+    res.json(await withTransaction(client, records, req.params.id, (handle) => handle.executeUpdate(captureUpdate, { args: [parsed.data] })));
   });
 
   router.post('/:id/cancel', async (req, res) => {
-    res.json(await withTransaction(client, req.params.id, (handle) => handle.executeUpdate(cancelUpdate)));
+    res.json(await withTransaction(client, records, req.params.id, (handle) => handle.executeUpdate(cancelUpdate)));
   });
 
   router.all('/', allowOnly('GET', 'HEAD', 'POST'));
@@ -95,19 +108,25 @@ export function transactionsRouter({ client, taskQueue, flowOptions }: Transacti
 
 type Handle = ReturnType<Client['workflow']['getHandle']>;
 
-/** Runs a call on a transaction's workflow, mapping Temporal's answers to HTTP: unknown -> 404, refused -> 409. */
-async function withTransaction<T>(client: Client, rawId: string, call: (handle: Handle) => Promise<T>): Promise<T> {
+function transactionIdOf(rawId: string): string {
   const id = transactionIdParam.safeParse(rawId);
   if (!id.success) throw validationError(id.error, 'id');
-  const handle = client.workflow.getHandle(workflowIdFor(id.data));
+  return id.data;
+}
+
+/** Runs a call on a transaction's workflow, mapping Temporal's answers to HTTP: unknown -> 404, refused -> 409. */
+async function withTransaction<T>(client: Client, records: TransactionRecords, rawId: string, call: (handle: Handle) => Promise<T>): Promise<T> {
+  const id = transactionIdOf(rawId);
+  const handle = await boundHandle(client, records, id);
   try {
     return await call(handle);
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) {
-      // An update to a finished workflow also lands here: the transaction exists, it is just over.
-      const finished = await handle.describe().then(() => true, () => false);
-      if (finished) throw new ApiError(409, 'invalid_state', `Transaction ${id.data} is already finished`);
-      throw new ApiError(404, 'not_found', `No transaction ${id.data}`);
+      // An update to a finished workflow also lands here, as does one whose run Temporal has
+      // forgotten: the record knows the transaction exists, it is just over.
+      const finished = (await handle.describe().then(() => true, () => false)) || (await records.find(id)) !== undefined;
+      if (finished) throw new ApiError(409, 'invalid_state', `Transaction ${id} is already finished`);
+      throw new ApiError(404, 'not_found', `No transaction ${id}`);
     }
     if (err instanceof WorkflowUpdateFailedError) {
       const message = err.cause instanceof ApplicationFailure ? err.cause.message : 'The transaction refused the request';
@@ -115,6 +134,33 @@ async function withTransaction<T>(client: Client, rawId: string, call: (handle: 
     }
     throw err;
   }
+}
+
+/**
+ * The handle of the workflow run the record bound to the transaction: the one that acted for it.
+ * Any other run under the same workflow id (one refused at its first step) is not the transaction.
+ */
+async function boundHandle(client: Client, records: TransactionRecords, transactionId: string): Promise<Handle> {
+  const bound = await records.runOf(transactionId);
+  return client.workflow.getHandle(workflowIdFor(transactionId), bound.known ? bound.runId : undefined);
+}
+
+/** The live view from the workflow, or the record's when Temporal no longer has the run. */
+async function currentView(client: Client, records: TransactionRecords, transactionId: string): Promise<RecordedView | TransactionView> {
+  try {
+    return await (await boundHandle(client, records, transactionId)).query(transactionQuery);
+  } catch (err) {
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
+    return fromRecord(records, transactionId);
+  }
+}
+
+export type RecordedView = Omit<TransactionView, 'steps'> & { steps: []; unavailable: typeof FIELDS_ONLY_IN_HISTORY };
+
+async function fromRecord(records: TransactionRecords, transactionId: string): Promise<RecordedView> {
+  const recorded = await records.find(transactionId);
+  if (!recorded) throw new ApiError(404, 'not_found', `No transaction ${transactionId}`);
+  return { ...recorded, steps: [], unavailable: FIELDS_ONLY_IN_HISTORY };
 }
 
 function acceptedView(request: TransactionRequest): TransactionView {

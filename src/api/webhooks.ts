@@ -1,21 +1,24 @@
 /**
  * POST /webhooks/zuz: Zuz's asynchronous answers, turned into signals to the transaction's
- * workflow. 2xx only once the event is durably in Temporal (or there is nothing to deliver it
- * to), so Zuz retries everything else; the workflow itself drops duplicates by event id.
+ * workflow. An event for a transaction whose workflow has finished (or that Temporal has
+ * forgotten) is kept in the record's late-event store for reconciliation: a late answer can
+ * mean money moved after the flow decided. 2xx only once the event is durably in Temporal or
+ * in the database (or names nothing we know), so Zuz retries everything else; the workflow
+ * itself drops duplicates by event id.
  */
-import express, { Router } from 'express';
+import express, { Router, type Response } from 'express';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { workflowIdFor, type ZuzEvent, type ZuzOperationKind } from '../domain/transaction';
-import { isValidWebhookSignature } from '../infrastructure/zuz/signature';
-import { toOperationResult } from '../infrastructure/zuz/results';
-import { zuzEventType, zuzWebhookEvent } from '../infrastructure/zuz/wire';
+import { workflowIdFor } from '../domain/transaction';
+import { verifyZuzWebhook, type ZuzWebhookVerdict } from '../infrastructure/zuz';
 import type { Logger } from '../infrastructure/logger';
+import type { TransactionRecords } from '../infrastructure/transaction-record';
 import type { WebhookOutcome } from './metrics';
 import { zuzEventSignal } from '../workflows/messages';
 import { allowOnly, ApiError, validationError } from './errors';
 
 export interface WebhookOptions {
   client: Client;
+  records: TransactionRecords;
   privateKey: string;
   /** Events created longer ago than this are refused (replay protection, with dedup on the event id). */
   maxAgeMs: number;
@@ -24,47 +27,41 @@ export interface WebhookOptions {
   count: (outcome: WebhookOutcome) => void;
 }
 
-const KINDS: Record<string, ZuzOperationKind | undefined> = { authorization: 'authorization', capture: 'capture', void: 'void' };
-
-export function zuzWebhookRouter({ client, privateKey, maxAgeMs, log, count }: WebhookOptions): Router {
+export function zuzWebhookRouter({ client, records, privateKey, maxAgeMs, log, count }: WebhookOptions): Router {
   const router = Router();
   router.post('/', express.raw({ type: () => true, limit: '64kb' }), async (req, res) => {
     res.on('finish', () => count(outcomeOf(res.statusCode, res.locals.outcome)));
-    const eventType = zuzEventType.safeParse(req.header('event-type'));
-    if (!eventType.success) throw validationError(eventType.error, 'event-type header');
-    const event = zuzWebhookEvent.safeParse(parseJson(req.body));
-    if (!event.success) throw validationError(event.error);
-
-    const body = event.data;
-    if (!isValidWebhookSignature({ eventType: eventType.data, body }, req.header('signature'), privateKey)) {
-      throw new ApiError(401, 'invalid_signature', 'The signature does not match the event');
-    }
-    const created = Date.parse(body.created);
-    if (Number.isNaN(created) || Date.now() - created > maxAgeMs) {
-      throw new ApiError(400, 'stale_event', 'The event is too old or has no valid creation time');
-    }
-
-    const kind = KINDS[eventType.data.split('.')[1]];
-    const transactionId = body.data.reconciliation_id;
-    if (!kind || !transactionId) {
-      res.locals.outcome = 'ignored';
-      res.status(200).json({ outcome: 'ignored' });
-      return;
-    }
-    const signal: ZuzEvent = { ...toOperationResult(kind, body.data), eventId: body.id, paymentId: body.payment_id };
+    const verdict = verifyZuzWebhook(
+      { eventTypeHeader: req.header('event-type'), signatureHeader: req.header('signature'), rawBody: Buffer.isBuffer(req.body) ? req.body : undefined },
+      { privateKey, maxAgeMs },
+    );
+    if (!verdict.ok && verdict.reason !== 'not_an_operation') throw refusal(verdict);
+    // A genuine event the flow has no use for (another resource, or no transaction named) is acknowledged, so Zuz stops sending it.
+    if (!verdict.ok) return acknowledge(res, 'ignored');
+    const { event } = verdict;
     try {
-      await client.workflow.getHandle(workflowIdFor(transactionId)).signal(zuzEventSignal, signal);
-      log.info({ eventId: body.id, transactionId, kind, status: signal.status }, 'Zuz event delivered');
-      res.locals.outcome = 'delivered';
-      res.status(200).json({ outcome: 'delivered' });
-    } catch (err) {
-      // A finished (or unknown) transaction needs nothing more: 2xx stops Zuz retrying, and says nothing of whether it exists.
-      if (err instanceof WorkflowNotFoundError) {
-        res.locals.outcome = 'ignored';
-        res.status(200).json({ outcome: 'ignored' });
-        return;
+      // Voids carry no reconciliation id: the record knows the payment's transaction once it is finalized.
+      const transactionId = verdict.transactionId ?? (await records.transactionOfPayment(event.paymentId));
+      if (!transactionId) return acknowledge(res, 'ignored');
+      const handle = client.workflow.getHandle(workflowIdFor(transactionId));
+      const delivered = await handle.signal(zuzEventSignal, event).then(
+        () => true,
+        (err: unknown) => {
+          if (err instanceof WorkflowNotFoundError) return false;
+          throw err;
+        },
+      );
+      if (delivered) {
+        log.info({ eventId: event.eventId, transactionId, kind: event.kind, status: event.status }, 'Zuz event delivered');
+        return acknowledge(res, 'delivered');
       }
-      log.warn({ eventId: body.id, err: String(err) }, 'Zuz event not delivered; Zuz will retry');
+      // The workflow has finished: keep the event, so that money moved after the decision is found and put right.
+      const stored = await records.storeLateEvent(transactionId, event);
+      if (stored) log.warn({ eventId: event.eventId, transactionId, kind: event.kind, status: event.status }, 'Zuz event for a finished transaction stored for reconciliation');
+      // An unknown transaction: 2xx stops Zuz retrying, and says nothing of whether it exists.
+      return acknowledge(res, stored ? 'stored' : 'ignored');
+    } catch (err) {
+      log.warn({ eventId: event.eventId, err: String(err) }, 'Zuz event not delivered; Zuz will retry');
       throw new ApiError(503, 'unavailable', 'The event could not be handed over; retry later');
     }
   });
@@ -72,17 +69,29 @@ export function zuzWebhookRouter({ client, privateKey, maxAgeMs, log, count }: W
   return router;
 }
 
-function parseJson(raw: unknown): unknown {
-  if (!Buffer.isBuffer(raw) || raw.length === 0) throw new ApiError(400, 'invalid_json', 'The body must be a JSON event');
-  try {
-    return JSON.parse(raw.toString('utf8'));
-  } catch {
-    throw new ApiError(400, 'invalid_json', 'The body is not valid JSON');
+/** A webhook that cannot be trusted or read, as the API's error answer. */
+function refusal(verdict: Exclude<ZuzWebhookVerdict, { ok: true } | { reason: 'not_an_operation' }>): ApiError {
+  switch (verdict.reason) {
+    case 'malformed':
+      return validationError(verdict.error, verdict.part);
+    case 'no_body':
+      return new ApiError(400, 'invalid_json', 'The body must be a JSON event');
+    case 'not_json':
+      return new ApiError(400, 'invalid_json', 'The body is not valid JSON');
+    case 'invalid_signature':
+      return new ApiError(401, 'invalid_signature', 'The signature does not match the event');
+    case 'stale':
+      return new ApiError(400, 'stale_event', 'The event is too old or has no valid creation time');
   }
+}
+
+function acknowledge(res: Response, outcome: 'delivered' | 'stored' | 'ignored'): void {
+  res.locals.outcome = outcome;
+  res.status(200).json({ outcome });
 }
 
 function outcomeOf(status: number, outcome: unknown): WebhookOutcome {
   if (status >= 500) return 'unavailable';
   if (status >= 400) return 'rejected';
-  return outcome === 'ignored' ? 'ignored' : 'delivered';
+  return outcome === 'ignored' || outcome === 'stored' ? outcome : 'delivered';
 }

@@ -9,6 +9,8 @@ export const PAYMENT_METHOD_NOT_FOUND = 'PaymentMethodNotFound';
 export const PAYMENT_METHOD_UNUSABLE = 'PaymentMethodUnusable';
 /** The same transaction id was recorded before with a different request. */
 export const TRANSACTION_CONFLICT = 'TransactionConflict';
+/** The transaction was bound to another workflow run, which acted for it: a second run must not. */
+export const TRANSACTION_ALREADY_PROCESSED = 'TransactionAlreadyProcessed';
 /** A provider could not be reached or answered 5xx/429: a retry may succeed. */
 export const UPSTREAM_UNAVAILABLE = 'UpstreamUnavailable';
 /** A provider definitely refused the request (4xx other than 429), e.g. Zuz's 409 on a void. */

@@ -5,9 +5,15 @@
  */
 import { mkdirSync } from 'node:fs';
 import { Pool } from 'pg';
+import { MIGRATIONS } from './migrations';
 
-export interface Database {
+export interface Queryable {
   query<Row = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<{ rows: Row[] }>;
+}
+
+export interface Database extends Queryable {
+  /** Runs `work` on one connection (for locks and transactions that must not hop between pooled connections). */
+  session<T>(work: (connection: Queryable) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -26,6 +32,14 @@ function openPostgres(url: string, max: number): Database {
   pool.on('error', () => undefined);
   return {
     query: async (sql, params) => pool.query(sql, params as unknown[]) as never,
+    session: async (work) => {
+      const connection = await pool.connect();
+      try {
+        return await work({ query: async (sql, params) => connection.query(sql, params as unknown[]) as never });
+      } finally {
+        connection.release();
+      }
+    },
     close: () => pool.end(),
   };
 }
@@ -35,47 +49,40 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
   if (dataDir) mkdirSync(dataDir, { recursive: true });
   const pg = new PGlite(dataDir);
   await pg.waitReady;
-  return {
-    query: async (sql, params) => pg.query(sql, params) as never,
-    close: () => pg.close(),
-  };
+  const query: Queryable['query'] = async (sql, params) => pg.query(sql, params) as never;
+  // PGlite is one connection already.
+  return { query, session: (work) => work({ query }), close: () => pg.close() };
 }
 
-/** The schema, created idempotently at start (several processes may race here; IF NOT EXISTS and a lock make that safe). */
+/**
+ * Applies the migrations not yet applied, each in its own transaction, under an advisory lock
+ * held on one connection for the whole run (several processes may start at once; a lock taken
+ * and released through a pool could be released on another connection).
+ */
 async function migrate(db: Database): Promise<void> {
-  await db.query(`SELECT pg_advisory_lock(724001)`);
-  try {
-    for (const statement of SCHEMA) await db.query(statement);
-  } finally {
-    await db.query(`SELECT pg_advisory_unlock(724001)`);
-  }
+  await db.session(async (session) => {
+    await session.query(`SELECT pg_advisory_lock(724001)`);
+    try {
+      await session.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+         version    integer PRIMARY KEY,
+         name       text NOT NULL,
+         applied_at timestamptz NOT NULL DEFAULT now()
+       )`);
+      const { rows } = await session.query<{ version: number }>(`SELECT version FROM schema_migrations`);
+      const applied = new Set(rows.map((row) => Number(row.version)));
+      for (const migration of MIGRATIONS.filter((m) => !applied.has(m.version))) {
+        await session.query('BEGIN');
+        try {
+          for (const statement of migration.statements) await session.query(statement);
+          await session.query(`INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, [migration.version, migration.name]);
+          await session.query('COMMIT');
+        } catch (err) {
+          await session.query('ROLLBACK');
+          throw new Error(`Migration ${migration.version} (${migration.name}) failed: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
+    } finally {
+      await session.query(`SELECT pg_advisory_unlock(724001)`);
+    }
+  });
 }
-
-const SCHEMA = [
-  `CREATE TABLE IF NOT EXISTS accounts (
-     customer_id text PRIMARY KEY,
-     account_id  text NOT NULL UNIQUE,
-     created_at  timestamptz NOT NULL DEFAULT now()
-   )`,
-  `CREATE TABLE IF NOT EXISTS transactions (
-     transaction_id     text PRIMARY KEY,
-     request_fingerprint text NOT NULL,
-     customer_id        text NOT NULL,
-     payment_method_id  text NOT NULL,
-     amount             bigint NOT NULL CHECK (amount > 0),
-     currency           char(3) NOT NULL,
-     capture_mode       text NOT NULL,
-     description        text,
-     account_id         text,
-     status             text NOT NULL,
-     authorized_amount  bigint NOT NULL DEFAULT 0,
-     captured_amount    bigint NOT NULL DEFAULT 0,
-     zuz_payment_id     text,
-     failure_code       text,
-     failure_message    text,
-     created_at         timestamptz NOT NULL DEFAULT now(),
-     updated_at         timestamptz NOT NULL DEFAULT now()
-   )`,
-  `CREATE INDEX IF NOT EXISTS transactions_customer_idx ON transactions (customer_id, created_at DESC)`,
-  `CREATE INDEX IF NOT EXISTS transactions_status_idx ON transactions (status, created_at DESC)`,
-];

@@ -7,8 +7,8 @@
 import { createActivities, type Activities } from '../../src/activities';
 import { loadDatabasePoolSize, loadProvidersConfig, loadRiskLimits } from '../../src/config';
 import { openDatabase, type Database } from '../../src/infrastructure/database';
-import { PmsClient } from '../../src/infrastructure/pms/client';
-import { ZuzClient } from '../../src/infrastructure/zuz/client';
+import { PmsClient } from '../../src/infrastructure/pms';
+import { ZuzClient } from '../../src/infrastructure/zuz';
 import type { TransactionRequest, TransactionView, ZuzOperationResult } from '../../src/domain/transaction';
 import { WebhookInbox } from './webhook-inbox';
 
@@ -37,6 +37,7 @@ export class Baseline {
         baseline!.queries++;
         return db.query(sql, params);
       },
+      session: (work) => db.session(work),
       close: () => db.close(),
     };
     const activities = createActivities({ db: counted, zuz: new ZuzClient(providers.zuz), pms: new PmsClient(providers.pms), risk: loadRiskLimits(env) });

@@ -1,13 +1,17 @@
 /**
  * The Zuz (PaymentsOS-style) API client. Pointing it at the real provider is a matter of
  * configuration: base URL, app id, private key and environment.
- * Every POST carries an idempotency key chosen by the caller, so a retry after a timeout or a
- * 5xx returns the original result instead of performing the operation again.
+ * It speaks Zuz's wire format and hands back the domain's types only: callers never see a Zuz
+ * object. Every POST carries an idempotency key chosen by the caller, so a retry after a timeout
+ * or a 5xx returns the original result instead of performing the operation again.
+ * Failures are UpstreamErrors, which say whether a retry may help.
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import type { ZuzOperationResult } from '../../domain/transaction';
 import { requestJson, UpstreamError } from '../http';
-import { ZUZ_API_VERSION, zuzError, zuzPayment, zuzTransaction, type ZuzPayment, type ZuzTransaction } from './wire';
+import { toOperationResult, toPaymentState, type ZuzPaymentState } from './results';
+import { ZUZ_API_VERSION, zuzError, zuzPayment, zuzTransaction } from './wire';
 
 export interface ZuzClientConfig {
   baseUrl: string;
@@ -20,33 +24,34 @@ export interface ZuzClientConfig {
 export class ZuzClient {
   constructor(private readonly config: ZuzClientConfig) {}
 
-  createPayment(input: { amount: number; currency: string; customerId: string; orderId: string }, idempotencyKey: string): Promise<ZuzPayment> {
+  async createPayment(input: { amount: number; currency: string; customerId: string; orderId: string }, idempotencyKey: string): Promise<{ paymentId: string }> {
     const body = { amount: input.amount, currency: input.currency, customer_id: input.customerId, order: { id: input.orderId } };
-    return this.post('/payments', body, idempotencyKey, zuzPayment);
+    const payment = await this.post('/payments', body, idempotencyKey, zuzPayment);
+    return { paymentId: payment.id };
   }
 
   /** `token` is the card's provider token: it goes to Zuz and nowhere else. */
-  createAuthorization(paymentId: string, input: { token: string; reconciliationId: string }, idempotencyKey: string): Promise<ZuzTransaction> {
+  async createAuthorization(paymentId: string, input: { token: string; reconciliationId: string }, idempotencyKey: string): Promise<ZuzOperationResult> {
     const body = {
       payment_method: { type: 'tokenized', token: input.token },
       reconciliation_id: input.reconciliationId,
       authorization_type: 'pre_authorization',
     };
-    return this.post(`/payments/${encodeURIComponent(paymentId)}/authorizations`, body, idempotencyKey, zuzTransaction);
+    return toOperationResult('authorization', await this.post(`${paymentPath(paymentId)}/authorizations`, body, idempotencyKey, zuzTransaction));
   }
 
-  createCapture(paymentId: string, input: { amount: number; reconciliationId: string }, idempotencyKey: string): Promise<ZuzTransaction> {
+  async createCapture(paymentId: string, input: { amount: number; reconciliationId: string }, idempotencyKey: string): Promise<ZuzOperationResult> {
     const body = { amount: input.amount, reconciliation_id: input.reconciliationId };
-    return this.post(`/payments/${encodeURIComponent(paymentId)}/captures`, body, idempotencyKey, zuzTransaction);
+    return toOperationResult('capture', await this.post(`${paymentPath(paymentId)}/captures`, body, idempotencyKey, zuzTransaction));
   }
 
-  createVoid(paymentId: string, idempotencyKey: string): Promise<ZuzTransaction> {
-    return this.post(`/payments/${encodeURIComponent(paymentId)}/voids`, undefined, idempotencyKey, zuzTransaction);
+  async createVoid(paymentId: string, idempotencyKey: string): Promise<ZuzOperationResult> {
+    return toOperationResult('void', await this.post(`${paymentPath(paymentId)}/voids`, undefined, idempotencyKey, zuzTransaction));
   }
 
-  /** The payment with all its authorizations, captures, voids and refunds: the polling fallback. */
-  getPayment(paymentId: string): Promise<ZuzPayment> {
-    return this.call('GET', `/payments/${encodeURIComponent(paymentId)}?expand=all`, undefined, {}, zuzPayment);
+  /** The latest result of each operation on the payment, read with all its related resources: the polling fallback. */
+  async readPayment(paymentId: string): Promise<ZuzPaymentState> {
+    return toPaymentState(await this.call('GET', `${paymentPath(paymentId)}?expand=all`, undefined, {}, zuzPayment));
   }
 
   private post<T>(path: string, body: unknown, idempotencyKey: string, schema: z.ZodType<T>): Promise<T> {
@@ -78,4 +83,8 @@ export class ZuzClient {
     }
     return parsed.data;
   }
+}
+
+function paymentPath(paymentId: string): string {
+  return `/payments/${encodeURIComponent(paymentId)}`;
 }

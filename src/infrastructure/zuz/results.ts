@@ -1,6 +1,12 @@
-/** Translation of Zuz transaction objects into the service's own ZuzOperationResult (no card data crosses). */
+/**
+ * Translation of Zuz's transaction and payment objects into the service's own
+ * ZuzOperationResult: the domain never sees a Zuz object, and no card data crosses.
+ */
 import type { ZuzOperationKind, ZuzOperationResult } from '../../domain/transaction';
-import type { ZuzTransaction } from './wire';
+import type { ZuzPayment, ZuzTransaction } from './wire';
+
+/** The latest result of each operation on a payment, by kind; a kind not performed yet is absent. */
+export type ZuzPaymentState = Partial<Record<ZuzOperationKind, ZuzOperationResult>>;
 
 export function toOperationResult(kind: ZuzOperationKind, t: ZuzTransaction): ZuzOperationResult {
   return {
@@ -14,7 +20,17 @@ export function toOperationResult(kind: ZuzOperationKind, t: ZuzTransaction): Zu
 }
 
 /** The most recent operation of a kind (a transaction performs at most one of each). */
-export function latestOf(kind: ZuzOperationKind, list: ZuzTransaction[] | undefined): ZuzOperationResult | undefined {
+function latestOf(kind: ZuzOperationKind, list: ZuzTransaction[] | undefined): ZuzOperationResult | undefined {
   const last = list?.[list.length - 1];
   return last ? toOperationResult(kind, last) : undefined;
+}
+
+/** What a payment (read with all its related resources) says about each operation the service performs. */
+export function toPaymentState(payment: ZuzPayment): ZuzPaymentState {
+  const related = payment.related_resources ?? {};
+  return {
+    authorization: latestOf('authorization', related.authorizations),
+    capture: latestOf('capture', related.captures),
+    void: latestOf('void', related.voids),
+  };
 }

@@ -1,8 +1,12 @@
-/** The payment-methods service (PMS) client: a customer's saved card, and the provider token that stands for it. */
+/**
+ * The payment-methods service (PMS) adapter: a customer's saved card, and the provider token
+ * that stands for it. The one place that knows PMS's wire format; callers get a SavedCard.
+ */
 import { z } from 'zod';
 import { requestJson, UpstreamError } from '../http';
 
-export const paymentMethodSchema = z.object({
+// Non-strict: PMS may add fields without breaking the client. Only status and token are used.
+const paymentMethodSchema = z.object({
   id: z.string(),
   customer_id: z.string(),
   type: z.string(),
@@ -13,7 +17,12 @@ export const paymentMethodSchema = z.object({
   status: z.enum(['active', 'expired', 'blocked']),
   provider_token: z.string().min(1),
 });
-export type PaymentMethod = z.infer<typeof paymentMethodSchema>;
+
+/** What the payment flow needs of a saved card. `token` is for Zuz only: never return or log it. */
+export interface SavedCard {
+  status: 'active' | 'expired' | 'blocked';
+  token: string;
+}
 
 export interface PmsClientConfig {
   baseUrl: string;
@@ -24,8 +33,8 @@ export interface PmsClientConfig {
 export class PmsClient {
   constructor(private readonly config: PmsClientConfig) {}
 
-  /** The method, or undefined when PMS knows no such method for this customer. */
-  async findPaymentMethod(customerId: string, paymentMethodId: string): Promise<PaymentMethod | undefined> {
+  /** The card, or undefined when PMS knows no such payment method for this customer. */
+  async findPaymentMethod(customerId: string, paymentMethodId: string): Promise<SavedCard | undefined> {
     const path = `/v1/customers/${encodeURIComponent(customerId)}/payment-methods/${encodeURIComponent(paymentMethodId)}`;
     const { status, body } = await requestJson('PMS', this.config.baseUrl.replace(/\/$/, '') + path, {
       method: 'GET',
@@ -36,6 +45,6 @@ export class PmsClient {
     if (status >= 400) throw new UpstreamError('PMS', status, `GET payment method answered ${status}`);
     const parsed = paymentMethodSchema.safeParse(body);
     if (!parsed.success) throw new UpstreamError('PMS', 502, 'answered with an unexpected payment-method shape');
-    return parsed.data;
+    return { status: parsed.data.status, token: parsed.data.provider_token };
   }
 }

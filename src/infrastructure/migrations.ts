@@ -1,0 +1,73 @@
+/**
+ * The database schema as numbered migrations, applied in order and each exactly once (the
+ * `schema_migrations` table says which have run). Append new migrations; never edit one that
+ * has shipped. Migration 1 uses IF NOT EXISTS because databases made before migrations were
+ * numbered already hold its tables.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  statements: string[];
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'transactions and accounts',
+    statements: [
+      `CREATE TABLE IF NOT EXISTS accounts (
+         customer_id text PRIMARY KEY,
+         account_id  text NOT NULL UNIQUE,
+         created_at  timestamptz NOT NULL DEFAULT now()
+       )`,
+      `CREATE TABLE IF NOT EXISTS transactions (
+         transaction_id     text PRIMARY KEY,
+         request_fingerprint text NOT NULL,
+         customer_id        text NOT NULL,
+         payment_method_id  text NOT NULL,
+         amount             bigint NOT NULL CHECK (amount > 0),
+         currency           char(3) NOT NULL,
+         capture_mode       text NOT NULL,
+         description        text,
+         account_id         text,
+         status             text NOT NULL,
+         authorized_amount  bigint NOT NULL DEFAULT 0,
+         captured_amount    bigint NOT NULL DEFAULT 0,
+         zuz_payment_id     text,
+         failure_code       text,
+         failure_message    text,
+         created_at         timestamptz NOT NULL DEFAULT now(),
+         updated_at         timestamptz NOT NULL DEFAULT now()
+       )`,
+      `CREATE INDEX IF NOT EXISTS transactions_customer_idx ON transactions (customer_id, created_at DESC)`,
+      `CREATE INDEX IF NOT EXISTS transactions_status_idx ON transactions (status, created_at DESC)`,
+    ],
+  },
+  {
+    version: 2,
+    name: 'the record outlives the workflow',
+    statements: [
+      // The one workflow run allowed to act for the transaction (claimed by its first step).
+      `ALTER TABLE transactions ADD COLUMN workflow_run_id text`,
+      `ALTER TABLE transactions ADD COLUMN zuz_authorization_id text`,
+      `ALTER TABLE transactions ADD COLUMN zuz_capture_id text`,
+      `ALTER TABLE transactions ADD COLUMN zuz_void_id text`,
+      `ALTER TABLE transactions ADD COLUMN finalized_at timestamptz`,
+      // Zuz events that arrived when no workflow could take them, kept for reconciliation.
+      `CREATE TABLE zuz_late_events (
+         event_id       text PRIMARY KEY,
+         transaction_id text NOT NULL,
+         payment_id     text NOT NULL,
+         kind           text NOT NULL,
+         operation_id   text NOT NULL,
+         status         text NOT NULL,
+         amount         bigint NOT NULL,
+         received_at    timestamptz NOT NULL DEFAULT now(),
+         reconciled_at  timestamptz,
+         reconciliation text
+       )`,
+      `CREATE INDEX zuz_late_events_open_idx ON zuz_late_events (received_at) WHERE reconciled_at IS NULL`,
+      `CREATE INDEX transactions_zuz_payment_idx ON transactions (zuz_payment_id)`,
+    ],
+  },
+];

@@ -1,0 +1,165 @@
+/**
+ * The transaction record: the database row that outlives the workflow. Temporal forgets a closed
+ * run after the namespace's retention period (and Zuz its idempotency keys after a day); the
+ * record does not, so it decides whether a transaction id was ever accepted, which workflow run
+ * may act for it, and what the transaction's outcome was.
+ */
+import type { Database } from './database';
+import type { Failure, FailureCode, TransactionRequest, TransactionStatus, TransactionView, ZuzEvent } from '../domain/transaction';
+
+/** What the record does not keep: the step journal lives only in the workflow's history. */
+export const FIELDS_ONLY_IN_HISTORY = ['steps'] as const;
+
+export type ClaimResult =
+  | { kind: 'new' }
+  /** The id was accepted before; `fingerprint` tells a repeat from a conflict, `runId` whether a workflow ever took it. */
+  | { kind: 'known'; fingerprint: string; runId?: string };
+
+interface TransactionRow {
+  transaction_id: string;
+  request_fingerprint: string;
+  customer_id: string;
+  amount: string | number;
+  currency: string;
+  capture_mode: 'auto' | 'manual';
+  account_id: string | null;
+  status: TransactionStatus;
+  authorized_amount: string | number;
+  captured_amount: string | number;
+  zuz_payment_id: string | null;
+  zuz_authorization_id: string | null;
+  zuz_capture_id: string | null;
+  zuz_void_id: string | null;
+  failure_code: FailureCode | null;
+  failure_message: string | null;
+  workflow_run_id: string | null;
+}
+
+export class TransactionRecords {
+  constructor(private readonly db: Database) {}
+
+  /** Records the request if its id is new; otherwise says what was recorded for it. Never overwrites. */
+  async claim(request: TransactionRequest, fingerprint: string): Promise<ClaimResult> {
+    const inserted = await this.db.query(
+      `INSERT INTO transactions (transaction_id, request_fingerprint, customer_id, payment_method_id, amount, currency, capture_mode, description, status)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'processing')
+       ON CONFLICT (transaction_id) DO NOTHING
+       RETURNING transaction_id`,
+      [request.transactionId, fingerprint, request.customerId, request.paymentMethodId, request.amount, request.currency, request.capture, request.description ?? null],
+    );
+    if (inserted.rows.length > 0) return { kind: 'new' };
+    const { rows } = await this.db.query<Pick<TransactionRow, 'request_fingerprint' | 'workflow_run_id'>>(
+      `SELECT request_fingerprint, workflow_run_id FROM transactions WHERE transaction_id = $1`,
+      [request.transactionId],
+    );
+    const row = rows[0];
+    if (!row) throw new Error(`Transaction ${request.transactionId} vanished from the record`);
+    return { kind: 'known', fingerprint: row.request_fingerprint, runId: row.workflow_run_id ?? undefined };
+  }
+
+  /**
+   * Binds the transaction to one workflow run. Returns false when another run holds it: that run
+   * (perhaps long gone from Temporal) already acted for this transaction, and this one must not.
+   */
+  async bindRun(transactionId: string, runId: string): Promise<boolean> {
+    const { rows } = await this.db.query(
+      `UPDATE transactions SET workflow_run_id = $2, updated_at = now()
+        WHERE transaction_id = $1 AND (workflow_run_id IS NULL OR workflow_run_id = $2)
+       RETURNING transaction_id`,
+      [transactionId, runId],
+    );
+    return rows.length > 0;
+  }
+
+  /** Late Zuz events not yet reconciled, oldest first. */
+  async unreconciledEvents(limit: number): Promise<Array<ZuzEvent & { transactionId: string }>> {
+    const { rows } = await this.db.query<{ event_id: string; transaction_id: string; payment_id: string; kind: ZuzEvent['kind']; operation_id: string; status: ZuzEvent['status']; amount: string }>(
+      `SELECT * FROM zuz_late_events WHERE reconciled_at IS NULL ORDER BY received_at LIMIT $1`,
+      [limit],
+    );
+    return rows.map((r) => ({ eventId: r.event_id, transactionId: r.transaction_id, paymentId: r.payment_id, kind: r.kind, operationId: r.operation_id, status: r.status, amount: Number(r.amount) }));
+  }
+
+  /** Whether the id was ever accepted, and the workflow run bound to it (none for records made before runs were bound). */
+  async runOf(transactionId: string): Promise<{ known: false } | { known: true; runId?: string }> {
+    const { rows } = await this.db.query<{ workflow_run_id: string | null }>(`SELECT workflow_run_id FROM transactions WHERE transaction_id = $1`, [transactionId]);
+    return rows[0] ? { known: true, runId: rows[0].workflow_run_id ?? undefined } : { known: false };
+  }
+
+  /** The transaction a Zuz payment belongs to (known once the transaction is finalized). */
+  async transactionOfPayment(paymentId: string): Promise<string | undefined> {
+    const { rows } = await this.db.query<{ transaction_id: string }>(`SELECT transaction_id FROM transactions WHERE zuz_payment_id = $1`, [paymentId]);
+    return rows[0]?.transaction_id;
+  }
+
+  /** The transaction as the record knows it (no step journal: that lives in the workflow's history). */
+  async find(transactionId: string): Promise<Omit<TransactionView, 'steps'> | undefined> {
+    const { rows } = await this.db.query<TransactionRow>(`SELECT * FROM transactions WHERE transaction_id = $1`, [transactionId]);
+    const row = rows[0];
+    if (!row) return undefined;
+    const failure: Failure | undefined = row.failure_code ? { code: row.failure_code, message: row.failure_message ?? '' } : undefined;
+    return {
+      transactionId: row.transaction_id,
+      customerId: row.customer_id,
+      status: row.status,
+      amount: Number(row.amount),
+      currency: row.currency.trim(),
+      capture: row.capture_mode,
+      authorizedAmount: Number(row.authorized_amount),
+      capturedAmount: Number(row.captured_amount),
+      accountId: row.account_id ?? undefined,
+      zuz: definedOnly({
+        paymentId: row.zuz_payment_id,
+        authorizationId: row.zuz_authorization_id,
+        captureId: row.zuz_capture_id,
+        voidId: row.zuz_void_id,
+      }),
+      failure,
+    };
+  }
+
+  /** The outcome, once the workflow has decided it. Written once: a finalized record is never rewritten. */
+  async finalize(view: Omit<TransactionView, 'steps'>): Promise<void> {
+    await this.db.query(
+      `UPDATE transactions
+          SET status = $2, authorized_amount = $3, captured_amount = $4, zuz_payment_id = $5,
+              zuz_authorization_id = $6, zuz_capture_id = $7, zuz_void_id = $8,
+              failure_code = $9, failure_message = $10, finalized_at = now(), updated_at = now()
+        WHERE transaction_id = $1 AND finalized_at IS NULL`,
+      [
+        view.transactionId,
+        view.status,
+        view.authorizedAmount,
+        view.capturedAmount,
+        view.zuz.paymentId ?? null,
+        view.zuz.authorizationId ?? null,
+        view.zuz.captureId ?? null,
+        view.zuz.voidId ?? null,
+        view.failure?.code ?? null,
+        view.failure?.message ?? null,
+      ],
+    );
+  }
+
+  /**
+   * Keeps a Zuz event no workflow could take (its run has finished, or Temporal has forgotten it)
+   * for reconciliation. Idempotent on the event id: Zuz's retries store it once.
+   * Returns false when the event names a transaction the record does not know.
+   */
+  async storeLateEvent(transactionId: string, event: ZuzEvent): Promise<boolean> {
+    const { rows } = await this.db.query(
+      `INSERT INTO zuz_late_events (event_id, transaction_id, payment_id, kind, operation_id, status, amount)
+       SELECT $1, $2, $3, $4, $5, $6, $7 WHERE EXISTS (SELECT 1 FROM transactions WHERE transaction_id = $2)
+       ON CONFLICT (event_id) DO NOTHING
+       RETURNING event_id`,
+      [event.eventId, transactionId, event.paymentId, event.kind, event.operationId, event.status, event.amount],
+    );
+    if (rows.length > 0) return true;
+    const known = await this.db.query(`SELECT 1 FROM zuz_late_events WHERE event_id = $1`, [event.eventId]);
+    return known.rows.length > 0;
+  }
+}
+
+function definedOnly<T extends Record<string, string | null>>(values: T): { [K in keyof T]?: string } {
+  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== null)) as { [K in keyof T]?: string };
+}
