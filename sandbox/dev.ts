@@ -2,7 +2,8 @@
  * `npm start`: the embedded default. Everything on this machine, history and data kept under
  * POS_DATA_DIR (default ./.data) so a restart keeps every transaction. Ctrl-C stops it all.
  */
-import { tracing } from '../src/infrastructure/tracing'; // first: instruments HTTP before anything loads it
+import './log-format'; // first: sets LOG_FORMAT before the logger is created (imports nothing)
+import { tracing } from '../src/infrastructure/tracing'; // instruments HTTP before anything loads it
 import { ConfigError, loadWorkerOpsConfig } from '../src/config';
 import { logger } from '../src/infrastructure/logger';
 import { startLocalStack } from './local-stack';

@@ -3,7 +3,8 @@
 #   - the Temporal CLI (dev server + Web UI), built from the Go module proxy;
 #   - the Java time-skipping test server, resolved from Maven Central.
 # Both are cached outside the work tree, in $POS_CACHE_DIR (default ~/.cache/pos-payments),
-# behind stable links bin/temporal and bin/temporal-test-server that src/config reads.
+# behind stable links bin/temporal and bin/temporal-test-server, which sandbox/config.ts (npm start)
+# and test/helpers/temporal.ts (the tests) read.
 # A build writes into a temporary folder and is moved into place only when complete, so an
 # interrupted run never leaves a half-written binary behind.
 set -euo pipefail

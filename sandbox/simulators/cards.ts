@@ -1,8 +1,7 @@
 /**
  * The mock cards both simulators agree on. The payment-methods service (PMS) hands out
  * `providerToken`; the Zuz simulator turns that token back into `cardNumber` and picks the
- * authorization outcome by that number (see outcomes in src/simulators/zuz/outcomes.ts and
- * "mock behaviours" in the paymentsos notes).
+ * authorization outcome by that number (the provider's mock behaviours: zuz/outcomes.ts).
  *
  * Tokens are fixed strings on purpose: seeds, fixtures and test expectations can name them.
  *

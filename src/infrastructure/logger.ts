@@ -1,15 +1,72 @@
-/** Structured JSON logs (pino). Secrets and card data are redacted by key, wherever they appear. */
+/**
+ * The service's logger (pino): JSON lines by default (what production and the tests read), or
+ * human-readable lines with LOG_FORMAT=pretty (pino-pretty; `npm start` on a terminal asks for
+ * it). Secrets and card data are redacted by key, wherever they appear, in either format.
+ */
 import pino from 'pino';
+import { z } from 'zod';
 import type { Logger as TemporalLogger, LogLevel, LogMetadata } from '@temporalio/common';
+import { parse, type Env } from '../config';
 
-export const logger = pino({
-  level: process.env.LOG_LEVEL ?? 'info',
-  base: { service: 'pos-payments' },
-  redact: {
-    paths: ['*.token', '*.provider_token', '*.card_number', '*.cardNumber', '*.credit_card_cvv', '*.privateKey', '*.apiKey', '*.authorization', '*["private-key"]'],
-    censor: '[redacted]',
-  },
+export type LogFormat = 'json' | 'pretty';
+
+const formatSchema = z.object({
+  LOG_FORMAT: z.enum(['json', 'pretty'], { error: 'must be json or pretty' }).default('json'),
 });
+
+/** LOG_FORMAT: `json` (the default) or `pretty`; anything else stops the process with a ConfigError. */
+export function loadLogFormat(env: Env = process.env): LogFormat {
+  return parse(formatSchema, env).LOG_FORMAT;
+}
+
+export interface LoggerOptions {
+  /** Default: LOG_FORMAT. */
+  format?: LogFormat;
+  /** Default: LOG_LEVEL, else `info`. */
+  level?: string;
+  /** Default: stdout. */
+  destination?: pino.DestinationStream;
+}
+
+export function createLogger(options: LoggerOptions = {}): pino.Logger {
+  const settings: pino.LoggerOptions = {
+    level: options.level ?? process.env.LOG_LEVEL ?? 'info',
+    base: { service: 'pos-payments' },
+    redact: {
+      paths: ['*.token', '*.provider_token', '*.card_number', '*.cardNumber', '*.credit_card_cvv', '*.privateKey', '*.apiKey', '*.authorization', '*["private-key"]'],
+      censor: '[redacted]',
+    },
+  };
+  if ((options.format ?? loadLogFormat()) === 'pretty') return pino(settings, prettyStream(options.destination));
+  return options.destination ? pino(settings, options.destination) : pino(settings);
+}
+
+/**
+ * One line per event for a person: time, level, component, transaction id, message, then the
+ * remaining fields. It leaves out what only a machine needs (Temporal run ids, task queue,
+ * namespace, host); LOG_FORMAT=json keeps everything.
+ */
+const PRETTY_IGNORED = ['pid', 'hostname', 'service', 'component', 'transactionId', 'sdkComponent', 'taskQueue', 'namespace', 'workflowId', 'runId', 'workflowRunId', 'workflowType', 'activityId', 'activityType'];
+
+/**
+ * pino-pretty as a synchronous stream in this process (no transport worker thread, so no line is
+ * lost at exit). Required only here, so the JSON path never loads it.
+ */
+function prettyStream(destination?: pino.DestinationStream): pino.DestinationStream {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const pretty = require('pino-pretty') as typeof import('pino-pretty');
+  return pretty({
+    destination: destination ?? 1,
+    sync: true,
+    ...(destination ? { colorize: false } : {}), // on stdout: colours when it is a colour terminal
+    translateTime: 'SYS:HH:MM:ss.l',
+    singleLine: true,
+    messageFormat: '{if component}{component} {end}{if transactionId}[{transactionId}] {end}{msg}',
+    ignore: PRETTY_IGNORED.join(','),
+  });
+}
+
+export const logger = createLogger();
 
 export type Logger = pino.Logger;
 

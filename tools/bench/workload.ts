@@ -7,7 +7,7 @@ import { MOCK_CARDS } from '../../sandbox/simulators/cards';
 import type { PmsSimulator } from '../../sandbox/simulators/pms';
 import type { CaptureMode, TransactionRequest } from '../../src/domain/transaction';
 
-/** 50 or more: Zuz captures at once (src/simulators/zuz/outcomes.ts). */
+/** 50 or more: Zuz captures at once (sandbox/simulators/zuz/outcomes.ts). */
 const AMOUNT = 1250;
 
 export type CardKind = 'pending-approved' | 'approved';

@@ -1,7 +1,7 @@
 /**
  * The scenario mix: the kinds of transaction a chaos run drives, each with what the client does
  * and the terminal state it must end in whatever the faults. Amounts follow Zuz's mock rules
- * (README "Capture outcomes"): >= 50 minor units captures and voids at once, below 20 a capture
+ * (sandbox/simulators/zuz/outcomes.ts): >= 50 minor units captures and voids at once, below 20 a capture
  * is refused — used on purpose by one kind only.
  */
 import type { CaptureMode, FailureCode, TerminalStatus } from '../../src/domain/transaction';

@@ -33,6 +33,7 @@ export function serviceEnvironment(addresses: StackAddresses): NodeJS.ProcessEnv
     ...process.env,
     NODE_OPTIONS: '', // e.g. jest's --experimental-vm-modules is not for the services
     LOG_LEVEL: 'warn',
+    LOG_FORMAT: 'json',
     TEMPORAL_ADDRESS: addresses.temporalAddress,
     TEMPORAL_NAMESPACE: 'default',
     TEMPORAL_TASK_QUEUE: `chaos-${randomUUID()}`,

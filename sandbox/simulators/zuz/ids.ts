@@ -1,3 +1,4 @@
+/** The ids the simulated provider hands out: payment, transaction, request and event ids, authorization codes. */
 import { randomInt, randomUUID } from 'node:crypto';
 
 export type IdPrefix = 'pay' | 'auth' | 'cap' | 'void' | 'ref' | 'evt' | 'txn';

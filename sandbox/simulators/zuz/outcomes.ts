@@ -1,5 +1,5 @@
 /**
- * The provider's mock behaviours (paymentsos notes): which result a transaction gets now, and
+ * The provider's mock behaviours (as a PaymentsOS-style test environment has them): which result a transaction gets now, and
  * which result it later resolves to, by card number (authorizations) or amount (the rest).
  */
 import type { ZuzResultStatus, ZuzTransaction } from '../../../src/infrastructure/zuz/wire';

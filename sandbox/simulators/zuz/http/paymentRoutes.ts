@@ -1,4 +1,4 @@
-/** The provider API, as in the paymentsos notes. */
+/** The provider's API routes (PaymentsOS-style payments, authorizations, captures, voids, refunds), each one operation. */
 import type { Express } from 'express';
 import * as operations from '../operations';
 import { parseExpand } from '../payments';
