@@ -4,12 +4,13 @@
  * The replay suite replays all of them against the current code before every release.
  * A version's folder is written once: captured histories are never edited, only added to.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { isTerminal, workflowIdFor, type TransactionView } from '../src/domain/transaction';
 import { startLocalStack, type LocalStack } from '../sandbox/local-stack';
+import { loadDevConfig } from '../sandbox/config';
 import { FLOW_VERSION } from '../src/workflows/version';
 
 interface Branch {
@@ -111,7 +112,7 @@ async function main(): Promise<void> {
       }
       const handle = stack.client.workflow.getHandle(workflowIdFor(transactionId));
       await handle.result();
-      const history = JSON.parse(historyToJSON(await handle.fetchHistory()));
+      const history = exportHistory(stack, handle.workflowId);
       const file = path.join(partial, `${branch.name}.json`);
       writeFileSync(file, JSON.stringify({ workflowId: handle.workflowId, branch: branch.name, outcome: view.status, history }, null, 1) + '\n');
       console.log(`${branch.name.padEnd(34)} ${view.status}`);
@@ -123,6 +124,17 @@ async function main(): Promise<void> {
   rmSync(target, { recursive: true, force: true });
   renameSync(partial, target);
   console.log(`Histories of ${FLOW_VERSION} written to ${path.relative(process.cwd(), target)}/`);
+}
+
+/**
+ * A workflow's history as JSON, exported by the Temporal CLI that runs the stack's dev server
+ * (`temporal workflow show --output json`): the standard history file the SDK's replayer reads.
+ */
+function exportHistory(stack: LocalStack, workflowId: string): unknown {
+  const args = ['workflow', 'show', '--workflow-id', workflowId, '--output', 'json', '--color', 'never'];
+  const connection = ['--address', stack.temporalAddress, '--namespace', stack.client.options.namespace];
+  const json = execFileSync(loadDevConfig().temporalCli, [...args, ...connection], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  return JSON.parse(json);
 }
 
 function sleep(ms: number): Promise<void> {

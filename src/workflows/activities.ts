@@ -1,7 +1,8 @@
 /**
- * The steps' activity stubs, one per retry/timeout profile (the seed's "individual RetryPolicy
- * per step" and "step lock TTL": a short start-to-close timeout means a crashed worker's step is
- * picked up again quickly). The profiles themselves are flow options (see options.ts).
+ * The steps' activity stubs, one per retry/timeout profile: each kind of step retries in its own
+ * way, and its short start-to-close timeout is how long a step is held by one worker (a crashed
+ * worker's step is picked up again by another soon after). The profiles themselves are flow
+ * options (see options.ts).
  */
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';

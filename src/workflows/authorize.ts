@@ -8,15 +8,38 @@ import type { FlowOptions } from './options';
 import type { TransactionState } from './transaction-state';
 import { stepActivities } from './activities';
 import { awaitZuzResult } from './await-zuz-result';
+import { unreachable } from './exhaustive';
 import { releaseUnansweredAuthorizations } from './patches';
 import { releaseUnansweredAuthorization } from './release';
+import type { Failure } from '../domain/transaction';
 import { PAYMENT_METHOD_NOT_FOUND, PAYMENT_METHOD_UNUSABLE } from '../domain/errors';
+
+/** What became of the request for an authorization. */
+export type AuthorizationRequestOutcome =
+  /** Zuz took it; its final answer may still be to come. */
+  | { kind: 'sent'; authorizationId: string }
+  /** It could not be made. When every attempt was lost on the way, one of them may still have been approved. */
+  | { kind: 'not-sent'; failure: Failure; mayHaveReachedZuz: boolean };
+
+/** A Zuz command step: done, or failed for good with the reason the transaction fails for. */
+type CommandOutcome<T> = { kind: 'done'; value: T } | { kind: 'failed'; failure: Failure };
 
 /** Returns true when the money is held for us; otherwise the transaction has its failure. */
 export async function authorize(tx: TransactionState, options: FlowOptions): Promise<boolean> {
-  const authorizationId = await createAuthorization(tx, options);
-  if (!authorizationId) return false;
+  const request = await requestAuthorization(tx, options);
+  switch (request.kind) {
+    case 'sent':
+      return awaitAuthorization(tx, request.authorizationId, options);
+    case 'not-sent':
+      tx.fail('failed', request.failure);
+      if (request.mayHaveReachedZuz) await releaseUnansweredAuthorization(tx, options);
+      return false;
+    default:
+      return unreachable(request);
+  }
+}
 
+async function awaitAuthorization(tx: TransactionState, authorizationId: string, options: FlowOptions): Promise<boolean> {
   const awaited = await tx.step(
     'awaitAuthorizationResult',
     () => awaitZuzResult(tx, 'authorization', authorizationId, options.authorizationDeadline, options),
@@ -32,49 +55,46 @@ export async function authorize(tx: TransactionState, options: FlowOptions): Pro
     tx.fail('declined', { code: 'authorization_declined', message: result.description ?? 'The card was declined' });
     return false;
   }
-  tx.authorizedAmount = result.amount;
+  tx.authorized(result.amount);
   return true;
 }
 
-/** Returns the authorization's id at Zuz, or undefined when the transaction has failed. */
-async function createAuthorization(tx: TransactionState, options: FlowOptions): Promise<string | undefined> {
+async function requestAuthorization(tx: TransactionState, options: FlowOptions): Promise<AuthorizationRequestOutcome> {
   const { zuzCommands } = stepActivities(options.steps);
   const { transactionId, customerId, paymentMethodId, amount, currency } = tx.request;
   const separatePayment = releaseUnansweredAuthorizations();
   if (separatePayment) {
-    const opened = await tryStep(tx, 'createPayment', () => zuzCommands.createPayment({ transactionId, customerId, amount, currency }));
-    if (!opened) return undefined; // no payment, so nothing can be held
-    tx.zuz.paymentId = opened.paymentId;
+    const opened = await zuzCommand(tx, 'createPayment', () => zuzCommands.createPayment({ transactionId, customerId, amount, currency }));
+    // No payment, so nothing can be held.
+    if (opened.kind === 'failed') return { kind: 'not-sent', failure: opened.failure, mayHaveReachedZuz: false };
+    tx.openedPayment(opened.value.paymentId);
   }
-  const created = await tryStep(tx, 'createAuthorization', () =>
+  const created = await zuzCommand(tx, 'createAuthorization', () =>
     zuzCommands.createAuthorization({ transactionId, customerId, paymentMethodId, amount, currency, paymentId: tx.zuz.paymentId }),
     ({ authorization }) => authorization.status.toLowerCase(),
   );
-  if (!created) {
-    // Every attempt failed, yet one of them may have reached Zuz.
-    if (separatePayment && tx.failure?.code === 'provider_unavailable') await releaseUnansweredAuthorization(tx, options);
-    return undefined;
+  if (created.kind === 'failed') {
+    // Only a payment opened beforehand lets the flow look for an authorization whose answer was lost.
+    const mayHaveReachedZuz = separatePayment && created.failure.code === 'provider_unavailable';
+    return { kind: 'not-sent', failure: created.failure, mayHaveReachedZuz };
   }
-  tx.zuz.paymentId = created.paymentId;
-  tx.zuz.authorizationId = created.authorization.operationId;
-  tx.record(created.authorization);
-  return created.authorization.operationId;
+  tx.authorizationSent(created.value);
+  return { kind: 'sent', authorizationId: created.value.authorization.operationId };
 }
 
-/** Runs a Zuz command step; when it fails for good, fails the transaction with the reason and returns undefined. */
-async function tryStep<T>(tx: TransactionState, name: string, run: () => Promise<T>, branchOf?: (result: T) => string): Promise<T | undefined> {
+async function zuzCommand<T>(tx: TransactionState, name: string, run: () => Promise<T>, branchOf?: (result: T) => string): Promise<CommandOutcome<T>> {
   try {
-    return await tx.step(name, run, branchOf);
+    return { kind: 'done', value: await tx.step(name, run, branchOf) };
   } catch (err) {
-    const cause = err instanceof ActivityFailure ? err.cause : undefined;
-    const type = cause instanceof ApplicationFailure ? cause.type : undefined;
-    if (type === PAYMENT_METHOD_NOT_FOUND) {
-      tx.fail('failed', { code: 'payment_method_not_found', message: cause!.message });
-    } else if (type === PAYMENT_METHOD_UNUSABLE) {
-      tx.fail('failed', { code: 'payment_method_unusable', message: cause!.message });
-    } else {
-      tx.fail('failed', { code: 'provider_unavailable', message: 'Could not create the authorization at Zuz' });
-    }
-    return undefined;
+    return { kind: 'failed', failure: commandFailure(err) };
   }
+}
+
+/** PMS's verdict on the card when it gave one; otherwise Zuz could not be reached. */
+function commandFailure(err: unknown): Failure {
+  const cause = err instanceof ActivityFailure ? err.cause : undefined;
+  const type = cause instanceof ApplicationFailure ? cause.type : undefined;
+  if (type === PAYMENT_METHOD_NOT_FOUND) return { code: 'payment_method_not_found', message: cause!.message };
+  if (type === PAYMENT_METHOD_UNUSABLE) return { code: 'payment_method_unusable', message: cause!.message };
+  return { code: 'provider_unavailable', message: 'Could not create the authorization at Zuz' };
 }

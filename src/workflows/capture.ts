@@ -8,41 +8,68 @@ import type { FlowOptions } from './options';
 import type { TransactionState } from './transaction-state';
 import { stepActivities } from './activities';
 import { awaitZuzResult } from './await-zuz-result';
+import { unreachable } from './exhaustive';
 import { voidWhenCaptureNeverArrived } from './patches';
 import { voidAuthorization } from './release';
 import type { ZuzOperationResult } from '../domain/transaction';
 
-export async function captureOrRelease(tx: TransactionState, options: FlowOptions): Promise<void> {
-  const amount = await decideCaptureAmount(tx, options);
-  if (amount === undefined) return voidAuthorization(tx, options);
+/** Whether to take the money, and how much; a release has already failed the transaction with its reason. */
+export type CaptureDecision = { kind: 'capture'; amount: number } | { kind: 'release' };
 
-  tx.moveTo('capturing');
-  const result = await capture(tx, amount, options);
-  if (result === NEVER_ARRIVED && voidWhenCaptureNeverArrived()) {
-    tx.fail('failed', { code: 'capture_failed', message: 'The capture could not reach Zuz; the authorization is released' });
-    await voidAuthorization(tx, options);
-    return;
+/** What became of the capture. */
+export type CaptureOutcome =
+  /** Every attempt failed and Zuz shows no capture: nothing was charged. */
+  | { kind: 'never-arrived' }
+  /** Zuz took the capture but gave no final answer before the deadline. */
+  | { kind: 'still-pending' }
+  /** Zuz's final answer: Succeed (the customer was charged) or Failed. */
+  | { kind: 'answered'; result: ZuzOperationResult };
+
+export async function captureOrRelease(tx: TransactionState, options: FlowOptions): Promise<void> {
+  const decision = await decideCapture(tx, options);
+  switch (decision.kind) {
+    case 'release':
+      return voidAuthorization(tx, options);
+    case 'capture': {
+      tx.moveTo('capturing');
+      const outcome = await capture(tx, decision.amount, options);
+      return settleCapture(tx, outcome, options);
+    }
+    default:
+      return unreachable(decision);
   }
-  if (result === NEVER_ARRIVED || result === undefined) {
-    // Still pending at Zuz after the deadline: voiding is no longer allowed, so say so plainly.
-    tx.fail('failed', { code: 'capture_failed', message: 'Zuz gave no final answer on the capture in time' });
-    return;
+}
+
+async function settleCapture(tx: TransactionState, outcome: CaptureOutcome, options: FlowOptions): Promise<void> {
+  switch (outcome.kind) {
+    case 'never-arrived':
+      if (voidWhenCaptureNeverArrived()) {
+        tx.fail('failed', { code: 'capture_failed', message: 'The capture could not reach Zuz; the authorization is released' });
+        return voidAuthorization(tx, options);
+      }
+      // Transactions that started before that change end as if the capture were still pending.
+      return failWithoutFinalAnswer(tx);
+    case 'still-pending':
+      return failWithoutFinalAnswer(tx);
+    case 'answered':
+      if (outcome.result.status === 'Succeed') return tx.captured(outcome.result.amount);
+      tx.fail('failed', { code: 'capture_failed', message: outcome.result.description ?? 'Zuz refused the capture' });
+      return voidAuthorization(tx, options);
+    default:
+      return unreachable(outcome);
   }
-  if (result.status === 'Succeed') {
-    tx.capturedAmount = result.amount;
-    tx.moveTo('succeeded');
-    return;
-  }
-  tx.fail('failed', { code: 'capture_failed', message: result.description ?? 'Zuz refused the capture' });
-  await voidAuthorization(tx, options);
+}
+
+/** Still pending at Zuz after the deadline: voiding is no longer allowed, so say so plainly. */
+function failWithoutFinalAnswer(tx: TransactionState): void {
+  tx.fail('failed', { code: 'capture_failed', message: 'Zuz gave no final answer on the capture in time' });
 }
 
 /** Auto capture takes the authorized amount; manual capture waits for the client, up to the expiry. */
-async function decideCaptureAmount(tx: TransactionState, options: FlowOptions): Promise<number | undefined> {
+async function decideCapture(tx: TransactionState, options: FlowOptions): Promise<CaptureDecision> {
   if (tx.request.capture === 'auto') {
-    if (tx.decision?.action !== 'cancel') return tx.authorizedAmount;
-    tx.fail('cancelled', { code: 'cancelled_by_client', message: 'Cancelled before capture' });
-    return undefined;
+    if (tx.decision?.action !== 'cancel') return { kind: 'capture', amount: tx.authorizedAmount };
+    return cancelledByClient(tx);
   }
 
   tx.moveTo('authorized');
@@ -51,40 +78,46 @@ async function decideCaptureAmount(tx: TransactionState, options: FlowOptions): 
     () => condition(() => tx.decision !== undefined, options.authorizationExpiry),
     (arrived) => (arrived ? tx.decision!.action : 'expired'),
   );
-  if (!decided) {
+  const decision = tx.decision;
+  if (!decided || !decision) {
     tx.fail('cancelled', { code: 'authorization_expired', message: 'No capture was requested before the authorization expired' });
-    return undefined;
+    return { kind: 'release' };
   }
-  if (tx.decision!.action === 'cancel') {
-    tx.fail('cancelled', { code: 'cancelled_by_client', message: 'Cancelled before capture' });
-    return undefined;
+  switch (decision.action) {
+    case 'cancel':
+      return cancelledByClient(tx);
+    case 'capture':
+      return { kind: 'capture', amount: decision.amount ?? tx.authorizedAmount };
+    default:
+      return unreachable(decision);
   }
-  return tx.decision!.amount ?? tx.authorizedAmount;
 }
 
-/** Every attempt failed and Zuz shows no capture: nothing was charged. */
-const NEVER_ARRIVED = 'never-arrived';
+function cancelledByClient(tx: TransactionState): CaptureDecision {
+  tx.fail('cancelled', { code: 'cancelled_by_client', message: 'Cancelled before capture' });
+  return { kind: 'release' };
+}
 
-async function capture(tx: TransactionState, amount: number, options: FlowOptions): Promise<ZuzOperationResult | typeof NEVER_ARRIVED | undefined> {
+async function capture(tx: TransactionState, amount: number, options: FlowOptions): Promise<CaptureOutcome> {
   const answer = await tx.step(
     'capturePayment',
     () => sendCaptureOnce(tx, amount, options),
     (result) => (result ? result.status.toLowerCase() : 'fate-unknown'),
   );
-  if (!answer) return NEVER_ARRIVED;
-  tx.zuz.captureId = answer.operationId;
-  tx.record(answer);
+  if (!answer) return { kind: 'never-arrived' };
+  tx.operationReported(answer);
   const awaited = await tx.step(
     'awaitCaptureResult',
     () => awaitZuzResult(tx, 'capture', answer.operationId, options.captureDeadline, options),
     ({ via }) => via,
   );
-  return awaited.result;
+  return awaited.result ? { kind: 'answered', result: awaited.result } : { kind: 'still-pending' };
 }
 
 /**
  * Sends the capture (its retries reuse one idempotency key). If every attempt failed, Zuz may
  * still have performed it: read the payment and take what is there; never send a second capture.
+ * Returns undefined when Zuz shows no capture at all.
  */
 async function sendCaptureOnce(tx: TransactionState, amount: number, options: FlowOptions): Promise<ZuzOperationResult | undefined> {
   const { zuzCommands, zuzPersistent } = stepActivities(options.steps);

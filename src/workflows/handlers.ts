@@ -20,7 +20,7 @@ export function handleClientRequests(tx: TransactionState): void {
   setHandler(
     captureUpdate,
     async ({ amount }) => {
-      tx.decision = { action: 'capture', amount };
+      tx.clientDecided({ action: 'capture', amount });
       await condition(() => tx.status !== 'authorized');
       return tx.view();
     },
@@ -37,7 +37,7 @@ export function handleClientRequests(tx: TransactionState): void {
   setHandler(
     cancelUpdate,
     async () => {
-      tx.decision = { action: 'cancel' };
+      tx.clientDecided({ action: 'cancel' });
       if (tx.status === 'authorized') await condition(() => tx.status !== 'authorized');
       return tx.view();
     },

@@ -29,9 +29,10 @@ export async function processTransaction({ request, options }: ProcessTransactio
   handleClientRequests(tx);
 
   await tx.step('recordTransaction', () => database.recordTransaction(request));
-  tx.accountId = await tx.step('assignAccountId', () =>
+  const accountId = await tx.step('assignAccountId', () =>
     database.assignAccountId({ transactionId: request.transactionId, customerId: request.customerId }),
   );
+  tx.assignAccount(accountId);
 
   const cleared = await screenForRisk(tx, flow);
   const authorized = cleared && (await authorize(tx, flow));

@@ -8,38 +8,61 @@ import type { FlowOptions } from './options';
 import type { TransactionState } from './transaction-state';
 import { stepActivities } from './activities';
 import { awaitZuzResult } from './await-zuz-result';
+import { unreachable } from './exhaustive';
 import { releaseUnansweredAuthorizations } from './patches';
 import type { ZuzOperationResult } from '../domain/transaction';
 import { UPSTREAM_REFUSED } from '../domain/errors';
 
+/** What became of a void request. */
+export type VoidOutcome =
+  /** Zuz took the request and answered: Succeed (the money is released) or Failed (Zuz declined to void). */
+  | { kind: 'answered'; result: ZuzOperationResult }
+  /** Zuz refused the request outright (409): the payment's state does not allow a void. */
+  | { kind: 'refused' };
+
 /** Releases the held money; the caller has already said why. */
-export async function voidAuthorization(tx: TransactionState, options: FlowOptions): Promise<void> {
-  const voided = await sendVoid(tx, options, 1);
-  if (voided === REFUSED) return settleRefusedVoid(tx, options);
-  recordVoid(tx, voided);
+export function voidAuthorization(tx: TransactionState, options: FlowOptions): Promise<void> {
+  return voidInRound(tx, options, 1);
 }
 
-const REFUSED = 'refused';
+/**
+ * Sends the void and takes Zuz's answer. A refusal of round 1 is settled from the payment's
+ * state; round 2 is sent only by that settling, so its refusal is logged and ends there (never
+ * an endless void loop).
+ */
+async function voidInRound(tx: TransactionState, options: FlowOptions, round: 1 | 2): Promise<void> {
+  const outcome = await sendVoid(tx, options, round);
+  switch (outcome.kind) {
+    case 'answered':
+      tx.operationReported(outcome.result);
+      if (outcome.result.status === 'Failed') log.error('Zuz refused the void; the authorization stays open until it expires', { paymentId: tx.zuz.paymentId });
+      return;
+    case 'refused':
+      if (round === 1) return settleRefusedVoid(tx, options);
+      log.error('Zuz refused the void twice; the authorization stays open until it expires', { paymentId: tx.zuz.paymentId });
+      return;
+    default:
+      return unreachable(outcome);
+  }
+}
 
-/** Round 2 is a new request (a new idempotency key): Zuz replays its first answer to a repeated key. */
-async function sendVoid(tx: TransactionState, options: FlowOptions, round: 1 | 2): Promise<ZuzOperationResult | typeof REFUSED> {
+/**
+ * Round 2 is a new request (a new idempotency key): Zuz replays its first answer to a repeated key.
+ * A refusal fails the workflow in transactions that started before refusals were settled.
+ */
+async function sendVoid(tx: TransactionState, options: FlowOptions, round: 1 | 2): Promise<VoidOutcome> {
   const { zuzPersistent } = stepActivities(options.steps);
   try {
-    return await tx.step(
+    const answer = await tx.step(
       round === 1 ? 'voidAuthorization' : 'voidAuthorizationAgain',
       () => zuzPersistent.voidAuthorization({ transactionId: tx.request.transactionId, paymentId: tx.zuz.paymentId!, round }),
       (result) => result.status.toLowerCase(),
     );
+    return { kind: 'answered', result: answer };
   } catch (err) {
     if (!refusedByZuz(err) || !releaseUnansweredAuthorizations()) throw err;
-    return REFUSED;
+    return { kind: 'refused' };
   }
-}
-
-function recordVoid(tx: TransactionState, voided: ZuzOperationResult): void {
-  tx.zuz.voidId = voided.operationId;
-  tx.record(voided);
-  if (voided.status === 'Failed') log.error('Zuz refused the void; the authorization stays open until it expires', { paymentId: tx.zuz.paymentId });
 }
 
 /**
@@ -56,8 +79,7 @@ export async function releaseUnansweredAuthorization(tx: TransactionState, optio
     ({ authorization }) => authorization?.status.toLowerCase() ?? 'none',
   );
   if (!state.authorization) return;
-  tx.zuz.authorizationId = state.authorization.operationId;
-  tx.record(state.authorization);
+  tx.operationReported(state.authorization);
   // Zuz refuses to void a pending authorization: wait for its answer, as long as it could hold money.
   const authorization = await untilFinal(tx, 'awaitLateAuthorizationResult', state.authorization, options.authorizationExpiry, options);
   if (authorization?.status === 'Succeed') await voidAuthorization(tx, options);
@@ -76,29 +98,21 @@ async function settleRefusedVoid(tx: TransactionState, options: FlowOptions): Pr
     () => zuzPersistent.readPaymentState({ paymentId: tx.zuz.paymentId! }),
     ({ void: voided, capture }) => (voided ? 'voided' : capture ? `capture-${capture.status.toLowerCase()}` : 'unexplained'),
   );
-  if (state.void) {
-    tx.zuz.voidId = state.void.operationId;
-    tx.record(state.void);
-    return;
-  }
+  if (state.void) return tx.operationReported(state.void);
   if (!state.capture) {
     log.error('Zuz refused the void and the payment shows no reason; the authorization stays open until it expires', { paymentId: tx.zuz.paymentId });
     return;
   }
-  tx.zuz.captureId = state.capture.operationId;
-  tx.record(state.capture);
+  tx.operationReported(state.capture);
   const capture = await untilFinal(tx, 'awaitLateCaptureResult', state.capture, options.captureDeadline, options);
   if (capture?.status === 'Succeed') {
-    tx.succeedAfterAll(capture.amount);
+    tx.capturedAfterAll(capture.amount);
     log.warn('A capture thought lost had landed at Zuz: the transaction succeeded', { paymentId: tx.zuz.paymentId });
     return;
   }
   if (capture?.status === 'Failed') {
     // The void was refused while the capture was pending; with the capture failed it is allowed.
-    const voided = await sendVoid(tx, options, 2);
-    if (voided !== REFUSED) return recordVoid(tx, voided);
-    log.error('Zuz refused the void twice; the authorization stays open until it expires', { paymentId: tx.zuz.paymentId });
-    return;
+    return voidInRound(tx, options, 2);
   }
   log.error('A capture of unknown fate is still pending at Zuz after its deadline', { paymentId: tx.zuz.paymentId });
 }

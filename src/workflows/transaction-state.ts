@@ -2,6 +2,8 @@
  * The workflow's memory of one transaction: what the query shows, the step journal, and the
  * inbox of Zuz results (webhooks may arrive before the flow waits for them, twice, or out of
  * order; the inbox keeps the first final answer per operation and ignores the rest).
+ * It is the only owner of that memory: the flow and the handlers read it through getters and
+ * change it only through the methods below, each named after what happened to the transaction.
  */
 import { log, upsertSearchAttributes } from '@temporalio/workflow';
 import type {
@@ -17,27 +19,61 @@ import type {
 import { transactionStatusKey } from '../domain/search-attributes';
 import { recordStep } from './metrics';
 
-export class TransactionState {
-  status: TransactionStatus = 'processing';
-  accountId?: string;
-  authorizedAmount = 0;
-  capturedAmount = 0;
-  failure?: Failure;
-  /** The client's word on a held authorization (manual capture, or cancel). */
-  decision?: { action: 'capture'; amount?: number } | { action: 'cancel' };
-  readonly zuz: TransactionView['zuz'] = {};
-  readonly steps: StepRecord[] = [];
+/** The client's word on a held authorization (manual capture, or cancel). */
+export type ClientDecision = { action: 'capture'; amount?: number } | { action: 'cancel' };
 
-  private readonly results = new Map<ZuzOperationKind, ZuzOperationResult>();
-  private readonly seenEventIds = new Set<string>();
+/** The ids of the transaction's operations at Zuz, by the view's field names. */
+type ZuzIds = TransactionView['zuz'];
+const ID_OF: Record<ZuzOperationKind, keyof ZuzIds> = { authorization: 'authorizationId', capture: 'captureId', void: 'voidId' };
+
+export class TransactionState {
+  #status: TransactionStatus = 'processing';
+  #accountId?: string;
+  #authorizedAmount = 0;
+  #capturedAmount = 0;
+  #failure?: Failure;
+  #decision?: ClientDecision;
+  readonly #zuz: ZuzIds = {};
+  readonly #steps: StepRecord[] = [];
+
+  readonly #results = new Map<ZuzOperationKind, ZuzOperationResult>();
+  readonly #seenEventIds = new Set<string>();
 
   constructor(readonly request: TransactionRequest) {}
+
+  get status(): TransactionStatus {
+    return this.#status;
+  }
+
+  get accountId(): string | undefined {
+    return this.#accountId;
+  }
+
+  get authorizedAmount(): number {
+    return this.#authorizedAmount;
+  }
+
+  get capturedAmount(): number {
+    return this.#capturedAmount;
+  }
+
+  get failure(): Readonly<Failure> | undefined {
+    return this.#failure;
+  }
+
+  get decision(): Readonly<ClientDecision> | undefined {
+    return this.#decision;
+  }
+
+  get zuz(): Readonly<ZuzIds> {
+    return this.#zuz;
+  }
 
   /** Runs one named step and journals it: started, completed or failed, and the branch it took. */
   async step<T>(name: string, run: () => Promise<T>, branchOf?: (result: T) => string): Promise<T> {
     const startedAt = Date.now();
     const record: StepRecord = { name, state: 'running', startedAt: new Date(startedAt).toISOString() };
-    this.steps.push(record);
+    this.#steps.push(record);
     try {
       const result = await run();
       record.state = 'completed';
@@ -54,32 +90,71 @@ export class TransactionState {
     }
   }
 
+  /** Every status change is also written to the transaction's search attribute, which the list reads. */
   moveTo(status: TransactionStatus): void {
-    if (this.status === status) return;
-    this.status = status;
+    if (this.#status === status) return;
+    this.#status = status;
     upsertSearchAttributes([{ key: transactionStatusKey, value: status }]);
   }
 
   fail(status: 'declined' | 'failed' | 'cancelled', failure: Failure): void {
-    this.failure = failure;
+    this.#failure = failure;
     this.moveTo(status);
   }
 
-  /** A capture the flow had given up on turned out to have landed: the customer was charged. */
-  succeedAfterAll(capturedAmount: number): void {
-    this.capturedAmount = capturedAmount;
-    this.failure = undefined;
+  assignAccount(accountId: string): void {
+    this.#accountId = accountId;
+  }
+
+  /** The payment the authorization is asked on exists at Zuz (opened in a step of its own). */
+  openedPayment(paymentId: string): void {
+    this.#zuz.paymentId = paymentId;
+  }
+
+  /** Zuz took the authorization request: the payment it belongs to, and Zuz's first answer on it. */
+  authorizationSent(created: { paymentId: string; authorization: ZuzOperationResult }): void {
+    this.openedPayment(created.paymentId);
+    this.operationReported(created.authorization);
+  }
+
+  /**
+   * Zuz reported one of the transaction's operations: its answer to a request, or what a read of
+   * the payment shows. The operation's id becomes the transaction's, and its result goes to the inbox.
+   */
+  operationReported(operation: ZuzOperationResult): void {
+    this.#zuz[ID_OF[operation.kind]] = operation.operationId;
+    this.record(operation);
+  }
+
+  /** Zuz holds this much of the customer's money for the transaction. */
+  authorized(amount: number): void {
+    this.#authorizedAmount = amount;
+  }
+
+  clientDecided(decision: ClientDecision): void {
+    this.#decision = decision;
+  }
+
+  /** The customer was charged: the transaction succeeded. */
+  captured(amount: number): void {
+    this.#capturedAmount = amount;
     this.moveTo('succeeded');
+  }
+
+  /** A capture the flow had given up on (and failed the transaction for) turned out to have landed. */
+  capturedAfterAll(amount: number): void {
+    this.#failure = undefined;
+    this.captured(amount);
   }
 
   /** Takes a webhook into the inbox. Returns false for a duplicate or a stale (non-final after final) event. */
   acceptEvent(event: ZuzEvent): boolean {
-    if (this.seenEventIds.has(event.eventId)) {
+    if (this.#seenEventIds.has(event.eventId)) {
       log.info('Duplicate Zuz event ignored', { eventId: event.eventId });
       return false;
     }
-    this.seenEventIds.add(event.eventId);
-    if (this.zuz.paymentId && event.paymentId !== this.zuz.paymentId) {
+    this.#seenEventIds.add(event.eventId);
+    if (this.#zuz.paymentId && event.paymentId !== this.#zuz.paymentId) {
       log.warn('Zuz event for another payment ignored', { eventId: event.eventId });
       return false;
     }
@@ -88,9 +163,9 @@ export class TransactionState {
 
   /** Records a result from any source (API answer, webhook, poll); a final answer is never overwritten. */
   record(result: ZuzOperationResult): boolean {
-    const known = this.results.get(result.kind);
+    const known = this.#results.get(result.kind);
     if (known && known.status !== 'Pending') return false;
-    this.results.set(result.kind, {
+    this.#results.set(result.kind, {
       kind: result.kind,
       operationId: result.operationId,
       status: result.status,
@@ -103,7 +178,7 @@ export class TransactionState {
 
   /** The final answer for an operation, once there is one. */
   finalResult(kind: ZuzOperationKind, operationId?: string): ZuzOperationResult | undefined {
-    const result = this.results.get(kind);
+    const result = this.#results.get(kind);
     if (!result || result.status === 'Pending') return undefined;
     if (operationId && result.operationId !== operationId) return undefined;
     return result;
@@ -114,16 +189,16 @@ export class TransactionState {
     return {
       transactionId,
       customerId,
-      status: this.status,
+      status: this.#status,
       amount,
       currency,
       capture,
-      authorizedAmount: this.authorizedAmount,
-      capturedAmount: this.capturedAmount,
-      accountId: this.accountId,
-      zuz: { ...this.zuz },
-      failure: this.failure,
-      steps: this.steps.map((s) => ({ ...s })),
+      authorizedAmount: this.#authorizedAmount,
+      capturedAmount: this.#capturedAmount,
+      accountId: this.#accountId,
+      zuz: { ...this.#zuz },
+      failure: this.#failure,
+      steps: this.#steps.map((s) => ({ ...s })),
     };
   }
 }

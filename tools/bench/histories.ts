@@ -11,7 +11,7 @@
  * grace timer) count; a final answer that beat the wait is not a webhook-driven step.
  */
 import type { Client } from '@temporalio/client';
-import { tsToMs } from '@temporalio/common/lib/time';
+import type { Timestamp } from '@temporalio/common';
 import type { WebhookDelivery } from '../../sandbox/simulators/zuz';
 import { mapWithConcurrency } from '../chaos/concurrency';
 
@@ -74,10 +74,15 @@ export function webhookTimings(histories: readonly HistoryEvent[][], paymentIdOf
     while (signal >= 0 && !events[signal].workflowExecutionSignaledEventAttributes) signal--;
     const next = events.slice(cancelled).find((event) => event.activityTaskScheduledEventAttributes);
     if (signal < 0 || !next) return;
-    timing.toSignalMs.push(tsToMs(events[signal].eventTime) - sentAt);
-    timing.toProgressMs.push(tsToMs(next.eventTime) - sentAt);
+    timing.toSignalMs.push(epochMs(events[signal].eventTime) - sentAt);
+    timing.toProgressMs.push(epochMs(next.eventTime) - sentAt);
   });
   return timing;
+}
+
+/** An event's time (a protobuf timestamp: seconds and nanoseconds) in milliseconds since the epoch. */
+function epochMs(time: Timestamp | null | undefined): number {
+  return Number(time?.seconds ?? 0) * 1000 + Math.floor((time?.nanos ?? 0) / 1e6);
 }
 
 function kindOf(event: HistoryEvent): string {

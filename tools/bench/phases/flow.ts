@@ -3,8 +3,7 @@
  * loop) the latencies a client sees, the webhook's way into the workflow, each step's time, and
  * what a transaction costs (CPU, database statements, history events, memory).
  */
-import { msToNumber } from '@temporalio/common/lib/time';
-import type { Duration } from '@temporalio/common';
+import ms, { type StringValue } from 'ms';
 import type { TransactionView } from '../../../src/domain/transaction';
 import { workflowIdFor } from '../../../src/domain/transaction';
 import { SHORT_PENDING_MS } from '../../../sandbox/simulators/zuz/timing';
@@ -77,7 +76,7 @@ export async function measureFlow(ctx: BenchContext): Promise<FlowResult> {
   const webhook = webhookTimings(histories, (i) => sample[i].zuz.paymentId, deliveries);
   const events = summarizeHistories(histories);
   const model = histories.find(isWebhookPath) ?? histories[0];
-  const shape = model ? shapeFromHistory(model, Math.round(SHORT_PENDING_MS * ctx.args.timeScale), msToNumber(FLOW_ENV.FLOW_WEBHOOK_GRACE_PERIOD as Duration)) : null;
+  const shape = model ? shapeFromHistory(model, Math.round(SHORT_PENDING_MS * ctx.args.timeScale), ms(FLOW_ENV.FLOW_WEBHOOK_GRACE_PERIOD as StringValue)) : null;
   const n = Math.max(1, views.length);
   const pids = stack.pids();
   const peak = (list: number[]) => round(Math.max(0, ...list.map((pid) => memory(pid).peakRssMiB)));
