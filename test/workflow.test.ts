@@ -65,7 +65,8 @@ class FakeZuz {
       },
       capturePayment: async ({ amount }: { amount: number }) => {
         this.calls.push(`capture:${amount}`);
-        if (this.captureFails) throw ApplicationFailure.create({ type: 'UpstreamUnavailable', message: 'connection reset', nonRetryable: true });
+        if (this.captureFails)
+          throw ApplicationFailure.create({ type: 'UpstreamUnavailable', message: 'connection reset', nonRetryable: true });
         return { ...this.capture, amount };
       },
       voidAuthorization: async () => {
@@ -91,10 +92,22 @@ function result(kind: ZuzOperationResult['kind'], status: ZuzOperationResult['st
 }
 
 function request(overrides: Partial<TransactionRequest> = {}): TransactionRequest {
-  return { transactionId: randomUUID(), customerId: 'cus_1', paymentMethodId: 'pm_1', amount: 1000, currency: 'EUR', capture: 'auto', ...overrides };
+  return {
+    transactionId: randomUUID(),
+    customerId: 'cus_1',
+    paymentMethodId: 'pm_1',
+    amount: 1000,
+    currency: 'EUR',
+    capture: 'auto',
+    ...overrides,
+  };
 }
 
-async function run(zuz: FakeZuz, input: ProcessTransactionInput, duringRun?: (handle: ReturnType<TestWorkflowEnvironment['client']['workflow']['getHandle']>) => Promise<void>) {
+async function run(
+  zuz: FakeZuz,
+  input: ProcessTransactionInput,
+  duringRun?: (handle: ReturnType<TestWorkflowEnvironment['client']['workflow']['getHandle']>) => Promise<void>,
+) {
   const taskQueue = `test-${randomUUID()}`;
   const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle, activities: zuz.activities() });
   return worker.runUntil(async () => {
@@ -119,7 +132,15 @@ test('an approved card is authorized, captured at once and recorded, step by ste
   expect(view.status).toBe('succeeded');
   expect(view.capturedAmount).toBe(1000);
   expect(view.accountId).toBe('acct_test');
-  expect(zuz.calls).toEqual(['recordTransaction', 'assignAccountId', 'screenTransaction', 'createPayment', 'createAuthorization', 'capture:1000', 'finalize:succeeded']);
+  expect(zuz.calls).toEqual([
+    'recordTransaction',
+    'assignAccountId',
+    'screenTransaction',
+    'createPayment',
+    'createAuthorization',
+    'capture:1000',
+    'finalize:succeeded',
+  ]);
   expect(view.steps.map((s) => `${s.name}:${s.state}`)).toEqual([
     'recordTransaction:completed',
     'assignAccountId:completed',
@@ -333,7 +354,11 @@ test('an authorization approved by an attempt whose answer was lost is voided', 
   const quickGiveUp: StepPolicy = { startToCloseTimeout: '5 seconds', retry: { initialInterval: '10 milliseconds', maximumAttempts: 3 } };
   const view = await run(zuz, { request: request(), options: { steps: { zuzCommands: quickGiveUp } } });
 
-  expect(view).toMatchObject({ status: 'failed', failure: { code: 'provider_unavailable' }, zuz: { paymentId: 'pay_1', voidId: 'void_1' } });
+  expect(view).toMatchObject({
+    status: 'failed',
+    failure: { code: 'provider_unavailable' },
+    zuz: { paymentId: 'pay_1', voidId: 'void_1' },
+  });
   expect(zuz.calls.filter((c) => c === 'void')).toHaveLength(1);
 });
 
@@ -369,7 +394,8 @@ test('a void refused while a late capture was pending is sent again once that ca
   zuz.captureLandsLate = 'Pending';
   zuz.polled = { authorization: result('authorization', 'Succeed') };
   const view = await run(zuz, { request: request() }, async (handle) => {
-    while (!(await handle.query(transactionQuery)).steps.some((s) => s.name === 'awaitLateCaptureResult')) await new Promise((r) => setTimeout(r, 50));
+    while (!(await handle.query(transactionQuery)).steps.some((s) => s.name === 'awaitLateCaptureResult'))
+      await new Promise((r) => setTimeout(r, 50));
     await handle.signal(zuzEventSignal, event('Failed', randomUUID(), 'capture'));
   });
 
@@ -391,6 +417,51 @@ test('a void refused because the capture landed after all settles as succeeded',
   expect(view.failure).toBeUndefined();
   expect(view.steps.find((s) => s.name === 'readPaymentAfterRefusedVoid')?.branch).toBe('capture-succeed');
   expect(zuz.calls.filter((c) => c.startsWith('capture'))).toHaveLength(1);
+});
+
+/** Every status the workflow published (its TransactionStatus search-attribute upserts), in order. */
+async function publishedStatuses(transactionId: string): Promise<string[]> {
+  const history = await env.client.workflow.getHandle(`transaction-${transactionId}`).fetchHistory();
+  return (history.events ?? []).flatMap((e) => {
+    const field = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.TransactionStatus;
+    return field?.data ? [JSON.parse(Buffer.from(field.data).toString('utf8')) as string] : [];
+  });
+}
+
+test('a terminal status is published once: a capture found landed while releasing succeeds without a failed first', async () => {
+  const zuz = new FakeZuz();
+  zuz.captureFails = true;
+  zuz.captureLandsLate = 'Succeed';
+  zuz.polled = { authorization: result('authorization', 'Succeed') };
+  const input = { request: request() };
+  const view = await run(zuz, input);
+
+  expect(view.status).toBe('succeeded');
+  expect(await publishedStatuses(input.request.transactionId)).toEqual(['capturing', 'releasing', 'succeeded']);
+});
+
+test('a failed capture is releasing until the void is through, then failed', async () => {
+  const zuz = new FakeZuz();
+  zuz.capture = { ...result('capture', 'Failed'), description: 'DECLINED' };
+  const input = { request: request() };
+  const view = await run(zuz, input);
+
+  expect(view).toMatchObject({ status: 'failed', zuz: { voidId: 'void_1' } });
+  expect(await publishedStatuses(input.request.transactionId)).toEqual(['capturing', 'releasing', 'failed']);
+});
+
+test('an authorization approved by an earlier attempt is voided when a later attempt is refused', async () => {
+  const zuz = new FakeZuz();
+  zuz.pmsFailure = PAYMENT_METHOD_UNUSABLE; // the attempt that counts is refused (a 4xx), not lost
+  zuz.polled = { authorization: result('authorization', 'Succeed') }; // yet Zuz holds an approved one
+  const view = await run(zuz, { request: request() });
+
+  expect(view).toMatchObject({
+    status: 'failed',
+    failure: { code: 'payment_method_unusable' },
+    zuz: { authorizationId: 'authorization_1', voidId: 'void_1' },
+  });
+  expect(zuz.calls).toContain('void');
 });
 
 test('a transaction over the risk limits is declined before Zuz is asked', async () => {

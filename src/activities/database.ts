@@ -15,7 +15,7 @@ export interface RiskLimits {
 
 export type RiskVerdict = { cleared: true } | { cleared: false; reason: string };
 
-export function createDatabaseActivities(db: Database, risk: RiskLimits) {
+export function createDatabaseActivities(db: Database, risk: RiskLimits, currentRunId = () => Context.current().info.workflowExecution?.runId) {
   const records = new TransactionRecords(db);
   return {
     /**
@@ -33,7 +33,7 @@ export function createDatabaseActivities(db: Database, risk: RiskLimits) {
           nonRetryable: true,
         });
       }
-      const runId = Context.current().info.workflowExecution?.runId;
+      const runId = currentRunId();
       if (!runId) throw new Error('recordTransaction runs only as a step of a transaction workflow');
       if (!(await records.bindRun(request.transactionId, runId))) {
         throw ApplicationFailure.create({
@@ -80,7 +80,7 @@ export function createDatabaseActivities(db: Database, risk: RiskLimits) {
         return { cleared: false, reason: `More than ${risk.maxTransactionsPerHour} transactions in the last hour` };
       }
       if (lastDayAmount + input.amount > risk.maxAmountPerDay) {
-        return { cleared: false, reason: 'The amount exceeds the customer\'s daily limit' };
+        return { cleared: false, reason: "The amount exceeds the customer's daily limit" };
       }
       return { cleared: true };
     },

@@ -10,10 +10,12 @@ export interface ActivityDependencies {
   zuz: ZuzClient;
   pms: PmsClient;
   risk: RiskLimits;
+  /** The workflow run an activity works for; by default the running activity's own (only the bench's non-durable baseline, which has no run, passes its own). */
+  currentRunId?: () => string | undefined;
 }
 
-export function createActivities({ db, zuz, pms, risk }: ActivityDependencies) {
-  return { ...createDatabaseActivities(db, risk), ...createZuzActivities(zuz, pms) };
+export function createActivities({ db, zuz, pms, risk, currentRunId }: ActivityDependencies) {
+  return { ...createDatabaseActivities(db, risk, currentRunId), ...createZuzActivities(zuz, pms) };
 }
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -33,11 +33,18 @@ export function createZuzActivities(zuz: ZuzClient, pms: PmsClient) {
      * Asks PMS for the card token and Zuz for an authorization on the payment. Executions started
      * before v3 pass no paymentId: for them this opens the payment too (same idempotency key).
      */
-    async createAuthorization(input: AuthorizationRequest & { paymentId?: string }): Promise<{ paymentId: string; authorization: ZuzOperationResult }> {
+    async createAuthorization(
+      input: AuthorizationRequest & { paymentId?: string },
+    ): Promise<{ paymentId: string; authorization: ZuzOperationResult }> {
       const token = await cardToken(pms, input.customerId, input.paymentMethodId);
       const paymentId = input.paymentId ?? (await openPayment(zuz, input)).paymentId;
       const authorization = await upstream(
-        () => zuz.createAuthorization(paymentId, { token, reconciliationId: input.transactionId }, idempotencyKey(input.transactionId, 'authorization')),
+        () =>
+          zuz.createAuthorization(
+            paymentId,
+            { token, reconciliationId: input.transactionId },
+            idempotencyKey(input.transactionId, 'authorization'),
+          ),
         // Zuz refusing the token (4xx) means this card cannot pay, not that Zuz is down.
         (error) => businessFailure(PAYMENT_METHOD_UNUSABLE, `Zuz refused the payment method (${error.status})`),
       );
@@ -46,7 +53,11 @@ export function createZuzActivities(zuz: ZuzClient, pms: PmsClient) {
 
     async capturePayment(input: { transactionId: string; paymentId: string; amount: number }): Promise<ZuzOperationResult> {
       return upstream(() =>
-        zuz.createCapture(input.paymentId, { amount: input.amount, reconciliationId: input.transactionId }, idempotencyKey(input.transactionId, 'capture')),
+        zuz.createCapture(
+          input.paymentId,
+          { amount: input.amount, reconciliationId: input.transactionId },
+          idempotencyKey(input.transactionId, 'capture'),
+        ),
       );
     },
 

@@ -24,8 +24,11 @@ export type Mirrors<A, B> = [A] extends [B]
   : false;
 
 export const transactionStatusSchema = z
-  .enum(['processing', 'authorized', 'capturing', 'succeeded', 'declined', 'failed', 'cancelled'])
-  .meta({ id: 'TransactionStatus', description: 'Running: processing, authorized (waiting for a manual capture), capturing. Terminal: the others.' });
+  .enum(['processing', 'authorized', 'capturing', 'releasing', 'succeeded', 'declined', 'failed', 'cancelled'])
+  .meta({
+    id: 'TransactionStatus',
+    description: 'Running: processing, authorized (waiting for a manual capture), capturing. Terminal: the others.',
+  });
 
 const captureModeSchema = z.enum(['auto', 'manual']);
 
@@ -50,12 +53,22 @@ export const stepSchema = z
     startedAt: z.iso.datetime(),
     endedAt: z.iso.datetime().optional(),
     branch: z.string().meta({ description: 'Which way the step went, e.g. approved, pending, webhook, polling' }).optional(),
-    attempts: z.number().int().positive().meta({ description: "Attempts so far, from Temporal's event history (only GET /v1/transactions/{id})" }).optional(),
+    attempts: z
+      .number()
+      .int()
+      .positive()
+      .meta({ description: "Attempts so far, from Temporal's event history (only GET /v1/transactions/{id})" })
+      .optional(),
   })
   .meta({ id: 'Step' });
 
 const zuzIdsSchema = z
-  .object({ paymentId: z.string().optional(), authorizationId: z.string().optional(), captureId: z.string().optional(), voidId: z.string().optional() })
+  .object({
+    paymentId: z.string().optional(),
+    authorizationId: z.string().optional(),
+    captureId: z.string().optional(),
+    voidId: z.string().optional(),
+  })
   .meta({ description: "Zuz's ids of the payment and of each operation performed" });
 
 export const transactionViewSchema = z
@@ -106,7 +119,10 @@ export const errorBodySchema = z
     error: z.object({
       code: z.string().meta({ description: 'Machine-readable, e.g. invalid_request, unauthorized, not_found, invalid_state' }),
       message: z.string(),
-      details: z.array(z.object({ field: z.string(), message: z.string() })).meta({ description: 'On invalid_request: each wrong field' }).optional(),
+      details: z
+        .array(z.object({ field: z.string(), message: z.string() }))
+        .meta({ description: 'On invalid_request: each wrong field' })
+        .optional(),
     }),
   })
   .meta({ id: 'Error' });
@@ -116,12 +132,18 @@ export const webhookAckSchema = z.object({ outcome: z.enum(['delivered', 'stored
 export const healthSchema = z.object({ status: z.literal('ok') });
 
 export const readinessSchema = z
-  .object({ status: z.enum(['ready', 'not_ready']), checks: z.object({ temporal: z.boolean().meta({ description: 'Temporal answered within 2 s' }) }) })
+  .object({
+    status: z.enum(['ready', 'not_ready']),
+    checks: z.object({ temporal: z.boolean().meta({ description: 'Temporal answered within 2 s' }) }),
+  })
   .meta({ id: 'Readiness' });
 
 // Compile-time drift checks: each line fails to compile when a schema and its type part ways.
 type Page = Awaited<ReturnType<typeof listTransactions>>;
-type ViewWithAttempts = Omit<TransactionView, 'steps'> & { steps: StepWithAttempts[]; unavailable?: Array<(typeof FIELDS_ONLY_IN_HISTORY)[number]> };
+type ViewWithAttempts = Omit<TransactionView, 'steps'> & {
+  steps: StepWithAttempts[];
+  unavailable?: Array<(typeof FIELDS_ONLY_IN_HISTORY)[number]>;
+};
 true satisfies Mirrors<z.infer<typeof transactionStatusSchema>, TransactionStatus>;
 true satisfies Mirrors<z.infer<typeof captureModeSchema>, CaptureMode>;
 true satisfies Mirrors<z.infer<typeof failureCodeSchema>, FailureCode>;

@@ -47,8 +47,21 @@ export const captureSchema = z.strictObject({
 });
 
 export const listTransactionsQuery = z.strictObject({
-  status: z.enum(['processing', 'authorized', 'capturing', 'succeeded', 'declined', 'failed', 'cancelled'], { error: 'status must be a transaction status' }).optional(),
+  status: z
+    .enum(['processing', 'authorized', 'capturing', 'releasing', 'succeeded', 'declined', 'failed', 'cancelled'], {
+      error: 'status must be a transaction status',
+    })
+    .optional(),
   customerId: id('customerId').optional(),
-  limit: z.coerce.number({ error: 'limit must be a number' }).int('limit must be an integer').min(1, 'limit must be 1-100').max(100, 'limit must be 1-100').default(20),
-  cursor: z.string().max(4096, 'cursor is too long').regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, 'cursor is not valid').optional(),
+  limit: z.coerce
+    .number({ error: 'limit must be a number' })
+    .int('limit must be an integer')
+    .min(1, 'limit must be 1-100')
+    .max(100, 'limit must be 1-100')
+    .default(20),
+  cursor: z
+    .string()
+    .max(4096, 'cursor is too long')
+    .regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, 'cursor is not valid')
+    .optional(),
 });

@@ -19,7 +19,8 @@ export interface TransactionRequest {
   description?: string;
 }
 
-export type RunningStatus = 'processing' | 'authorized' | 'capturing';
+/** `releasing`: a capture failed or was lost and the authorization is being released; the outcome is not final yet. */
+export type RunningStatus = 'processing' | 'authorized' | 'capturing' | 'releasing';
 export type TerminalStatus = 'succeeded' | 'declined' | 'failed' | 'cancelled';
 export type TransactionStatus = RunningStatus | TerminalStatus;
 

@@ -9,7 +9,7 @@ import type { TransactionState } from './transaction-state';
 import { stepActivities } from './activities';
 import { awaitZuzResult } from './await-zuz-result';
 import { unreachable } from './exhaustive';
-import { releaseUnansweredAuthorizations } from './patches';
+import { readFateOnAnyAuthorizationFailure, releaseUnansweredAuthorizations } from './patches';
 import { releaseUnansweredAuthorization } from './release';
 import type { Failure } from '../domain/transaction';
 import { PAYMENT_METHOD_NOT_FOUND, PAYMENT_METHOD_UNUSABLE } from '../domain/errors';
@@ -75,7 +75,7 @@ async function requestAuthorization(tx: TransactionState, options: FlowOptions):
   );
   if (created.kind === 'failed') {
     // Only a payment opened beforehand lets the flow look for an authorization whose answer was lost.
-    const mayHaveReachedZuz = separatePayment && created.failure.code === 'provider_unavailable';
+    const mayHaveReachedZuz = separatePayment && (created.failure.code === 'provider_unavailable' || readFateOnAnyAuthorizationFailure());
     return { kind: 'not-sent', failure: created.failure, mayHaveReachedZuz };
   }
   tx.authorizationSent(created.value);

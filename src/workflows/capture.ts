@@ -9,9 +9,9 @@ import type { TransactionState } from './transaction-state';
 import { stepActivities } from './activities';
 import { awaitZuzResult } from './await-zuz-result';
 import { unreachable } from './exhaustive';
-import { voidWhenCaptureNeverArrived } from './patches';
+import { settleBeforeFinalStatus, voidWhenCaptureNeverArrived } from './patches';
 import { voidAuthorization } from './release';
-import type { ZuzOperationResult } from '../domain/transaction';
+import type { Failure, ZuzOperationResult } from '../domain/transaction';
 
 /** Whether to take the money, and how much; a release has already failed the transaction with its reason. */
 export type CaptureDecision = { kind: 'capture'; amount: number } | { kind: 'release' };
@@ -44,8 +44,7 @@ async function settleCapture(tx: TransactionState, outcome: CaptureOutcome, opti
   switch (outcome.kind) {
     case 'never-arrived':
       if (voidWhenCaptureNeverArrived()) {
-        tx.fail('failed', { code: 'capture_failed', message: 'The capture could not reach Zuz; the authorization is released' });
-        return voidAuthorization(tx, options);
+        return releaseAfterFailedCapture(tx, { code: 'capture_failed', message: 'The capture could not reach Zuz; the authorization is released' }, options);
       }
       // Transactions that started before that change end as if the capture were still pending.
       return failWithoutFinalAnswer(tx);
@@ -53,11 +52,25 @@ async function settleCapture(tx: TransactionState, outcome: CaptureOutcome, opti
       return failWithoutFinalAnswer(tx);
     case 'answered':
       if (outcome.result.status === 'Succeed') return tx.captured(outcome.result.amount);
-      tx.fail('failed', { code: 'capture_failed', message: outcome.result.description ?? 'Zuz refused the capture' });
-      return voidAuthorization(tx, options);
+      return releaseAfterFailedCapture(tx, { code: 'capture_failed', message: outcome.result.description ?? 'Zuz refused the capture' }, options);
     default:
       return unreachable(outcome);
   }
+}
+
+/**
+ * The capture failed or never arrived: void the authorization, then publish the failure — unless
+ * the void shows the capture landed after all, in which case the transaction succeeded. Runs that
+ * started before v4 published the failure first.
+ */
+async function releaseAfterFailedCapture(tx: TransactionState, failure: Failure, options: FlowOptions): Promise<void> {
+  if (!settleBeforeFinalStatus()) {
+    tx.fail('failed', failure);
+    return voidAuthorization(tx, options);
+  }
+  tx.moveTo('releasing');
+  await voidAuthorization(tx, options);
+  if (tx.status === 'releasing') tx.fail('failed', failure);
 }
 
 /** Still pending at Zuz after the deadline: voiding is no longer allowed, so say so plainly. */

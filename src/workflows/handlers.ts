@@ -43,7 +43,7 @@ export function handleClientRequests(tx: TransactionState): void {
     },
     {
       validator: () => {
-        if (isTerminal(tx.status) || tx.status === 'capturing' || tx.decision) {
+        if (isTerminal(tx.status) || tx.status === 'capturing' || tx.status === 'releasing' || tx.decision) {
           refuse(`A cancel is not possible while the transaction is ${tx.status}`);
         }
       },

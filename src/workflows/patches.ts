@@ -31,3 +31,26 @@ export const RELEASE_UNANSWERED_AUTHORIZATIONS_PATCH = 'release-unanswered-autho
 export function releaseUnansweredAuthorizations(): boolean {
   return patched(RELEASE_UNANSWERED_AUTHORIZATIONS_PATCH);
 }
+
+/**
+ * v4: a terminal status is published only once the money's fate is settled. After a failed or
+ * lost capture the transaction is `releasing` while the void runs; if the void reveals that the
+ * capture landed after all, the transaction succeeds (before, `failed` was published first and
+ * then flipped to `succeeded`).
+ */
+export const SETTLE_BEFORE_FINAL_STATUS_PATCH = 'settle-before-final-status';
+
+export function settleBeforeFinalStatus(): boolean {
+  return patched(SETTLE_BEFORE_FINAL_STATUS_PATCH);
+}
+
+/**
+ * v4: whenever the payment is open and the authorization step fails for good, for any reason
+ * (not only when Zuz was unreachable: a later attempt may have been refused after an earlier
+ * one was approved), the payment is read and an approved authorization voided.
+ */
+export const READ_FATE_ON_ANY_AUTHORIZATION_FAILURE_PATCH = 'read-fate-on-any-authorization-failure';
+
+export function readFateOnAnyAuthorizationFailure(): boolean {
+  return patched(READ_FATE_ON_ANY_AUTHORIZATION_FAILURE_PATCH);
+}

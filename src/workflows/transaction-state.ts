@@ -141,7 +141,7 @@ export class TransactionState {
     this.moveTo('succeeded');
   }
 
-  /** A capture the flow had given up on (and failed the transaction for) turned out to have landed. */
+  /** A capture the flow had given up on turned out to have landed (before v4 the transaction had been failed already). */
   capturedAfterAll(amount: number): void {
     this.#failure = undefined;
     this.captured(amount);

@@ -40,7 +40,14 @@ export class Baseline {
       session: (work) => db.session(work),
       close: () => db.close(),
     };
-    const activities = createActivities({ db: counted, zuz: new ZuzClient(providers.zuz), pms: new PmsClient(providers.pms), risk: loadRiskLimits(env) });
+    const activities = createActivities({
+      // No workflow runs here: each transaction is its own (only) run.
+      currentRunId: () => 'non-durable-baseline',
+      db: counted,
+      zuz: new ZuzClient(providers.zuz),
+      pms: new PmsClient(providers.pms),
+      risk: loadRiskLimits(env),
+    });
     baseline = new Baseline(activities, db, inbox);
     return baseline;
   }
@@ -54,10 +61,14 @@ export class Baseline {
     const verdict = await this.step('screenTransaction', () => a.screenTransaction({ transactionId, customerId, amount }));
     if (!verdict.cleared) throw new Error(`${transactionId}: risk screening refused it`);
     const { paymentId } = await this.step('createPayment', () => a.createPayment({ transactionId, customerId, amount, currency }));
-    const created = await this.step('createAuthorization', () => a.createAuthorization({ transactionId, customerId, paymentMethodId, amount, currency, paymentId }));
+    const created = await this.step('createAuthorization', () =>
+      a.createAuthorization({ transactionId, customerId, paymentMethodId, amount, currency, paymentId }),
+    );
     const authorization = await this.step('awaitAuthorizationResult', () => this.finalResult(created.paymentId, created.authorization));
     if (authorization.status !== 'Succeed') throw new Error(`${transactionId}: authorization ${authorization.status}`);
-    const sent = await this.step('capturePayment', () => a.capturePayment({ transactionId, paymentId: created.paymentId, amount: authorization.amount }));
+    const sent = await this.step('capturePayment', () =>
+      a.capturePayment({ transactionId, paymentId: created.paymentId, amount: authorization.amount }),
+    );
     const capture = await this.step('awaitCaptureResult', () => this.finalResult(created.paymentId, sent));
     if (capture.status !== 'Succeed') throw new Error(`${transactionId}: capture ${capture.status}`);
     const view: TransactionView = {
