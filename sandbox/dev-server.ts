@@ -39,11 +39,16 @@ export async function startDevServer(requested: DevServerOptions): Promise<DevSe
   mkdirSync(path.dirname(options.logFile), { recursive: true });
   if (options.dbFile) mkdirSync(path.dirname(options.dbFile), { recursive: true });
   const args = [
-    'server', 'start-dev',
-    '--ip', '127.0.0.1',
-    '--port', String(options.port),
-    '--namespace', options.namespace ?? 'default',
-    '--log-level', 'warn',
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(options.port),
+    '--namespace',
+    options.namespace ?? 'default',
+    '--log-level',
+    'warn',
     ...(options.uiPort ? ['--ui-port', String(options.uiPort)] : ['--headless']),
     ...(options.dbFile ? ['--db-filename', options.dbFile] : []),
     ...transactionSearchAttributes.flatMap((key) => ['--search-attribute', `${key.name}=${titleCase(key.type)}`]),

@@ -16,6 +16,7 @@ import { connectClient, connectWorker } from '../src/infrastructure/temporal';
 import { startPmsSimulator, type PmsSimulator } from './simulators/pms';
 import { startZuzSimulator, type ZuzSimulator } from './simulators/zuz';
 import { activityConfig, createTransactionWorker } from '../src/worker';
+import { ensureReconciliationSchedule, workflowLookup } from '../src/infrastructure/reconciliation-schedule';
 import type { ProcessTransactionInput } from '../src/workflows/process-transaction';
 import type { Tracing } from '../src/infrastructure/tracing';
 import { prebuiltWorkflowBundle } from '../src/infrastructure/workflow-bundle';
@@ -107,6 +108,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const db = await openDatabase(options.persist || env.DATABASE_URL ? loadDatabaseConfig(env) : { inMemory: true });
     stoppers.push(() => db.close());
 
+    const client = await connectClient(temporalConfig, options.tracing ? [options.tracing.plugin] : []);
+    stoppers.push(() => client.connection.close());
     const connection: NativeConnection = await connectWorker(temporalConfig);
     stoppers.push(() => connection.close());
     const worker = await createTransactionWorker({
@@ -115,6 +118,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       taskQueue: temporalConfig.taskQueue,
       db,
       ...activityConfig(env),
+      workflowOf: workflowLookup(client),
       workflowBundle: options.workflowBundle ?? (options.tracing ? undefined : prebuiltWorkflowBundle()),
       plugins: options.tracing ? [options.tracing.plugin] : [],
     });
@@ -124,8 +128,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       await running;
     });
 
-    const client = await connectClient(temporalConfig, options.tracing ? [options.tracing.plugin] : []);
-    stoppers.push(() => client.connection.close());
+    await ensureReconciliationSchedule(client, temporalConfig.taskQueue);
     const apiConfig = loadApiConfig(env);
     const api = await startApiServer({
       client,

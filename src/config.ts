@@ -14,7 +14,11 @@ export class ConfigError extends Error {
 
 export type Env = Record<string, string | undefined>;
 
-export const port = z.coerce.number({ error: 'must be a port number' }).int('must be an integer').min(0, 'must be 0-65535').max(65535, 'must be 0-65535');
+export const port = z.coerce
+  .number({ error: 'must be a port number' })
+  .int('must be an integer')
+  .min(0, 'must be 0-65535')
+  .max(65535, 'must be 0-65535');
 const positiveInt = z.coerce.number({ error: 'must be a number' }).int('must be an integer').positive('must be > 0');
 const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port, e.g. localhost:7233');
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
@@ -72,7 +76,10 @@ export function loadTemporalConfig(env: Env = process.env): TemporalConfig {
 }
 
 const databaseSchema = z.object({
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional(),
   POS_DATA_DIR: nonEmpty.default('.data'),
 });
 
@@ -107,7 +114,13 @@ const providersSchema = z.object({
 export function loadProvidersConfig(env: Env = process.env) {
   const c = parse(providersSchema, env);
   return {
-    zuz: { baseUrl: c.ZUZ_BASE_URL, appId: c.ZUZ_APP_ID, privateKey: c.ZUZ_PRIVATE_KEY, environment: c.ZUZ_ENV, timeoutMs: c.ZUZ_TIMEOUT_MS },
+    zuz: {
+      baseUrl: c.ZUZ_BASE_URL,
+      appId: c.ZUZ_APP_ID,
+      privateKey: c.ZUZ_PRIVATE_KEY,
+      environment: c.ZUZ_ENV,
+      timeoutMs: c.ZUZ_TIMEOUT_MS,
+    },
     pms: { baseUrl: c.PMS_BASE_URL, apiKey: c.PMS_API_KEY, timeoutMs: c.PMS_TIMEOUT_MS },
   };
 }
@@ -127,7 +140,11 @@ const workerOpsSchema = z.object({
   WORKER_METRICS_ADDRESS: hostPort.default('127.0.0.1:9464'),
   WORKER_HEALTH_HOST: nonEmpty.default('127.0.0.1'),
   WORKER_HEALTH_PORT: port.default(8081),
-  WORKER_SHUTDOWN_GRACE_SECONDS: z.coerce.number({ error: 'must be a number' }).int('must be an integer').min(0, 'must be >= 0').default(10),
+  WORKER_SHUTDOWN_GRACE_SECONDS: z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be an integer')
+    .min(0, 'must be >= 0')
+    .default(10),
 });
 
 /** The worker's operations side: Prometheus metrics (the SDK's endpoint), health checks, graceful shutdown. */
@@ -179,7 +196,7 @@ export function loadWorkerTuning(env: Env = process.env): WorkerTuning {
     maxConcurrentActivityTaskPolls: c.WORKER_ACTIVITY_TASK_POLLERS,
     maxCachedWorkflows: c.WORKER_MAX_CACHED_WORKFLOWS,
   };
-  return Object.fromEntries(Object.entries(tuning).filter(([, v]) => v !== undefined)) as WorkerTuning;
+  return Object.fromEntries(Object.entries(tuning).filter(([, v]) => v !== undefined));
 }
 
 const duration = z.string().refine((v) => {
@@ -223,7 +240,12 @@ const apiSchema = z.object({
   API_PORT: port.default(3000),
   API_KEYS: z
     .string()
-    .transform((v) => v.split(',').map((k) => k.trim()).filter(Boolean))
+    .transform((v) =>
+      v
+        .split(',')
+        .map((k) => k.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.string().min(16, 'each key must be at least 16 characters')).min(1, 'must list at least one key')),
   ZUZ_PRIVATE_KEY: nonEmpty,
   ZUZ_WEBHOOK_MAX_AGE_SECONDS: positiveInt.default(24 * 60 * 60 + 3600),

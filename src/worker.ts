@@ -23,6 +23,7 @@ import { logger, temporalLogger } from './infrastructure/logger';
 import { PmsClient } from './infrastructure/pms';
 import { assertSearchAttributesRegistered, connectClient, connectWorker, isTemporalReachable } from './infrastructure/temporal';
 import { ZuzClient } from './infrastructure/zuz';
+import { ensureReconciliationSchedule, workflowLookup } from './infrastructure/reconciliation-schedule';
 
 export interface TransactionWorkerOptions extends ActivityDependencies {
   connection: NativeConnection;
@@ -79,18 +80,32 @@ async function main(): Promise<void> {
     taskQueue: temporal.taskQueue,
     db,
     ...dependencies,
+    workflowOf: workflowLookup(client),
     shutdownGraceTime: `${ops.shutdownGraceSeconds} seconds`,
     plugins,
     tuning: loadWorkerTuning(),
     // Tracing's workflow interceptors must be bundled in, so with tracing the worker bundles at start.
     workflowBundle: tracing ? undefined : prebuiltWorkflowBundle(),
   });
+  await ensureReconciliationSchedule(client, temporal.taskQueue);
   const health = await startHealthServer(ops.health.host, ops.health.port, async () => ({
     worker: worker.getState() === 'RUNNING',
     temporal: await isTemporalReachable(client),
-    database: await db.query('SELECT 1').then(() => true, () => false),
+    database: await db.query('SELECT 1').then(
+      () => true,
+      () => false,
+    ),
   }));
-  logger.info({ taskQueue: temporal.taskQueue, namespace: temporal.namespace, address: temporal.address, health: health.url, metrics: `http://${ops.metricsAddress}/metrics` }, 'worker started');
+  logger.info(
+    {
+      taskQueue: temporal.taskQueue,
+      namespace: temporal.namespace,
+      address: temporal.address,
+      health: health.url,
+      metrics: `http://${ops.metricsAddress}/metrics`,
+    },
+    'worker started',
+  );
   await worker.run(); // The SDK shuts the worker down on SIGINT/SIGTERM, letting activities finish within the grace time.
   await health.close();
   await Promise.all([db.close(), connection.close(), client.connection.close(), tracing?.shutdown()]);

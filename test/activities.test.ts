@@ -20,7 +20,7 @@ let pms: PmsSimulator;
 let activities: Activities;
 const mockEnv = new MockActivityEnvironment();
 /** Runs an activity as Temporal would (with an activity context), keeping its result type. */
-const env = { run: <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A) => mockEnv.run(fn, ...args) as Promise<R> };
+const env = { run: <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A) => mockEnv.run<A, R, typeof fn>(fn, ...args) };
 
 beforeAll(async () => {
   db = await openDatabase(process.env.DATABASE_URL ? { url: process.env.DATABASE_URL } : { inMemory: true });
@@ -31,6 +31,7 @@ beforeAll(async () => {
     zuz: new ZuzClient({ baseUrl: zuz.url, appId: 'app', privateKey: 'zuz-key', environment: 'test', timeoutMs: 2000 }),
     pms: new PmsClient({ baseUrl: pms.url, apiKey: 'pms-key', timeoutMs: 2000 }),
     risk: { maxTransactionsPerHour: 3, maxAmountPerDay: 10_000 },
+    workflowOf: async () => 'gone',
   });
 });
 
@@ -39,7 +40,15 @@ afterAll(async () => {
 });
 
 function request(overrides: Partial<TransactionRequest> = {}): TransactionRequest {
-  return { transactionId: `act-${randomUUID()}`, customerId: `cus_${randomUUID()}`, paymentMethodId: 'pm_approved', amount: 500, currency: 'EUR', capture: 'auto', ...overrides };
+  return {
+    transactionId: `act-${randomUUID()}`,
+    customerId: `cus_${randomUUID()}`,
+    paymentMethodId: 'pm_approved',
+    amount: 500,
+    currency: 'EUR',
+    capture: 'auto',
+    ...overrides,
+  };
 }
 
 async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
@@ -95,7 +104,9 @@ describe('risk screening', () => {
     expect(verdict).toEqual({ cleared: false, reason: 'More than 3 transactions in the last hour' });
 
     // A refused attempt does not extend the block: with it marked, the next one sees the same 3.
-    await db.query(`UPDATE transactions SET status = 'declined', failure_code = 'risk_rejected' WHERE transaction_id = $1`, [refused.transactionId]);
+    await db.query(`UPDATE transactions SET status = 'declined', failure_code = 'risk_rejected' WHERE transaction_id = $1`, [
+      refused.transactionId,
+    ]);
     const next = await record();
     await db.query(`DELETE FROM transactions WHERE transaction_id = $1`, [recordedFirst]);
     expect(await env.run(activities.screenTransaction, next)).toEqual({ cleared: true });

@@ -38,7 +38,10 @@ afterAll(async () => {
 
 async function post(path: string, body: string, headers: Record<string, string> = {}) {
   const response = await fetch(baseUrl + path, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
-  return { status: response.status, body: (await response.json()) as { error: { code: string; message: string; details?: Array<{ field: string }> } } };
+  return {
+    status: response.status,
+    body: (await response.json()) as { error: { code: string; message: string; details?: Array<{ field: string }> } },
+  };
 }
 
 const authorized = { authorization: `Bearer ${API_KEY}` };
@@ -142,7 +145,14 @@ describe('Zuz webhooks', () => {
     account_id: 'acc',
     app_id: 'app',
     payment_id: 'pay_1',
-    data: { id: 'auth_1', created: new Date().toISOString(), amount: 100, currency: 'EUR', reconciliation_id: 'tx-1', result: { status: 'Succeed' } },
+    data: {
+      id: 'auth_1',
+      created: new Date().toISOString(),
+      amount: 100,
+      currency: 'EUR',
+      reconciliation_id: 'tx-1',
+      result: { status: 'Succeed' },
+    },
   });
 
   test('a wrong signature is 401', async () => {
@@ -154,7 +164,10 @@ describe('Zuz webhooks', () => {
 
   test('a signature made with another key is 401', async () => {
     const body = event();
-    const res = await post('/webhooks/zuz', JSON.stringify(body), { 'event-type': eventType, signature: signWebhook({ eventType, body }, 'other-key') });
+    const res = await post('/webhooks/zuz', JSON.stringify(body), {
+      'event-type': eventType,
+      signature: signWebhook({ eventType, body }, 'other-key'),
+    });
     expect(res.status).toBe(401);
   });
 
@@ -167,7 +180,10 @@ describe('Zuz webhooks', () => {
 
   test('a correctly signed but stale event is refused', async () => {
     const body = { ...event(), created: new Date(Date.now() - 120_000).toISOString() };
-    const res = await post('/webhooks/zuz', JSON.stringify(body), { 'event-type': eventType, signature: signWebhook({ eventType, body }, PRIVATE_KEY) });
+    const res = await post('/webhooks/zuz', JSON.stringify(body), {
+      'event-type': eventType,
+      signature: signWebhook({ eventType, body }, PRIVATE_KEY),
+    });
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe('stale_event');
   });
@@ -175,7 +191,10 @@ describe('Zuz webhooks', () => {
   test('a signed event about a resource the flow does not track is acknowledged and ignored', async () => {
     const body = event();
     const type = 'payment.refund.create';
-    const res = await post('/webhooks/zuz', JSON.stringify(body), { 'event-type': type, signature: signWebhook({ eventType: type, body }, PRIVATE_KEY) });
+    const res = await post('/webhooks/zuz', JSON.stringify(body), {
+      'event-type': type,
+      signature: signWebhook({ eventType: type, body }, PRIVATE_KEY),
+    });
     expect(res.status).toBe(200);
   });
 });

@@ -44,7 +44,10 @@ test('the check catches each way of importing the lab (control)', () => {
 });
 
 test('the production build compiles only src/', () => {
-  const config = JSON.parse(readFileSync(path.join(root, 'tsconfig.build.json'), 'utf8')) as { include: string[]; compilerOptions: { rootDir: string } };
+  const config = JSON.parse(readFileSync(path.join(root, 'tsconfig.build.json'), 'utf8')) as {
+    include: string[];
+    compilerOptions: { rootDir: string };
+  };
   expect(config.include).toEqual(['src']);
   expect(config.compilerOptions.rootDir).toBe('src');
 });

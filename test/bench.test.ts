@@ -17,43 +17,59 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-
 const isNumber = (value: unknown) => typeof value === 'number' && Number.isFinite(value);
 
-test('a quick run measures every section and exits 0', async () => {
-  const reportFile = path.join(dir, 'bench-report.json');
-  const { code, output } = await runTool(process.execPath, [BENCH, '--quick', '--workers', '1', '--report', reportFile]);
-  expect({ code, output: code === 0 ? '' : output.slice(-6000) }).toEqual({ code: 0, output: '' });
+test(
+  'a quick run measures every section and exits 0',
+  async () => {
+    const reportFile = path.join(dir, 'bench-report.json');
+    const { code, output } = await runTool(process.execPath, [BENCH, '--quick', '--workers', '1', '--report', reportFile]);
+    expect({ code, output: code === 0 ? '' : output.slice(-6000) }).toEqual({ code: 0, output: '' });
 
-  const report = JSON.parse(readFileSync(reportFile, 'utf8')) as BenchReport;
-  expect(report.ok).toBe(true);
-  expect(report.errors).toEqual([]);
-  expect(isNumber(report.machine.cpus)).toBe(true);
-  expect(report.machine.node).toMatch(/^v\d+/);
-  expect(report.machine.temporalSdk).toMatch(/^\d+\.\d+/);
+    const report = JSON.parse(readFileSync(reportFile, 'utf8')) as BenchReport;
+    expect(report.ok).toBe(true);
+    expect(report.errors).toEqual([]);
+    expect(isNumber(report.machine.cpus)).toBe(true);
+    expect(report.machine.node).toMatch(/^v\d+/);
+    expect(report.machine.temporalSdk).toMatch(/^\d+\.\d+/);
 
-  const flow = report.flow!;
-  expect([flow.throughput.maxPerSecond, flow.halfLoad.endToEndMs.p50, flow.halfLoad.endToEndMs.p99, flow.cost.historyEventsPerTransaction].every(isNumber)).toBe(true);
-  expect(Object.values(flow.cost.cpuSecondsPerTransaction).every(isNumber)).toBe(true);
-  expect(Object.values(flow.cost.peakRssMiB).every(isNumber)).toBe(true);
-  expect(isNumber(flow.cost.databaseStatementsPerTransaction)).toBe(true);
-  expect(flow.steps.length).toBeGreaterThan(0);
-  expect(flow.steps.every((step) => isNumber(step.flowP50Ms))).toBe(true);
+    const flow = report.flow!;
+    expect(
+      [
+        flow.throughput.maxPerSecond,
+        flow.halfLoad.endToEndMs.p50,
+        flow.halfLoad.endToEndMs.p99,
+        flow.cost.historyEventsPerTransaction,
+      ].every(isNumber),
+    ).toBe(true);
+    expect(Object.values(flow.cost.cpuSecondsPerTransaction).every(isNumber)).toBe(true);
+    expect(Object.values(flow.cost.peakRssMiB).every(isNumber)).toBe(true);
+    expect(isNumber(flow.cost.databaseStatementsPerTransaction)).toBe(true);
+    expect(flow.steps.length).toBeGreaterThan(0);
+    expect(flow.steps.every((step) => isNumber(step.flowP50Ms))).toBe(true);
 
-  expect(Object.keys(report.engine).sort()).toEqual(['fewer-activities', 'local-db-steps', 'same-shape']);
-  for (const engine of Object.values(report.engine)) {
-    expect([engine!.throughput.maxPerSecond, engine!.historyEventsPerWorkflow].every(isNumber)).toBe(true);
-  }
-  expect([report.baseline!.halfLoad.endToEndMs.p50, report.baseline!.throughput.perSecond, report.baseline!.databaseStatementsPerTransaction].every(isNumber)).toBe(true);
+    expect(Object.keys(report.engine).sort()).toEqual(['fewer-activities', 'local-db-steps', 'same-shape']);
+    for (const engine of Object.values(report.engine)) {
+      expect([engine.throughput.maxPerSecond, engine.historyEventsPerWorkflow].every(isNumber)).toBe(true);
+    }
+    expect(
+      [
+        report.baseline!.halfLoad.endToEndMs.p50,
+        report.baseline!.throughput.perSecond,
+        report.baseline!.databaseStatementsPerTransaction,
+      ].every(isNumber),
+    ).toBe(true);
 
-  expect(report.levers.length).toBeGreaterThanOrEqual(2);
-  expect(report.levers.every((lever) => isNumber(lever.perSecond))).toBe(true);
-  expect(report.scale!.levels.length).toBeGreaterThanOrEqual(2);
-  expect(report.scale!.levels.every((level) => level.workerRssMiB.every(isNumber) && isNumber(level.newTransactionMs.p50))).toBe(true);
+    expect(report.levers.length).toBeGreaterThanOrEqual(2);
+    expect(report.levers.every((lever) => isNumber(lever.perSecond))).toBe(true);
+    expect(report.scale!.levels.length).toBeGreaterThanOrEqual(2);
+    expect(report.scale!.levels.every((level) => level.workerRssMiB.every(isNumber) && isNumber(level.newTransactionMs.p50))).toBe(true);
 
-  expect(report.headline.goals.map((goal) => goal.goal)).toHaveLength(3);
-  expect([report.headline.flowToEngineThroughput, report.headline.flowToBaselineP50].every(isNumber)).toBe(true);
-}, 5 * 60_000);
+    expect(report.headline.goals.map((goal) => goal.goal)).toHaveLength(3);
+    expect([report.headline.flowToEngineThroughput, report.headline.flowToBaselineP50].every(isNumber)).toBe(true);
+  },
+  5 * 60_000,
+);
 
 test('a bad argument stops with a clear message', async () => {
   const { code, output } = await runTool(process.execPath, [BENCH, '--workers', 'many']);

@@ -24,28 +24,41 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+test(
+  '40 transactions under worker kills, a Temporal restart, an API restart and Zuz faults keep every invariant',
+  async () => {
+    const reportFile = path.join(dir, 'chaos-report.json');
+    const { code, output } = await runTool(process.execPath, [
+      CHAOS,
+      '--transactions',
+      '40',
+      '--seed',
+      '7',
+      '--workers',
+      '2',
+      '--report',
+      reportFile,
+    ]);
+    // The output (seed, schedule, summary table) is the diagnosis when this fails.
+    expect({ code, output: code === 0 ? '' : output.slice(-6000) }).toEqual({ code: 0, output: '' });
 
-test('40 transactions under worker kills, a Temporal restart, an API restart and Zuz faults keep every invariant', async () => {
-  const reportFile = path.join(dir, 'chaos-report.json');
-  const { code, output } = await runTool(process.execPath, [CHAOS, '--transactions', '40', '--seed', '7', '--workers', '2', '--report', reportFile]);
-  // The output (seed, schedule, summary table) is the diagnosis when this fails.
-  expect({ code, output: code === 0 ? '' : output.slice(-6000) }).toEqual({ code: 0, output: '' });
-
-  const report = JSON.parse(readFileSync(reportFile, 'utf8')) as ChaosReport;
-  expect(report.ok).toBe(true);
-  expect(report.counts).toMatchObject({ planned: 40, started: 40, terminal: 40 });
-  expect(Object.fromEntries(report.invariants.map((invariant) => [invariant.name, invariant.violations]))).toEqual({
-    'terminal-within-deadline': 0,
-    'ledger-money-safe': 0,
-    'records-agree': 0,
-    'webhooks-delivered': 0,
-    'outcome-as-expected': 0,
-  });
-  expect(report.faultsInjectedPerType['kill-worker']).toBeGreaterThanOrEqual(1);
-  expect(report.faultsInjectedPerType['restart-temporal']).toBe(1);
-  expect(report.faultsInjectedPerType['restart-api']).toBe(1);
-  expect(report.faultsInjected.filter((fault) => fault.error)).toEqual([]);
-}, 8 * 60_000);
+    const report = JSON.parse(readFileSync(reportFile, 'utf8')) as ChaosReport;
+    expect(report.ok).toBe(true);
+    expect(report.counts).toMatchObject({ planned: 40, started: 40, terminal: 40 });
+    expect(Object.fromEntries(report.invariants.map((invariant) => [invariant.name, invariant.violations]))).toEqual({
+      'terminal-within-deadline': 0,
+      'ledger-money-safe': 0,
+      'records-agree': 0,
+      'webhooks-delivered': 0,
+      'outcome-as-expected': 0,
+    });
+    expect(report.faultsInjectedPerType['kill-worker']).toBeGreaterThanOrEqual(1);
+    expect(report.faultsInjectedPerType['restart-temporal']).toBe(1);
+    expect(report.faultsInjectedPerType['restart-api']).toBe(1);
+    expect(report.faultsInjected.filter((fault) => fault.error)).toEqual([]);
+  },
+  8 * 60_000,
+);
 
 describe('the invariant checks catch what they are for (a run of zero violations means something)', () => {
   const plan: TransactionPlan = {
@@ -60,11 +73,27 @@ describe('the invariant checks catch what they are for (a run of zero violations
     designedWaitMs: 0,
   };
   const view: TransactionView = {
-    transactionId: 'tx-1', customerId: 'cus_demo', status: 'succeeded', amount: 100, currency: 'EUR', capture: 'auto',
-    authorizedAmount: 100, capturedAmount: 100, zuz: { paymentId: 'pay-1', authorizationId: 'auth-1' }, steps: [],
+    transactionId: 'tx-1',
+    customerId: 'cus_demo',
+    status: 'succeeded',
+    amount: 100,
+    currency: 'EUR',
+    capture: 'auto',
+    authorizedAmount: 100,
+    capturedAmount: 100,
+    zuz: { paymentId: 'pay-1', authorizationId: 'auth-1' },
+    steps: [],
   };
-  const entry = (kind: LedgerEntry['kind'], operationId: string, status: LedgerEntry['status']): LedgerEntry =>
-    ({ paymentId: 'pay-1', reconciliationId: 'tx-1', kind, operationId, amount: 100, currency: 'EUR', status, at: '' });
+  const entry = (kind: LedgerEntry['kind'], operationId: string, status: LedgerEntry['status']): LedgerEntry => ({
+    paymentId: 'pay-1',
+    reconciliationId: 'tx-1',
+    kind,
+    operationId,
+    amount: 100,
+    currency: 'EUR',
+    status,
+    at: '',
+  });
   const healthy: Evidence = {
     run: { plan, startedAt: 0, deadlineAt: 1000, terminalAt: 500, lastView: view },
     apiView: view,
@@ -82,11 +111,21 @@ describe('the invariant checks catch what they are for (a run of zero violations
   });
 
   test('a double capture, an open authorization, a disagreeing row, a late transaction, a lost webhook', () => {
-    expect(violations({ ...healthy, ledger: [...healthy.ledger, entry('capture', 'cap-2', 'Succeed')] })['ledger-money-safe']).toBeGreaterThan(0);
+    expect(
+      violations({ ...healthy, ledger: [...healthy.ledger, entry('capture', 'cap-2', 'Succeed')] })['ledger-money-safe'],
+    ).toBeGreaterThan(0);
     expect(violations({ ...healthy, ledger: [entry('authorization', 'auth-1', 'Succeed')] })['ledger-money-safe']).toBe(1);
     expect(violations({ ...healthy, row: { ...healthy.row!, status: 'failed' } })['records-agree']).toBe(1);
     expect(violations({ ...healthy, run: { ...healthy.run, terminalAt: undefined } })['terminal-within-deadline']).toBe(1);
-    const refused: WebhookDelivery = { eventId: 'evt-1', eventType: 'payment.capture.create', paymentId: 'pay-1', attempt: 1, statusCode: 503, outcome: 'failed', at: '' };
+    const refused: WebhookDelivery = {
+      eventId: 'evt-1',
+      eventType: 'payment.capture.create',
+      paymentId: 'pay-1',
+      attempt: 1,
+      statusCode: 503,
+      outcome: 'failed',
+      at: '',
+    };
     expect(violations(healthy, [refused])['webhooks-delivered']).toBe(1);
     expect(violations(healthy, [{ ...refused, statusCode: undefined, outcome: 'dropped' }])['webhooks-delivered']).toBe(0);
     const declined = { ...view, status: 'declined' as const, capturedAmount: 0 };
@@ -94,9 +133,18 @@ describe('the invariant checks catch what they are for (a run of zero violations
   });
 
   test('an expiry wins over a capture only when the capture could not get through before it', () => {
-    const manual: TransactionPlan = { ...plan, kind: 'manual_capture', capture: 'manual', action: { type: 'capture', amount: 100, afterMs: 0 } };
+    const manual: TransactionPlan = {
+      ...plan,
+      kind: 'manual_capture',
+      capture: 'manual',
+      action: { type: 'capture', amount: 100, afterMs: 0 },
+    };
     const expired: TransactionView = {
-      ...view, capture: 'manual', status: 'cancelled', capturedAmount: 0, failure: { code: 'authorization_expired', message: 'expired' },
+      ...view,
+      capture: 'manual',
+      status: 'cancelled',
+      capturedAmount: 0,
+      failure: { code: 'authorization_expired', message: 'expired' },
       steps: [{ name: 'awaitCaptureRequest', state: 'completed', startedAt: new Date(0).toISOString() }],
     };
     const capturedLate = (answeredAt: number): Evidence => ({

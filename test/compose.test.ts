@@ -19,7 +19,9 @@ interface ComposeService {
 
 const root = path.join(__dirname, '..');
 // merge: compose files use YAML merge keys (`<<: *anchor`), which YAML 1.2 leaves off by default.
-const compose = parse(readFileSync(path.join(root, 'docker-compose.temporal.yml'), 'utf8'), { merge: true }) as { services: Record<string, ComposeService> };
+const compose = parse(readFileSync(path.join(root, 'docker-compose.temporal.yml'), 'utf8'), { merge: true }) as {
+  services: Record<string, ComposeService>;
+};
 const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
 const README_DATABASE_URL = 'DATABASE_URL=postgres://temporal:temporal@localhost:5432/pos';
 
@@ -90,7 +92,9 @@ test('the Temporal server starts only after the schema setup has completed succe
 });
 
 test('the namespace job registers exactly the search attributes the code uses, with their types', () => {
-  const registered = [...commandText('temporal-create-namespace').matchAll(/--name\s+(\w+)\s+--type\s+(\w+)/g)].map(([, name, type]) => `${name}:${type}`);
+  const registered = [...commandText('temporal-create-namespace').matchAll(/--name\s+(\w+)\s+--type\s+(\w+)/g)].map(
+    ([, name, type]) => `${name}:${type}`,
+  );
   const expected = transactionSearchAttributes.map((key) => `${key.name}:${cliType(key.type)}`);
   expect(registered.sort()).toEqual(expected.sort());
 });

@@ -13,7 +13,12 @@ function messageOf(load: () => unknown): string {
 }
 
 test('defaults give the embedded setup', () => {
-  expect(loadTemporalConfig({})).toMatchObject({ address: 'localhost:7233', namespace: 'default', taskQueue: 'pos-transactions', tls: undefined });
+  expect(loadTemporalConfig({})).toMatchObject({
+    address: 'localhost:7233',
+    namespace: 'default',
+    taskQueue: 'pos-transactions',
+    tls: undefined,
+  });
   expect(loadDevConfig({})).toMatchObject({ temporalPort: 7233, temporalUiPort: 8233, simTimeScale: 1 });
   expect(loadDatabaseConfig({})).toHaveProperty('dataDir');
   expect(loadDatabaseConfig({ DATABASE_URL: 'postgres://u@h/db' })).toEqual({ url: 'postgres://u@h/db' });
@@ -26,7 +31,11 @@ test.each([
   ['TEMPORAL_ADDRESS', () => loadTemporalConfig({ TEMPORAL_ADDRESS: 'no-port' }), 'host:port'],
   ['TEMPORAL_TLS', () => loadTemporalConfig({ TEMPORAL_TLS: 'maybe' }), 'true or false'],
   ['DATABASE_URL', () => loadDatabaseConfig({ DATABASE_URL: 'mysql://x' }), 'postgres://'],
-  ['ZUZ_BASE_URL', () => loadProvidersConfig({ PMS_BASE_URL: 'http://p', ZUZ_APP_ID: 'a', ZUZ_PRIVATE_KEY: 'k', PMS_API_KEY: 'k' }), 'required'],
+  [
+    'ZUZ_BASE_URL',
+    () => loadProvidersConfig({ PMS_BASE_URL: 'http://p', ZUZ_APP_ID: 'a', ZUZ_PRIVATE_KEY: 'k', PMS_API_KEY: 'k' }),
+    'required',
+  ],
 ])('a bad %s is named', (variable, load, hint) => {
   const message = messageOf(load);
   expect(message).toContain(variable);
@@ -35,7 +44,10 @@ test.each([
 
 test('flow waits can be overridden with durations; a malformed one is named', () => {
   expect(loadFlowOverrides({})).toBeUndefined();
-  expect(loadFlowOverrides({ FLOW_WEBHOOK_GRACE_PERIOD: '2s', FLOW_AUTHORIZATION_EXPIRY: '1 day' })).toEqual({ webhookGracePeriod: '2s', authorizationExpiry: '1 day' });
+  expect(loadFlowOverrides({ FLOW_WEBHOOK_GRACE_PERIOD: '2s', FLOW_AUTHORIZATION_EXPIRY: '1 day' })).toEqual({
+    webhookGracePeriod: '2s',
+    authorizationExpiry: '1 day',
+  });
   expect(messageOf(() => loadFlowOverrides({ FLOW_CAPTURE_DEADLINE: 'soon' }))).toContain('FLOW_CAPTURE_DEADLINE');
 });
 

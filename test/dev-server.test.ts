@@ -24,9 +24,12 @@ test('a SIGKILLed parent takes its Temporal dev server down with it', async () =
   const devServer = path.join(__dirname, '..', 'build', 'sandbox', 'dev-server.js');
   const script = `require(${JSON.stringify(devServer)}).startDevServer({ cli: ${JSON.stringify(loadDevConfig(process.env).temporalCli)}, port: 0, logFile: ${JSON.stringify(path.join(dir, 'temporal.log'))} })
     .then((server) => console.log('pid ' + server.process.pid), (err) => { console.error(err); process.exit(1); });`;
-  const parent = spawn(process.execPath, ['-e', script], { env: { ...process.env, NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const parent = spawn(process.execPath, ['-e', script], {
+    env: { ...process.env, NODE_OPTIONS: '' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const serverPid = await new Promise<number>((resolve, reject) => {
-    parent.stdout!.on('data', (chunk: Buffer) => {
+    parent.stdout.on('data', (chunk: Buffer) => {
       const match = /pid (\d+)/.exec(chunk.toString());
       if (match) resolve(Number(match[1]));
     });

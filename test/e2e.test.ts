@@ -49,7 +49,14 @@ async function api(method: 'GET' | 'POST', route: string, body?: unknown) {
 
 async function startTransaction(paymentMethodId: string, amount = 1250, capture: 'auto' | 'manual' = 'auto') {
   const transactionId = `e2e-${randomUUID()}`;
-  const created = await api('POST', '/v1/transactions', { transactionId, customerId: 'cus_demo', paymentMethodId, amount, currency: 'EUR', capture });
+  const created = await api('POST', '/v1/transactions', {
+    transactionId,
+    customerId: 'cus_demo',
+    paymentMethodId,
+    amount,
+    currency: 'EUR',
+    capture,
+  });
   expect(created.status).toBe(202);
   return transactionId;
 }
@@ -96,7 +103,9 @@ test('a pending authorization is completed by a real, signed Zuz webhook', async
   expect(view.status).toBe('succeeded');
   // 'answer' when the webhook was already in the inbox as createAuthorization returned (the API said Pending).
   expect(view.steps.find((s) => s.name === 'awaitAuthorizationResult')?.branch).toMatch(/^(webhook|answer)$/);
-  const delivered = stack.zuz.deliveries().filter((d) => d.paymentId === view.zuz.paymentId && d.eventType === 'payment.authorization.update');
+  const delivered = stack.zuz
+    .deliveries()
+    .filter((d) => d.paymentId === view.zuz.paymentId && d.eventType === 'payment.authorization.update');
   expect(delivered.some((d) => d.statusCode === 200)).toBe(true);
   expect(ledger(id)).toEqual(['authorization:Succeed:1250', 'capture:Succeed:1250']);
 });
@@ -176,7 +185,7 @@ test('cancel before capture voids the authorization at Zuz', async () => {
   expect(kinds).toEqual(['authorization:Succeed', 'void:Succeed']);
 });
 
-test('a PMS outage is retried by the step\'s own policy, and the journal shows the attempts', async () => {
+test("a PMS outage is retried by the step's own policy, and the journal shows the attempts", async () => {
   stack.pms.setFaults({ failNext: 2 });
   const id = await startTransaction('pm_approved');
   const view = await untilTerminal(id);
@@ -216,7 +225,9 @@ test('capture and cancel of an unknown transaction are 404', async () => {
 
 test('no card number or provider token appears in any workflow history or in the database', async () => {
   const secrets = MOCK_CARDS.flatMap((card) => [card.cardNumber, card.providerToken]);
-  const { rows } = await stack.db.query<{ transaction_id: string }>(`SELECT transaction_id FROM transactions WHERE transaction_id LIKE 'e2e-%'`);
+  const { rows } = await stack.db.query<{ transaction_id: string }>(
+    `SELECT transaction_id FROM transactions WHERE transaction_id LIKE 'e2e-%'`,
+  );
   expect(rows.length).toBeGreaterThan(0);
   for (const { transaction_id } of rows) {
     const history = JSON.stringify(await stack.client.workflow.getHandle(workflowIdFor(transaction_id)).fetchHistory());
@@ -230,9 +241,18 @@ test('no card number or provider token appears in any workflow history or in the
 describe('after Temporal has forgotten a transaction, its record still holds', () => {
   async function forget(transactionId: string) {
     const { client } = stack;
-    await client.workflowService.deleteWorkflowExecution({ namespace: client.options.namespace, workflowExecution: { workflowId: workflowIdFor(transactionId) } });
+    await client.workflowService.deleteWorkflowExecution({
+      namespace: client.options.namespace,
+      workflowExecution: { workflowId: workflowIdFor(transactionId) },
+    });
     for (;;) {
-      const gone = await client.workflow.getHandle(workflowIdFor(transactionId)).describe().then(() => false, () => true);
+      const gone = await client.workflow
+        .getHandle(workflowIdFor(transactionId))
+        .describe()
+        .then(
+          () => false,
+          () => true,
+        );
       if (gone) return;
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -247,28 +267,60 @@ describe('after Temporal has forgotten a transaction, its record still holds', (
 
     const again = await api('POST', '/v1/transactions', body);
     expect(again.status).toBe(200);
-    expect(again.body).toMatchObject({ transactionId, status: 'succeeded', capturedAmount: 1270, zuz: finished.zuz, steps: [], unavailable: ['steps'] });
+    expect(again.body).toMatchObject({
+      transactionId,
+      status: 'succeeded',
+      capturedAmount: 1270,
+      zuz: finished.zuz,
+      steps: [],
+      unavailable: ['steps'],
+    });
     const conflict = await api('POST', '/v1/transactions', { ...body, amount: 1271 });
     expect(conflict.status).toBe(409);
     // No second workflow ran, and Zuz saw one payment.
-    expect(await stack.client.workflow.getHandle(workflowIdFor(transactionId)).describe().then(() => 'started', () => 'none')).toBe('none');
+    expect(
+      await stack.client.workflow
+        .getHandle(workflowIdFor(transactionId))
+        .describe()
+        .then(
+          () => 'started',
+          () => 'none',
+        ),
+    ).toBe('none');
     expect(ledger(transactionId)).toEqual(['authorization:Succeed:1270', 'capture:Succeed:1270']);
 
     const read = await api('GET', `/v1/transactions/${transactionId}`);
     expect(read.status).toBe(200);
-    expect(read.body).toMatchObject({ status: 'succeeded', authorizedAmount: 1270, capturedAmount: 1270, accountId: finished.accountId, zuz: finished.zuz });
+    expect(read.body).toMatchObject({
+      status: 'succeeded',
+      authorizedAmount: 1270,
+      capturedAmount: 1270,
+      accountId: finished.accountId,
+      zuz: finished.zuz,
+    });
     expect((await api('POST', `/v1/transactions/${transactionId}/cancel`)).status).toBe(409);
   });
 
   test('a second workflow run for a recorded transaction stops at its first step, before Zuz', async () => {
     const transactionId = `e2e-${randomUUID()}`;
-    const request = { transactionId, customerId: 'cus_demo', paymentMethodId: 'pm_approved', amount: 1280, currency: 'EUR', capture: 'auto' as const };
+    const request = {
+      transactionId,
+      customerId: 'cus_demo',
+      paymentMethodId: 'pm_approved',
+      amount: 1280,
+      currency: 'EUR',
+      capture: 'auto' as const,
+    };
     expect((await api('POST', '/v1/transactions', request)).status).toBe(202);
     await untilTerminal(transactionId);
     await forget(transactionId);
 
     // Started around the API, as a script or an operator might.
-    const second = await stack.client.workflow.start('processTransaction', { workflowId: workflowIdFor(transactionId), taskQueue: 'pos-transactions', args: [{ request }] });
+    const second = await stack.client.workflow.start('processTransaction', {
+      workflowId: workflowIdFor(transactionId),
+      taskQueue: 'pos-transactions',
+      args: [{ request }],
+    });
     await expect(second.result()).rejects.toThrow();
     expect(ledger(transactionId)).toEqual(['authorization:Succeed:1280', 'capture:Succeed:1280']);
     // The record names the run that acted; the refused second run does not hide it.
@@ -278,7 +330,17 @@ describe('after Temporal has forgotten a transaction, its record still holds', (
 
   test('a Zuz event for a finished transaction is stored for reconciliation, once; an unknown one is ignored', async () => {
     const transactionId = `e2e-${randomUUID()}`;
-    expect((await api('POST', '/v1/transactions', { transactionId, customerId: 'cus_demo', paymentMethodId: 'pm_approved', amount: 1290, currency: 'EUR' })).status).toBe(202);
+    expect(
+      (
+        await api('POST', '/v1/transactions', {
+          transactionId,
+          customerId: 'cus_demo',
+          paymentMethodId: 'pm_approved',
+          amount: 1290,
+          currency: 'EUR',
+        })
+      ).status,
+    ).toBe(202);
     const finished = await untilTerminal(transactionId);
     await forget(transactionId);
 
@@ -289,11 +351,22 @@ describe('after Temporal has forgotten a transaction, its record still holds', (
         account_id: 'acc',
         app_id: 'pos-dev-app',
         payment_id: finished.zuz.paymentId,
-        data: { id: finished.zuz.captureId, created: new Date().toISOString(), amount: 1290, currency: 'EUR', reconciliation_id: reconciliationId, result: { status: 'Succeed' } },
+        data: {
+          id: finished.zuz.captureId,
+          created: new Date().toISOString(),
+          amount: 1290,
+          currency: 'EUR',
+          reconciliation_id: reconciliationId,
+          result: { status: 'Succeed' },
+        },
       };
       const response = await fetch(`${stack.apiUrl}/webhooks/zuz`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'event-type': eventType, signature: signWebhook({ eventType, body }, 'dev-zuz-private-key') },
+        headers: {
+          'content-type': 'application/json',
+          'event-type': eventType,
+          signature: signWebhook({ eventType, body }, 'dev-zuz-private-key'),
+        },
         body: JSON.stringify(body),
       });
       return { status: response.status, body: (await response.json()) as { outcome: string } };
@@ -304,10 +377,69 @@ describe('after Temporal has forgotten a transaction, its record still holds', (
     // A void's event names no transaction: the record finds it by the payment.
     expect((await send(`evt-void-${randomUUID()}`, undefined, 'payment.void.update')).body.outcome).toBe('stored');
     expect((await send(`evt-unknown-${randomUUID()}`, `e2e-unknown-${randomUUID()}`)).body.outcome).toBe('ignored');
-    const { rows } = await stack.db.query<{ kind: string; status: string }>(`SELECT kind, status FROM zuz_late_events WHERE transaction_id = $1 ORDER BY kind`, [transactionId]);
+    const { rows } = await stack.db.query<{ kind: string; status: string }>(
+      `SELECT kind, status FROM zuz_late_events WHERE transaction_id = $1 ORDER BY kind`,
+      [transactionId],
+    );
     expect(rows).toEqual([
       { kind: 'capture', status: 'Succeed' },
       { kind: 'void', status: 'Succeed' },
     ]);
+  });
+});
+
+describe('the daily reconciliation', () => {
+  test('is a Temporal Schedule', async () => {
+    const schedule = await stack.client.schedule.getHandle('daily-reconciliation').describe();
+    expect(schedule.action).toMatchObject({ type: 'startWorkflow', workflowType: 'reconcileTransactions' });
+  });
+
+  test('refunds money Zuz captured for a transaction recorded as failed, once, and reports it; the status stays', async () => {
+    const transactionId = `e2e-${randomUUID()}`;
+    expect(
+      (
+        await api('POST', '/v1/transactions', {
+          transactionId,
+          customerId: 'cus_demo',
+          paymentMethodId: 'pm_approved',
+          amount: 1300,
+          currency: 'EUR',
+        })
+      ).status,
+    ).toBe(202);
+    await untilTerminal(transactionId);
+    // The record and Zuz disagree, as when a capture lands after the flow decided it had failed.
+    await stack.db.query(
+      `UPDATE transactions SET status = 'failed', captured_amount = 0, failure_code = 'capture_failed' WHERE transaction_id = $1`,
+      [transactionId],
+    );
+
+    const reconcile = () =>
+      stack.client.workflow.execute('reconcileTransactions', {
+        taskQueue: 'pos-transactions',
+        workflowId: `reconciliation-${randomUUID()}`,
+        args: [{ periodHours: 1 }],
+      });
+    const first = (await reconcile()) as { runId: string; checked: number };
+    expect(first.checked).toBeGreaterThan(0);
+    expect(ledger(transactionId)).toEqual(['authorization:Succeed:1300', 'capture:Succeed:1300', 'refund:Succeed:1300']);
+    const second = (await reconcile()) as { runId: string };
+    expect(ledger(transactionId)).toHaveLength(3); // refunded once
+
+    const report = await fetch(`${stack.apiUrl}/v1/reconciliation/runs?limit=5`, { headers: { authorization: `Bearer ${stack.apiKey}` } });
+    const { runs } = (await report.json()) as {
+      runs: Array<{ runId: string; discrepancies: Array<{ transactionId: string; kind: string; outcome: string }> }>;
+    };
+    const found = (runId: string) =>
+      runs.find((run) => run.runId === runId)?.discrepancies.filter((d) => d.transactionId === transactionId);
+    expect(found(first.runId)).toEqual([expect.objectContaining({ kind: 'captured_after_failure', outcome: 'refunded' })]);
+    expect(found(second.runId)).toEqual([]);
+    const read = await api('GET', `/v1/transactions/${transactionId}`);
+    expect(read.body.status).toBe('succeeded'); // the workflow's answer is unchanged; the record keeps both facts
+    const { rows } = await stack.db.query<{ status: string; refunded_amount: string }>(
+      `SELECT status, refunded_amount FROM transactions WHERE transaction_id = $1`,
+      [transactionId],
+    );
+    expect({ status: rows[0].status, refunded: Number(rows[0].refunded_amount) }).toEqual({ status: 'failed', refunded: 1300 });
   });
 });

@@ -35,20 +35,36 @@ beforeEach(() => {
 test('the default is one JSON object per line', () => {
   expect(loadLogFormat({})).toBe('json');
   const out = capture();
-  createLogger({ level: 'info', destination: out.stream }).info({ component: 'worker', transactionId: 'tx-1', runId: 'run-1', card: { token: 'tok_secret' } }, 'Step authorize completed');
+  createLogger({ level: 'info', destination: out.stream }).info(
+    { component: 'worker', transactionId: 'tx-1', runId: 'run-1', card: { token: 'tok_secret' } },
+    'Step authorize completed',
+  );
   const lines = out.text().trim().split('\n');
   expect(lines).toHaveLength(1);
-  expect(JSON.parse(lines[0])).toMatchObject({ level: 30, msg: 'Step authorize completed', component: 'worker', transactionId: 'tx-1', runId: 'run-1', card: { token: '[redacted]' }, service: 'pos-payments' });
+  expect(JSON.parse(lines[0])).toMatchObject({
+    level: 30,
+    msg: 'Step authorize completed',
+    component: 'worker',
+    transactionId: 'tx-1',
+    runId: 'run-1',
+    card: { token: '[redacted]' },
+    service: 'pos-payments',
+  });
 });
 
 test('LOG_FORMAT=pretty writes one readable line per event, not JSON, still redacted', () => {
   expect(loadLogFormat({ LOG_FORMAT: 'pretty' })).toBe('pretty');
   const out = capture();
-  createLogger({ format: 'pretty', level: 'info', destination: out.stream }).info({ component: 'worker', transactionId: 'tx-1', runId: 'run-1', card: { token: 'tok_secret' } }, 'Step authorize completed');
+  createLogger({ format: 'pretty', level: 'info', destination: out.stream }).info(
+    { component: 'worker', transactionId: 'tx-1', runId: 'run-1', card: { token: 'tok_secret' } },
+    'Step authorize completed',
+  );
   const lines = out.text().trim().split('\n');
   expect(lines).toHaveLength(1);
   expect(isJson(lines[0])).toBe(false);
-  expect(lines[0]).toMatch(/^\[\d{2}:\d{2}:\d{2}\.\d{3}\] INFO: worker \[tx-1\] Step authorize completed \{"card":\{"token":"\[redacted\]"\}\}$/);
+  expect(lines[0]).toMatch(
+    /^\[\d{2}:\d{2}:\d{2}\.\d{3}\] INFO: worker \[tx-1\] Step authorize completed \{"card":\{"token":"\[redacted\]"\}\}$/,
+  );
   expect(lines[0]).not.toContain('tok_secret');
 });
 

@@ -99,7 +99,9 @@ function routesOf(handler: express.Express): string[] {
         // The 405 answers for other methods on known paths are not routes of their own.
         if (layer.route.stack.every((handler) => handler.handle.name === 'methodNotAllowed')) return [];
         const { path, methods } = layer.route as { path: string; methods: Record<string, boolean> };
-        return Object.keys(methods).filter((m) => methods[m]).map((m) => `${m.toUpperCase()} ${openApiPath(prefix + path)}`);
+        return Object.keys(methods)
+          .filter((m) => methods[m])
+          .map((m) => `${m.toUpperCase()} ${openApiPath(prefix + path)}`);
       }
       if (!layer.handle.stack) return []; // plain middleware: auth, body parsers, static files
       if (typeof layer.rawPath !== 'string') throw new Error("Cannot read a mounted router's path: has express's router changed?");
@@ -109,9 +111,15 @@ function routesOf(handler: express.Express): string[] {
 }
 
 const openApiPath = (path: string) =>
-  '/' + path.split('/').filter(Boolean).map((segment) => (segment.startsWith(':') ? `{${segment.slice(1)}}` : segment)).join('/');
+  '/' +
+  path
+    .split('/')
+    .filter(Boolean)
+    .map((segment) => (segment.startsWith(':') ? `{${segment.slice(1)}}` : segment))
+    .join('/');
 
-const documentedRoutes = () => Object.entries(document.paths).flatMap(([path, item]) => Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`));
+const documentedRoutes = () =>
+  Object.entries(document.paths).flatMap(([path, item]) => Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`));
 const operation = (method: string, path: string) => resolved.paths[path][method];
 const jsonSchema = (content?: Record<string, { schema: object }>) => content?.['application/json']?.schema ?? fail('no JSON schema');
 const fail = (message: string): never => {
@@ -157,7 +165,10 @@ describe('the document', () => {
     expect(document.components.securitySchemes.apiKey).toMatchObject({ type: 'http', scheme: 'bearer' });
     for (const route of documentedRoutes()) {
       const [method, path] = route.split(' ');
-      expect([route, operation(method.toLowerCase(), path).security]).toEqual([route, path.startsWith('/v1/') ? [{ apiKey: [] }] : undefined]);
+      expect([route, operation(method.toLowerCase(), path).security]).toEqual([
+        route,
+        path.startsWith('/v1/') ? [{ apiKey: [] }] : undefined,
+      ]);
     }
   });
 
@@ -261,7 +272,14 @@ describe('the documented request schemas accept and refuse what zod does', () =>
       account_id: 'acc',
       app_id: 'app',
       payment_id: 'pay-1',
-      data: { id: 'auth-1', created: '2026-01-01T00:00:00.000Z', amount: 100, currency: 'EUR', reconciliation_id: 'tx-1', result: { status: 'Succeed' } },
+      data: {
+        id: 'auth-1',
+        created: '2026-01-01T00:00:00.000Z',
+        amount: 100,
+        currency: 'EUR',
+        reconciliation_id: 'tx-1',
+        result: { status: 'Succeed' },
+      },
     };
     agree(jsonSchema(operation('post', '/webhooks/zuz').requestBody?.content), zuzWebhookEvent, [
       [event, true],
@@ -304,7 +322,9 @@ describe('the documented answers are what the app answers', () => {
   });
 
   test('413 for a body over the limit', async () => {
-    const response = await post('/v1/transactions/tx-1/cancel', JSON.stringify({ pad: 'x'.repeat(20_000) }), { authorization: `Bearer ${API_KEY}` });
+    const response = await post('/v1/transactions/tx-1/cancel', JSON.stringify({ pad: 'x'.repeat(20_000) }), {
+      authorization: `Bearer ${API_KEY}`,
+    });
     expect(response.status).toBe(413);
     await expectDocumented('post', '/v1/transactions/{id}/cancel', response, errorBodySchema);
   });
@@ -316,8 +336,18 @@ describe('the documented answers are what the app answers', () => {
   });
 
   test('webhook: 401 for a bad signature', async () => {
-    const event = { id: 'e', created: new Date().toISOString(), account_id: 'a', app_id: 'b', payment_id: 'p', data: { id: 'x', created: 'now', amount: 1, currency: 'EUR', result: { status: 'Succeed' } } };
-    const response = await post('/webhooks/zuz', JSON.stringify(event), { 'event-type': 'payment.authorization.update', signature: 'sig1=00' });
+    const event = {
+      id: 'e',
+      created: new Date().toISOString(),
+      account_id: 'a',
+      app_id: 'b',
+      payment_id: 'p',
+      data: { id: 'x', created: 'now', amount: 1, currency: 'EUR', result: { status: 'Succeed' } },
+    };
+    const response = await post('/webhooks/zuz', JSON.stringify(event), {
+      'event-type': 'payment.authorization.update',
+      signature: 'sig1=00',
+    });
     expect(response.status).toBe(401);
     await expectDocumented('post', '/webhooks/zuz', response, errorBodySchema);
   });

@@ -33,7 +33,7 @@ interface Service {
 function startService(script: string, env: NodeJS.ProcessEnv): Service {
   const child = spawn(process.execPath, [path.join(__dirname, '..', 'dist', script)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
-  for (const stream of [child.stdout!, child.stderr!]) {
+  for (const stream of [child.stdout, child.stderr]) {
     let buffered = '';
     stream.on('data', (chunk: Buffer) => {
       const parts = (buffered + chunk.toString()).split('\n');
@@ -115,11 +115,14 @@ async function runTransaction(): Promise<string> {
 
 test('worker and API report alive and ready, with what they checked', async () => {
   expect(await (await waitFor(`${workerHealthUrl}/healthz`)).json()).toEqual({ status: 'ok' });
-  expect(await (await waitFor(`${workerHealthUrl}/readyz`)).json()).toEqual({ status: 'ready', checks: { worker: true, temporal: true, database: true } });
+  expect(await (await waitFor(`${workerHealthUrl}/readyz`)).json()).toEqual({
+    status: 'ready',
+    checks: { worker: true, temporal: true, database: true },
+  });
   expect(await (await waitFor(`${apiUrl}/readyz`)).json()).toEqual({ status: 'ready', checks: { temporal: true } });
 });
 
-test('a transaction shows in both processes\' metrics and logs, without card data', async () => {
+test("a transaction shows in both processes' metrics and logs, without card data", async () => {
   const transactionId = await runTransaction();
 
   const apiMetrics = await (await fetch(`${apiUrl}/metrics`)).text();
@@ -138,7 +141,9 @@ test('a transaction shows in both processes\' metrics and logs, without card dat
   expect(workerMetrics).toMatch(/temporal_workflow_completed/);
 
   const logs = [...worker.lines, ...api.lines];
-  const stepLine = worker.lines.map((line) => JSON.parse(line)).find((entry) => entry.transactionId === transactionId && entry.step === 'createAuthorization');
+  const stepLine = worker.lines
+    .map((line) => JSON.parse(line))
+    .find((entry) => entry.transactionId === transactionId && entry.step === 'createAuthorization');
   expect(stepLine).toMatchObject({ workflowId: `transaction-${transactionId}`, msg: 'Step createAuthorization completed' });
   expect(stepLine.runId).toEqual(expect.any(String));
   for (const line of logs) expect(() => JSON.parse(line)).not.toThrow();

@@ -19,7 +19,15 @@ beforeAll(async () => {
   tracing = startTracing({}, new SimpleSpanProcessor(exporter))!;
   const workflowBundle = await bundleWorkflows([tracing.plugin]);
   stack = await startLocalStack({
-    env: { ...process.env, TEMPORAL_PORT: '0', API_PORT: '0', ZUZ_SIM_PORT: '0', PMS_SIM_PORT: '0', SIM_TIME_SCALE: '0.001', POS_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'pos-tracing-')) },
+    env: {
+      ...process.env,
+      TEMPORAL_PORT: '0',
+      API_PORT: '0',
+      ZUZ_SIM_PORT: '0',
+      PMS_SIM_PORT: '0',
+      SIM_TIME_SCALE: '0.001',
+      POS_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'pos-tracing-')),
+    },
     workflowBundle,
     installRuntime: false,
     tracing,
@@ -63,7 +71,14 @@ test('one trace runs from the API through the workflow and activities to the pro
   const inTrace = spans.filter((s) => s.spanContext().traceId === traceId);
   const names = inTrace.map((s) => s.name);
 
-  expect(names).toEqual(expect.arrayContaining(['RunWorkflow:processTransaction', 'RunActivity:createAuthorization', 'RunActivity:capturePayment', 'RunActivity:finalizeTransaction']));
+  expect(names).toEqual(
+    expect.arrayContaining([
+      'RunWorkflow:processTransaction',
+      'RunActivity:createAuthorization',
+      'RunActivity:capturePayment',
+      'RunActivity:finalizeTransaction',
+    ]),
+  );
   // The activity's outgoing calls to PMS and Zuz are client spans of the same trace.
   const outgoing = inTrace.filter((s) => s.attributes['url.full'] !== undefined).map((s) => String(s.attributes['url.full']));
   expect(outgoing.some((url) => url.startsWith(stack.pms.url))).toBe(true);

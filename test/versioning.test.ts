@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
-import type { Activities } from '../src/activities';
+import type { TransactionActivities } from '../src/activities';
 import type { TransactionRequest, TransactionView } from '../src/domain/transaction';
 import { captureUpdate, transactionQuery } from '../src/workflows/messages';
 import { bundleWorkflows, bundleWorkflowsWithPatches, createDevServerEnv } from './helpers/temporal';
@@ -33,8 +33,13 @@ afterAll(async () => {
 });
 
 /** Activities that approve everything and remember what ran. */
-function approvingActivities(calls: string[]): Activities {
-  const ok = (kind: 'authorization' | 'capture' | 'void', amount = 1000) => ({ kind, operationId: `${kind}_1`, status: 'Succeed' as const, amount });
+function approvingActivities(calls: string[]): TransactionActivities {
+  const ok = (kind: 'authorization' | 'capture' | 'void', amount = 1000) => ({
+    kind,
+    operationId: `${kind}_1`,
+    status: 'Succeed' as const,
+    amount,
+  });
   return {
     recordTransaction: async () => void calls.push('recordTransaction'),
     assignAccountId: async () => (calls.push('assignAccountId'), 'acct_1'),
@@ -45,7 +50,7 @@ function approvingActivities(calls: string[]): Activities {
     voidAuthorization: async () => (calls.push('voidAuthorization'), ok('void')),
     readPaymentState: async () => ({}),
     finalizeTransaction: async () => void calls.push('finalizeTransaction'),
-  } as Activities;
+  };
 }
 
 function manualRequest(): TransactionRequest {
@@ -56,17 +61,32 @@ test('a transaction started on a v1 worker and paused mid-flow completes on a v2
   const taskQueue = `versioning-${randomUUID()}`;
   const calls: string[] = [];
   const request = manualRequest();
-  const v1Worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundles.v1, activities: approvingActivities(calls) });
+  const v1Worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: bundles.v1,
+    activities: approvingActivities(calls),
+  });
 
   // On v1: the transaction is authorized and waits for the client's capture request.
   const handle = await v1Worker.runUntil(async () => {
-    const started = await env.client.workflow.start('processTransaction', { taskQueue, workflowId: `transaction-${request.transactionId}`, args: [{ request }] });
+    const started = await env.client.workflow.start('processTransaction', {
+      taskQueue,
+      workflowId: `transaction-${request.transactionId}`,
+      args: [{ request }],
+    });
     while ((await started.query(transactionQuery)).status !== 'authorized') await new Promise((r) => setTimeout(r, 50));
     return started;
   });
 
   // The deploy: v1 workers are gone, a v2 worker takes over the same task queue.
-  const v2Worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundles.v2, activities: approvingActivities(calls), maxCachedWorkflows: 0 });
+  const v2Worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: bundles.v2,
+    activities: approvingActivities(calls),
+    maxCachedWorkflows: 0,
+  });
   const view = (await v2Worker.runUntil(async () => {
     await handle.executeUpdate(captureUpdate, { args: [{}] });
     return handle.result();
@@ -79,9 +99,18 @@ test('a transaction started on a v1 worker and paused mid-flow completes on a v2
   // And a transaction started after the deploy is screened.
   const fresh = manualRequest();
   const freshCalls: string[] = [];
-  const v2Again = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundles.v2, activities: approvingActivities(freshCalls) });
+  const v2Again = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: bundles.v2,
+    activities: approvingActivities(freshCalls),
+  });
   await v2Again.runUntil(async () => {
-    const started = await env.client.workflow.start('processTransaction', { taskQueue, workflowId: `transaction-${fresh.transactionId}`, args: [{ request: { ...fresh, capture: 'auto' } }] });
+    const started = await env.client.workflow.start('processTransaction', {
+      taskQueue,
+      workflowId: `transaction-${fresh.transactionId}`,
+      args: [{ request: { ...fresh, capture: 'auto' } }],
+    });
     await started.result();
   });
   expect(freshCalls).toContain('screenTransaction');

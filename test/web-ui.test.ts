@@ -113,7 +113,10 @@ test('a Zuz webhook shows in the event history as a zuzEvent signal', async () =
   await expectHeading(workflowIdFor(transactions.pending));
   const rows = page.getByTestId('event-summary-row');
   // The last step's row means the whole (closed) history has been rendered.
-  await rows.filter({ hasText: /Activity Type\s*finalizeTransaction/ }).first().waitFor();
+  await rows
+    .filter({ hasText: /Activity Type\s*finalizeTransaction/ })
+    .first()
+    .waitFor();
 
   // The pending authorization can only have been approved by the webhook, delivered as this signal.
   expect(await rows.filter({ hasText: /Signal Name\s*zuzEvent/ }).count()).toBeGreaterThan(0);
@@ -134,7 +137,13 @@ async function api(method: 'GET' | 'POST', route: string, body?: unknown) {
 async function createTransaction(paymentMethodId: string): Promise<string> {
   // Short ids keep the docs screenshot's heading on one line.
   const transactionId = `web-ui-${randomUUID().slice(0, 8)}`;
-  const created = await api('POST', '/v1/transactions', { transactionId, customerId: 'cus_demo', paymentMethodId, amount: 1250, currency: 'EUR' });
+  const created = await api('POST', '/v1/transactions', {
+    transactionId,
+    customerId: 'cus_demo',
+    paymentMethodId,
+    amount: 1250,
+    currency: 'EUR',
+  });
   expect(created.status).toBe(202);
   return transactionId;
 }
@@ -180,7 +189,10 @@ function launchChromium(): Promise<BrowserContext> {
 /** The UI is served by the dev server next to its gRPC port, which is all the stack waits for. */
 async function untilUiAnswers(): Promise<void> {
   for (;;) {
-    const ok = await fetch(uiUrl).then((r) => r.ok, () => false);
+    const ok = await fetch(uiUrl).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return;
     await sleep(200);
   }
@@ -193,7 +205,10 @@ async function expectHeading(workflowId: string): Promise<void> {
 /** "Compact" groups each activity's scheduled/started/completed events into one row. */
 async function showCompactHistory(page: Page): Promise<void> {
   const rows = page.getByTestId('event-summary-row');
-  await rows.filter({ hasText: /Activity Type\s*finalizeTransaction/ }).first().waitFor();
+  await rows
+    .filter({ hasText: /Activity Type\s*finalizeTransaction/ })
+    .first()
+    .waitFor();
   await page.getByTestId('compact').click();
   // Workflow-task events are hidden in the compact view: once they are gone, it is showing.
   await rows.filter({ hasText: 'Workflow Task Started' }).first().waitFor({ state: 'detached' });

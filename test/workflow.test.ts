@@ -8,7 +8,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import type { Activities } from '../src/activities';
+import type { TransactionActivities } from '../src/activities';
 import type { RiskVerdict } from '../src/activities/database';
 import type { TransactionRequest, TransactionView, ZuzOperationResult } from '../src/domain/transaction';
 import { PAYMENT_METHOD_NOT_FOUND } from '../src/domain/errors';
@@ -48,7 +48,7 @@ class FakeZuz {
   captureLandsLate?: 'Pending' | 'Succeed' | 'Failed';
   private authorizationRequestedAt = 0;
 
-  activities(): Activities {
+  activities(): TransactionActivities {
     return {
       recordTransaction: async () => void this.calls.push('recordTransaction'),
       assignAccountId: async () => (this.calls.push('assignAccountId'), 'acct_test'),
@@ -83,7 +83,7 @@ class FakeZuz {
         }
         return this.polled;
       },
-    } as Activities;
+    };
   }
 }
 

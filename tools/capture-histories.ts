@@ -69,7 +69,9 @@ async function main(): Promise<void> {
   const force = process.argv.includes('--force');
   const target = path.resolve('test', 'histories', FLOW_VERSION);
   if (existsSync(target) && !force) {
-    console.error(`${target} exists: the histories of ${FLOW_VERSION} are already captured. Bump FLOW_VERSION (src/workflows/version.ts) for a new version, or pass --force to recapture an unreleased one.`);
+    console.error(
+      `${target} exists: the histories of ${FLOW_VERSION} are already captured. Bump FLOW_VERSION (src/workflows/version.ts) for a new version, or pass --force to recapture an unreleased one.`,
+    );
     process.exit(1);
   }
   // Written aside and moved into place at the end, so a failed run leaves no half corpus.
@@ -78,9 +80,23 @@ async function main(): Promise<void> {
   mkdirSync(partial, { recursive: true });
 
   const stack = await startLocalStack({
-    env: { ...process.env, TEMPORAL_PORT: '0', API_PORT: '0', ZUZ_SIM_PORT: '0', PMS_SIM_PORT: '0', SIM_TIME_SCALE: '0.001', POS_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'pos-histories-')), LOG_LEVEL: 'warn' },
+    env: {
+      ...process.env,
+      TEMPORAL_PORT: '0',
+      API_PORT: '0',
+      ZUZ_SIM_PORT: '0',
+      PMS_SIM_PORT: '0',
+      SIM_TIME_SCALE: '0.001',
+      POS_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'pos-histories-')),
+      LOG_LEVEL: 'warn',
+    },
     // Short waits, so that every branch (the 7-day expiry too) finishes in seconds.
-    flowOptions: { webhookGracePeriod: '2 seconds', pollInitialInterval: '200 milliseconds', pollMaxInterval: '1 second', authorizationExpiry: '3 seconds' },
+    flowOptions: {
+      webhookGracePeriod: '2 seconds',
+      pollInitialInterval: '200 milliseconds',
+      pollMaxInterval: '1 second',
+      authorizationExpiry: '3 seconds',
+    },
   });
   const call: Api = async (method, route, body) => {
     const response = await fetch(stack.apiUrl + route, {
@@ -114,7 +130,10 @@ async function main(): Promise<void> {
       await handle.result();
       const history = exportHistory(stack, handle.workflowId);
       const file = path.join(partial, `${branch.name}.json`);
-      writeFileSync(file, JSON.stringify({ workflowId: handle.workflowId, branch: branch.name, outcome: view.status, history }, null, 1) + '\n');
+      writeFileSync(
+        file,
+        JSON.stringify({ workflowId: handle.workflowId, branch: branch.name, outcome: view.status, history }, null, 1) + '\n',
+      );
       console.log(`${branch.name.padEnd(34)} ${view.status}`);
     }
   } finally {

@@ -34,7 +34,9 @@ export function parseArgs<Schema extends z.ZodType>(
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) =>
-      issue.code === 'unrecognized_keys' ? `unknown option(s): ${issue.keys.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')}` : issue.message,
+      issue.code === 'unrecognized_keys'
+        ? `unknown option(s): ${issue.keys.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')}`
+        : issue.message,
     );
     throw new ArgsError(`${lines.join('\n')}\n${usage}`);
   }

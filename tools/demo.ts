@@ -58,7 +58,14 @@ const CASES: DemoCase[] = [
   { kind: 'pending-approved', paymentMethodId: 'pm_pending_approved', ...AUTO, expected: 'succeeded' },
   { kind: 'webhook-lost', paymentMethodId: 'pm_pending_approved', ...AUTO, expected: 'succeeded' },
   { kind: 'manual-capture', paymentMethodId: 'pm_approved', ...MANUAL, clientAction: 'capture', expected: 'succeeded' },
-  { kind: 'cancelled', paymentMethodId: 'pm_approved', ...MANUAL, clientAction: 'cancel', expected: 'cancelled', expectedFailure: 'cancelled_by_client' },
+  {
+    kind: 'cancelled',
+    paymentMethodId: 'pm_approved',
+    ...MANUAL,
+    clientAction: 'cancel',
+    expected: 'cancelled',
+    expectedFailure: 'cancelled_by_client',
+  },
 ];
 /** The manual capture takes part of the authorized 2000 (50 and above succeeds at once at Zuz). */
 const PARTIAL_CAPTURE_AMOUNT = 1500;
@@ -116,8 +123,7 @@ async function checkServiceIsRunning(): Promise<void> {
   const health = await request(`${config.apiUrl}/healthz`).catch(() => undefined);
   if (health?.status !== 200) {
     throw new DemoError(
-      `The API at ${config.apiUrl} does not answer /healthz: start the service first with npm start` +
-        ` (or point DEMO_API_URL at it).`,
+      `The API at ${config.apiUrl} does not answer /healthz: start the service first with npm start` + ` (or point DEMO_API_URL at it).`,
     );
   }
   const list = await callApi('GET', '/v1/transactions?limit=1');
@@ -308,7 +314,12 @@ function printTable(outcomes: Outcome[]): void {
   const printRow = (row: string[][]) => {
     const height = Math.max(...row.map((lines) => lines.length));
     for (let i = 0; i < height; i++) {
-      console.log(row.map((lines, column) => (lines[i] ?? '').padEnd(widths[column])).join('  ').trimEnd());
+      console.log(
+        row
+          .map((lines, column) => (lines[i] ?? '').padEnd(widths[column]))
+          .join('  ')
+          .trimEnd(),
+      );
     }
   };
   printRow(rows[0]);

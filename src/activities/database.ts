@@ -15,7 +15,11 @@ export interface RiskLimits {
 
 export type RiskVerdict = { cleared: true } | { cleared: false; reason: string };
 
-export function createDatabaseActivities(db: Database, risk: RiskLimits, currentRunId = () => Context.current().info.workflowExecution?.runId) {
+export function createDatabaseActivities(
+  db: Database,
+  risk: RiskLimits,
+  currentRunId = () => Context.current().info.workflowExecution?.runId,
+) {
   const records = new TransactionRecords(db);
   return {
     /**

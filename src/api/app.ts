@@ -13,6 +13,8 @@ import { docsRouter } from './docs';
 import { isTemporalReachable } from '../infrastructure/temporal';
 import type { Database } from '../infrastructure/database';
 import { TransactionRecords } from '../infrastructure/transaction-record';
+import { ReconciliationStore } from '../infrastructure/reconciliation-store';
+import { reconciliationRouter } from './reconciliation';
 
 export interface AppOptions {
   client: Client;
@@ -27,6 +29,7 @@ export interface AppOptions {
 export function createApp({ client, db, taskQueue, config, log, flowOptions }: AppOptions): express.Express {
   const app = express();
   const records = new TransactionRecords(db);
+  const reconciliation = new ReconciliationStore(db);
   const metrics = createApiMetrics();
   app.disable('x-powered-by');
   app.use(metrics.middleware);
@@ -50,8 +53,19 @@ export function createApp({ client, db, taskQueue, config, log, flowOptions }: A
   });
   app.all(['/healthz', '/readyz', '/metrics'], allowOnly('GET', 'HEAD'));
   app.use(docsRouter()); // /openapi.json and /docs: public, no key
-  app.use('/webhooks/zuz', zuzWebhookRouter({ client, records, privateKey: config.webhook.privateKey, maxAgeMs: config.webhook.maxAgeMs, log, count: metrics.webhook }));
+  app.use(
+    '/webhooks/zuz',
+    zuzWebhookRouter({
+      client,
+      records,
+      privateKey: config.webhook.privateKey,
+      maxAgeMs: config.webhook.maxAgeMs,
+      log,
+      count: metrics.webhook,
+    }),
+  );
   app.use('/v1', requireApiKey(config.apiKeys), express.json({ limit: '16kb', type: () => true }));
+  app.use('/v1/reconciliation', reconciliationRouter(reconciliation));
   app.use('/v1/transactions', transactionsRouter({ client, records, taskQueue, flowOptions }));
 
   app.use((_req, res) => sendError(res, 404, 'not_found', 'No such route'));

@@ -29,7 +29,12 @@ export function allowOnly(...methods: string[]): RequestHandler {
 /** Names every wrong field: `[{field: "amount", message: "..."}]`. */
 export function validationError(error: ZodError, where = 'body'): ApiError {
   const details = error.issues.map((issue) => ({
-    field: issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys.join(',')].join('.') : issue.path.length ? issue.path.join('.') : where,
+    field:
+      issue.code === 'unrecognized_keys'
+        ? [...issue.path, issue.keys.join(',')].join('.')
+        : issue.path.length
+          ? issue.path.join('.')
+          : where,
     message: issue.message,
   }));
   const first = details[0];

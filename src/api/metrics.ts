@@ -34,7 +34,9 @@ export function createApiMetrics() {
   const middleware: RequestHandler = (req, res, next) => {
     const stop = latency.startTimer();
     res.on('finish', () => {
-      const route = req.route?.path ? `${req.baseUrl}${req.route.path === '/' ? '' : req.route.path}` || '/' : 'unmatched';
+      // Express types req.route as any; set only when a route matched.
+      const routePath = (req.route as { path?: string } | undefined)?.path;
+      const route = routePath ? `${req.baseUrl}${routePath === '/' ? '' : routePath}` || '/' : 'unmatched';
       requests.inc({ method: req.method, route, status: String(res.statusCode) });
       stop({ method: req.method, route });
     });

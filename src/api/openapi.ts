@@ -11,11 +11,12 @@ import {
   errorBodySchema,
   healthSchema,
   readinessSchema,
+  reconciliationRunsSchema,
   transactionPageSchema,
   transactionViewSchema,
   webhookAckSchema,
 } from './response-schemas';
-import { captureSchema, createTransactionSchema, listTransactionsQuery, transactionIdParam } from './schemas';
+import { captureSchema, createTransactionSchema, listTransactionsQuery, reconciliationRunsQuery, transactionIdParam } from './schemas';
 
 let cached: object | undefined;
 
@@ -52,7 +53,7 @@ function registerTransactionRoutes(registry: OpenAPIRegistry): void {
     tags: ['Transactions'],
     summary: 'Start a transaction',
     description:
-      'Starts the transaction\'s workflow and answers at once; follow it with GET /v1/transactions/{id}. Idempotent by `transactionId`: the same request again answers 200 with the current state, a different request with the same id 409.',
+      "Starts the transaction's workflow and answers at once; follow it with GET /v1/transactions/{id}. Idempotent by `transactionId`: the same request again answers 200 with the current state, a different request with the same id 409.",
     request: {
       body: {
         required: true,
@@ -78,11 +79,31 @@ function registerTransactionRoutes(registry: OpenAPIRegistry): void {
   registry.registerPath({
     ...v1,
     method: 'get',
+    path: '/v1/reconciliation/runs',
+    operationId: 'listReconciliationRuns',
+    tags: ['Reconciliation'],
+    summary: "The daily reconciliation's latest runs, newest first, with every discrepancy found",
+    description:
+      'Each run compares the record, the workflows and Zuz for the transactions of its period; it refunds or voids what money allows and reports the rest.',
+    request: { query: reconciliationRunsQuery },
+    responses: {
+      200: answers('The latest runs', reconciliationRunsSchema),
+      400: error('`invalid_request`: a query parameter is wrong or unknown (`details` names each)'),
+      401: unauthorized,
+      431: { description: 'The query string is too large (answered by the HTTP server, with no body)' },
+      500: internal,
+    },
+  });
+
+  registry.registerPath({
+    ...v1,
+    method: 'get',
     path: '/v1/transactions',
     operationId: 'listTransactions',
     tags: ['Transactions'],
     summary: 'List transactions, newest first',
-    description: 'From Temporal visibility: a new transaction appears a moment after it starts. Unknown query parameters are refused (400).',
+    description:
+      'From Temporal visibility: a new transaction appears a moment after it starts. Unknown query parameters are refused (400).',
     request: { query: listTransactionsQuery },
     responses: {
       200: answers('A page of transactions', transactionPageSchema),
@@ -118,17 +139,25 @@ function registerTransactionRoutes(registry: OpenAPIRegistry): void {
     operationId: 'captureTransaction',
     tags: ['Transactions'],
     summary: 'Capture a manual-capture transaction',
-    description: 'For `capture: "manual"` transactions in status `authorized`. `amount` defaults to the authorized amount and may not exceed it. The body may be omitted.',
+    description:
+      'For `capture: "manual"` transactions in status `authorized`. `amount` defaults to the authorized amount and may not exceed it. The body may be omitted.',
     request: {
       params: idParams,
-      body: { required: false, content: { 'application/json': { schema: captureSchema.meta({ id: 'CaptureRequest' }), example: { amount: 1000 } } } },
+      body: {
+        required: false,
+        content: { 'application/json': { schema: captureSchema.meta({ id: 'CaptureRequest' }), example: { amount: 1000 } } },
+      },
     },
     responses: {
       200: answers('The transaction after the capture', transactionViewSchema),
-      400: error(`\`invalid_request\`: the id or \`amount\` is wrong, or the body has an unknown field (\`details\` names each); or ${invalidJson}`),
+      400: error(
+        `\`invalid_request\`: the id or \`amount\` is wrong, or the body has an unknown field (\`details\` names each); or ${invalidJson}`,
+      ),
       401: unauthorized,
       404: error('`not_found`: no transaction with this id'),
-      409: error('`invalid_state`: the transaction cannot be captured now (not authorized, manual capture not requested, amount over the authorized one, or already finished)'),
+      409: error(
+        '`invalid_state`: the transaction cannot be captured now (not authorized, manual capture not requested, amount over the authorized one, or already finished)',
+      ),
       413: tooLarge,
       500: internal,
     },
@@ -166,14 +195,24 @@ function registerOtherRoutes(registry: OpenAPIRegistry): void {
       "Authenticated by the `signature` header, not by an API key. Answers 200 only once the event is handed to the transaction's workflow (or there is none to hand it to); anything else makes Zuz retry.",
     request: {
       headers: z.object({
-        'event-type': zuzEventType.meta({ description: 'The operation reported, e.g. payment.authorization.update', example: 'payment.authorization.update' }),
-        signature: z.string().meta({ description: "`sig1=<hex HMAC-SHA256>` over the event's key fields, keyed with the app's private key" }),
+        'event-type': zuzEventType.meta({
+          description: 'The operation reported, e.g. payment.authorization.update',
+          example: 'payment.authorization.update',
+        }),
+        signature: z
+          .string()
+          .meta({ description: "`sig1=<hex HMAC-SHA256>` over the event's key fields, keyed with the app's private key" }),
       }),
       body: { required: true, content: { 'application/json': { schema: zuzWebhookEvent.meta({ id: 'ZuzWebhookEvent' }) } } },
     },
     responses: {
-      200: answers('`delivered` to the workflow; `stored` for reconciliation when the transaction\'s workflow has finished (or Temporal no longer retains it); or `ignored` (not a payment operation we follow, or an unknown transaction)', webhookAckSchema),
-      400: error('`invalid_request`: bad `event-type` header or event body (`details` names each); `invalid_json`; or `stale_event`: created too long ago'),
+      200: answers(
+        "`delivered` to the workflow; `stored` for reconciliation when the transaction's workflow has finished (or Temporal no longer retains it); or `ignored` (not a payment operation we follow, or an unknown transaction)",
+        webhookAckSchema,
+      ),
+      400: error(
+        '`invalid_request`: bad `event-type` header or event body (`details` names each); `invalid_json`; or `stale_event`: created too long ago',
+      ),
       401: error('`invalid_signature`: the signature does not match the event'),
       413: error('`body_too_large`: the body is over 64 kB'),
       503: error('`unavailable`: the event could not be handed to Temporal; Zuz retries'),

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import type { CaptureMode, Failure, FailureCode, StepState, TransactionStatus, TransactionView } from '../domain/transaction';
 import type { StepWithAttempts } from './step-attempts';
+import type { ReconciliationRunReport } from '../infrastructure/reconciliation-store';
 import { FIELDS_ONLY_IN_HISTORY } from '../infrastructure/transaction-record';
 import type { listTransactions, TransactionSummary } from './transaction-list';
 
@@ -68,6 +69,10 @@ const zuzIdsSchema = z
     authorizationId: z.string().optional(),
     captureId: z.string().optional(),
     voidId: z.string().optional(),
+    refundId: z
+      .string()
+      .meta({ description: 'A refund reconciliation made of money captured after the transaction was decided not to succeed' })
+      .optional(),
   })
   .meta({ description: "Zuz's ids of the payment and of each operation performed" });
 
@@ -138,6 +143,32 @@ export const readinessSchema = z
   })
   .meta({ id: 'Readiness' });
 
+export const reconciliationRunsSchema = z
+  .object({
+    runs: z.array(
+      z.object({
+        runId: z.string(),
+        startedAt: z.iso.datetime(),
+        finishedAt: z.iso.datetime().optional().meta({ description: 'Absent while the run is under way' }),
+        periodStart: z.iso
+          .datetime()
+          .meta({ description: 'Transactions accepted since then were checked (plus any with late events or no outcome)' }),
+        checked: z.number().int(),
+        discrepancies: z.array(
+          z.object({
+            transactionId: z.string(),
+            kind: z.string().meta({ description: 'captured_after_failure, authorization_held, capture_amount_mismatch or outcome_lost' }),
+            detail: z.string(),
+            repair: z.string().meta({ description: 'refund, void or report' }),
+            outcome: z.string().meta({ description: 'refunded, voided, reported, or why the repair was refused' }),
+            foundAt: z.iso.datetime(),
+          }),
+        ),
+      }),
+    ),
+  })
+  .meta({ id: 'ReconciliationRuns' });
+
 // Compile-time drift checks: each line fails to compile when a schema and its type part ways.
 type Page = Awaited<ReturnType<typeof listTransactions>>;
 type ViewWithAttempts = Omit<TransactionView, 'steps'> & {
@@ -157,3 +188,4 @@ true satisfies Mirrors<Omit<z.infer<typeof transactionViewSchema>, 'steps' | 'un
 true satisfies [TransactionView] extends [z.infer<typeof transactionViewSchema>] ? true : false;
 true satisfies Mirrors<z.infer<typeof transactionSummarySchema>, TransactionSummary>;
 true satisfies Mirrors<z.infer<typeof transactionPageSchema>, Page>;
+true satisfies Mirrors<z.infer<typeof reconciliationRunsSchema>['runs'][number], ReconciliationRunReport>;

@@ -65,3 +65,15 @@ export const listTransactionsQuery = z.strictObject({
     .regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, 'cursor is not valid')
     .optional(),
 });
+
+/** `GET /v1/reconciliation/runs?limit=` */
+export const reconciliationRunsQuery = z
+  .object({
+    limit: z.coerce
+      .number({ error: 'limit must be a number' })
+      .int('limit must be an integer')
+      .min(1, 'limit must be 1-50')
+      .max(50, 'limit must be 1-50')
+      .default(10),
+  })
+  .strict();

@@ -5,13 +5,23 @@
 import { tracing } from '../infrastructure/tracing'; // first: instruments HTTP before express loads it
 import { createServer, type Server } from 'node:http';
 import type { Client } from '@temporalio/client';
-import { ConfigError, loadApiConfig, loadDatabaseConfig, loadDatabasePoolSize, loadFlowOverrides, loadTemporalConfig, type ApiConfig } from '../config';
+import {
+  ConfigError,
+  loadApiConfig,
+  loadDatabaseConfig,
+  loadDatabasePoolSize,
+  loadFlowOverrides,
+  loadTemporalConfig,
+  type ApiConfig,
+} from '../config';
 import { openDatabase } from '../infrastructure/database';
 import { logger, type Logger } from '../infrastructure/logger';
 import { connectClient } from '../infrastructure/temporal';
 import { createApp, type AppOptions } from './app';
 
-export async function startApiServer(options: AppOptions & { config: ApiConfig }): Promise<{ server: Server; url: string; close(): Promise<void> }> {
+export async function startApiServer(
+  options: AppOptions & { config: ApiConfig },
+): Promise<{ server: Server; url: string; close(): Promise<void> }> {
   const app = createApp(options);
   const server = createServer(app);
   await new Promise<void>((resolve, reject) => {
@@ -25,7 +35,11 @@ export async function startApiServer(options: AppOptions & { config: ApiConfig }
   return {
     server,
     url: `http://${options.config.host}:${port}`,
-    close: () => new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
 
@@ -45,8 +59,8 @@ async function main(): Promise<void> {
     await tracing?.shutdown();
     process.exit(0);
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
 }
 
 if (require.main === module) {

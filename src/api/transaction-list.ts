@@ -7,7 +7,13 @@
 import { createHash } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { ApiError } from './errors';
-import { defaultPayloadConverter, mapFromPayloads, TypedSearchAttributes, type Payload, type SearchAttributePair } from '@temporalio/common';
+import {
+  defaultPayloadConverter,
+  mapFromPayloads,
+  TypedSearchAttributes,
+  type Payload,
+  type SearchAttributePair,
+} from '@temporalio/common';
 import { customerIdKey, transactionAmountKey, transactionSearchAttributes, transactionStatusKey } from '../domain/search-attributes';
 
 export interface ListFilter {
@@ -27,7 +33,10 @@ export interface TransactionSummary {
   closedAt?: string;
 }
 
-export async function listTransactions(client: Client, filter: ListFilter): Promise<{ transactions: TransactionSummary[]; nextCursor?: string }> {
+export async function listTransactions(
+  client: Client,
+  filter: ListFilter,
+): Promise<{ transactions: TransactionSummary[]; nextCursor?: string }> {
   // Values are validated by the request schema (enum and id pattern), so quoting them is safe.
   const clauses = [`WorkflowType = 'processTransaction'`];
   if (filter.status) clauses.push(`${transactionStatusKey.name} = '${filter.status}'`);
@@ -42,7 +51,8 @@ export async function listTransactions(client: Client, filter: ListFilter): Prom
     const attributes = decodeTypedSearchAttributes(execution.searchAttributes?.indexedFields);
     const memo = mapFromPayloads<string, unknown>(defaultPayloadConverter, execution.memo?.fields) ?? {};
     return {
-      transactionId: String(memo.transactionId ?? execution.execution?.workflowId?.replace(/^transaction-/, '')),
+      transactionId:
+        typeof memo.transactionId === 'string' ? memo.transactionId : String(execution.execution?.workflowId?.replace(/^transaction-/, '')),
       customerId: attributes.get(customerIdKey),
       status: attributes.get(transactionStatusKey),
       amount: attributes.get(transactionAmountKey),
@@ -63,7 +73,9 @@ export async function listTransactions(client: Client, filter: ListFilter): Prom
 function decodeTypedSearchAttributes(fields: Record<string, Payload> | null | undefined): TypedSearchAttributes {
   const values = mapFromPayloads<string, unknown>(defaultPayloadConverter, fields) ?? {};
   return new TypedSearchAttributes(
-    transactionSearchAttributes.filter((key) => key.name in values).map((key) => ({ key, value: [values[key.name]].flat()[0] }) as SearchAttributePair),
+    transactionSearchAttributes
+      .filter((key) => key.name in values)
+      .map((key) => ({ key, value: [values[key.name]].flat()[0] }) as SearchAttributePair),
   );
 }
 
@@ -83,7 +95,10 @@ function encodeCursor(token: Buffer): string {
 function decodeCursor(cursor: string): Buffer {
   const [encoded, sum] = cursor.split('.');
   const token = Buffer.from(encoded ?? '', 'base64url');
-  if (!sum || token.length === 0 || checksum(token) !== sum) throw new ApiError(400, 'invalid_request', 'cursor: is not a cursor this API returned', [{ field: 'cursor', message: 'is not a cursor this API returned' }]);
+  if (!sum || token.length === 0 || checksum(token) !== sum)
+    throw new ApiError(400, 'invalid_request', 'cursor: is not a cursor this API returned', [
+      { field: 'cursor', message: 'is not a cursor this API returned' },
+    ]);
   return token;
 }
 

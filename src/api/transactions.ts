@@ -5,12 +5,7 @@
  * the transaction id, so every call finds its transaction's workflow by id.
  */
 import { Router } from 'express';
-import {
-  WorkflowExecutionAlreadyStartedError,
-  WorkflowNotFoundError,
-  WorkflowUpdateFailedError,
-  type Client,
-} from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { workflowIdFor, type TransactionRequest, type TransactionView } from '../domain/transaction';
 import { requestFingerprint } from '../domain/request-fingerprint';
@@ -56,7 +51,13 @@ export function transactionsRouter({ client, records, taskQueue, flowOptions }: 
         args: [{ request, options: flowOptions } satisfies ProcessTransactionInput],
         workflowIdConflictPolicy: 'FAIL',
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        memo: { transactionId: request.transactionId, fingerprint, customerId: request.customerId, amount: request.amount, currency: request.currency },
+        memo: {
+          transactionId: request.transactionId,
+          fingerprint,
+          customerId: request.customerId,
+          amount: request.amount,
+          currency: request.currency,
+        },
         typedSearchAttributes: [
           { key: transactionStatusKey, value: 'processing' },
           { key: customerIdKey, value: request.customerId },
@@ -93,7 +94,9 @@ export function transactionsRouter({ client, records, taskQueue, flowOptions }: 
   router.post('/:id/capture', async (req, res) => {
     const parsed = captureSchema.safeParse(req.body ?? {});
     if (!parsed.success) throw validationError(parsed.error);
-    res.json(await withTransaction(client, records, req.params.id, (handle) => handle.executeUpdate(captureUpdate, { args: [parsed.data] })));
+    res.json(
+      await withTransaction(client, records, req.params.id, (handle) => handle.executeUpdate(captureUpdate, { args: [parsed.data] })),
+    );
   });
 
   router.post('/:id/cancel', async (req, res) => {
@@ -115,7 +118,12 @@ function transactionIdOf(rawId: string): string {
 }
 
 /** Runs a call on a transaction's workflow, mapping Temporal's answers to HTTP: unknown -> 404, refused -> 409. */
-async function withTransaction<T>(client: Client, records: TransactionRecords, rawId: string, call: (handle: Handle) => Promise<T>): Promise<T> {
+async function withTransaction<T>(
+  client: Client,
+  records: TransactionRecords,
+  rawId: string,
+  call: (handle: Handle) => Promise<T>,
+): Promise<T> {
   const id = transactionIdOf(rawId);
   const handle = await boundHandle(client, records, id);
   try {
@@ -124,7 +132,11 @@ async function withTransaction<T>(client: Client, records: TransactionRecords, r
     if (err instanceof WorkflowNotFoundError) {
       // An update to a finished workflow also lands here, as does one whose run Temporal has
       // forgotten: the record knows the transaction exists, it is just over.
-      const finished = (await handle.describe().then(() => true, () => false)) || (await records.find(id)) !== undefined;
+      const finished =
+        (await handle.describe().then(
+          () => true,
+          () => false,
+        )) || (await records.find(id)) !== undefined;
       if (finished) throw new ApiError(409, 'invalid_state', `Transaction ${id} is already finished`);
       throw new ApiError(404, 'not_found', `No transaction ${id}`);
     }

@@ -32,7 +32,11 @@ export function zuzWebhookRouter({ client, records, privateKey, maxAgeMs, log, c
   router.post('/', express.raw({ type: () => true, limit: '64kb' }), async (req, res) => {
     res.on('finish', () => count(outcomeOf(res.statusCode, res.locals.outcome)));
     const verdict = verifyZuzWebhook(
-      { eventTypeHeader: req.header('event-type'), signatureHeader: req.header('signature'), rawBody: Buffer.isBuffer(req.body) ? req.body : undefined },
+      {
+        eventTypeHeader: req.header('event-type'),
+        signatureHeader: req.header('signature'),
+        rawBody: Buffer.isBuffer(req.body) ? req.body : undefined,
+      },
       { privateKey, maxAgeMs },
     );
     if (!verdict.ok && verdict.reason !== 'not_an_operation') throw refusal(verdict);
@@ -57,7 +61,11 @@ export function zuzWebhookRouter({ client, records, privateKey, maxAgeMs, log, c
       }
       // The workflow has finished: keep the event, so that money moved after the decision is found and put right.
       const stored = await records.storeLateEvent(transactionId, event);
-      if (stored) log.warn({ eventId: event.eventId, transactionId, kind: event.kind, status: event.status }, 'Zuz event for a finished transaction stored for reconciliation');
+      if (stored)
+        log.warn(
+          { eventId: event.eventId, transactionId, kind: event.kind, status: event.status },
+          'Zuz event for a finished transaction stored for reconciliation',
+        );
       // An unknown transaction: 2xx stops Zuz retrying, and says nothing of whether it exists.
       return acknowledge(res, stored ? 'stored' : 'ignored');
     } catch (err) {

@@ -48,7 +48,7 @@ export interface Failure {
 }
 
 /** The Zuz operations a transaction performs; each is reported by webhook and by polling. */
-export type ZuzOperationKind = 'authorization' | 'capture' | 'void';
+export type ZuzOperationKind = 'authorization' | 'capture' | 'void' | 'refund';
 export type ZuzOperationStatus = 'Pending' | 'Succeed' | 'Failed';
 
 /** What Zuz said about one operation: from an API answer, a webhook or a poll. No card data. */
@@ -90,7 +90,7 @@ export interface TransactionView {
   authorizedAmount: number;
   capturedAmount: number;
   accountId?: string;
-  zuz: { paymentId?: string; authorizationId?: string; captureId?: string; voidId?: string };
+  zuz: { paymentId?: string; authorizationId?: string; captureId?: string; voidId?: string; refundId?: string };
   failure?: Failure;
   steps: StepRecord[];
 }

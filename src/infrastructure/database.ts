@@ -21,7 +21,8 @@ export interface Database extends Queryable {
 export type DatabaseTarget = { url: string; poolMax?: number } | { dataDir: string } | { inMemory: true };
 
 export async function openDatabase(target: DatabaseTarget): Promise<Database> {
-  const db = 'url' in target ? openPostgres(target.url, target.poolMax ?? 10) : await openPglite('dataDir' in target ? target.dataDir : undefined);
+  const db =
+    'url' in target ? openPostgres(target.url, target.poolMax ?? 10) : await openPglite('dataDir' in target ? target.dataDir : undefined);
   await migrate(db);
   return db;
 }
@@ -31,11 +32,11 @@ function openPostgres(url: string, max: number): Database {
   // An idle client's error (e.g. the server restarting) must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);
   return {
-    query: async (sql, params) => pool.query(sql, params as unknown[]) as never,
+    query: async (sql, params) => (await pool.query(sql, params as unknown[])) as never,
     session: async (work) => {
       const connection = await pool.connect();
       try {
-        return await work({ query: async (sql, params) => connection.query(sql, params as unknown[]) as never });
+        return await work({ query: async (sql, params) => (await connection.query(sql, params as unknown[])) as never });
       } finally {
         connection.release();
       }
@@ -49,7 +50,7 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
   if (dataDir) mkdirSync(dataDir, { recursive: true });
   const pg = new PGlite(dataDir);
   await pg.waitReady;
-  const query: Queryable['query'] = async (sql, params) => pg.query(sql, params) as never;
+  const query: Queryable['query'] = async (sql, params) => (await pg.query(sql, params)) as never;
   // PGlite is one connection already.
   return { query, session: (work) => work({ query }), close: () => pg.close() };
 }

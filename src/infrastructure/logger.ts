@@ -33,7 +33,17 @@ export function createLogger(options: LoggerOptions = {}): pino.Logger {
     level: options.level ?? process.env.LOG_LEVEL ?? 'info',
     base: { service: 'pos-payments' },
     redact: {
-      paths: ['*.token', '*.provider_token', '*.card_number', '*.cardNumber', '*.credit_card_cvv', '*.privateKey', '*.apiKey', '*.authorization', '*["private-key"]'],
+      paths: [
+        '*.token',
+        '*.provider_token',
+        '*.card_number',
+        '*.cardNumber',
+        '*.credit_card_cvv',
+        '*.privateKey',
+        '*.apiKey',
+        '*.authorization',
+        '*["private-key"]',
+      ],
       censor: '[redacted]',
     },
   };
@@ -46,7 +56,22 @@ export function createLogger(options: LoggerOptions = {}): pino.Logger {
  * remaining fields. It leaves out what only a machine needs (Temporal run ids, task queue,
  * namespace, host); LOG_FORMAT=json keeps everything.
  */
-const PRETTY_IGNORED = ['pid', 'hostname', 'service', 'component', 'transactionId', 'sdkComponent', 'taskQueue', 'namespace', 'workflowId', 'runId', 'workflowRunId', 'workflowType', 'activityId', 'activityType'];
+const PRETTY_IGNORED = [
+  'pid',
+  'hostname',
+  'service',
+  'component',
+  'transactionId',
+  'sdkComponent',
+  'taskQueue',
+  'namespace',
+  'workflowId',
+  'runId',
+  'workflowRunId',
+  'workflowType',
+  'activityId',
+  'activityType',
+];
 
 /**
  * pino-pretty as a synchronous stream in this process (no transport worker thread, so no line is
@@ -86,7 +111,8 @@ export function temporalLogger(log: Logger): TemporalLogger {
       ...(workflowId?.startsWith('transaction-') ? { transactionId: workflowId.slice('transaction-'.length) } : {}),
       ...(typeof meta.activityType === 'string' ? { step: meta.activityType } : {}),
     };
-    const method = level === 'TRACE' ? 'trace' : level === 'DEBUG' ? 'debug' : level === 'INFO' ? 'info' : level === 'WARN' ? 'warn' : 'error';
+    const method =
+      level === 'TRACE' ? 'trace' : level === 'DEBUG' ? 'debug' : level === 'INFO' ? 'info' : level === 'WARN' ? 'warn' : 'error';
     log[method](context, message);
   };
   return {

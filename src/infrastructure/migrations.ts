@@ -70,4 +70,30 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX transactions_zuz_payment_idx ON transactions (zuz_payment_id)`,
     ],
   },
+  {
+    version: 3,
+    name: 'reconciliation runs',
+    statements: [
+      // Money given back by reconciliation: the status stays what was published, the refund is a second fact.
+      `ALTER TABLE transactions ADD COLUMN refunded_amount bigint NOT NULL DEFAULT 0`,
+      `ALTER TABLE transactions ADD COLUMN zuz_refund_id text`,
+      `CREATE TABLE reconciliation_runs (
+         run_id        text PRIMARY KEY,
+         started_at    timestamptz NOT NULL DEFAULT now(),
+         finished_at   timestamptz,
+         period_start  timestamptz NOT NULL,
+         checked       integer NOT NULL DEFAULT 0
+       )`,
+      `CREATE TABLE reconciliation_discrepancies (
+         run_id         text NOT NULL REFERENCES reconciliation_runs (run_id),
+         transaction_id text NOT NULL,
+         kind           text NOT NULL,
+         detail         text NOT NULL,
+         repair         text NOT NULL,
+         outcome        text NOT NULL,
+         found_at       timestamptz NOT NULL DEFAULT now(),
+         PRIMARY KEY (run_id, transaction_id, kind)
+       )`,
+    ],
+  },
 ];

@@ -29,7 +29,9 @@ export async function assertSearchAttributesRegistered(client: Client, namespace
   const missing = transactionSearchAttributes.filter((key) => !registered.has(key.name));
   if (missing.length > 0) {
     const flags = missing.map((k) => `${k.name}=${k.type}`).join(' ');
-    throw new Error(`Namespace "${namespace}" lacks the search attributes ${missing.map((k) => k.name).join(', ')}: register them (temporal operator search-attribute create, or --search-attribute ${flags} on the dev server)`);
+    throw new Error(
+      `Namespace "${namespace}" lacks the search attributes ${missing.map((k) => k.name).join(', ')}: register them (temporal operator search-attribute create, or --search-attribute ${flags} on the dev server)`,
+    );
   }
 }
 

@@ -30,6 +30,7 @@ interface TransactionRow {
   zuz_authorization_id: string | null;
   zuz_capture_id: string | null;
   zuz_void_id: string | null;
+  zuz_refund_id: string | null;
   failure_code: FailureCode | null;
   failure_message: string | null;
   workflow_run_id: string | null;
@@ -45,7 +46,16 @@ export class TransactionRecords {
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'processing')
        ON CONFLICT (transaction_id) DO NOTHING
        RETURNING transaction_id`,
-      [request.transactionId, fingerprint, request.customerId, request.paymentMethodId, request.amount, request.currency, request.capture, request.description ?? null],
+      [
+        request.transactionId,
+        fingerprint,
+        request.customerId,
+        request.paymentMethodId,
+        request.amount,
+        request.currency,
+        request.capture,
+        request.description ?? null,
+      ],
     );
     if (inserted.rows.length > 0) return { kind: 'new' };
     const { rows } = await this.db.query<Pick<TransactionRow, 'request_fingerprint' | 'workflow_run_id'>>(
@@ -71,24 +81,20 @@ export class TransactionRecords {
     return rows.length > 0;
   }
 
-  /** Late Zuz events not yet reconciled, oldest first. */
-  async unreconciledEvents(limit: number): Promise<Array<ZuzEvent & { transactionId: string }>> {
-    const { rows } = await this.db.query<{ event_id: string; transaction_id: string; payment_id: string; kind: ZuzEvent['kind']; operation_id: string; status: ZuzEvent['status']; amount: string }>(
-      `SELECT * FROM zuz_late_events WHERE reconciled_at IS NULL ORDER BY received_at LIMIT $1`,
-      [limit],
-    );
-    return rows.map((r) => ({ eventId: r.event_id, transactionId: r.transaction_id, paymentId: r.payment_id, kind: r.kind, operationId: r.operation_id, status: r.status, amount: Number(r.amount) }));
-  }
-
   /** Whether the id was ever accepted, and the workflow run bound to it (none for records made before runs were bound). */
   async runOf(transactionId: string): Promise<{ known: false } | { known: true; runId?: string }> {
-    const { rows } = await this.db.query<{ workflow_run_id: string | null }>(`SELECT workflow_run_id FROM transactions WHERE transaction_id = $1`, [transactionId]);
+    const { rows } = await this.db.query<{ workflow_run_id: string | null }>(
+      `SELECT workflow_run_id FROM transactions WHERE transaction_id = $1`,
+      [transactionId],
+    );
     return rows[0] ? { known: true, runId: rows[0].workflow_run_id ?? undefined } : { known: false };
   }
 
   /** The transaction a Zuz payment belongs to (known once the transaction is finalized). */
   async transactionOfPayment(paymentId: string): Promise<string | undefined> {
-    const { rows } = await this.db.query<{ transaction_id: string }>(`SELECT transaction_id FROM transactions WHERE zuz_payment_id = $1`, [paymentId]);
+    const { rows } = await this.db.query<{ transaction_id: string }>(`SELECT transaction_id FROM transactions WHERE zuz_payment_id = $1`, [
+      paymentId,
+    ]);
     return rows[0]?.transaction_id;
   }
 
@@ -113,6 +119,7 @@ export class TransactionRecords {
         authorizationId: row.zuz_authorization_id,
         captureId: row.zuz_capture_id,
         voidId: row.zuz_void_id,
+        refundId: row.zuz_refund_id,
       }),
       failure,
     };

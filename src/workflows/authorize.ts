@@ -69,8 +69,10 @@ async function requestAuthorization(tx: TransactionState, options: FlowOptions):
     if (opened.kind === 'failed') return { kind: 'not-sent', failure: opened.failure, mayHaveReachedZuz: false };
     tx.openedPayment(opened.value.paymentId);
   }
-  const created = await zuzCommand(tx, 'createAuthorization', () =>
-    zuzCommands.createAuthorization({ transactionId, customerId, paymentMethodId, amount, currency, paymentId: tx.zuz.paymentId }),
+  const created = await zuzCommand(
+    tx,
+    'createAuthorization',
+    () => zuzCommands.createAuthorization({ transactionId, customerId, paymentMethodId, amount, currency, paymentId: tx.zuz.paymentId }),
     ({ authorization }) => authorization.status.toLowerCase(),
   );
   if (created.kind === 'failed') {
@@ -82,7 +84,12 @@ async function requestAuthorization(tx: TransactionState, options: FlowOptions):
   return { kind: 'sent', authorizationId: created.value.authorization.operationId };
 }
 
-async function zuzCommand<T>(tx: TransactionState, name: string, run: () => Promise<T>, branchOf?: (result: T) => string): Promise<CommandOutcome<T>> {
+async function zuzCommand<T>(
+  tx: TransactionState,
+  name: string,
+  run: () => Promise<T>,
+  branchOf?: (result: T) => string,
+): Promise<CommandOutcome<T>> {
   try {
     return { kind: 'done', value: await tx.step(name, run, branchOf) };
   } catch (err) {

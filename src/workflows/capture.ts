@@ -44,7 +44,11 @@ async function settleCapture(tx: TransactionState, outcome: CaptureOutcome, opti
   switch (outcome.kind) {
     case 'never-arrived':
       if (voidWhenCaptureNeverArrived()) {
-        return releaseAfterFailedCapture(tx, { code: 'capture_failed', message: 'The capture could not reach Zuz; the authorization is released' }, options);
+        return releaseAfterFailedCapture(
+          tx,
+          { code: 'capture_failed', message: 'The capture could not reach Zuz; the authorization is released' },
+          options,
+        );
       }
       // Transactions that started before that change end as if the capture were still pending.
       return failWithoutFinalAnswer(tx);
@@ -52,7 +56,11 @@ async function settleCapture(tx: TransactionState, outcome: CaptureOutcome, opti
       return failWithoutFinalAnswer(tx);
     case 'answered':
       if (outcome.result.status === 'Succeed') return tx.captured(outcome.result.amount);
-      return releaseAfterFailedCapture(tx, { code: 'capture_failed', message: outcome.result.description ?? 'Zuz refused the capture' }, options);
+      return releaseAfterFailedCapture(
+        tx,
+        { code: 'capture_failed', message: outcome.result.description ?? 'Zuz refused the capture' },
+        options,
+      );
     default:
       return unreachable(outcome);
   }

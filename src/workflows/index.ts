@@ -1,2 +1,3 @@
 /** The workflows this service's worker runs (the bundle's entry point). */
 export { processTransaction } from './process-transaction';
+export { reconcileTransactions } from './reconcile';

@@ -35,7 +35,8 @@ async function voidInRound(tx: TransactionState, options: FlowOptions, round: 1 
   switch (outcome.kind) {
     case 'answered':
       tx.operationReported(outcome.result);
-      if (outcome.result.status === 'Failed') log.error('Zuz refused the void; the authorization stays open until it expires', { paymentId: tx.zuz.paymentId });
+      if (outcome.result.status === 'Failed')
+        log.error('Zuz refused the void; the authorization stays open until it expires', { paymentId: tx.zuz.paymentId });
       return;
     case 'refused':
       if (round === 1) return settleRefusedVoid(tx, options);
@@ -100,7 +101,9 @@ async function settleRefusedVoid(tx: TransactionState, options: FlowOptions): Pr
   );
   if (state.void) return tx.operationReported(state.void);
   if (!state.capture) {
-    log.error('Zuz refused the void and the payment shows no reason; the authorization stays open until it expires', { paymentId: tx.zuz.paymentId });
+    log.error('Zuz refused the void and the payment shows no reason; the authorization stays open until it expires', {
+      paymentId: tx.zuz.paymentId,
+    });
     return;
   }
   tx.operationReported(state.capture);
@@ -126,7 +129,11 @@ async function untilFinal(
   options: FlowOptions,
 ): Promise<ZuzOperationResult | undefined> {
   if (known.status !== 'Pending') return known;
-  const awaited = await tx.step(stepName, () => awaitZuzResult(tx, known.kind, known.operationId, deadline, options), ({ via }) => via);
+  const awaited = await tx.step(
+    stepName,
+    () => awaitZuzResult(tx, known.kind, known.operationId, deadline, options),
+    ({ via }) => via,
+  );
   return awaited.result;
 }
 

@@ -24,7 +24,12 @@ export type ClientDecision = { action: 'capture'; amount?: number } | { action: 
 
 /** The ids of the transaction's operations at Zuz, by the view's field names. */
 type ZuzIds = TransactionView['zuz'];
-const ID_OF: Record<ZuzOperationKind, keyof ZuzIds> = { authorization: 'authorizationId', capture: 'captureId', void: 'voidId' };
+const ID_OF: Record<ZuzOperationKind, keyof ZuzIds> = {
+  authorization: 'authorizationId',
+  capture: 'captureId',
+  void: 'voidId',
+  refund: 'refundId',
+};
 
 export class TransactionState {
   #status: TransactionStatus = 'processing';

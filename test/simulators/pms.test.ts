@@ -46,7 +46,7 @@ describe('GET /v1/customers/:customerId/payment-methods/:paymentMethodId', () =>
     }
   });
 
-  it('answers 404 for an unknown method, and identically for another customer\'s method', async () => {
+  it("answers 404 for an unknown method, and identically for another customer's method", async () => {
     const unknown = await lookup('cus_demo', 'pm_nope');
     const foreign = await lookup('cus_demo', 'pm_other_customer');
     expect(unknown.status).toBe(404);
@@ -107,7 +107,11 @@ describe('adding payment methods', () => {
   });
 
   it('rejects a bad body with 400 and a missing key with 401', async () => {
-    const bad = await httpRequest(`${pms.url}/_admin/payment-methods`, { method: 'POST', headers: auth(), body: { ...added, last4: '44' } });
+    const bad = await httpRequest(`${pms.url}/_admin/payment-methods`, {
+      method: 'POST',
+      headers: auth(),
+      body: { ...added, last4: '44' },
+    });
     expect(bad.status).toBe(400);
     expect(bad.body.error.code).toBe('bad_request');
     expect(bad.body.error.message).toMatch(/last4/);
@@ -138,7 +142,10 @@ describe('seeded cards and configuration', () => {
 
   it('reads the standalone configuration from the environment', () => {
     expect(pmsConfigFromEnv({})).toEqual({ ok: true, value: { port: 4200, host: '127.0.0.1', apiKey: 'dev-pms-key' } });
-    expect(pmsConfigFromEnv({ PMS_SIM_PORT: '0', PMS_API_KEY: 'k' })).toEqual({ ok: true, value: { port: 0, host: '127.0.0.1', apiKey: 'k' } });
+    expect(pmsConfigFromEnv({ PMS_SIM_PORT: '0', PMS_API_KEY: 'k' })).toEqual({
+      ok: true,
+      value: { port: 0, host: '127.0.0.1', apiKey: 'k' },
+    });
     const bad = pmsConfigFromEnv({ PMS_SIM_PORT: 'http' });
     expect(bad.ok).toBe(false);
     if (!bad.ok) expect(bad.message).toContain('PMS_SIM_PORT');

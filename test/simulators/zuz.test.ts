@@ -39,7 +39,7 @@ afterEach(async () => {
 });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const eventTypes = (webhooks: ReceivedWebhook[]) => webhooks.map((w) => `${w.headers['event-type']}:${w.body.data.result.status}`);
+const eventTypes = (webhooks: ReceivedWebhook[]) => webhooks.map((w) => `${String(w.headers['event-type'])}:${w.body.data.result.status}`);
 
 /** Written out here, independently of src/infrastructure/zuz/signature.ts. */
 function independentSignature(eventType: string, body: any, privateKey: string): string {
@@ -86,7 +86,11 @@ describe('headers and errors', () => {
   it('answers 400 api_request_error for a wrong api-version, a missing idempotency-key, a bad or malformed body', async () => {
     const wrongVersion = await zuz.post('/payments', { amount: 100, currency: 'EUR' }, { 'api-version': '1.2.0' });
     const noVersion = await zuz.get('/payments/pay_x', { 'api-version': undefined });
-    const noKey = await httpRequest(`${sim.url}/payments`, { method: 'POST', headers: zuz.headers(), body: { amount: 100, currency: 'EUR' } });
+    const noKey = await httpRequest(`${sim.url}/payments`, {
+      method: 'POST',
+      headers: zuz.headers(),
+      body: { amount: 100, currency: 'EUR' },
+    });
     const badBody = await zuz.post('/payments', { amount: -5, currency: 'euro' });
     const malformed = await zuz.post('/payments', '{"amount": 1', {});
     for (const res of [wrongVersion, noVersion, noKey, badBody, malformed]) {
@@ -142,7 +146,13 @@ describe('payments', () => {
     const created = await zuz.createPayment(1250);
     expect(created.status).toBe(201);
     const payment = zuzPayment.parse(created.body);
-    expect(payment).toMatchObject({ status: 'Initialized', amount: 1250, currency: 'EUR', customer_id: 'cus_demo', order: { id: 'order-1' } });
+    expect(payment).toMatchObject({
+      status: 'Initialized',
+      amount: 1250,
+      currency: 'EUR',
+      customer_id: 'cus_demo',
+      order: { id: 'order-1' },
+    });
     expect(payment.id).toMatch(/^pay_[0-9a-f-]{36}$/);
     expect(payment.possible_next_actions?.map((a) => a.action)).toEqual(['authorization']);
 
@@ -233,10 +243,12 @@ describe('authorization outcomes by card', () => {
 
     const webhooks = await receiver.waitFor(2);
     expect(webhooks.map((w) => w.body.data.id)).toEqual([res.body.id, res.body.id]);
-    expect(eventTypes(webhooks).sort()).toEqual([`payment.authorization.create:Pending`, `payment.authorization.update:${finalStatus}`].sort());
+    expect(eventTypes(webhooks).sort()).toEqual(
+      [`payment.authorization.create:Pending`, `payment.authorization.update:${finalStatus}`].sort(),
+    );
   });
 
-  it('uses the notes\' card numbers, Mastercard ones included', () => {
+  it("uses the notes' card numbers, Mastercard ones included", () => {
     expect(authorizationOutcome('5555555555554444')).toEqual({ kind: 'immediate', status: 'Failed' });
     expect(authorizationOutcome('5105105105105100')).toMatchObject({ kind: 'pending', finalStatus: 'Succeed' });
     expect(authorizationOutcome('5454545454545454')).toMatchObject({ kind: 'pending', finalStatus: 'Failed' });
@@ -258,8 +270,15 @@ describe('capture, void and refund outcomes by amount', () => {
     [60, 'Succeed', 'Succeed', false],
   ] as const;
 
-  async function expectResolution(paymentId: string, kind: 'captures' | 'voids' | 'refunds', id: string, finalStatus: string, slow: boolean) {
-    const statusNow = async () => (await zuz.payment(paymentId, kind)).body.related_resources[kind].find((t: any) => t.id === id).result.status;
+  async function expectResolution(
+    paymentId: string,
+    kind: 'captures' | 'voids' | 'refunds',
+    id: string,
+    finalStatus: string,
+    slow: boolean,
+  ) {
+    const statusNow = async () =>
+      (await zuz.payment(paymentId, kind)).body.related_resources[kind].find((t: any) => t.id === id).result.status;
     await sleep(30); // long past "~10 s" (0.01 ms here), well before "24 h" (~170 ms)
     if (slow) expect(await statusNow()).toBe('Pending');
     else expect(await statusNow()).toBe(finalStatus);
@@ -366,7 +385,12 @@ describe('state transitions (409)', () => {
     await expectConflict(zuz.capture(paymentId, 41));
     expect((await zuz.capture(paymentId)).body.amount).toBe(40); // no amount: the rest
     await expectConflict(zuz.capture(paymentId));
-    expect(sim.ledger.entries({ paymentId }).filter((e) => e.kind === 'capture').map((e) => e.amount)).toEqual([60, 40]);
+    expect(
+      sim.ledger
+        .entries({ paymentId })
+        .filter((e) => e.kind === 'capture')
+        .map((e) => e.amount),
+    ).toEqual([60, 40]);
   });
 
   it('refuses a refund without a capture, or over the captured amount', async () => {
@@ -435,7 +459,7 @@ describe('idempotency', () => {
     const p2 = await zuz.authorizedPayment(100);
     expect((await zuz.capture(p1, 60, 'shared-key')).status).toBe(201);
     expect((await zuz.capture(p2, 60, 'shared-key')).status).toBe(201);
-    expect((await zuz.void((await zuz.authorizedPayment(100)), 'shared-key')).status).toBe(201);
+    expect((await zuz.void(await zuz.authorizedPayment(100), 'shared-key')).status).toBe(201);
     expect(sim.ledger.entries().filter((e) => e.kind !== 'authorization')).toHaveLength(3);
   });
 
@@ -480,7 +504,7 @@ describe('webhooks', () => {
     expect(new Set(webhooks.map((w) => w.body.id)).size).toBe(3);
   });
 
-  it('uses the API call\'s request id on its create event', async () => {
+  it("uses the API call's request id on its create event", async () => {
     const payment = await zuz.createPayment(100);
     const res = await zuz.authorize(payment.body.id, 'pm_approved');
     const [webhook] = await receiver.waitFor(1);
@@ -667,7 +691,7 @@ describe('faults, seen from the client', () => {
     expect(sim.deliveries()).toMatchObject([{ statusCode: 200, outcome: 'delivered' }]);
   });
 
-  it('a payment\'s webhook fault leaves other payments alone', async () => {
+  it("a payment's webhook fault leaves other payments alone", async () => {
     const quiet = (await zuz.createPayment(100)).body.id;
     sim.setFaults({ webhooks: 'none' }, quiet);
     await zuz.authorize(quiet, 'pm_approved');
@@ -697,7 +721,11 @@ describe('admin routes', () => {
   });
 
   it('rejects a bad faults body (400) and missing credentials (401)', async () => {
-    const bad = await httpRequest(`${sim.url}/_admin/faults`, { method: 'POST', headers: admin(), body: { faults: { webhooks: 'sometimes' } } });
+    const bad = await httpRequest(`${sim.url}/_admin/faults`, {
+      method: 'POST',
+      headers: admin(),
+      body: { faults: { webhooks: 'sometimes' } },
+    });
     expect(bad.status).toBe(400);
     expect(bad.body.category).toBe('api_request_error');
     const typo = await httpRequest(`${sim.url}/_admin/faults`, { method: 'POST', headers: admin(), body: { faults: { failNext: 1 } } });
@@ -714,10 +742,21 @@ describe('admin routes', () => {
     const all = await httpRequest(`${sim.url}/_admin/ledger`, { headers: admin() });
     expect(all.body).toHaveLength(3);
     const forA = await httpRequest(`${sim.url}/_admin/ledger?payment_id=${a}`, { headers: admin() });
-    expect(forA.body).toEqual([expect.objectContaining({ paymentId: a, kind: 'authorization', amount: 100, currency: 'EUR', status: 'Succeed' })]);
+    expect(forA.body).toEqual([
+      expect.objectContaining({ paymentId: a, kind: 'authorization', amount: 100, currency: 'EUR', status: 'Succeed' }),
+    ]);
     const byRec = await httpRequest(`${sim.url}/_admin/ledger?reconciliation_id=rec-b`, { headers: admin() });
     expect(byRec.body).toEqual([
-      { paymentId: b, reconciliationId: 'rec-b', kind: 'capture', operationId: capture.body.id, amount: 60, currency: 'EUR', status: 'Succeed', at: capture.body.created },
+      {
+        paymentId: b,
+        reconciliationId: 'rec-b',
+        kind: 'capture',
+        operationId: capture.body.id,
+        amount: 60,
+        currency: 'EUR',
+        status: 'Succeed',
+        at: capture.body.created,
+      },
     ]);
   });
 });
@@ -748,8 +787,17 @@ describe('lifecycle and configuration', () => {
         timeScale: 1,
       },
     });
-    expect(zuzOptionsFromEnv({ SIM_TIME_SCALE: '0.001', ZUZ_ENV: 'live' })).toMatchObject({ ok: true, value: { timeScale: 0.001, environment: 'live' } });
-    for (const bad of [{ SIM_TIME_SCALE: '0' }, { SIM_TIME_SCALE: 'fast' }, { ZUZ_ENV: 'prod' }, { ZUZ_SIM_PORT: '-1' }, { ZUZ_WEBHOOK_URL: 'not a url' }]) {
+    expect(zuzOptionsFromEnv({ SIM_TIME_SCALE: '0.001', ZUZ_ENV: 'live' })).toMatchObject({
+      ok: true,
+      value: { timeScale: 0.001, environment: 'live' },
+    });
+    for (const bad of [
+      { SIM_TIME_SCALE: '0' },
+      { SIM_TIME_SCALE: 'fast' },
+      { ZUZ_ENV: 'prod' },
+      { ZUZ_SIM_PORT: '-1' },
+      { ZUZ_WEBHOOK_URL: 'not a url' },
+    ]) {
       const result = zuzOptionsFromEnv(bad);
       expect(result.ok).toBe(false);
       if (!result.ok) expect(result.message).toContain(Object.keys(bad)[0]);
@@ -762,4 +810,3 @@ describe('lifecycle and configuration', () => {
     expect((await zuz.post('/payments', { amount: 100, currency: 'EUR' }, { 'x-payments-os-env': 'live' })).status).toBe(201);
   });
 });
-

@@ -9,12 +9,19 @@ const argsSchema = z
     report: z.string().min(1, '--report must be a file path').default('bench-report.json'),
     workers: integer('workers').min(1, '--workers must be >= 1').max(8, '--workers must be <= 8').default(2),
     /** Added to every answer of Zuz and PMS (their `latencyMs` fault). */
-    providerLatencyMs: integer('provider-latency-ms').min(0, '--provider-latency-ms must be >= 0').max(5000, '--provider-latency-ms must be <= 5000').default(0),
+    providerLatencyMs: integer('provider-latency-ms')
+      .min(0, '--provider-latency-ms must be >= 0')
+      .max(5000, '--provider-latency-ms must be <= 5000')
+      .default(0),
     /**
      * The simulators' delays times this: 0.02 makes a pending authorization resolve (and its
      * webhook leave) 100 ms after it was asked for. Zuz's webhook timeout stays the real 5 s.
      */
-    timeScale: z.coerce.number({ error: '--time-scale must be a number' }).positive('--time-scale must be > 0').max(1, '--time-scale must be <= 1').default(0.02),
+    timeScale: z.coerce
+      .number({ error: '--time-scale must be a number' })
+      .positive('--time-scale must be > 0')
+      .max(1, '--time-scale must be <= 1')
+      .default(0.02),
     /**
      * Where the dev server keeps history: `memory` (its default; nothing restarts it during a bench)
      * or `file` (SQLite on disk, as the chaos suite runs it to survive restarts: every write is synced).

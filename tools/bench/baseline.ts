@@ -43,6 +43,7 @@ export class Baseline {
     const activities = createActivities({
       // No workflow runs here: each transaction is its own (only) run.
       currentRunId: () => 'non-durable-baseline',
+      workflowOf: () => Promise.resolve('running'), // the baseline never reconciles
       db: counted,
       zuz: new ZuzClient(providers.zuz),
       pms: new PmsClient(providers.pms),

@@ -44,13 +44,21 @@ export class BenchStack {
   ) {}
 
   static async start(options: BenchStackOptions, guard: ExitGuard): Promise<BenchStack> {
-    const services = await ChaosStack.start({ ...options, serviceEnv: BENCH_SERVICE_ENV, webhookTimeoutMs: WEBHOOK_TIMEOUT_MS }, (kill) => guard.set('stack', kill));
+    const services = await ChaosStack.start({ ...options, serviceEnv: BENCH_SERVICE_ENV, webhookTimeoutMs: WEBHOOK_TIMEOUT_MS }, (kill) =>
+      guard.set('stack', kill),
+    );
     const toolsDir = path.resolve(__dirname, '..');
     const engineWorkers = Array.from(
       { length: options.workers },
       (_, i) =>
-        new ServiceProcess(`engine-${i}`, path.join(toolsDir, 'bench', 'engine', 'worker.js'), path.join(options.logsDir, `engine-${i}.log`), (exit) =>
-          console.error(`[bench] ${exit.service} (pid ${exit.pid}) exited on its own while ${exit.phase} (code ${exit.code}, signal ${exit.signal})`),
+        new ServiceProcess(
+          `engine-${i}`,
+          path.join(toolsDir, 'bench', 'engine', 'worker.js'),
+          path.join(options.logsDir, `engine-${i}.log`),
+          (exit) =>
+            console.error(
+              `[bench] ${exit.service} (pid ${exit.pid}) exited on its own while ${exit.phase} (code ${exit.code}, signal ${exit.signal})`,
+            ),
         ),
     );
     guard.set('engine', () => engineWorkers.forEach((worker) => worker.killNow()));

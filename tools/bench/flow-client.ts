@@ -19,15 +19,16 @@ export class FlowClient {
   /** Starts the transaction; resolves once the API accepted it. */
   async start(request: TransactionRequest): Promise<void> {
     const answer = await this.api.call('POST', '/v1/transactions', request, { giveUpAt: Date.now() + GIVE_UP_MS });
-    if (answer.status !== 202) throw new Error(`POST /v1/transactions answered ${answer.status}: ${JSON.stringify(answer.body).slice(0, 200)}`);
+    if (answer.status !== 202)
+      throw new Error(`POST /v1/transactions answered ${answer.status}: ${JSON.stringify(answer.body).slice(0, 200)}`);
   }
 
   /** Starts it and waits for the workflow's result (the final view, with its step journal). */
   async run(request: TransactionRequest): Promise<TransactionView> {
     await this.start(request);
-    const view = await this.temporal.workflow.getHandle(workflowIdFor(request.transactionId)).result();
-    const finished = view as TransactionView;
-    if (finished.status !== 'succeeded') throw new Error(`${request.transactionId} ended ${finished.status} (${finished.failure?.code ?? '-'})`);
+    const finished = (await this.temporal.workflow.getHandle(workflowIdFor(request.transactionId)).result()) as TransactionView;
+    if (finished.status !== 'succeeded')
+      throw new Error(`${request.transactionId} ended ${finished.status} (${finished.failure?.code ?? '-'})`);
     return finished;
   }
 }

@@ -54,11 +54,16 @@ export function summarizeHistories(histories: readonly HistoryEvent[][]): Histor
 }
 
 /** `paymentIdOf(i)`: the Zuz payment of history i; the deliveries: the simulator's log. */
-export function webhookTimings(histories: readonly HistoryEvent[][], paymentIdOf: (index: number) => string | undefined, deliveries: readonly WebhookDelivery[]): WebhookTiming {
+export function webhookTimings(
+  histories: readonly HistoryEvent[][],
+  paymentIdOf: (index: number) => string | undefined,
+  deliveries: readonly WebhookDelivery[],
+): WebhookTiming {
   // Zuz sends `payment.authorization.create` with its Pending answer, then `.update` with the final one.
   const finalAuthorizationDelivery = new Map<string, number>();
   for (const delivery of deliveries) {
-    if (delivery.eventType === 'payment.authorization.update' && delivery.attempt === 1) finalAuthorizationDelivery.set(delivery.paymentId, Date.parse(delivery.at));
+    if (delivery.eventType === 'payment.authorization.update' && delivery.attempt === 1)
+      finalAuthorizationDelivery.set(delivery.paymentId, Date.parse(delivery.at));
   }
   const timing: WebhookTiming = { toProgressMs: [], toSignalMs: [], beforeWait: 0 };
   histories.forEach((events, index) => {

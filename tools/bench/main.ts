@@ -61,7 +61,9 @@ async function main(): Promise<number> {
       providerLatencyMs: args.providerLatencyMs,
       flowEnv: FLOW_ENV,
       // Tuning set in the bench's own environment reaches every worker (e.g. WORKER_MAX_CACHED_WORKFLOWS=250 for a scale run).
-      tuningEnv: Object.fromEntries(Object.entries(process.env).filter(([name]) => /^(WORKER_(MAX_|.*_POLLERS)|DATABASE_POOL_MAX)/.test(name))) as Record<string, string>,
+      tuningEnv: Object.fromEntries(
+        Object.entries(process.env).filter(([name]) => /^(WORKER_(MAX_|.*_POLLERS)|DATABASE_POOL_MAX)/.test(name)),
+      ) as Record<string, string>,
     },
     flow: null,
     engine: {},
@@ -76,7 +78,10 @@ async function main(): Promise<number> {
   let stack: BenchStack | undefined;
   let machine = machineInfo(loadDevConfig(process.env).temporalCli, 'unknown');
   try {
-    stack = await BenchStack.start({ workers: args.workers, timeScale: args.timeScale, logsDir, historyInMemory: args.temporalHistory === 'memory' }, guard);
+    stack = await BenchStack.start(
+      { workers: args.workers, timeScale: args.timeScale, logsDir, historyInMemory: args.temporalHistory === 'memory' },
+      guard,
+    );
     machine = machineInfo(loadDevConfig(process.env).temporalCli, await postgresVersion(stack.services.postgres.url));
     machine.loadAverageAtStart = loadAtStart;
     const workload = new Workload(Date.now().toString(36), sizes.customers);
@@ -86,7 +91,9 @@ async function main(): Promise<number> {
       stack.services.pms.setFaults({ latencyMs: args.providerLatencyMs });
     }
     const ctx: BenchContext = { args, sizes, stack, workload, say };
-    say(`stack up in ${Math.round((Date.now() - started) / 1000)}s: ${args.workers} workers + ${args.workers} engine workers, Temporal ${stack.services.temporalAddress}`);
+    say(
+      `stack up in ${Math.round((Date.now() - started) / 1000)}s: ${args.workers} workers + ${args.workers} engine workers, Temporal ${stack.services.temporalAddress}`,
+    );
 
     const phase: Phase = async (name, run) => {
       try {
@@ -125,7 +132,11 @@ async function main(): Promise<number> {
 type Phase = <T>(name: string, run: () => Promise<T>) => Promise<T | undefined>;
 
 /** Flow, engine ceiling (and its variants), baseline, levers: filled into `report`. */
-async function measureEverythingButScale(ctx: BenchContext, report: Pick<BenchReport, 'flow' | 'engine' | 'baseline' | 'levers' | 'errors'>, phase: Phase): Promise<void> {
+async function measureEverythingButScale(
+  ctx: BenchContext,
+  report: Pick<BenchReport, 'flow' | 'engine' | 'baseline' | 'levers' | 'errors'>,
+  phase: Phase,
+): Promise<void> {
   const { args, sizes, workload } = ctx;
   const flow: FlowResult | undefined = await phase('flow', () => measureFlow(ctx));
   const shape = flow?.shape;
@@ -141,7 +152,11 @@ async function measureEverythingButScale(ctx: BenchContext, report: Pick<BenchRe
   const baseline: BaselineResult | undefined = await phase('baseline', () => measureBaseline(ctx, rate, concurrency));
   if (flow) {
     const { stepDurationsMs, shape: flowShape, ...rest } = flow;
-    report.flow = { ...rest, shape: flowShape ? describeShape(flowShape) : null, steps: stepOverheads(stepDurationsMs, baseline?.stepDurationsMs ?? new Map()) };
+    report.flow = {
+      ...rest,
+      shape: flowShape ? describeShape(flowShape) : null,
+      steps: stepOverheads(stepDurationsMs, baseline?.stepDurationsMs ?? new Map<string, number[]>()),
+    };
   }
   if (baseline) {
     const { stepDurationsMs: _steps, ...rest } = baseline;

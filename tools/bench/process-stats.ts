@@ -46,7 +46,9 @@ export class CpuMeter {
   constructor(private readonly groups: Record<string, () => number[]>) {}
 
   private read(): Record<string, number> {
-    return Object.fromEntries(Object.entries(this.groups).map(([name, pids]) => [name, pids().reduce((sum, pid) => sum + cpuSeconds(pid), 0)]));
+    return Object.fromEntries(
+      Object.entries(this.groups).map(([name, pids]) => [name, pids().reduce((sum, pid) => sum + cpuSeconds(pid), 0)]),
+    );
   }
 
   start(): void {

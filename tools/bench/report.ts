@@ -28,7 +28,16 @@ export interface BenchReport {
   args: BenchArgs;
   sizes: Sizes;
   machine: MachineInfo;
-  setup: { workers: number; database: string; temporalHistory: 'memory' | 'file'; timeScale: number; pendingAuthorizationMs: number; providerLatencyMs: number; flowEnv: Record<string, string>; tuningEnv: Record<string, string> };
+  setup: {
+    workers: number;
+    database: string;
+    temporalHistory: 'memory' | 'file';
+    timeScale: number;
+    pendingAuthorizationMs: number;
+    providerLatencyMs: number;
+    flowEnv: Record<string, string>;
+    tuningEnv: Record<string, string>;
+  };
   headline: {
     flowThroughputPerSecond: number | null;
     engineCeilingPerSecond: number | null;
@@ -83,12 +92,14 @@ export function headline(report: Pick<BenchReport, 'flow' | 'engine' | 'baseline
 
 export function flowShapeLevers(engine: BenchReport['engine']): BenchReport['flowShapeLevers'] {
   const base = engine['same-shape']?.throughput.maxPerSecond;
-  return (Object.values(engine) as EngineResult[]).map((result) => ({
-    variant: result.variant,
-    perSecond: result.throughput.maxPerSecond,
-    changePercent: base ? Math.round((result.throughput.maxPerSecond / base - 1) * 1000) / 10 : null,
-    historyEvents: result.historyEventsPerWorkflow,
-  }));
+  return Object.values(engine)
+    .filter((result): result is EngineResult => result !== undefined)
+    .map((result) => ({
+      variant: result.variant,
+      perSecond: result.throughput.maxPerSecond,
+      changePercent: base ? Math.round((result.throughput.maxPerSecond / base - 1) * 1000) / 10 : null,
+      historyEvents: result.historyEventsPerWorkflow,
+    }));
 }
 
 export function writeReport(report: BenchReport, file: string): void {

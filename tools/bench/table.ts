@@ -15,51 +15,168 @@ export function renderReport(report: BenchReport): string {
     `Machine: ${machine.cpus} CPUs (${machine.cpuModel}), ${machine.memoryGiB} GiB; load at start ${machine.loadAverageAtStart}; ` +
       `Node ${machine.node}, SDK ${machine.temporalSdk}, ${machine.temporalCli}, ${machine.postgres}; commit ${machine.gitCommit}${machine.gitDirty ? ' (+ uncommitted changes)' : ''}`,
   );
-  out.push(`Setup: ${report.setup.workers} worker processes, database ${report.setup.database}, Temporal history in ${report.setup.temporalHistory}, pending authorization ${report.setup.pendingAuthorizationMs} ms, provider latency ${report.setup.providerLatencyMs} ms${Object.keys(report.setup.tuningEnv).length ? `, workers with ${Object.entries(report.setup.tuningEnv).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}; run took ${report.durationSeconds} s`);
-  out.push('', '### Headline', table(['figure', 'value', 'goal', 'met'], [
-    ['flow max throughput (tx/s, closed loop)', h.flowThroughputPerSecond, '', ''],
-    ['engine ceiling, same shape (wf/s)', h.engineCeilingPerSecond, '', ''],
-    ...h.goals.map((g) => [g.goal, g.measured, g.target, g.met === null ? '-' : g.met ? 'yes' : 'no']),
-    ['flow p50 / baseline p50 at half load', h.flowToBaselineP50, '', ''],
-    ['flow p50 / baseline p50 (ms)', `${h.flowP50Ms} / ${h.baselineP50Ms}`, '', ''],
-  ]));
+  out.push(
+    `Setup: ${report.setup.workers} worker processes, database ${report.setup.database}, Temporal history in ${report.setup.temporalHistory}, pending authorization ${report.setup.pendingAuthorizationMs} ms, provider latency ${report.setup.providerLatencyMs} ms${
+      Object.keys(report.setup.tuningEnv).length
+        ? `, workers with ${Object.entries(report.setup.tuningEnv)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' ')}`
+        : ''
+    }; run took ${report.durationSeconds} s`,
+  );
+  out.push(
+    '',
+    '### Headline',
+    table(
+      ['figure', 'value', 'goal', 'met'],
+      [
+        ['flow max throughput (tx/s, closed loop)', h.flowThroughputPerSecond, '', ''],
+        ['engine ceiling, same shape (wf/s)', h.engineCeilingPerSecond, '', ''],
+        ...h.goals.map((g) => [g.goal, g.measured, g.target, g.met === null ? '-' : g.met ? 'yes' : 'no']),
+        ['flow p50 / baseline p50 at half load', h.flowToBaselineP50, '', ''],
+        ['flow p50 / baseline p50 (ms)', `${h.flowP50Ms} / ${h.baselineP50Ms}`, '', ''],
+      ],
+    ),
+  );
   if (flow) {
-    out.push('', '### Flow: throughput ramp (closed loop)', table(['concurrency', 'tx/s', 'p50 ms', 'p99 ms', 'failed', 'webhooks (retries)'], flow.throughput.points.map((p) => [p.concurrency, p.perSecond, p.latencyMs.p50, p.latencyMs.p99, p.failed, p.extra ? `${p.extra.webhooks} (${p.extra.webhookRetries})` : '-'])));
+    out.push(
+      '',
+      '### Flow: throughput ramp (closed loop)',
+      table(
+        ['concurrency', 'tx/s', 'p50 ms', 'p99 ms', 'failed', 'webhooks (retries)'],
+        flow.throughput.points.map((p) => [
+          p.concurrency,
+          p.perSecond,
+          p.latencyMs.p50,
+          p.latencyMs.p99,
+          p.failed,
+          p.extra ? `${p.extra.webhooks} (${p.extra.webhookRetries})` : '-',
+        ]),
+      ),
+    );
     out.push(`Flow shape, read from its history (the engine workflow copies it): ${flow.shape ?? '-'}`);
     const half = flow.halfLoad;
-    out.push('', `### Flow at half load (${half.offeredPerSecond} tx/s offered, ${half.achievedPerSecond} achieved, ${half.completed} done, ${half.failed} failed)`, table(['latency (ms)', 'count', 'p50', 'p95', 'p99', 'max'], [
-      ['POST -> terminal', half.endToEndMs.count, half.endToEndMs.p50, half.endToEndMs.p95, half.endToEndMs.p99, half.endToEndMs.max],
-      ['webhook sent -> next step scheduled', half.webhookToProgressMs.count, half.webhookToProgressMs.p50, half.webhookToProgressMs.p95, half.webhookToProgressMs.p99, half.webhookToProgressMs.max],
-      ['webhook sent -> signal in history', half.webhookToSignalMs.count, half.webhookToSignalMs.p50, half.webhookToSignalMs.p95, half.webhookToSignalMs.p99, half.webhookToSignalMs.max],
-      ['baseline POST-equivalent -> done', baseline?.halfLoad.endToEndMs.count, baseline?.halfLoad.endToEndMs.p50, baseline?.halfLoad.endToEndMs.p95, baseline?.halfLoad.endToEndMs.p99, baseline?.halfLoad.endToEndMs.max],
-    ]));
-    out.push(`Webhooks that came before the workflow waited (not timed): ${half.webhooksBeforeWait}; webhook retries: ${half.webhookRetries}`);
-    out.push('', '### Per-step time (p50, ms): flow journal vs the same call without Temporal', table(['step', 'flow', 'baseline', 'overhead'], flow.steps.map((s) => [s.step, s.flowP50Ms, s.baselineP50Ms, s.overheadP50Ms])));
+    out.push(
+      '',
+      `### Flow at half load (${half.offeredPerSecond} tx/s offered, ${half.achievedPerSecond} achieved, ${half.completed} done, ${half.failed} failed)`,
+      table(
+        ['latency (ms)', 'count', 'p50', 'p95', 'p99', 'max'],
+        [
+          ['POST -> terminal', half.endToEndMs.count, half.endToEndMs.p50, half.endToEndMs.p95, half.endToEndMs.p99, half.endToEndMs.max],
+          [
+            'webhook sent -> next step scheduled',
+            half.webhookToProgressMs.count,
+            half.webhookToProgressMs.p50,
+            half.webhookToProgressMs.p95,
+            half.webhookToProgressMs.p99,
+            half.webhookToProgressMs.max,
+          ],
+          [
+            'webhook sent -> signal in history',
+            half.webhookToSignalMs.count,
+            half.webhookToSignalMs.p50,
+            half.webhookToSignalMs.p95,
+            half.webhookToSignalMs.p99,
+            half.webhookToSignalMs.max,
+          ],
+          [
+            'baseline POST-equivalent -> done',
+            baseline?.halfLoad.endToEndMs.count,
+            baseline?.halfLoad.endToEndMs.p50,
+            baseline?.halfLoad.endToEndMs.p95,
+            baseline?.halfLoad.endToEndMs.p99,
+            baseline?.halfLoad.endToEndMs.max,
+          ],
+        ],
+      ),
+    );
+    out.push(
+      `Webhooks that came before the workflow waited (not timed): ${half.webhooksBeforeWait}; webhook retries: ${half.webhookRetries}`,
+    );
+    out.push(
+      '',
+      '### Per-step time (p50, ms): flow journal vs the same call without Temporal',
+      table(
+        ['step', 'flow', 'baseline', 'overhead'],
+        flow.steps.map((s) => [s.step, s.flowP50Ms, s.baselineP50Ms, s.overheadP50Ms]),
+      ),
+    );
     const c = flow.cost;
-    out.push('', '### Cost per transaction (half load)', table(['what', 'value'], [
-      ...Object.entries(c.cpuSecondsPerTransaction).map(([who, s]) => [`CPU ms, ${who}`, Math.round(s * 10000) / 10]),
-      ['database statements (pg_stat_database)', c.databaseStatementsPerTransaction],
-      ['database statements (baseline, counted)', baseline?.databaseStatementsPerTransaction],
-      ['history events', c.historyEventsPerTransaction],
-      ...Object.entries(c.peakRssMiB).map(([who, mib]) => [`peak RSS MiB, ${who}`, mib]),
-    ]));
+    out.push(
+      '',
+      '### Cost per transaction (half load)',
+      table(
+        ['what', 'value'],
+        [
+          ...Object.entries(c.cpuSecondsPerTransaction).map(([who, s]) => [`CPU ms, ${who}`, Math.round(s * 10000) / 10]),
+          ['database statements (pg_stat_database)', c.databaseStatementsPerTransaction],
+          ['database statements (baseline, counted)', baseline?.databaseStatementsPerTransaction],
+          ['history events', c.historyEventsPerTransaction],
+          ...Object.entries(c.peakRssMiB).map(([who, mib]) => [`peak RSS MiB, ${who}`, mib]),
+        ],
+      ),
+    );
   }
   const variants = Object.values(engine);
   if (variants.length) {
-    out.push('', '### Engine ceiling (no-op activities, same signal/timer/upserts)', table(['variant', 'max wf/s', 'at concurrency', 'p50 ms', 'history events', 'CPU ms/wf workers', 'CPU ms/wf Temporal'], variants.map((e) => {
-      const best = e!.throughput.points.find((p) => p.concurrency === e!.throughput.bestConcurrency);
-      return [e!.variant, e!.throughput.maxPerSecond, e!.throughput.bestConcurrency, best?.latencyMs.p50, e!.historyEventsPerWorkflow, Math.round(e!.cpuSecondsPerWorkflow.engineWorkers * 10000) / 10, Math.round(e!.cpuSecondsPerWorkflow.temporal * 10000) / 10];
-    })));
+    out.push(
+      '',
+      '### Engine ceiling (no-op activities, same signal/timer/upserts)',
+      table(
+        ['variant', 'max wf/s', 'at concurrency', 'p50 ms', 'history events', 'CPU ms/wf workers', 'CPU ms/wf Temporal'],
+        variants.map((e) => {
+          const best = e.throughput.points.find((p) => p.concurrency === e.throughput.bestConcurrency);
+          return [
+            e.variant,
+            e.throughput.maxPerSecond,
+            e.throughput.bestConcurrency,
+            best?.latencyMs.p50,
+            e.historyEventsPerWorkflow,
+            Math.round(e.cpuSecondsPerWorkflow.engineWorkers * 10000) / 10,
+            Math.round(e.cpuSecondsPerWorkflow.temporal * 10000) / 10,
+          ];
+        }),
+      ),
+    );
   }
-  if (baseline) out.push('', `Baseline throughput at concurrency ${baseline.throughput.concurrency}: ${baseline.throughput.perSecond} tx/s`);
+  if (baseline)
+    out.push('', `Baseline throughput at concurrency ${baseline.throughput.concurrency}: ${baseline.throughput.perSecond} tx/s`);
   if (report.levers.length) {
-    out.push('', '### Levers (flow, closed loop at the best concurrency, workers restarted per lever)', table(['lever', 'tx/s', 'vs control %', 'p50 ms', 'p99 ms', 'failed'], report.levers.map((l) => [l.name, l.perSecond, l.changePercent, l.latencyMs.p50, l.latencyMs.p99, l.failed])));
+    out.push(
+      '',
+      '### Levers (flow, closed loop at the best concurrency, workers restarted per lever)',
+      table(
+        ['lever', 'tx/s', 'vs control %', 'p50 ms', 'p99 ms', 'failed'],
+        report.levers.map((l) => [l.name, l.perSecond, l.changePercent, l.latencyMs.p50, l.latencyMs.p99, l.failed]),
+      ),
+    );
   }
   if (report.flowShapeLevers.length) {
-    out.push('', '### Flow-shape levers, measured on the engine workflow', table(['variant', 'max wf/s', 'vs same shape %', 'history events'], report.flowShapeLevers.map((l) => [l.variant, l.perSecond, l.changePercent, l.historyEvents])));
+    out.push(
+      '',
+      '### Flow-shape levers, measured on the engine workflow',
+      table(
+        ['variant', 'max wf/s', 'vs same shape %', 'history events'],
+        report.flowShapeLevers.map((l) => [l.variant, l.perSecond, l.changePercent, l.historyEvents]),
+      ),
+    );
   }
   if (scale) {
-    out.push('', '### Scale: transactions waiting (manual capture, authorized)', table(['waiting', 'worker RSS MiB', 'Temporal RSS MiB', 'new tx p50 ms', 'new tx p95 ms', 'fill s'], scale.levels.map((l) => [l.waiting, l.workerRssMiB.join(' / '), l.temporalRssMiB, l.newTransactionMs.p50, l.newTransactionMs.p95, l.fillSeconds])));
+    out.push(
+      '',
+      '### Scale: transactions waiting (manual capture, authorized)',
+      table(
+        ['waiting', 'worker RSS MiB', 'Temporal RSS MiB', 'new tx p50 ms', 'new tx p95 ms', 'fill s'],
+        scale.levels.map((l) => [
+          l.waiting,
+          l.workerRssMiB.join(' / '),
+          l.temporalRssMiB,
+          l.newTransactionMs.p50,
+          l.newTransactionMs.p95,
+          l.fillSeconds,
+        ]),
+      ),
+    );
     out.push(`Worker RSS growth: ${scale.workerRssGrowthPercent}%; new-transaction p50 growth: ${scale.newTransactionP50GrowthPercent}%`);
   }
   if (report.errors.length) out.push('', `Errors: ${report.errors.join('; ')}`);

@@ -51,7 +51,8 @@ export class ApiClient {
       } catch (err) {
         last = `${(err as Error).name}: ${(err as Error).message}`;
       }
-      if (Date.now() + pause > options.giveUpAt) throw new GaveUpError(`${method} ${route}: no definite answer before the deadline (last: ${last})`);
+      if (Date.now() + pause > options.giveUpAt)
+        throw new GaveUpError(`${method} ${route}: no definite answer before the deadline (last: ${last})`);
       await sleep(pause);
       pause = Math.min(pause * 2, 2000);
     }

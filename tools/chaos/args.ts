@@ -5,7 +5,10 @@ import { integer, parseArgs } from '../cli-args';
 const argsSchema = z
   .object({
     transactions: integer('transactions').min(1, '--transactions must be >= 1').default(500),
-    seed: integer('seed').min(0, '--seed must be >= 0').max(2 ** 32 - 1, '--seed must fit in 32 bits').optional(),
+    seed: integer('seed')
+      .min(0, '--seed must be >= 0')
+      .max(2 ** 32 - 1, '--seed must fit in 32 bits')
+      .optional(),
     workers: integer('workers').min(1, '--workers must be >= 1').max(16, '--workers must be <= 16').default(2),
     concurrency: integer('concurrency').min(1, '--concurrency must be >= 1').max(500, '--concurrency must be <= 500').default(20),
     report: z.string().min(1, '--report must be a file path').default('chaos-report.json'),
@@ -21,7 +24,11 @@ const argsSchema = z
      * the real provider's 5 s timeout would not cause), and shrink the idempotency window below a
      * step's retry span (a retry after it legitimately performs again).
      */
-    timeScale: z.coerce.number({ error: '--time-scale must be a number' }).positive('--time-scale must be > 0').max(1, '--time-scale must be <= 1').default(0.1),
+    timeScale: z.coerce
+      .number({ error: '--time-scale must be a number' })
+      .positive('--time-scale must be > 0')
+      .max(1, '--time-scale must be <= 1')
+      .default(0.1),
     /**
      * Opt-in: one Zuz outage of this many seconds (0: none). Zuz loses the answers of the requests
      * in flight, then refuses everything. Longer than a step's bounded retries (~2 min) it tests

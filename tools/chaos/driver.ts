@@ -42,7 +42,12 @@ export interface DriverOptions {
   signal: AbortSignal;
 }
 
-export async function driveTransactions(plans: readonly TransactionPlan[], api: ApiClient, progress: Progress, options: DriverOptions): Promise<TransactionRun[]> {
+export async function driveTransactions(
+  plans: readonly TransactionPlan[],
+  api: ApiClient,
+  progress: Progress,
+  options: DriverOptions,
+): Promise<TransactionRun[]> {
   const runs: TransactionRun[] = plans.map((plan) => ({ plan }));
   let next = 0;
   const lane = async () => {
@@ -66,15 +71,20 @@ async function driveOne(run: TransactionRun, api: ApiClient, options: DriverOpti
   run.deadlineAt = run.startedAt + options.deadlineMs + plan.designedWaitMs;
   const call = { giveUpAt: run.deadlineAt, signal: options.signal };
 
-  const created = await api.call<TransactionView>('POST', '/v1/transactions', {
-    transactionId: plan.transactionId,
-    customerId: 'cus_demo',
-    paymentMethodId: plan.paymentMethodId,
-    amount: plan.amount,
-    currency: 'EUR',
-    capture: plan.capture,
-    description: `chaos ${plan.kind}`,
-  }, call);
+  const created = await api.call<TransactionView>(
+    'POST',
+    '/v1/transactions',
+    {
+      transactionId: plan.transactionId,
+      customerId: 'cus_demo',
+      paymentMethodId: plan.paymentMethodId,
+      amount: plan.amount,
+      currency: 'EUR',
+      capture: plan.capture,
+      description: `chaos ${plan.kind}`,
+    },
+    call,
+  );
   run.createStatus = created.status;
   if (created.status !== 202 && created.status !== 200) {
     run.problem = `POST /v1/transactions answered ${created.status}: ${JSON.stringify(created.body)}`;

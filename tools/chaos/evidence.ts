@@ -55,11 +55,7 @@ export async function collectEvidence(runs: readonly TransactionRun[], sources: 
       const evidence: Evidence = { run, paymentIds: [], ledger: [] };
       const id = run.plan.transactionId;
       if (run.startedAt === undefined) return evidence; // never started (the run was stopped first)
-      await Promise.all([
-        readApi(evidence, sources),
-        readWorkflow(evidence, client),
-        readRow(evidence, pool),
-      ]);
+      await Promise.all([readApi(evidence, sources), readWorkflow(evidence, client), readRow(evidence, pool)]);
       readLedger(evidence, sources.zuz, id);
       return evidence;
     });
@@ -71,7 +67,9 @@ export async function collectEvidence(runs: readonly TransactionRun[], sources: 
 
 async function readApi(evidence: Evidence, sources: EvidenceSources): Promise<void> {
   try {
-    const answer = await sources.api.call<TransactionView>('GET', `/v1/transactions/${evidence.run.plan.transactionId}`, undefined, { giveUpAt: sources.giveUpAt });
+    const answer = await sources.api.call<TransactionView>('GET', `/v1/transactions/${evidence.run.plan.transactionId}`, undefined, {
+      giveUpAt: sources.giveUpAt,
+    });
     if (answer.status === 200) evidence.apiView = answer.body;
     else evidence.apiError = `HTTP ${answer.status}: ${JSON.stringify(answer.body)}`;
   } catch (err) {
@@ -92,10 +90,15 @@ async function readWorkflow(evidence: Evidence, client: Client): Promise<void> {
 
 async function readRow(evidence: Evidence, pool: Pool): Promise<void> {
   try {
-    const { rows } = await pool.query<{ status: string; captured_amount: string; authorized_amount: string; zuz_payment_id: string | null; failure_code: string | null }>(
-      'SELECT status, captured_amount, authorized_amount, zuz_payment_id, failure_code FROM transactions WHERE transaction_id = $1',
-      [evidence.run.plan.transactionId],
-    );
+    const { rows } = await pool.query<{
+      status: string;
+      captured_amount: string;
+      authorized_amount: string;
+      zuz_payment_id: string | null;
+      failure_code: string | null;
+    }>('SELECT status, captured_amount, authorized_amount, zuz_payment_id, failure_code FROM transactions WHERE transaction_id = $1', [
+      evidence.run.plan.transactionId,
+    ]);
     const row = rows[0];
     if (row) {
       evidence.row = {
@@ -118,7 +121,12 @@ async function readRow(evidence: Evidence, pool: Pool): Promise<void> {
 function readLedger(evidence: Evidence, zuz: ZuzSimulator, transactionId: string): void {
   const byReconciliation = zuz.ledger.entries({ reconciliationId: transactionId });
   const paymentIds = new Set(byReconciliation.map((entry) => entry.paymentId));
-  for (const known of [evidence.apiView?.zuz.paymentId, evidence.workflowResult?.zuz.paymentId, evidence.row?.zuzPaymentId, evidence.run.lastView?.zuz.paymentId]) {
+  for (const known of [
+    evidence.apiView?.zuz.paymentId,
+    evidence.workflowResult?.zuz.paymentId,
+    evidence.row?.zuzPaymentId,
+    evidence.run.lastView?.zuz.paymentId,
+  ]) {
     if (known) paymentIds.add(known);
   }
   evidence.paymentIds = [...paymentIds];

@@ -36,7 +36,13 @@ export class ExitGuard {
   /** Stops `stack` gracefully when it can; whatever is left after a minute, and every child, is killed. */
   async stopGracefully(stack: { stop(): Promise<void> } | undefined): Promise<void> {
     if (stack) {
-      const stopped = await Promise.race([stack.stop().then(() => true, () => false), sleep(60_000).then(() => false)]);
+      const stopped = await Promise.race([
+        stack.stop().then(
+          () => true,
+          () => false,
+        ),
+        sleep(60_000).then(() => false),
+      ]);
       if (!stopped) console.error(`[${this.label}] the stack did not stop cleanly; killing what is left`);
     }
     this.killAllNow();

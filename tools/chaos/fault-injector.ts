@@ -50,8 +50,14 @@ export async function injectFaults(
   const context: Context = { stack, progress, driveStartedAt, injected };
   const numbered = schedule.map((fault, i) => ({ ...fault, number: i + 1 }));
   await Promise.all([
-    runProcessFaults(numbered.filter((fault) => laneOf(fault.action) === 'processes'), context),
-    runZuzFaults(numbered.filter((fault) => laneOf(fault.action) === 'zuz'), context),
+    runProcessFaults(
+      numbered.filter((fault) => laneOf(fault.action) === 'processes'),
+      context,
+    ),
+    runZuzFaults(
+      numbered.filter((fault) => laneOf(fault.action) === 'zuz'),
+      context,
+    ),
   ]);
 }
 
@@ -90,7 +96,7 @@ async function runZuzFaults(faults: Numbered[], context: Context): Promise<void>
     if (!(await progress.until(() => progress.finished >= fault.afterFinished))) break;
     const action = fault.action;
     if (action.type === 'zuz-burst') {
-      await applyRecorded(fault, context, async (begin) => {
+      await applyRecorded(fault, context, (begin) => {
         begin();
         stack.zuz.setFaults({ ...current, [action.fault]: action.count });
       });
@@ -112,10 +118,13 @@ async function runZuzFaults(faults: Numbered[], context: Context): Promise<void>
     }
     if (action.type !== 'zuz-webhooks') continue;
     await sleep(Math.max(0, windowHeldUntil - Date.now()));
-    current = action.mode === 'normal' ? {} : { webhooks: action.mode, ...(action.delayMs !== undefined ? { webhookDelayMs: action.delayMs } : {}) };
+    current =
+      action.mode === 'normal'
+        ? {}
+        : { webhooks: action.mode, ...(action.delayMs !== undefined ? { webhookDelayMs: action.delayMs } : {}) };
     windowHeldUntil = Date.now() + (action.minHoldMs ?? 0);
     const faults = current;
-    await applyRecorded(fault, context, async (begin) => {
+    await applyRecorded(fault, context, (begin) => {
       begin();
       stack.zuz.setFaults(faults);
     });
@@ -123,7 +132,7 @@ async function runZuzFaults(faults: Numbered[], context: Context): Promise<void>
 }
 
 /** Applies one fault; `apply` calls `begin` at the moment the fault actually strikes. */
-async function applyRecorded(fault: Numbered, context: Context, apply: (begin: () => void) => Promise<unknown>): Promise<InjectedFault> {
+async function applyRecorded(fault: Numbered, context: Context, apply: (begin: () => void) => unknown): Promise<InjectedFault> {
   let begun = Date.now();
   const record: InjectedFault = {
     number: fault.number,
@@ -150,6 +159,8 @@ async function applyRecorded(fault: Numbered, context: Context, apply: (begin: (
   record.atMs = begun - context.driveStartedAt;
   record.tookMs = Date.now() - begun;
   context.injected.push(record);
-  console.log(`[chaos] +${(record.atMs / 1000).toFixed(1)}s fault #${record.number}: ${record.description}${record.error ? ` FAILED: ${record.error}` : ''} (${record.tookMs} ms)`);
+  console.log(
+    `[chaos] +${(record.atMs / 1000).toFixed(1)}s fault #${record.number}: ${record.description}${record.error ? ` FAILED: ${record.error}` : ''} (${record.tookMs} ms)`,
+  );
   return record;
 }

@@ -49,19 +49,32 @@ export function planFaults(seed: number, transactions: number, workers: number, 
   const random = SeededRandom.stream(seed, 'faults');
   const n = transactions;
   // A trigger between two fractions of the run, never before the first transaction has finished.
-  const between = (from: number, to: number) => Math.max(1, random.int(Math.ceil(from * n), Math.max(Math.ceil(from * n), Math.floor(to * n))));
+  const between = (from: number, to: number) =>
+    Math.max(1, random.int(Math.ceil(from * n), Math.max(Math.ceil(from * n), Math.floor(to * n))));
   const faults: ScheduledFault[] = [];
 
   const workerKills = clamp(Math.round(n / 80), 2, 8);
   for (let i = 0; i < workerKills; i++) {
-    faults.push({ afterFinished: between(0.1, 0.85), action: { type: 'kill-worker', worker: random.int(0, workers - 1), downMs: random.int(500, 3000) } });
+    faults.push({
+      afterFinished: between(0.1, 0.85),
+      action: { type: 'kill-worker', worker: random.int(0, workers - 1), downMs: random.int(500, 3000) },
+    });
   }
-  faults.push({ afterFinished: between(0.3, 0.6), action: { type: 'restart-temporal', signal: random.pick(['SIGTERM', 'SIGKILL'] as const), downMs: random.int(1000, 5000) } });
-  faults.push({ afterFinished: between(0.2, 0.8), action: { type: 'restart-api', signal: random.pick(['SIGTERM', 'SIGKILL'] as const), downMs: random.int(300, 2000) } });
+  faults.push({
+    afterFinished: between(0.3, 0.6),
+    action: { type: 'restart-temporal', signal: random.pick(['SIGTERM', 'SIGKILL'] as const), downMs: random.int(1000, 5000) },
+  });
+  faults.push({
+    afterFinished: between(0.2, 0.8),
+    action: { type: 'restart-api', signal: random.pick(['SIGTERM', 'SIGKILL'] as const), downMs: random.int(300, 2000) },
+  });
 
   const bursts = clamp(Math.round(n / 40), 3, 15);
   for (let i = 0; i < bursts; i++) {
-    faults.push({ afterFinished: between(0.05, 0.9), action: { type: 'zuz-burst', fault: random.pick(COUNTER_FAULTS), count: random.int(1, 4) } });
+    faults.push({
+      afterFinished: between(0.05, 0.9),
+      action: { type: 'zuz-burst', fault: random.pick(COUNTER_FAULTS), count: random.int(1, 4) },
+    });
   }
 
   // Every webhook fault gets one window, in a seeded order, each followed by normal delivery.
@@ -71,17 +84,26 @@ export function planFaults(seed: number, transactions: number, workers: number, 
     const start = Math.max(1, Math.round(0.05 * n + i * slot + random.next() * 0.2 * slot));
     const end = Math.max(start + 1, Math.round(start + (0.4 + random.next() * 0.4) * slot));
     const delayMs = mode === 'delay' || mode === 'reorder' ? random.int(300, 3000) : undefined;
-    faults.push({ afterFinished: start, action: { type: 'zuz-webhooks', mode, ...(delayMs !== undefined ? { delayMs } : {}), minHoldMs: random.int(2000, 6000) } });
+    faults.push({
+      afterFinished: start,
+      action: { type: 'zuz-webhooks', mode, ...(delayMs !== undefined ? { delayMs } : {}), minHoldMs: random.int(2000, 6000) },
+    });
     faults.push({ afterFinished: Math.min(end, n), action: { type: 'zuz-webhooks', mode: 'normal' } });
   });
 
   // Drawn last, so that the opt-in outage leaves the rest of the seed's schedule as it was.
   if (zuzOutageMs > 0) {
-    faults.push({ afterFinished: between(0.3, 0.5), action: { type: 'zuz-outage', answersLost: random.int(5, 15), durationMs: zuzOutageMs } });
+    faults.push({
+      afterFinished: between(0.3, 0.5),
+      action: { type: 'zuz-outage', answersLost: random.int(5, 15), durationMs: zuzOutageMs },
+    });
   }
 
   // Stable: faults due at the same point keep the order they were drawn in.
-  return faults.map((fault, order) => ({ fault, order })).sort((a, b) => a.fault.afterFinished - b.fault.afterFinished || a.order - b.order).map(({ fault }) => fault);
+  return faults
+    .map((fault, order) => ({ fault, order }))
+    .sort((a, b) => a.fault.afterFinished - b.fault.afterFinished || a.order - b.order)
+    .map(({ fault }) => fault);
 }
 
 export function describeFault(action: FaultAction): string {
@@ -104,7 +126,12 @@ export function describeFault(action: FaultAction): string {
 }
 
 export function describeSchedule(schedule: readonly ScheduledFault[]): string {
-  return schedule.map((fault, i) => `  #${String(i + 1).padStart(2)} after ${String(fault.afterFinished).padStart(4)} finished: ${describeFault(fault.action)}`).join('\n');
+  return schedule
+    .map(
+      (fault, i) =>
+        `  #${String(i + 1).padStart(2)} after ${String(fault.afterFinished).padStart(4)} finished: ${describeFault(fault.action)}`,
+    )
+    .join('\n');
 }
 
 function clamp(value: number, min: number, max: number): number {

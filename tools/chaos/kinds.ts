@@ -64,7 +64,13 @@ const KINDS: Record<KindName, KindDefinition> = {
   },
   declined: {
     weight: 10,
-    build: (random) => auto('pm_declined', anyAmount(random), { status: 'declined', failureCode: 'authorization_declined', capturedAmount: 0, money: 'never-authorized' }),
+    build: (random) =>
+      auto('pm_declined', anyAmount(random), {
+        status: 'declined',
+        failureCode: 'authorization_declined',
+        capturedAmount: 0,
+        money: 'never-authorized',
+      }),
   },
   pending_approved: {
     weight: 16,
@@ -76,25 +82,42 @@ const KINDS: Record<KindName, KindDefinition> = {
   pending_declined: {
     weight: 10,
     build: (random) =>
-      auto('pm_pending_declined', anyAmount(random), { status: 'declined', failureCode: 'authorization_declined', capturedAmount: 0, money: 'never-authorized' }),
+      auto('pm_pending_declined', anyAmount(random), {
+        status: 'declined',
+        failureCode: 'authorization_declined',
+        capturedAmount: 0,
+        money: 'never-authorized',
+      }),
   },
   manual_capture: {
     weight: 16,
     build: (random) => {
       const amount = random.int(200, 50_000);
       const partial = random.int(50, amount - 1); // a partial capture: less than authorized
-      return manual(amount, { type: 'capture', amount: partial, afterMs: clientPause(random) }, { status: 'succeeded', capturedAmount: partial, money: 'captured' });
+      return manual(
+        amount,
+        { type: 'capture', amount: partial, afterMs: clientPause(random) },
+        { status: 'succeeded', capturedAmount: partial, money: 'captured' },
+      );
     },
   },
   manual_cancel: {
     weight: 9,
     build: (random) =>
-      manual(anyAmount(random), { type: 'cancel', afterMs: clientPause(random) }, { status: 'cancelled', failureCode: 'cancelled_by_client', capturedAmount: 0, money: 'voided' }),
+      manual(
+        anyAmount(random),
+        { type: 'cancel', afterMs: clientPause(random) },
+        { status: 'cancelled', failureCode: 'cancelled_by_client', capturedAmount: 0, money: 'voided' },
+      ),
   },
   manual_expiring: {
     weight: 9,
     build: (random, expiryMs) => ({
-      ...manual(anyAmount(random), { type: 'none' }, { status: 'cancelled', failureCode: 'authorization_expired', capturedAmount: 0, money: 'voided' }),
+      ...manual(
+        anyAmount(random),
+        { type: 'none' },
+        { status: 'cancelled', failureCode: 'authorization_expired', capturedAmount: 0, money: 'voided' },
+      ),
       designedWaitMs: expiryMs,
     }),
   },
@@ -103,7 +126,11 @@ const KINDS: Record<KindName, KindDefinition> = {
     // authorization, whose void (on the payment's full amount, >= 50) succeeds.
     weight: 6,
     build: (random) =>
-      manual(anyAmount(random), { type: 'capture', amount: random.int(1, 19), afterMs: clientPause(random) }, { status: 'failed', failureCode: 'capture_failed', capturedAmount: 0, money: 'voided' }),
+      manual(
+        anyAmount(random),
+        { type: 'capture', amount: random.int(1, 19), afterMs: clientPause(random) },
+        { status: 'failed', failureCode: 'capture_failed', capturedAmount: 0, money: 'voided' },
+      ),
   },
 };
 

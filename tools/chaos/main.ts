@@ -41,7 +41,9 @@ async function main(): Promise<number> {
   const plans = planTransactions(args.seed, args.transactions, Date.now().toString(36), AUTHORIZATION_EXPIRY_MS);
   const schedule = planFaults(args.seed, args.transactions, args.workers, args.zuzOutageSeconds * 1000);
   console.log(`[chaos] seed ${args.seed} (replay: ${replayCommand(args)})`);
-  console.log(`[chaos] fault schedule (${schedule.length} faults, each due once that many transactions have finished):\n${describeSchedule(schedule)}`);
+  console.log(
+    `[chaos] fault schedule (${schedule.length} faults, each due once that many transactions have finished):\n${describeSchedule(schedule)}`,
+  );
 
   const guard = new ExitGuard();
   guard.install();
@@ -54,11 +56,14 @@ async function main(): Promise<number> {
     console.error(`[chaos] global timeout of ${args.timeoutMinutes} min: stopping the drive and reporting what is missing`);
     abort.abort();
   }, args.timeoutMinutes * 60_000);
-  const hardStop = setTimeout(() => {
-    console.error('[chaos] hard stop: the checks did not finish in time');
-    guard.killAllNow();
-    process.exit(3);
-  }, args.timeoutMinutes * 60_000 + HARD_STOP_GRACE_MS);
+  const hardStop = setTimeout(
+    () => {
+      console.error('[chaos] hard stop: the checks did not finish in time');
+      guard.killAllNow();
+      process.exit(3);
+    },
+    args.timeoutMinutes * 60_000 + HARD_STOP_GRACE_MS,
+  );
   hardStop.unref();
 
   let stack: ChaosStack | undefined;
@@ -71,21 +76,29 @@ async function main(): Promise<number> {
   try {
     console.log(`[chaos] starting the stack (logs in ${logsDir})...`);
     stack = await ChaosStack.start({ workers: args.workers, timeScale: args.timeScale, logsDir }, (kill) => guard.set('stack', kill));
-    console.log(`[chaos] Temporal ${stack.temporalAddress}, API ${stack.apiUrl}, ${args.workers} workers, PostgreSQL ${stack.postgres.owned ? 'started for the run' : 'from DATABASE_URL'}`);
+    console.log(
+      `[chaos] Temporal ${stack.temporalAddress}, API ${stack.apiUrl}, ${args.workers} workers, PostgreSQL ${stack.postgres.owned ? 'started for the run' : 'from DATABASE_URL'}`,
+    );
 
     const driveStartedAt = Date.now();
     stackStartupMs = driveStartedAt - startedAt;
     const progress = new Progress(abort.signal);
     const api = new ApiClient(stack.apiUrl, API_KEY);
     const ticker = setInterval(() => {
-      console.log(`[chaos] +${Math.round((Date.now() - driveStartedAt) / 1000)}s started ${progress.started}/${plans.length}, finished ${progress.finished}, faults ${injected.length}/${schedule.length}`);
+      console.log(
+        `[chaos] +${Math.round((Date.now() - driveStartedAt) / 1000)}s started ${progress.started}/${plans.length}, finished ${progress.finished}, faults ${injected.length}/${schedule.length}`,
+      );
     }, 10_000);
     const faults = injectFaults(schedule, stack, progress, driveStartedAt, injected).catch((err: Error) => {
       runError = err.message;
       abort.abort();
     });
     try {
-      runs = await driveTransactions(plans, api, progress, { concurrency: args.concurrency, deadlineMs: args.deadlineSeconds * 1000, signal: abort.signal });
+      runs = await driveTransactions(plans, api, progress, {
+        concurrency: args.concurrency,
+        deadlineMs: args.deadlineSeconds * 1000,
+        signal: abort.signal,
+      });
       await faults;
     } finally {
       clearInterval(ticker);
@@ -95,9 +108,17 @@ async function main(): Promise<number> {
     // The end state: faults off, Zuz's retries settled, then every record read back and compared.
     stack.zuz.setFaults({});
     const settleMs = abort.signal.aborted ? SETTLE_AFTER_TIMEOUT_MS : SETTLE_MS;
-    console.log(`[chaos] drive done after ${Math.round((Date.now() - driveStartedAt) / 1000)}s; waiting up to ${settleMs / 1000}s for Zuz to settle, then checking`);
+    console.log(
+      `[chaos] drive done after ${Math.round((Date.now() - driveStartedAt) / 1000)}s; waiting up to ${settleMs / 1000}s for Zuz to settle, then checking`,
+    );
     const zuzSettled = await Promise.race([stack.zuz.idle().then(() => true), sleep(settleMs).then(() => false)]);
-    evidence = await collectEvidence(runs, { api, temporalAddress: stack.temporalAddress, databaseUrl: stack.postgres.url, zuz: stack.zuz, giveUpAt: Date.now() + EVIDENCE_MS });
+    evidence = await collectEvidence(runs, {
+      api,
+      temporalAddress: stack.temporalAddress,
+      databaseUrl: stack.postgres.url,
+      zuz: stack.zuz,
+      giveUpAt: Date.now() + EVIDENCE_MS,
+    });
     invariants = checkInvariants(evidence, stack.zuz.deliveries(), zuzSettled, outageWindows(injected));
   } catch (err) {
     runError = (err as Error).stack ?? String(err);
@@ -138,7 +159,9 @@ async function main(): Promise<number> {
 
 /** When Zuz was down (epoch ms), from the outages as injected. */
 function outageWindows(injected: readonly InjectedFault[]): Array<{ from: number; to: number }> {
-  return injected.filter((fault) => fault.type === 'zuz-outage').map((fault) => ({ from: Date.parse(fault.at), to: Date.parse(fault.at) + fault.tookMs }));
+  return injected
+    .filter((fault) => fault.type === 'zuz-outage')
+    .map((fault) => ({ from: Date.parse(fault.at), to: Date.parse(fault.at) + fault.tookMs }));
 }
 
 main().then(

@@ -24,7 +24,10 @@ export async function ensurePostgres(env: NodeJS.ProcessEnv = process.env): Prom
   // Directly under /tmp: the postgres user must be able to reach it (a mkdtemp folder is root-only).
   const dataDir = `/tmp/pos-chaos-postgres-${process.pid}`;
   const scriptEnv = { ...env, PGPORT_TEST: String(port), PGDATA_TEST: dataDir };
-  const url = execFileSync('bash', [SCRIPT], { env: scriptEnv, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim().split('\n').pop()!;
+  const url = execFileSync('bash', [SCRIPT], { env: scriptEnv, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+    .trim()
+    .split('\n')
+    .pop()!;
   let stopped = false;
   return {
     url,

@@ -28,7 +28,15 @@ export interface ChaosReport {
   stackStartupMs?: number;
   stoppedByGlobalTimeout: boolean;
   machine: { cpus: number; cpuModel?: string; memoryGb: number; platform: string; node: string };
-  stack: { temporalAddress: string; apiUrl: string; workers: number; database: 'started for the run' | 'DATABASE_URL'; logsDir?: string; flow: Record<string, string>; timeScale: number };
+  stack: {
+    temporalAddress: string;
+    apiUrl: string;
+    workers: number;
+    database: 'started for the run' | 'DATABASE_URL';
+    logsDir?: string;
+    flow: Record<string, string>;
+    timeScale: number;
+  };
   counts: {
     planned: number;
     started: number;
@@ -81,7 +89,8 @@ export interface ReportInput {
 
 export function buildReport(input: ReportInput): ChaosReport {
   const { args, runs, evidence } = input;
-  const durations = (items: readonly TransactionRun[]) => items.filter((run) => run.terminalAt !== undefined).map((run) => run.terminalAt! - run.startedAt!);
+  const durations = (items: readonly TransactionRun[]) =>
+    items.filter((run) => run.terminalAt !== undefined).map((run) => run.terminalAt! - run.startedAt!);
   const timing = (items: readonly TransactionRun[]) => {
     const values = durations(items);
     return { p50: percentile(values, 50), p99: percentile(values, 99), max: percentile(values, 100) };
@@ -103,7 +112,13 @@ export function buildReport(input: ReportInput): ChaosReport {
     durationMs: Date.now() - input.startedAt,
     stackStartupMs: input.stackStartupMs,
     stoppedByGlobalTimeout: input.stoppedByGlobalTimeout,
-    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGb: Math.round(os.totalmem() / 2 ** 30), platform: `${os.platform()} ${os.release()}`, node: process.version },
+    machine: {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model,
+      memoryGb: Math.round(os.totalmem() / 2 ** 30),
+      platform: `${os.platform()} ${os.release()}`,
+      node: process.version,
+    },
     stack: input.stack,
     counts: {
       planned: runs.length,
@@ -113,10 +128,16 @@ export function buildReport(input: ReportInput): ChaosReport {
       perStatus: countBy(evidence, statusOf),
       perKindAndStatus,
     },
-    timeToTerminalMs: { ...timing(runs), perKind: Object.fromEntries(kinds.map((kind) => [kind, timing(runs.filter((run) => run.plan.kind === kind))])) },
+    timeToTerminalMs: {
+      ...timing(runs),
+      perKind: Object.fromEntries(kinds.map((kind) => [kind, timing(runs.filter((run) => run.plan.kind === kind))])),
+    },
     schedule: input.schedule.map((fault, i) => ({ number: i + 1, ...fault })),
     faultsInjected: [...input.injected],
-    faultsInjectedPerType: countBy(input.injected.filter((fault) => !fault.error), (fault) => fault.type),
+    faultsInjectedPerType: countBy(
+      input.injected.filter((fault) => !fault.error),
+      (fault) => fault.type,
+    ),
     processExits: [...input.processExits],
     invariants: input.invariants.map((invariant) => ({
       name: invariant.name,
@@ -141,7 +162,8 @@ function transactionLine(item: Evidence, driveStartedAt: number): TransactionLin
     capturedAmount: view?.capturedAmount,
     startedAtMs: run.startedAt !== undefined ? run.startedAt - driveStartedAt : undefined,
     timeToTerminalMs: run.terminalAt !== undefined ? run.terminalAt - run.startedAt! : undefined,
-    terminalStatusAfterMs: run.terminalStatusAt !== undefined && run.terminalStatusAt !== run.terminalAt ? run.terminalStatusAt - run.startedAt! : undefined,
+    terminalStatusAfterMs:
+      run.terminalStatusAt !== undefined && run.terminalStatusAt !== run.terminalAt ? run.terminalStatusAt - run.startedAt! : undefined,
     clientAction: run.actionStatus !== undefined ? `${run.plan.action.type} -> ${run.actionStatus}` : undefined,
     problem: run.problem,
   };

@@ -24,6 +24,9 @@ type Phase = 'idle' | 'starting' | 'running' | 'stopping';
 
 const START_ATTEMPTS = 10;
 
+/** What a (re)start needs: the environment and where to ask whether it is ready. */
+type ServiceEnv = { env: NodeJS.ProcessEnv; readyUrl: string };
+
 export class ServiceProcess {
   private child?: ChildProcess;
   private exited?: Promise<void>;
@@ -48,7 +51,7 @@ export class ServiceProcess {
    * Starts it and waits for `readyUrl`. A process that exits while starting (e.g. Temporal is
    * restarting and cannot be reached) is started again, a few times.
    */
-  async start(env: () => Promise<{ env: NodeJS.ProcessEnv; readyUrl: string }>, readyTimeoutMs: number): Promise<void> {
+  async start(env: () => ServiceEnv | Promise<ServiceEnv>, readyTimeoutMs: number): Promise<void> {
     if (this.running) throw new Error(`${this.name} is already running`);
     for (let attempt = 1; ; attempt++) {
       const { env: processEnv, readyUrl } = await env();

@@ -89,9 +89,9 @@ export class ChaosStack {
     );
     const api = new ServiceProcess('api', path.join(dist, 'api', 'server.js'), path.join(options.logsDir, 'api.log'), onExit);
     stack = new ChaosStack(postgres, temporal, temporalOptions, zuz, pms, apiUrl, baseEnv, workers, api);
-    setKiller(() => stack!.killAllNow()); // from here on the stack kills its own parts
+    setKiller(() => stack.killAllNow()); // from here on the stack kills its own parts
 
-    await Promise.all([...workers.map((_, i) => stack!.startWorker(i)), stack.startApi()]);
+    await Promise.all([...workers.map((_, i) => stack.startWorker(i)), stack.startApi()]);
     return stack;
   }
 
@@ -129,14 +129,19 @@ export class ChaosStack {
     return this.workers[index].start(async () => {
       const [healthPort, metricsPort] = [await freePort(), await freePort()];
       return {
-        env: { ...this.baseEnv, ...this.workerEnv, WORKER_HEALTH_PORT: String(healthPort), WORKER_METRICS_ADDRESS: `127.0.0.1:${metricsPort}` },
+        env: {
+          ...this.baseEnv,
+          ...this.workerEnv,
+          WORKER_HEALTH_PORT: String(healthPort),
+          WORKER_METRICS_ADDRESS: `127.0.0.1:${metricsPort}`,
+        },
         readyUrl: `http://127.0.0.1:${healthPort}/readyz`,
       };
     }, READY_TIMEOUT_MS);
   }
 
   private startApi(): Promise<void> {
-    return this.api.start(async () => ({ env: this.baseEnv, readyUrl: `${this.apiUrl}/readyz` }), READY_TIMEOUT_MS);
+    return this.api.start(() => ({ env: this.baseEnv, readyUrl: `${this.apiUrl}/readyz` }), READY_TIMEOUT_MS);
   }
 
   /** `onBegin` is called when the kill actually happens (after any earlier work on that worker). */
@@ -185,7 +190,9 @@ export class ChaosStack {
    */
   private superviseExit(exit: ProcessExit): void {
     this.processExits.push(exit);
-    console.error(`[chaos] ${exit.service} (pid ${exit.pid}) exited on its own while ${exit.phase} (code ${exit.code}, signal ${exit.signal})`);
+    console.error(
+      `[chaos] ${exit.service} (pid ${exit.pid}) exited on its own while ${exit.phase} (code ${exit.code}, signal ${exit.signal})`,
+    );
     if (exit.phase !== 'running' || this.stopping) return;
     const index = this.workers.findIndex((w) => w.name === exit.service);
     this.serialize(exit.service, async () => {

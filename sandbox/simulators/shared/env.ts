@@ -7,12 +7,7 @@ export type EnvResult<T> = { ok: true; value: T } | { ok: false; message: string
 export function portVariable(defaultPort: number) {
   return z.preprocess(
     blankAsUndefined,
-    z
-      .string()
-      .regex(/^\d+$/, 'must be a whole number')
-      .transform(Number)
-      .pipe(z.number().int().min(0).max(65535))
-      .default(defaultPort),
+    z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(z.number().int().min(0).max(65535)).default(defaultPort),
   );
 }
 

@@ -24,7 +24,9 @@ const zuzEnv = z.object({
   ),
 });
 
-export function zuzOptionsFromEnv(env: NodeJS.ProcessEnv): EnvResult<Required<Omit<ZuzSimulatorOptions, 'accountId' | 'webhookTimeoutMs'>>> {
+export function zuzOptionsFromEnv(
+  env: NodeJS.ProcessEnv,
+): EnvResult<Required<Omit<ZuzSimulatorOptions, 'accountId' | 'webhookTimeoutMs'>>> {
   const result = parseEnv(zuzEnv, env);
   if (!result.ok) return result;
   const v = result.value;

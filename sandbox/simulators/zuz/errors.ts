@@ -23,5 +23,9 @@ export const unauthenticated = (description: string) => new ZuzApiError(401, 'ap
 export const notFound = (description: string) => new ZuzApiError(404, 'api_request_error', description);
 export const conflict = (description: string) => new ZuzApiError(409, 'api_request_error', description);
 export const unavailable = () =>
-  new ZuzApiError(503, 'service_unavailable', 'The service is temporarily unavailable (simulated fault); retry with the same idempotency-key');
+  new ZuzApiError(
+    503,
+    'service_unavailable',
+    'The service is temporarily unavailable (simulated fault); retry with the same idempotency-key',
+  );
 export const internal = () => new ZuzApiError(500, 'api_server_error', 'Unexpected simulator error');

@@ -39,9 +39,11 @@ export class Ledger {
 
   entries(filter: LedgerFilter = {}): LedgerEntry[] {
     return this.recorded
-      .filter(({ paymentId, transaction }) =>
-        (filter.paymentId === undefined || paymentId === filter.paymentId) &&
-        (filter.reconciliationId === undefined || transaction.reconciliation_id === filter.reconciliationId))
+      .filter(
+        ({ paymentId, transaction }) =>
+          (filter.paymentId === undefined || paymentId === filter.paymentId) &&
+          (filter.reconciliationId === undefined || transaction.reconciliation_id === filter.reconciliationId),
+      )
       .map(({ paymentId, kind, transaction }) => ({
         paymentId,
         ...(transaction.reconciliation_id !== undefined ? { reconciliationId: transaction.reconciliation_id } : {}),

@@ -6,7 +6,9 @@ import { startZuzSimulator } from './server';
 async function main(): Promise<void> {
   const options = valueOrExit(zuzOptionsFromEnv(process.env));
   const simulator = await startZuzSimulator(options);
-  console.log(`Zuz simulator listening on ${simulator.url} (env ${options.environment}, time scale ${options.timeScale}, webhooks to ${options.webhookUrl})`);
+  console.log(
+    `Zuz simulator listening on ${simulator.url} (env ${options.environment}, time scale ${options.timeScale}, webhooks to ${options.webhookUrl})`,
+  );
   stopOnSignals(() => simulator.close());
 }
 

@@ -73,7 +73,8 @@ export function authorize(state: ZuzState, paymentId: string, body: unknown, req
   const payment = findPayment(state, paymentId);
   const input = parseBody(createAuthorizationBody, body);
   const cardNumber = cardNumberForToken(input.payment_method.token);
-  if (cardNumber === undefined) throw badRequest('Unknown payment method token', `No card is known for token ${input.payment_method.token}`);
+  if (cardNumber === undefined)
+    throw badRequest('Unknown payment method token', `No card is known for token ${input.payment_method.token}`);
   refuseIf(authorizationRefusal(payment));
   return performTransaction(state, payment, 'authorization', {
     amount: payment.amount,

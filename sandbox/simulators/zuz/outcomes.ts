@@ -8,9 +8,7 @@ import { LONG_PENDING_MS, SHORT_PENDING_MS } from './timing';
 
 export type FinalStatus = Exclude<ZuzResultStatus, 'Pending'>;
 
-export type Outcome =
-  | { kind: 'immediate'; status: FinalStatus }
-  | { kind: 'pending'; finalStatus: FinalStatus; resolveAfterMs: number };
+export type Outcome = { kind: 'immediate'; status: FinalStatus } | { kind: 'pending'; finalStatus: FinalStatus; resolveAfterMs: number };
 
 const DECLINED_AT_ONCE = new Set(['4242424242424242', '5555555555554444']);
 const PENDING_THEN_SUCCEED = new Set(['4000000000000077', '5105105105105100']);

@@ -28,11 +28,14 @@ export class Scheduler {
   /** Runs `task` after `realMs` real milliseconds (for injected faults, which are not scaled). */
   afterRealDelay(realMs: number, task: Task): Cancel {
     if (this.closed) return () => undefined;
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      this.run(task);
-      this.settle();
-    }, Math.max(0, realMs));
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(timer);
+        this.run(task);
+        this.settle();
+      },
+      Math.max(0, realMs),
+    );
     this.timers.add(timer);
     return () => {
       if (this.timers.delete(timer)) {

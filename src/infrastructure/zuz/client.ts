@@ -24,29 +24,53 @@ export interface ZuzClientConfig {
 export class ZuzClient {
   constructor(private readonly config: ZuzClientConfig) {}
 
-  async createPayment(input: { amount: number; currency: string; customerId: string; orderId: string }, idempotencyKey: string): Promise<{ paymentId: string }> {
+  async createPayment(
+    input: { amount: number; currency: string; customerId: string; orderId: string },
+    idempotencyKey: string,
+  ): Promise<{ paymentId: string }> {
     const body = { amount: input.amount, currency: input.currency, customer_id: input.customerId, order: { id: input.orderId } };
     const payment = await this.post('/payments', body, idempotencyKey, zuzPayment);
     return { paymentId: payment.id };
   }
 
   /** `token` is the card's provider token: it goes to Zuz and nowhere else. */
-  async createAuthorization(paymentId: string, input: { token: string; reconciliationId: string }, idempotencyKey: string): Promise<ZuzOperationResult> {
+  async createAuthorization(
+    paymentId: string,
+    input: { token: string; reconciliationId: string },
+    idempotencyKey: string,
+  ): Promise<ZuzOperationResult> {
     const body = {
       payment_method: { type: 'tokenized', token: input.token },
       reconciliation_id: input.reconciliationId,
       authorization_type: 'pre_authorization',
     };
-    return toOperationResult('authorization', await this.post(`${paymentPath(paymentId)}/authorizations`, body, idempotencyKey, zuzTransaction));
+    return toOperationResult(
+      'authorization',
+      await this.post(`${paymentPath(paymentId)}/authorizations`, body, idempotencyKey, zuzTransaction),
+    );
   }
 
-  async createCapture(paymentId: string, input: { amount: number; reconciliationId: string }, idempotencyKey: string): Promise<ZuzOperationResult> {
+  async createCapture(
+    paymentId: string,
+    input: { amount: number; reconciliationId: string },
+    idempotencyKey: string,
+  ): Promise<ZuzOperationResult> {
     const body = { amount: input.amount, reconciliation_id: input.reconciliationId };
     return toOperationResult('capture', await this.post(`${paymentPath(paymentId)}/captures`, body, idempotencyKey, zuzTransaction));
   }
 
   async createVoid(paymentId: string, idempotencyKey: string): Promise<ZuzOperationResult> {
     return toOperationResult('void', await this.post(`${paymentPath(paymentId)}/voids`, undefined, idempotencyKey, zuzTransaction));
+  }
+
+  /** Gives captured money back (all of it when `amount` is absent). */
+  async createRefund(
+    paymentId: string,
+    input: { amount: number; reason: string; reconciliationId: string },
+    idempotencyKey: string,
+  ): Promise<ZuzOperationResult> {
+    const body = { amount: input.amount, reason: input.reason, reconciliation_id: input.reconciliationId };
+    return toOperationResult('refund', await this.post(`${paymentPath(paymentId)}/refunds`, body, idempotencyKey, zuzTransaction));
   }
 
   /** The latest result of each operation on the payment, read with all its related resources: the polling fallback. */
@@ -58,7 +82,13 @@ export class ZuzClient {
     return this.call('POST', path, body ?? {}, { 'idempotency-key': idempotencyKey }, schema);
   }
 
-  private async call<T>(method: 'GET' | 'POST', path: string, body: unknown, headers: Record<string, string>, schema: z.ZodType<T>): Promise<T> {
+  private async call<T>(
+    method: 'GET' | 'POST',
+    path: string,
+    body: unknown,
+    headers: Record<string, string>,
+    schema: z.ZodType<T>,
+  ): Promise<T> {
     const { status, body: answer } = await requestJson('Zuz', this.config.baseUrl.replace(/\/$/, '') + path, {
       method,
       body,
@@ -79,7 +109,11 @@ export class ZuzClient {
     }
     const parsed = schema.safeParse(answer);
     if (!parsed.success) {
-      throw new UpstreamError('Zuz', 502, `${method} ${path.split('?')[0]} answered with an unexpected shape: ${parsed.error.issues[0]?.message}`);
+      throw new UpstreamError(
+        'Zuz',
+        502,
+        `${method} ${path.split('?')[0]} answered with an unexpected shape: ${parsed.error.issues[0]?.message}`,
+      );
     }
     return parsed.data;
   }

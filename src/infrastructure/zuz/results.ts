@@ -32,5 +32,6 @@ export function toPaymentState(payment: ZuzPayment): ZuzPaymentState {
     authorization: latestOf('authorization', related.authorizations),
     capture: latestOf('capture', related.captures),
     void: latestOf('void', related.voids),
+    refund: latestOf('refund', related.refunds),
   };
 }

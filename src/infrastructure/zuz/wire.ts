@@ -69,7 +69,10 @@ export type ZuzError = z.infer<typeof zuzError>;
 /** The operation a webhook reports on, read from the `event-type` header. */
 export const zuzEventType = z
   .string()
-  .regex(/^payment\.(payment|authorization|capture|void|refund|charge)\.(create|update)$/, 'must look like payment.<resource>.<create|update>');
+  .regex(
+    /^payment\.(payment|authorization|capture|void|refund|charge)\.(create|update)$/,
+    'must look like payment.<resource>.<create|update>',
+  );
 
 export const zuzWebhookEvent = z.object({
   id: z.string().min(1),

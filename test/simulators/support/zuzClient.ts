@@ -51,7 +51,11 @@ export class ZuzTestClient {
   }
 
   capture(paymentId: string, amount?: number, key?: string, reconciliationId = `rec-cap-${paymentId}`): Promise<HttpResponse> {
-    return this.post(`/payments/${paymentId}/captures`, { ...(amount === undefined ? {} : { amount }), reconciliation_id: reconciliationId }, withKey(key));
+    return this.post(
+      `/payments/${paymentId}/captures`,
+      { ...(amount === undefined ? {} : { amount }), reconciliation_id: reconciliationId },
+      withKey(key),
+    );
   }
 
   void(paymentId: string, key?: string): Promise<HttpResponse> {

@@ -19,7 +19,11 @@ export function shapeFromHistory(events: readonly HistoryEvent[], pendingMs: num
     const wasMarker = previousWasMarker;
     previousWasMarker = !!event.markerRecordedEventAttributes;
     if (event.activityTaskScheduledEventAttributes) {
-      lastActivity = { kind: 'activity', name: event.activityTaskScheduledEventAttributes.activityType?.name ?? 'activity', signalsAfterMs: [] };
+      lastActivity = {
+        kind: 'activity',
+        name: event.activityTaskScheduledEventAttributes.activityType?.name ?? 'activity',
+        signalsAfterMs: [],
+      };
       steps.push(lastActivity);
     } else if (event.workflowExecutionSignaledEventAttributes) {
       signals++;
@@ -56,7 +60,8 @@ export function isWebhookPath(events: readonly HistoryEvent[]): boolean {
 export function describeShape(steps: readonly EngineStep[]): string {
   return steps
     .map((step) => {
-      if (step.kind === 'activity') return `${step.local ? 'local:' : ''}${step.name}${step.signalsAfterMs?.length ? `(+${step.signalsAfterMs.length} signal)` : ''}`;
+      if (step.kind === 'activity')
+        return `${step.local ? 'local:' : ''}${step.name}${step.signalsAfterMs?.length ? `(+${step.signalsAfterMs.length} signal)` : ''}`;
       if (step.kind === 'wait') return `wait(signal ${step.untilSignals})`;
       return step.kind;
     })

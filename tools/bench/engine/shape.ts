@@ -32,7 +32,8 @@ export const ENGINE_VARIANTS = {
   /** The same activities, signals, timer, upserts and markers as the measured flow. */
   'same-shape': (steps: EngineStep[]) => steps,
   /** The short database steps as local activities (no task queue round trip, fewer events). */
-  'local-db-steps': (steps: EngineStep[]) => steps.map((step) => (step.kind === 'activity' && DATABASE_STEPS.has(step.name) ? { ...step, local: true } : step)),
+  'local-db-steps': (steps: EngineStep[]) =>
+    steps.map((step) => (step.kind === 'activity' && DATABASE_STEPS.has(step.name) ? { ...step, local: true } : step)),
   /** recordTransaction and assignAccountId as one activity: the workflow needs nothing between them. */
   'fewer-activities': (steps: EngineStep[]) => steps.filter((step) => !(step.kind === 'activity' && step.name === 'assignAccountId')),
 } satisfies Record<string, (steps: EngineStep[]) => EngineStep[]>;

@@ -1,5 +1,13 @@
 /** The engine-ceiling workflow (see shape.ts): Temporal's own cost for the flow's shape. Workflow code: deterministic only. */
-import { condition, patched, proxyActivities, proxyLocalActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import {
+  condition,
+  patched,
+  proxyActivities,
+  proxyLocalActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import { transactionStatusKey } from '../../../src/domain/search-attributes';
 import type { EngineActivities } from './activities';
 import { resultSignal, type EngineInput } from './shape';

@@ -25,10 +25,20 @@ export async function measureBaseline(ctx: BenchContext, rate: number, concurren
     const half = await openLoop(rate, sizes.openLoopMs, () => baseline.run(workload.transaction('pending-approved', 'auto', 'base')));
     const queriesPerTransaction = half.completed ? round(baseline.queries / half.completed, 2) : null;
     const stepDurationsMs = new Map([...baseline.stepDurations].map(([step, durations]) => [step, [...durations]])); // the half-load calls only
-    const full = await closedLoop(concurrency, sizes.closedLoopMs, sizes.warmupMs, () => baseline.run(workload.transaction('pending-approved', 'auto', 'base')));
-    ctx.say(`baseline: concurrency ${concurrency} -> ${round(full.perSecond, 2)}/s; half load p50 ${summarizeLatency(half.latenciesMs).p50} ms`);
+    const full = await closedLoop(concurrency, sizes.closedLoopMs, sizes.warmupMs, () =>
+      baseline.run(workload.transaction('pending-approved', 'auto', 'base')),
+    );
+    ctx.say(
+      `baseline: concurrency ${concurrency} -> ${round(full.perSecond, 2)}/s; half load p50 ${summarizeLatency(half.latenciesMs).p50} ms`,
+    );
     return {
-      halfLoad: { offeredPerSecond: round(rate, 2), completed: half.completed, failed: half.failed, errors: half.errors, endToEndMs: summarizeLatency(half.latenciesMs) },
+      halfLoad: {
+        offeredPerSecond: round(rate, 2),
+        completed: half.completed,
+        failed: half.failed,
+        errors: half.errors,
+        endToEndMs: summarizeLatency(half.latenciesMs),
+      },
       throughput: { concurrency, perSecond: round(full.perSecond, 2), failed: full.failed },
       databaseStatementsPerTransaction: queriesPerTransaction,
       stepDurationsMs,

@@ -10,5 +10,5 @@ export interface BenchContext {
   stack: BenchStack;
   workload: Workload;
   /** Progress lines on stdout. */
-  say(message: string): void;
+  say: (message: string) => void;
 }

@@ -25,7 +25,13 @@ export interface EngineResult {
  * `flowShape`: the measured flow's shape, read from one of its histories. `concurrency`: only
  * that level (the variants run at the same-shape maximum's concurrency); otherwise the full ramp.
  */
-export async function measureEngine(ctx: BenchContext, variant: EngineVariant, flowShape: EngineStep[], tag: string, concurrency?: number): Promise<EngineResult> {
+export async function measureEngine(
+  ctx: BenchContext,
+  variant: EngineVariant,
+  flowShape: EngineStep[],
+  tag: string,
+  concurrency?: number,
+): Promise<EngineResult> {
   const { stack } = ctx;
   const sizes = concurrency ? { ...ctx.sizes, closedLoopConcurrency: [concurrency] } : ctx.sizes;
   const input: EngineInput = { steps: ENGINE_VARIANTS[variant](flowShape) };

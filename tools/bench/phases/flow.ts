@@ -71,12 +71,17 @@ export async function measureFlow(ctx: BenchContext): Promise<FlowResult> {
 
   const sample = views.slice(0, sizes.historySample);
   ctx.say(`flow: reading ${sample.length} histories`);
-  const histories = await fetchHistories(stack.client, sample.map((view) => workflowIdFor(view.transactionId)));
+  const histories = await fetchHistories(
+    stack.client,
+    sample.map((view) => workflowIdFor(view.transactionId)),
+  );
   const deliveries = stack.services.zuz.deliveries().slice(deliveriesBefore);
   const webhook = webhookTimings(histories, (i) => sample[i].zuz.paymentId, deliveries);
   const events = summarizeHistories(histories);
   const model = histories.find(isWebhookPath) ?? histories[0];
-  const shape = model ? shapeFromHistory(model, Math.round(SHORT_PENDING_MS * ctx.args.timeScale), ms(FLOW_ENV.FLOW_WEBHOOK_GRACE_PERIOD as StringValue)) : null;
+  const shape = model
+    ? shapeFromHistory(model, Math.round(SHORT_PENDING_MS * ctx.args.timeScale), ms(FLOW_ENV.FLOW_WEBHOOK_GRACE_PERIOD as StringValue))
+    : null;
   const n = Math.max(1, views.length);
   const pids = stack.pids();
   const peak = (list: number[]) => round(Math.max(0, ...list.map((pid) => memory(pid).peakRssMiB)));

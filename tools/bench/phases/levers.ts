@@ -32,7 +32,12 @@ export const LEVERS: Lever[] = [
   { name: 'pollers 2+2 (workflow+activity)', env: { WORKER_WORKFLOW_TASK_POLLERS: '2', WORKER_ACTIVITY_TASK_POLLERS: '2' } },
   {
     name: 'slots 100 wf / 200 act, pollers 20+20',
-    env: { WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '100', WORKER_MAX_CONCURRENT_ACTIVITIES: '200', WORKER_WORKFLOW_TASK_POLLERS: '20', WORKER_ACTIVITY_TASK_POLLERS: '20' },
+    env: {
+      WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '100',
+      WORKER_MAX_CONCURRENT_ACTIVITIES: '200',
+      WORKER_WORKFLOW_TASK_POLLERS: '20',
+      WORKER_ACTIVITY_TASK_POLLERS: '20',
+    },
   },
   { name: 'WORKER_MAX_CACHED_WORKFLOWS=100', env: { WORKER_MAX_CACHED_WORKFLOWS: '100' } },
 ];
@@ -43,7 +48,12 @@ export async function measureLevers(ctx: BenchContext, concurrency: number, leve
   try {
     for (const lever of [...levers, CONTROL]) {
       await stack.services.restartWorkers(lever.env);
-      const run = await closedLoop(concurrency, sizes.closedLoopMs, sizes.warmupMs, async () => void (await stack.flow.run(workload.transaction())));
+      const run = await closedLoop(
+        concurrency,
+        sizes.closedLoopMs,
+        sizes.warmupMs,
+        async () => void (await stack.flow.run(workload.transaction())),
+      );
       runs.push({ ...lever, perSecond: round(run.perSecond, 2), failed: run.failed, latencyMs: summarizeLatency(run.latenciesMs) });
       ctx.say(`lever ${lever.name}: ${round(run.perSecond, 2)}/s (p50 ${summarizeLatency(run.latenciesMs).p50} ms, ${run.failed} failed)`);
     }

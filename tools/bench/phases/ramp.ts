@@ -27,7 +27,13 @@ export interface RampResult {
 const MIN_GAIN = 1.05;
 
 /** `extra`: called before and after each level; the report keeps the difference of its counts. */
-export async function findMaximum(sizes: Sizes, unit: Unit, say: (message: string) => void, label: string, extra?: () => Record<string, number>): Promise<RampResult> {
+export async function findMaximum(
+  sizes: Sizes,
+  unit: Unit,
+  say: (message: string) => void,
+  label: string,
+  extra?: () => Record<string, number>,
+): Promise<RampResult> {
   const points: RampPoint[] = [];
   for (const concurrency of sizes.closedLoopConcurrency) {
     const before = extra?.();
@@ -40,10 +46,13 @@ export async function findMaximum(sizes: Sizes, unit: Unit, say: (message: strin
       failed: result.failed,
       latencyMs: summarizeLatency(result.latenciesMs),
       errors: result.errors,
-      extra: after && before ? Object.fromEntries(Object.entries(after).map(([name, count]) => [name, count - (before[name] ?? 0)])) : undefined,
+      extra:
+        after && before ? Object.fromEntries(Object.entries(after).map(([name, count]) => [name, count - (before[name] ?? 0)])) : undefined,
     };
     points.push(point);
-    say(`${label}: concurrency ${concurrency} -> ${point.perSecond}/s (p50 ${point.latencyMs.p50} ms, ${result.failed} failed${point.extra ? `, ${JSON.stringify(point.extra)}` : ''})`);
+    say(
+      `${label}: concurrency ${concurrency} -> ${point.perSecond}/s (p50 ${point.latencyMs.p50} ms, ${result.failed} failed${point.extra ? `, ${JSON.stringify(point.extra)}` : ''})`,
+    );
     const previous = points[points.length - 2];
     if (previous && point.perSecond < previous.perSecond * MIN_GAIN) break;
   }

@@ -58,7 +58,9 @@ export async function measureScale(ctx: BenchContext): Promise<ScaleResult> {
       fillSeconds,
     };
     levels.push(level);
-    ctx.say(`scale: ${target} waiting (filled in ${fillSeconds}s): worker RSS ${workerRssMiB.join(' / ')} MiB, new transactions p50 ${level.newTransactionMs.p50} ms`);
+    ctx.say(
+      `scale: ${target} waiting (filled in ${fillSeconds}s): worker RSS ${workerRssMiB.join(' / ')} MiB, new transactions p50 ${level.newTransactionMs.p50} ms`,
+    );
   }
   const first = levels[0];
   const last = levels[levels.length - 1];

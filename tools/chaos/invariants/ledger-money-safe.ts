@@ -32,7 +32,8 @@ export function checkLedgerMoneySafe(evidence: readonly Evidence[]): InvariantRe
     if (capturedOk.length > 1) violations.push({ transactionId, why: `captured ${capturedOk.length} times (${describe(capturedOk)})` });
     const authorizedTotal = sum(succeeded(authorizations));
     const capturedTotal = sum(capturedOk);
-    if (capturedTotal > authorizedTotal) violations.push({ transactionId, why: `captured ${capturedTotal} but authorized ${authorizedTotal}` });
+    if (capturedTotal > authorizedTotal)
+      violations.push({ transactionId, why: `captured ${capturedTotal} but authorized ${authorizedTotal}` });
 
     for (const authorization of succeeded(authorizations)) {
       const onPayment = (entries: LedgerEntry[]) => entries.filter((entry) => entry.paymentId === authorization.paymentId);
@@ -43,7 +44,10 @@ export function checkLedgerMoneySafe(evidence: readonly Evidence[]): InvariantRe
       if (pendingCaptures.length > 0) {
         violations.push({ transactionId, why: `capture ${pendingCaptures[0].operationId} still Pending at Zuz` });
       } else if (paymentVoids.length === 0) {
-        violations.push({ transactionId, why: `authorization ${authorization.operationId} (${authorization.amount}) left open: neither captured nor voided` });
+        violations.push({
+          transactionId,
+          why: `authorization ${authorization.operationId} (${authorization.amount}) left open: neither captured nor voided`,
+        });
       } else {
         const last = paymentVoids[paymentVoids.length - 1];
         if (last.amount < MOCK_VOID_SUCCEEDS_FROM) {
@@ -56,7 +60,8 @@ export function checkLedgerMoneySafe(evidence: readonly Evidence[]): InvariantRe
   }
   return {
     name: 'ledger-money-safe',
-    description: 'Zuz ledger: nothing captured twice or beyond the authorization, no double authorization, every authorization captured or voided',
+    description:
+      'Zuz ledger: nothing captured twice or beyond the authorization, no double authorization, every authorization captured or voided',
     violations,
     notes: {
       voidsRefusedByMockRules: voidsRefusedByMockRules.length,

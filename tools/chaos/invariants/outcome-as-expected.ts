@@ -18,7 +18,10 @@ const EXPIRY_RACE_MS = 1000;
 
 const OUTAGE_FAILURES = new Set(['provider_unavailable', 'authorization_timeout', 'capture_failed']);
 
-export function checkOutcomeAsExpected(evidence: readonly Evidence[], zuzOutages: ReadonlyArray<{ from: number; to: number }> = []): InvariantResult {
+export function checkOutcomeAsExpected(
+  evidence: readonly Evidence[],
+  zuzOutages: ReadonlyArray<{ from: number; to: number }> = [],
+): InvariantResult {
   const violations: Violation[] = [];
   let failedByOutage = 0;
   let clientTooLate = 0;
@@ -42,8 +45,13 @@ export function checkOutcomeAsExpected(evidence: readonly Evidence[], zuzOutages
       failedByOutage++;
       continue;
     }
-    const got = view ? `${view.status}${view.failure ? `/${view.failure.code}` : ''} captured ${view.capturedAmount}` : 'nothing (never seen)';
-    const client = item.run.actionStatus !== undefined ? `; the ${plan.action.type} request was answered ${item.run.actionStatus} ${JSON.stringify(item.run.actionAnswer)}` : '';
+    const got = view
+      ? `${view.status}${view.failure ? `/${view.failure.code}` : ''} captured ${view.capturedAmount}`
+      : 'nothing (never seen)';
+    const client =
+      item.run.actionStatus !== undefined
+        ? `; the ${plan.action.type} request was answered ${item.run.actionStatus} ${JSON.stringify(item.run.actionAnswer)}`
+        : '';
     violations.push({
       transactionId: plan.transactionId,
       why: `${plan.kind}: expected ${expected.status}${expected.failureCode ? `/${expected.failureCode}` : ''} captured ${expected.capturedAmount}, got ${got}${client}`,

@@ -27,7 +27,9 @@ function disagreements(item: Evidence): string[] {
   const problems: string[] = [];
   const result = item.workflowResult;
   if (!result) {
-    problems.push(`no workflow result (execution ${item.workflowStatus ?? 'unknown'}${item.workflowError ? `: ${item.workflowError}` : ''})`);
+    problems.push(
+      `no workflow result (execution ${item.workflowStatus ?? 'unknown'}${item.workflowError ? `: ${item.workflowError}` : ''})`,
+    );
   }
   if (!item.apiView) problems.push(`the API could not show it: ${item.apiError ?? 'no answer'}`);
   if (!item.row) problems.push(item.databaseError ? `database read failed: ${item.databaseError}` : 'no database row');
@@ -38,10 +40,14 @@ function disagreements(item: Evidence): string[] {
   if (item.row) {
     const row = item.row;
     if (row.status !== view.status) problems.push(`database says ${row.status}, workflow says ${view.status}`);
-    if (row.capturedAmount !== view.capturedAmount) problems.push(`database captured ${row.capturedAmount}, workflow ${view.capturedAmount}`);
-    if (row.authorizedAmount !== view.authorizedAmount) problems.push(`database authorized ${row.authorizedAmount}, workflow ${view.authorizedAmount}`);
-    if ((row.zuzPaymentId ?? undefined) !== view.zuz.paymentId) problems.push(`database payment ${row.zuzPaymentId}, workflow ${view.zuz.paymentId}`);
-    if ((row.failureCode ?? undefined) !== view.failure?.code) problems.push(`database failure ${row.failureCode}, workflow ${view.failure?.code}`);
+    if (row.capturedAmount !== view.capturedAmount)
+      problems.push(`database captured ${row.capturedAmount}, workflow ${view.capturedAmount}`);
+    if (row.authorizedAmount !== view.authorizedAmount)
+      problems.push(`database authorized ${row.authorizedAmount}, workflow ${view.authorizedAmount}`);
+    if ((row.zuzPaymentId ?? undefined) !== view.zuz.paymentId)
+      problems.push(`database payment ${row.zuzPaymentId}, workflow ${view.zuz.paymentId}`);
+    if ((row.failureCode ?? undefined) !== view.failure?.code)
+      problems.push(`database failure ${row.failureCode}, workflow ${view.failure?.code}`);
   }
   problems.push(...againstLedger(view, item.ledger));
   return problems;
@@ -50,8 +56,10 @@ function disagreements(item: Evidence): string[] {
 function compareViews(result: TransactionView, api: TransactionView): string[] {
   const problems: string[] = [];
   if (result.status !== api.status) problems.push(`workflow result ${result.status}, API ${api.status}`);
-  if (result.capturedAmount !== api.capturedAmount) problems.push(`workflow result captured ${result.capturedAmount}, API ${api.capturedAmount}`);
-  if (result.zuz.paymentId !== api.zuz.paymentId) problems.push(`workflow result payment ${result.zuz.paymentId}, API ${api.zuz.paymentId}`);
+  if (result.capturedAmount !== api.capturedAmount)
+    problems.push(`workflow result captured ${result.capturedAmount}, API ${api.capturedAmount}`);
+  if (result.zuz.paymentId !== api.zuz.paymentId)
+    problems.push(`workflow result payment ${result.zuz.paymentId}, API ${api.zuz.paymentId}`);
   return problems;
 }
 

@@ -12,7 +12,10 @@ export function checkTerminalWithinDeadline(evidence: readonly Evidence[]): Inva
     if (run.startedAt === undefined) {
       violations.push({ transactionId, why: 'never started: the run was stopped first' });
     } else if (run.terminalAt === undefined) {
-      violations.push({ transactionId, why: `not finished within ${Math.round((run.deadlineAt! - run.startedAt) / 1000)} s: ${run.problem ?? `last seen ${run.lastView?.status ?? 'never'}`}` });
+      violations.push({
+        transactionId,
+        why: `not finished within ${Math.round((run.deadlineAt! - run.startedAt) / 1000)} s: ${run.problem ?? `last seen ${run.lastView?.status ?? 'never'}`}`,
+      });
     } else if (run.terminalAt > run.deadlineAt!) {
       violations.push({ transactionId, why: `terminal only after ${run.terminalAt - run.startedAt} ms, past its deadline` });
     }

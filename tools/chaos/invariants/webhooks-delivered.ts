@@ -6,7 +6,11 @@
 import type { WebhookDelivery } from '../../../sandbox/simulators/zuz';
 import type { InvariantResult, Violation } from './types';
 
-export function checkWebhooksDelivered(deliveries: readonly WebhookDelivery[], transactionOfPayment: ReadonlyMap<string, string>, settled: boolean): InvariantResult {
+export function checkWebhooksDelivered(
+  deliveries: readonly WebhookDelivery[],
+  transactionOfPayment: ReadonlyMap<string, string>,
+  settled: boolean,
+): InvariantResult {
   const byEvent = new Map<string, WebhookDelivery[]>();
   for (const delivery of deliveries) {
     const attempts = byEvent.get(delivery.eventId) ?? [];
@@ -42,7 +46,7 @@ export function checkWebhooksDelivered(deliveries: readonly WebhookDelivery[], t
   }
   return {
     name: 'webhooks-delivered',
-    description: "every webhook Zuz meant to send was delivered with a 2xx (none lost)",
+    description: 'every webhook Zuz meant to send was delivered with a 2xx (none lost)',
     violations,
     notes: {
       events: byEvent.size,

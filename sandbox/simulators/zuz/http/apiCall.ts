@@ -46,6 +46,8 @@ export function writeCall({ state, sleeper }: ApiCallDeps, operation: Operation)
 
     let webhooksSent: Promise<void> = Promise.resolve();
     const scope = `${state.config.appId} ${req.path}`;
+    // async on purpose: a synchronous throw from run() must reach idempotency.run as a rejection (it then forgets the key).
+    // eslint-disable-next-line @typescript-eslint/require-await
     const { reply } = await state.idempotency.run(scope, key, async () => {
       const result = run(operation, req, res);
       webhooksSent = result.webhooksSent;

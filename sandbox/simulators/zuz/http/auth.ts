@@ -9,7 +9,8 @@ export function requireAppCredentials(config: ZuzConfig) {
 }
 
 export function requireApiHeaders(config: ZuzConfig) {
-  return (req: Request, _res: Response, next: NextFunction) => next(credentialsProblem(config, req) ?? environmentProblem(config, req) ?? apiVersionProblem(req));
+  return (req: Request, _res: Response, next: NextFunction) =>
+    next(credentialsProblem(config, req) ?? environmentProblem(config, req) ?? apiVersionProblem(req));
 }
 
 function apiVersionProblem(req: Request): ZuzApiError | undefined {

@@ -8,7 +8,10 @@ import { requestIdOf } from './respond';
 export function registerPaymentRoutes(app: Express, deps: ApiCallDeps): void {
   const { state } = deps;
 
-  app.post('/payments', writeCall(deps, (req) => operations.createPayment(state, req.body)));
+  app.post(
+    '/payments',
+    writeCall(deps, (req) => operations.createPayment(state, req.body)),
+  );
 
   app.get(
     '/payments/:paymentId',
@@ -30,7 +33,10 @@ export function registerPaymentRoutes(app: Express, deps: ApiCallDeps): void {
     writeCall(deps, (req, res) => operations.capture(state, param(req, 'paymentId'), req.body, requestIdOf(res))),
   );
 
-  app.post('/payments/:paymentId/voids', writeCall(deps, (req, res) => operations.voidPayment(state, param(req, 'paymentId'), requestIdOf(res))));
+  app.post(
+    '/payments/:paymentId/voids',
+    writeCall(deps, (req, res) => operations.voidPayment(state, param(req, 'paymentId'), requestIdOf(res))),
+  );
 
   app.post(
     '/payments/:paymentId/refunds',

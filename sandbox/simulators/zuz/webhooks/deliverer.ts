@@ -41,7 +41,13 @@ export class WebhookDeliverer {
   }
 
   recordDropped(event: OutgoingEvent): void {
-    this.log.push({ ...describe(event), attempt: 1, error: 'dropped by the webhooks fault', outcome: 'dropped', at: new Date().toISOString() });
+    this.log.push({
+      ...describe(event),
+      attempt: 1,
+      error: 'dropped by the webhooks fault',
+      outcome: 'dropped',
+      at: new Date().toISOString(),
+    });
   }
 
   deliveries(): WebhookDelivery[] {
@@ -71,4 +77,3 @@ export class WebhookDeliverer {
 function describe(event: OutgoingEvent): Pick<WebhookDelivery, 'eventId' | 'eventType' | 'paymentId'> {
   return { eventId: event.body.id, eventType: event.eventType, paymentId: event.paymentId };
 }
-

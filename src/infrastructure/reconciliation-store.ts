@@ -1,0 +1,147 @@
+/**
+ * The reconciliation's tables: each run, the transactions it checked (page by page, in id order),
+ * the discrepancies it found and what was done about each, and the repairs' facts written into
+ * the transaction record (a refund next to the published status, never instead of it).
+ */
+import type { Database } from './database';
+import type { Discrepancy, RecordedFacts } from '../domain/reconciliation';
+import type { TransactionStatus, ZuzOperationResult } from '../domain/transaction';
+
+export interface ReconciliationRunReport {
+  runId: string;
+  startedAt: string;
+  finishedAt?: string;
+  periodStart: string;
+  checked: number;
+  discrepancies: Array<{ transactionId: string; kind: string; detail: string; repair: string; outcome: string; foundAt: string }>;
+}
+
+export class ReconciliationStore {
+  constructor(private readonly db: Database) {}
+
+  /** Opens a run (a retry of the same run finds it open already). */
+  async openRun(runId: string, periodStart: Date): Promise<void> {
+    await this.db.query(`INSERT INTO reconciliation_runs (run_id, period_start) VALUES ($1, $2) ON CONFLICT (run_id) DO NOTHING`, [
+      runId,
+      periodStart.toISOString(),
+    ]);
+  }
+
+  /**
+   * The next page of transactions to check, in id order after `after`: those accepted since the
+   * period's start, those with late events not yet reconciled, and any never finalized.
+   */
+  async candidates(periodStart: Date, after: string, limit: number): Promise<string[]> {
+    const { rows } = await this.db.query<{ transaction_id: string }>(
+      `SELECT transaction_id FROM (
+         SELECT transaction_id FROM transactions WHERE created_at >= $1 OR finalized_at IS NULL
+         UNION
+         SELECT transaction_id FROM zuz_late_events WHERE reconciled_at IS NULL
+       ) candidates
+       WHERE transaction_id > $2 ORDER BY transaction_id LIMIT $3`,
+      [periodStart.toISOString(), after, limit],
+    );
+    return rows.map((row) => row.transaction_id);
+  }
+
+  async factsOf(transactionId: string): Promise<RecordedFacts | undefined> {
+    const { rows } = await this.db.query<{
+      status: TransactionStatus;
+      finalized: boolean;
+      captured_amount: string;
+      refunded_amount: string;
+      zuz_payment_id: string | null;
+      age_ms: string;
+    }>(
+      `SELECT status, finalized_at IS NOT NULL AS finalized, captured_amount, refunded_amount, zuz_payment_id,
+              (extract(epoch FROM now() - created_at) * 1000)::bigint AS age_ms
+         FROM transactions WHERE transaction_id = $1`,
+      [transactionId],
+    );
+    const row = rows[0];
+    if (!row) return undefined;
+    return {
+      transactionId,
+      status: row.status,
+      finalized: row.finalized,
+      capturedAmount: Number(row.captured_amount),
+      refundedAmount: Number(row.refunded_amount),
+      paymentId: row.zuz_payment_id ?? undefined,
+      ageMs: Number(row.age_ms),
+    };
+  }
+
+  /** Late events can name a payment the record has not linked yet (an outcome never recorded). */
+  async paymentOfLateEvents(transactionId: string): Promise<string | undefined> {
+    const { rows } = await this.db.query<{ payment_id: string }>(
+      `SELECT payment_id FROM zuz_late_events WHERE transaction_id = $1 LIMIT 1`,
+      [transactionId],
+    );
+    return rows[0]?.payment_id;
+  }
+
+  async recordDiscrepancy(runId: string, transactionId: string, discrepancy: Discrepancy, outcome: string): Promise<void> {
+    await this.db.query(
+      `INSERT INTO reconciliation_discrepancies (run_id, transaction_id, kind, detail, repair, outcome) VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (run_id, transaction_id, kind) DO UPDATE SET outcome = EXCLUDED.outcome`,
+      [runId, transactionId, discrepancy.kind, discrepancy.detail, discrepancy.repair.action, outcome],
+    );
+  }
+
+  /** The refund as a second fact on the record: the published status stays. */
+  async recordRefund(transactionId: string, refund: ZuzOperationResult): Promise<void> {
+    await this.db.query(
+      `UPDATE transactions SET zuz_refund_id = $2, refunded_amount = CASE WHEN $3 = 'Succeed' THEN $4 ELSE refunded_amount END, updated_at = now()
+        WHERE transaction_id = $1`,
+      [transactionId, refund.operationId, refund.status, refund.amount],
+    );
+  }
+
+  async markLateEventsReconciled(transactionId: string, note: string): Promise<void> {
+    await this.db.query(
+      `UPDATE zuz_late_events SET reconciled_at = now(), reconciliation = $2 WHERE transaction_id = $1 AND reconciled_at IS NULL`,
+      [transactionId, note],
+    );
+  }
+
+  async closeRun(runId: string, checked: number): Promise<void> {
+    await this.db.query(`UPDATE reconciliation_runs SET finished_at = now(), checked = $2 WHERE run_id = $1`, [runId, checked]);
+  }
+
+  /** The latest runs, newest first, with what each found. */
+  async latestRuns(limit: number): Promise<ReconciliationRunReport[]> {
+    const runs = await this.db.query<{ run_id: string; started_at: Date; finished_at: Date | null; period_start: Date; checked: number }>(
+      `SELECT * FROM reconciliation_runs ORDER BY started_at DESC LIMIT $1`,
+      [limit],
+    );
+    const ids = runs.rows.map((run) => run.run_id);
+    const found = ids.length
+      ? await this.db.query<{
+          run_id: string;
+          transaction_id: string;
+          kind: string;
+          detail: string;
+          repair: string;
+          outcome: string;
+          found_at: Date;
+        }>(`SELECT * FROM reconciliation_discrepancies WHERE run_id = ANY($1) ORDER BY found_at`, [ids])
+      : { rows: [] };
+    return runs.rows.map((run) => ({
+      runId: run.run_id,
+      startedAt: new Date(run.started_at).toISOString(),
+      finishedAt: run.finished_at ? new Date(run.finished_at).toISOString() : undefined,
+      periodStart: new Date(run.period_start).toISOString(),
+      checked: Number(run.checked),
+      discrepancies: found.rows
+        .filter((d) => d.run_id === run.run_id)
+        .map((d) => ({
+          transactionId: d.transaction_id,
+          kind: d.kind,
+          detail: d.detail,
+          repair: d.repair,
+          outcome: d.outcome,
+          foundAt: new Date(d.found_at).toISOString(),
+        })),
+    }));
+  }
+}

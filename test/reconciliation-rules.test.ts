@@ -1,0 +1,59 @@
+/** The reconciliation rules, case by case: each disagreement and the repair it calls for. */
+import { findDiscrepancies, LOST_AFTER_MS, type RecordedFacts } from '../src/domain/reconciliation';
+import type { ZuzOperationResult } from '../src/domain/transaction';
+
+const op = (kind: ZuzOperationResult['kind'], status: ZuzOperationResult['status'], amount = 1000): ZuzOperationResult => ({
+  kind,
+  operationId: `${kind}_1`,
+  status,
+  amount,
+});
+const record = (overrides: Partial<RecordedFacts> = {}): RecordedFacts => ({
+  transactionId: 'tx-1',
+  status: 'failed',
+  finalized: true,
+  capturedAmount: 0,
+  refundedAmount: 0,
+  paymentId: 'pay_1',
+  ageMs: 2 * LOST_AFTER_MS,
+  ...overrides,
+});
+
+test('agreeing views have no discrepancy', () => {
+  expect(
+    findDiscrepancies(record({ status: 'succeeded', capturedAmount: 1000 }), 'closed', {
+      authorization: op('authorization', 'Succeed'),
+      capture: op('capture', 'Succeed'),
+    }),
+  ).toEqual([]);
+  expect(findDiscrepancies(record(), 'gone', { authorization: op('authorization', 'Succeed'), void: op('void', 'Succeed') })).toEqual([]);
+  expect(findDiscrepancies(record({ status: 'declined' }), 'gone', { authorization: op('authorization', 'Failed') })).toEqual([]);
+});
+
+test('a capture that landed after the record said failed is refunded, once', () => {
+  const zuz = { authorization: op('authorization', 'Succeed'), capture: op('capture', 'Succeed', 900) };
+  expect(findDiscrepancies(record(), 'closed', zuz)).toEqual([
+    expect.objectContaining({ kind: 'captured_after_failure', repair: { action: 'refund', amount: 900 } }),
+  ]);
+  expect(findDiscrepancies(record({ refundedAmount: 900 }), 'closed', zuz)).toEqual([]);
+});
+
+test('an approved authorization left held for a transaction that did not succeed is voided', () => {
+  expect(findDiscrepancies(record({ status: 'cancelled' }), 'gone', { authorization: op('authorization', 'Succeed') })).toEqual([
+    expect.objectContaining({ kind: 'authorization_held', repair: { action: 'void' } }),
+  ]);
+});
+
+test('a captured amount other than the recorded one is reported', () => {
+  expect(
+    findDiscrepancies(record({ status: 'succeeded', capturedAmount: 1000 }), 'closed', { capture: op('capture', 'Succeed', 700) }),
+  ).toEqual([expect.objectContaining({ kind: 'capture_amount_mismatch', repair: { action: 'report' } })]);
+});
+
+test('a transaction with no outcome and no workflow is reported lost; a young or running one is left to its flow', () => {
+  expect(findDiscrepancies(record({ status: 'processing', finalized: false }), 'gone', {})).toEqual([
+    expect.objectContaining({ kind: 'outcome_lost' }),
+  ]);
+  expect(findDiscrepancies(record({ status: 'processing', finalized: false, ageMs: 1000 }), 'gone', {})).toEqual([]);
+  expect(findDiscrepancies(record(), 'running', { capture: op('capture', 'Succeed') })).toEqual([]);
+});
