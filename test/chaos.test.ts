@@ -51,7 +51,10 @@ test(
       'records-agree': 0,
       'webhooks-delivered': 0,
       'outcome-as-expected': 0,
+      'statuses-final': 0,
+      'charged-once': 0,
     });
+    expect(report.invariants.find((invariant) => invariant.name === 'charged-once')?.notes?.repeatedAfterForgetting).toBeGreaterThan(0);
     expect(report.faultsInjectedPerType['kill-worker']).toBeGreaterThanOrEqual(1);
     expect(report.faultsInjectedPerType['restart-temporal']).toBe(1);
     expect(report.faultsInjectedPerType['restart-api']).toBe(1);
@@ -107,7 +110,7 @@ describe('the invariant checks catch what they are for (a run of zero violations
     Object.fromEntries(checkInvariants([evidence], deliveries, true).map((invariant) => [invariant.name, invariant.violations.length]));
 
   test('a healthy transaction violates nothing', () => {
-    expect(Object.values(violations(healthy))).toEqual([0, 0, 0, 0, 0]);
+    expect(Object.values(violations(healthy))).toEqual([0, 0, 0, 0, 0, 0, 0]);
   });
 
   test('a double capture, an open authorization, a disagreeing row, a late transaction, a lost webhook', () => {
@@ -128,6 +131,17 @@ describe('the invariant checks catch what they are for (a run of zero violations
     };
     expect(violations(healthy, [refused])['webhooks-delivered']).toBe(1);
     expect(violations(healthy, [{ ...refused, statusCode: undefined, outcome: 'dropped' }])['webhooks-delivered']).toBe(0);
+    const flipped = { ...healthy, run: { ...healthy.run, observedStatuses: ['processing', 'failed', 'succeeded'] } };
+    expect(violations(flipped)['statuses-final']).toBe(2); // changed after terminal, and ended otherwise
+    const forgotten = { view, repeatStatus: 200, repeatView: view };
+    const recharged: Evidence = {
+      ...healthy,
+      run: { ...healthy.run, forgotten },
+      workflowStatus: 'COMPLETED',
+      ledger: [...healthy.ledger, { ...entry('capture', 'cap-9', 'Succeed'), paymentId: 'pay-2' }],
+    };
+    expect(violations(recharged)['charged-once']).toBe(2); // a new workflow ran, and a second payment exists
+    expect(violations({ ...healthy, run: { ...healthy.run, forgotten }, workflowStatus: 'FORGOTTEN' })['charged-once']).toBe(0);
     const declined = { ...view, status: 'declined' as const, capturedAmount: 0 };
     expect(violations({ ...healthy, workflowResult: declined })['outcome-as-expected']).toBe(1);
   });

@@ -32,6 +32,10 @@ export interface TransactionRun {
   /** ...and when the transaction was seen finished: terminal and its outcome recorded (the last step). */
   terminalAt?: number;
   lastView?: TransactionView;
+  /** Every status the client saw, in order (consecutive repeats folded): a terminal one must never change. */
+  observedStatuses?: string[];
+  /** For a plan that forgets: the view before its workflow was deleted, and the repeated request's answer. */
+  forgotten?: { view: TransactionView; repeatStatus?: number; repeatView?: TransactionView };
   /** Why the driver stopped following the transaction early. */
   problem?: string;
 }
@@ -40,6 +44,8 @@ export interface DriverOptions {
   concurrency: number;
   deadlineMs: number;
   signal: AbortSignal;
+  /** Deletes the transaction's workflow, as the namespace's retention period does. */
+  forget: (transactionId: string) => Promise<void>;
 }
 
 export async function driveTransactions(
@@ -71,20 +77,16 @@ async function driveOne(run: TransactionRun, api: ApiClient, options: DriverOpti
   run.deadlineAt = run.startedAt + options.deadlineMs + plan.designedWaitMs;
   const call = { giveUpAt: run.deadlineAt, signal: options.signal };
 
-  const created = await api.call<TransactionView>(
-    'POST',
-    '/v1/transactions',
-    {
-      transactionId: plan.transactionId,
-      customerId: 'cus_demo',
-      paymentMethodId: plan.paymentMethodId,
-      amount: plan.amount,
-      currency: 'EUR',
-      capture: plan.capture,
-      description: `chaos ${plan.kind}`,
-    },
-    call,
-  );
+  const body = {
+    transactionId: plan.transactionId,
+    customerId: 'cus_demo',
+    paymentMethodId: plan.paymentMethodId,
+    amount: plan.amount,
+    currency: 'EUR',
+    capture: plan.capture,
+    description: `chaos ${plan.kind}`,
+  };
+  const created = await api.call<TransactionView>('POST', '/v1/transactions', body, call);
   run.createStatus = created.status;
   if (created.status !== 202 && created.status !== 200) {
     run.problem = `POST /v1/transactions answered ${created.status}: ${JSON.stringify(created.body)}`;
@@ -104,7 +106,22 @@ async function driveOne(run: TransactionRun, api: ApiClient, options: DriverOpti
       run.actionAnsweredAt = Date.now();
     }
   }
-  await pollUntil(run, api, options, isFinished, 1500);
+  const finished = await pollUntil(run, api, options, isFinished, 1500);
+  if (!finished || !plan.forgetAndRepeat) return;
+  // Temporal forgets the run; the same request must answer the recorded transaction, not charge again.
+  await options.forget(plan.transactionId);
+  run.forgotten = { view: finished };
+  const repeated = await api.call<TransactionView>('POST', '/v1/transactions', body, call);
+  run.forgotten.repeatStatus = repeated.status;
+  if (repeated.status === 200) {
+    run.forgotten.repeatView = repeated.body;
+    observe(run, repeated.body.status);
+  }
+}
+
+function observe(run: TransactionRun, status: string): void {
+  run.observedStatuses ??= [];
+  if (run.observedStatuses[run.observedStatuses.length - 1] !== status) run.observedStatuses.push(status);
 }
 
 /** Polls GET /v1/transactions/:id with a growing pause until `done`; undefined at the deadline. */
@@ -125,6 +142,7 @@ async function pollUntil(
     });
     if (answer.status === 200) {
       run.lastView = answer.body;
+      observe(run, answer.body.status);
       if (isTerminal(answer.body.status)) run.terminalStatusAt ??= Date.now();
       if (isFinished(answer.body)) run.terminalAt ??= Date.now();
       if (done(answer.body)) return answer.body;

@@ -3,7 +3,7 @@
  * record of it: the API's view (the workflow's query), the workflow's own result (Temporal),
  * the database row, and Zuz's ledger. The invariants compare these.
  */
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { Pool } from 'pg';
 import { workflowIdFor, type TransactionView } from '../../src/domain/transaction';
 import type { LedgerEntry, ZuzSimulator } from '../../sandbox/simulators/zuz';
@@ -84,6 +84,12 @@ async function readWorkflow(evidence: Evidence, client: Client): Promise<void> {
     evidence.workflowStatus = description.status.name;
     if (description.status.name === 'COMPLETED') evidence.workflowResult = (await handle.result()) as TransactionView;
   } catch (err) {
+    if (evidence.run.forgotten && err instanceof WorkflowNotFoundError) {
+      // Deleted on purpose: what it answered before stands in for its result (and no new run may exist).
+      evidence.workflowStatus = 'FORGOTTEN';
+      evidence.workflowResult = evidence.run.forgotten.view;
+      return;
+    }
     evidence.workflowError = (err as Error).message;
   }
 }

@@ -45,6 +45,8 @@ export interface TransactionPlan {
   expected: ExpectedOutcome;
   /** Waits the kind has by design (the manual-expiring one waits out the authorization expiry). */
   designedWaitMs: number;
+  /** Once finished, its workflow is deleted (as retention does) and the same request sent again. */
+  forgetAndRepeat?: boolean;
 }
 
 interface KindDefinition {
@@ -147,9 +149,18 @@ function manual(amount: number, action: ClientAction, expected: ExpectedOutcome)
 /** The run's transactions, in the order they are started. The ids carry a run tag so a shared database never sees one twice. */
 export function planTransactions(seed: number, count: number, runTag: string, authorizationExpiryMs: number): TransactionPlan[] {
   const random = SeededRandom.stream(seed, 'mix');
+  // A stream of its own, so the mix of kinds for a seed is what it was before forgetting existed.
+  const forgetting = SeededRandom.stream(seed, 'forget');
   const weights = KIND_NAMES.map((name) => [name, KINDS[name].weight] as const);
   return Array.from({ length: count }, (_, index) => {
     const kind = random.weighted(weights);
-    return { index, transactionId: `chaos-${seed}-${runTag}-${index}`, kind, ...KINDS[kind].build(random, authorizationExpiryMs) };
+    const forgetAndRepeat = forgetting.int(0, 7) === 0;
+    return {
+      index,
+      transactionId: `chaos-${seed}-${runTag}-${index}`,
+      kind,
+      ...KINDS[kind].build(random, authorizationExpiryMs),
+      forgetAndRepeat,
+    };
   });
 }

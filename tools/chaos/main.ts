@@ -18,6 +18,7 @@ import { injectFaults, type InjectedFault } from './fault-injector';
 import { describeSchedule, planFaults } from './fault-schedule';
 import { checkInvariants, type InvariantResult } from './invariants';
 import { planTransactions } from './kinds';
+import { connectForgetter } from './forget';
 import { Progress } from './progress';
 import { freshSeed } from './random';
 import { sleep } from './sleep';
@@ -93,14 +94,17 @@ async function main(): Promise<number> {
       runError = err.message;
       abort.abort();
     });
+    const forgetter = await connectForgetter(stack.temporalAddress);
     try {
       runs = await driveTransactions(plans, api, progress, {
         concurrency: args.concurrency,
         deadlineMs: args.deadlineSeconds * 1000,
         signal: abort.signal,
+        forget: forgetter.forget,
       });
       await faults;
     } finally {
+      await forgetter.close().catch(() => undefined);
       clearInterval(ticker);
       clearTimeout(globalTimeout);
     }

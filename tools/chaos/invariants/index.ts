@@ -2,6 +2,8 @@
 import type { WebhookDelivery } from '../../../sandbox/simulators/zuz';
 import type { Evidence } from '../evidence';
 import { checkLedgerMoneySafe } from './ledger-money-safe';
+import { checkStatusesFinal } from './statuses-final';
+import { checkChargedOnce } from './charged-once';
 import { checkOutcomeAsExpected } from './outcome-as-expected';
 import { checkRecordsAgree } from './records-agree';
 import { checkTerminalWithinDeadline } from './terminal-within-deadline';
@@ -24,5 +26,7 @@ export function checkInvariants(
     checkRecordsAgree(evidence),
     checkWebhooksDelivered(deliveries, transactionOfPayment, zuzSettled),
     checkOutcomeAsExpected(evidence, zuzOutages),
+    checkStatusesFinal(evidence),
+    checkChargedOnce(evidence),
   ];
 }
