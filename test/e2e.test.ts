@@ -197,8 +197,9 @@ test("a PMS outage is retried by the step's own policy, and the journal shows th
   expect(ledger(id)).toEqual(['authorization:Succeed:1250', 'capture:Succeed:1250']);
 });
 
-test('the list filters by status and customer through Temporal visibility, page by page', async () => {
+test('the list filters by status and customer, page by page; a running status comes from Temporal visibility', async () => {
   const id = await startTransaction('pm_approved', 777);
+  const manual = await startTransaction('pm_approved', 778, 'manual');
   await untilTerminal(id);
   type Page = { transactions: Array<{ transactionId: string; status: string; amount: number }>; nextCursor?: string };
   let found: Page['transactions'][number] | undefined;
@@ -215,6 +216,19 @@ test('the list filters by status and customer through Temporal visibility, page 
   expect(first.nextCursor).toBeDefined();
   const second = (await api('GET', `/v1/transactions?limit=1&cursor=${first.nextCursor}`)).body as unknown as Page;
   expect(second.transactions[0].transactionId).not.toBe(first.transactions[0].transactionId);
+
+  // A running transaction shows its live status, and a running status is listed from visibility.
+  await until(manual, (view) => view.status === 'authorized');
+  let authorized: Page['transactions'][number] | undefined;
+  while (!authorized) {
+    const page = (await api('GET', '/v1/transactions?status=authorized&limit=100')).body as unknown as Page;
+    authorized = page.transactions.find((t) => t.transactionId === manual);
+    if (!authorized) await new Promise((r) => setTimeout(r, 200));
+  }
+  const all = (await api('GET', '/v1/transactions?limit=100')).body as unknown as Page;
+  expect(all.transactions.find((t) => t.transactionId === manual)?.status).toBe('authorized');
+  expect((await api('GET', `/v1/transactions?status=authorized&cursor=${first.nextCursor}`)).status).toBe(400); // a cursor of another filter
+  await api('POST', `/v1/transactions/${manual}/cancel`);
 });
 
 test('capture and cancel of an unknown transaction are 404', async () => {
@@ -288,6 +302,17 @@ describe('after Temporal has forgotten a transaction, its record still holds', (
         ),
     ).toBe('none');
     expect(ledger(transactionId)).toEqual(['authorization:Succeed:1270', 'capture:Succeed:1270']);
+    // The list is the record's: a forgotten transaction is still found.
+    type Page = { transactions: Array<{ transactionId: string; status: string }>; nextCursor?: string };
+    let cursor: string | undefined;
+    let listed: Page['transactions'][number] | undefined;
+    do {
+      const page = (await api('GET', `/v1/transactions?status=succeeded&customerId=cus_demo&limit=10${cursor ? `&cursor=${cursor}` : ''}`))
+        .body as unknown as Page;
+      listed = page.transactions.find((t) => t.transactionId === transactionId);
+      cursor = page.nextCursor;
+    } while (!listed && cursor);
+    expect(listed).toMatchObject({ status: 'succeeded' });
 
     const read = await api('GET', `/v1/transactions/${transactionId}`);
     expect(read.status).toBe(200);

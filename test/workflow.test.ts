@@ -46,6 +46,8 @@ class FakeZuz {
   readsFailFor?: number;
   /** The first void is refused (409) because, unknown to the flow, the capture landed after all (with this result). */
   captureLandsLate?: 'Pending' | 'Succeed' | 'Failed';
+  /** Every void is refused (409) and the payment shows no reason for it. */
+  voidRefused = false;
   private authorizationRequestedAt = 0;
 
   activities(): TransactionActivities {
@@ -71,6 +73,7 @@ class FakeZuz {
       },
       voidAuthorization: async () => {
         this.calls.push('void');
+        if (this.voidRefused) throw ApplicationFailure.create({ type: 'UpstreamRefused', message: 'Zuz answered 409', nonRetryable: true });
         if (!this.captureLandsLate || this.polled.capture) return result('void', 'Succeed');
         this.polled = { ...this.polled, capture: result('capture', this.captureLandsLate) };
         throw ApplicationFailure.create({ type: 'UpstreamRefused', message: 'Zuz answered 409', nonRetryable: true });
@@ -446,7 +449,19 @@ test('a failed capture is releasing until the void is through, then failed', asy
   const input = { request: request() };
   const view = await run(zuz, input);
 
-  expect(view).toMatchObject({ status: 'failed', zuz: { voidId: 'void_1' } });
+  expect(view).toMatchObject({ status: 'failed', zuz: { voidId: 'void_1' }, release: 'released' });
+  expect(await publishedStatuses(input.request.transactionId)).toEqual(['capturing', 'releasing', 'failed']);
+});
+
+test('a void Zuz refuses for no reason the payment shows ends release_failed (an alert), the status still final', async () => {
+  const zuz = new FakeZuz();
+  zuz.capture = { ...result('capture', 'Failed'), description: 'DECLINED' };
+  zuz.voidRefused = true;
+  const input = { request: request() };
+  const view = await run(zuz, input);
+
+  expect(view).toMatchObject({ status: 'failed', release: 'release_failed' });
+  expect(view.zuz.voidId).toBeUndefined();
   expect(await publishedStatuses(input.request.transactionId)).toEqual(['capturing', 'releasing', 'failed']);
 });
 

@@ -103,7 +103,7 @@ function registerTransactionRoutes(registry: OpenAPIRegistry): void {
     tags: ['Transactions'],
     summary: 'List transactions, newest first',
     description:
-      'From Temporal visibility: a new transaction appears a moment after it starts. Unknown query parameters are refused (400).',
+      'From the transaction record, which keeps every transaction for ever (a running one shows its live status from Temporal visibility, which lags by a moment); a running `status` filter (`processing`, `authorized`, `capturing`, `releasing`) lists from Temporal visibility. A cursor belongs to the filter it was returned for. Unknown query parameters are refused (400).',
     request: { query: listTransactionsQuery },
     responses: {
       200: answers('A page of transactions', transactionPageSchema),

@@ -89,6 +89,10 @@ export const transactionViewSchema = z
     accountId: z.string().optional(),
     zuz: zuzIdsSchema,
     failure: failureSchema.optional(),
+    release: z
+      .enum(['released', 'release_pending', 'release_failed'])
+      .meta({ description: 'How releasing the held money ended, when it had to be released (a void); release_failed raises an alert' })
+      .optional(),
     steps: z.array(stepSchema).meta({ description: 'The step journal, in the order the steps started' }),
     unavailable: z
       .array(z.enum(FIELDS_ONLY_IN_HISTORY))
@@ -110,7 +114,11 @@ export const transactionSummarySchema = z
     startedAt: z.iso.datetime().optional(),
     closedAt: z.iso.datetime().optional(),
   })
-  .meta({ id: 'TransactionSummary', description: 'A transaction as Temporal visibility lists it (eventually consistent)' });
+  .meta({
+    id: 'TransactionSummary',
+    description:
+      "A transaction as the list shows it: from the record, with a running one's live status from Temporal visibility (eventually consistent)",
+  });
 
 export const transactionPageSchema = z
   .object({

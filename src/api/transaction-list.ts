@@ -1,8 +1,10 @@
 /**
- * The transaction list, from Temporal visibility: the typed search attributes the workflow keeps
- * current (status, customer, amount). Chosen over the database so that the API stays a thin
- * layer over Temporal with no database connection of its own; visibility is eventually
- * consistent, so a transaction appears in the list a moment after it starts.
+ * The transaction list. The record (database) holds every transaction for ever, so it is the
+ * list's source: Temporal forgets closed runs after the retention period. A transaction still
+ * running shows its live status, read from Temporal visibility (the typed search attributes the
+ * workflow keeps current) for the page's unfinished rows in one query. Filtering by a running
+ * status (`authorized`, say) asks visibility directly: only a live workflow can be in one.
+ * Visibility is eventually consistent, so a status there lags the workflow by a moment.
  */
 import { createHash } from 'node:crypto';
 import type { Client } from '@temporalio/client';
@@ -15,9 +17,11 @@ import {
   type SearchAttributePair,
 } from '@temporalio/common';
 import { customerIdKey, transactionAmountKey, transactionSearchAttributes, transactionStatusKey } from '../domain/search-attributes';
+import { isTerminal, workflowIdFor, type TransactionStatus } from '../domain/transaction';
+import type { RecordPosition, TransactionRecords } from '../infrastructure/transaction-record';
 
 export interface ListFilter {
-  status?: string;
+  status?: TransactionStatus;
   customerId?: string;
   limit: number;
   cursor?: string;
@@ -33,19 +37,73 @@ export interface TransactionSummary {
   closedAt?: string;
 }
 
-export async function listTransactions(
+type Page = { transactions: TransactionSummary[]; nextCursor?: string };
+
+export async function listTransactions(client: Client, records: TransactionRecords, filter: ListFilter): Promise<Page> {
+  const cursor = filter.cursor ? decodeCursor(filter.cursor) : undefined;
+  if (filter.status && !isTerminal(filter.status)) {
+    if (cursor?.from === 'record') throw invalidCursor();
+    return listRunning(client, filter, cursor?.token);
+  }
+  if (cursor?.from === 'visibility') throw invalidCursor();
+  return listRecorded(client, records, filter, cursor?.position);
+}
+
+async function listRecorded(
   client: Client,
+  records: TransactionRecords,
   filter: ListFilter,
-): Promise<{ transactions: TransactionSummary[]; nextCursor?: string }> {
+  after: RecordPosition | undefined,
+): Promise<Page> {
+  const rows = await records.listPage({ customerId: filter.customerId, terminalStatus: filter.status, after, limit: filter.limit });
+  const live = await liveStatuses(
+    client,
+    rows.filter((row) => !row.finalized).map((row) => row.transactionId),
+  );
+  const transactions = rows.map((row): TransactionSummary => ({
+    transactionId: row.transactionId,
+    customerId: row.customerId,
+    status: row.finalized ? row.status : (live.get(row.transactionId) ?? row.status),
+    amount: row.amount,
+    currency: row.currency,
+    startedAt: row.createdAt,
+    closedAt: row.finalizedAt,
+  }));
+  const last = rows[rows.length - 1];
+  return {
+    transactions,
+    nextCursor: rows.length === filter.limit && last ? encodeCursor({ from: 'record', position: last.position }) : undefined,
+  };
+}
+
+/** The live status of each unfinished transaction of a page, from visibility (absent: no workflow says otherwise). */
+async function liveStatuses(client: Client, transactionIds: string[]): Promise<Map<string, string>> {
+  const statuses = new Map<string, string>();
+  if (transactionIds.length === 0) return statuses;
+  // Ids are validated by the request schema or come from the record (the same pattern), so quoting them is safe.
+  const ids = transactionIds.map((id) => `'${workflowIdFor(id)}'`).join(', ');
+  const page = await client.workflowService.listWorkflowExecutions({
+    namespace: client.options.namespace,
+    query: `WorkflowId IN (${ids})`,
+    pageSize: transactionIds.length,
+  });
+  for (const execution of page.executions ?? []) {
+    const status = decodeTypedSearchAttributes(execution.searchAttributes?.indexedFields).get(transactionStatusKey);
+    const workflowId = execution.execution?.workflowId;
+    if (status && workflowId) statuses.set(workflowId.replace(/^transaction-/, ''), status);
+  }
+  return statuses;
+}
+
+async function listRunning(client: Client, filter: ListFilter, token: Buffer | undefined): Promise<Page> {
   // Values are validated by the request schema (enum and id pattern), so quoting them is safe.
-  const clauses = [`WorkflowType = 'processTransaction'`];
-  if (filter.status) clauses.push(`${transactionStatusKey.name} = '${filter.status}'`);
+  const clauses = [`WorkflowType = 'processTransaction'`, `${transactionStatusKey.name} = '${filter.status}'`];
   if (filter.customerId) clauses.push(`${customerIdKey.name} = '${filter.customerId}'`);
   const page = await client.workflowService.listWorkflowExecutions({
     namespace: client.options.namespace,
     query: clauses.join(' AND '),
     pageSize: filter.limit,
-    nextPageToken: filter.cursor ? decodeCursor(filter.cursor) : undefined,
+    nextPageToken: token,
   });
   const transactions = (page.executions ?? []).map((execution): TransactionSummary => {
     const attributes = decodeTypedSearchAttributes(execution.searchAttributes?.indexedFields);
@@ -61,8 +119,8 @@ export async function listTransactions(
       closedAt: timestamp(execution.closeTime),
     };
   });
-  const token = page.nextPageToken && page.nextPageToken.length > 0 ? encodeCursor(Buffer.from(page.nextPageToken)) : undefined;
-  return { transactions, nextCursor: token };
+  const next = page.nextPageToken && page.nextPageToken.length > 0 ? Buffer.from(page.nextPageToken) : undefined;
+  return { transactions, nextCursor: next ? encodeCursor({ from: 'visibility', token: next.toString('base64') }) : undefined };
 }
 
 /**
@@ -84,22 +142,39 @@ function timestamp(t: { seconds?: unknown; nanos?: number | null } | null | unde
   return new Date(Number(t.seconds) * 1000 + Math.floor((t.nanos ?? 0) / 1e6)).toISOString();
 }
 
+type CursorContent = { from: 'record'; position: RecordPosition } | { from: 'visibility'; token: string };
+type Cursor = { from: 'record'; position: RecordPosition } | { from: 'visibility'; token: Buffer };
+
 /**
- * Cursors are Temporal's page tokens with a checksum, so a mangled or invented cursor is a 400
- * here instead of an opaque error (and retries) from the server.
+ * A cursor is where the next page starts (a record position, or Temporal's page token) with a
+ * checksum, so a mangled or invented cursor is a 400 here instead of an opaque error (and
+ * retries) from the database or the server.
  */
-function encodeCursor(token: Buffer): string {
-  return `${token.toString('base64url')}.${checksum(token)}`;
+function encodeCursor(content: CursorContent): string {
+  const body = Buffer.from(JSON.stringify(content));
+  return `${body.toString('base64url')}.${checksum(body)}`;
 }
 
-function decodeCursor(cursor: string): Buffer {
+function decodeCursor(cursor: string): Cursor {
   const [encoded, sum] = cursor.split('.');
-  const token = Buffer.from(encoded ?? '', 'base64url');
-  if (!sum || token.length === 0 || checksum(token) !== sum)
-    throw new ApiError(400, 'invalid_request', 'cursor: is not a cursor this API returned', [
-      { field: 'cursor', message: 'is not a cursor this API returned' },
-    ]);
-  return token;
+  const body = Buffer.from(encoded ?? '', 'base64url');
+  if (!sum || body.length === 0 || checksum(body) !== sum) throw invalidCursor();
+  try {
+    const content = JSON.parse(body.toString('utf8')) as CursorContent;
+    if (content.from === 'visibility' && typeof content.token === 'string')
+      return { from: 'visibility', token: Buffer.from(content.token, 'base64') };
+    if (content.from === 'record' && typeof content.position?.createdAt === 'string' && typeof content.position.transactionId === 'string')
+      return content;
+  } catch {
+    // fall through: not a cursor this API wrote
+  }
+  throw invalidCursor();
+}
+
+function invalidCursor(): ApiError {
+  return new ApiError(400, 'invalid_request', 'cursor: is not a cursor this API returned for this filter', [
+    { field: 'cursor', message: 'is not a cursor this API returned for this filter' },
+  ]);
 }
 
 function checksum(token: Buffer): string {

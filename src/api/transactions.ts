@@ -67,7 +67,12 @@ export function transactionsRouter({ client, records, taskQueue, flowOptions }: 
       await records.bindRun(request.transactionId, handle.firstExecutionRunId);
       res.status(claim.kind === 'new' ? 202 : 200).json(acceptedView(request));
     } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) {
+        // Temporal did not take it (or did not say): forget the claim, so the request changes nothing.
+        // Had the start gone through after all, the workflow's first step records the transaction again.
+        if (claim.kind === 'new') await records.unclaim(request.transactionId).catch(() => undefined);
+        throw err;
+      }
       // An earlier call started it: the same request is a harmless repeat.
       res.status(200).json(await currentView(client, records, request.transactionId));
     }
@@ -76,7 +81,7 @@ export function transactionsRouter({ client, records, taskQueue, flowOptions }: 
   router.get('/', async (req, res) => {
     const filter = listTransactionsQuery.safeParse(req.query);
     if (!filter.success) throw validationError(filter.error, 'query');
-    res.json(await listTransactions(client, filter.data));
+    res.json(await listTransactions(client, records, filter.data));
   });
 
   router.get('/:id', async (req, res) => {

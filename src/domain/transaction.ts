@@ -42,6 +42,13 @@ export type FailureCode =
   | 'cancelled_by_client'
   | 'authorization_expired';
 
+/**
+ * `released`: Zuz voided the authorization. `release_pending`: Zuz took the void but had not
+ * finished it (the daily reconciliation follows it up). `release_failed`: Zuz would not void, so
+ * the money stays held until the authorization expires — an operator is alerted (metric).
+ */
+export type ReleaseOutcome = 'released' | 'release_pending' | 'release_failed';
+
 export interface Failure {
   code: FailureCode;
   message: string;
@@ -92,6 +99,8 @@ export interface TransactionView {
   accountId?: string;
   zuz: { paymentId?: string; authorizationId?: string; captureId?: string; voidId?: string; refundId?: string };
   failure?: Failure;
+  /** How releasing the held money ended, when the flow had to release it (a void). */
+  release?: ReleaseOutcome;
   steps: StepRecord[];
 }
 

@@ -96,4 +96,9 @@ export const MIGRATIONS: readonly Migration[] = [
        )`,
     ],
   },
+  {
+    version: 4,
+    name: 'how the release of held money ended',
+    statements: [`ALTER TABLE transactions ADD COLUMN release_outcome text`],
+  },
 ];

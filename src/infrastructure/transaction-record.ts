@@ -5,10 +5,37 @@
  * may act for it, and what the transaction's outcome was.
  */
 import type { Database } from './database';
-import type { Failure, FailureCode, TransactionRequest, TransactionStatus, TransactionView, ZuzEvent } from '../domain/transaction';
+import type {
+  Failure,
+  FailureCode,
+  ReleaseOutcome,
+  TransactionRequest,
+  TransactionStatus,
+  TransactionView,
+  ZuzEvent,
+} from '../domain/transaction';
 
 /** What the record does not keep: the step journal lives only in the workflow's history. */
 export const FIELDS_ONLY_IN_HISTORY = ['steps'] as const;
+
+/** Where a page of the list ended: the list is newest first, ties broken by id. */
+export interface RecordPosition {
+  /** PostgreSQL's own text of the timestamp: exact to the microsecond, unlike a JavaScript Date. */
+  createdAt: string;
+  transactionId: string;
+}
+
+export interface RecordedSummary {
+  transactionId: string;
+  customerId: string;
+  status: TransactionStatus;
+  finalized: boolean;
+  amount: number;
+  currency: string;
+  createdAt: string;
+  finalizedAt?: string;
+  position: RecordPosition;
+}
 
 export type ClaimResult =
   | { kind: 'new' }
@@ -31,6 +58,7 @@ interface TransactionRow {
   zuz_capture_id: string | null;
   zuz_void_id: string | null;
   zuz_refund_id: string | null;
+  release_outcome: ReleaseOutcome | null;
   failure_code: FailureCode | null;
   failure_message: string | null;
   workflow_run_id: string | null;
@@ -67,6 +95,11 @@ export class TransactionRecords {
     return { kind: 'known', fingerprint: row.request_fingerprint, runId: row.workflow_run_id ?? undefined };
   }
 
+  /** Withdraws a claim no workflow run has taken (its start failed). */
+  async unclaim(transactionId: string): Promise<void> {
+    await this.db.query(`DELETE FROM transactions WHERE transaction_id = $1 AND workflow_run_id IS NULL`, [transactionId]);
+  }
+
   /**
    * Binds the transaction to one workflow run. Returns false when another run holds it: that run
    * (perhaps long gone from Temporal) already acted for this transaction, and this one must not.
@@ -88,6 +121,50 @@ export class TransactionRecords {
       [transactionId],
     );
     return rows[0] ? { known: true, runId: rows[0].workflow_run_id ?? undefined } : { known: false };
+  }
+
+  /** A page of transactions, newest first; `terminalStatus` matches only recorded (finalized) outcomes. */
+  async listPage(filter: {
+    customerId?: string;
+    terminalStatus?: TransactionStatus;
+    after?: RecordPosition;
+    limit: number;
+  }): Promise<RecordedSummary[]> {
+    const { rows } = await this.db.query<{
+      transaction_id: string;
+      customer_id: string;
+      status: TransactionStatus;
+      amount: string | number;
+      currency: string;
+      created_at: Date | string;
+      created_at_exact: string;
+      finalized_at: Date | string | null;
+    }>(
+      `SELECT transaction_id, customer_id, status, amount, currency, created_at, created_at::text AS created_at_exact, finalized_at FROM transactions
+        WHERE ($1::text IS NULL OR customer_id = $1)
+          AND ($2::text IS NULL OR (status = $2 AND finalized_at IS NOT NULL))
+          AND ($3::timestamptz IS NULL OR (created_at, transaction_id) < ($3::timestamptz, $4::text))
+        ORDER BY created_at DESC, transaction_id DESC
+        LIMIT $5`,
+      [
+        filter.customerId ?? null,
+        filter.terminalStatus ?? null,
+        filter.after?.createdAt ?? null,
+        filter.after?.transactionId ?? null,
+        filter.limit,
+      ],
+    );
+    return rows.map((row) => ({
+      transactionId: row.transaction_id,
+      customerId: row.customer_id,
+      status: row.status,
+      finalized: row.finalized_at !== null,
+      amount: Number(row.amount),
+      currency: row.currency.trim(),
+      createdAt: new Date(row.created_at).toISOString(),
+      finalizedAt: row.finalized_at ? new Date(row.finalized_at).toISOString() : undefined,
+      position: { createdAt: row.created_at_exact, transactionId: row.transaction_id },
+    }));
   }
 
   /** The transaction a Zuz payment belongs to (known once the transaction is finalized). */
@@ -122,6 +199,7 @@ export class TransactionRecords {
         refundId: row.zuz_refund_id,
       }),
       failure,
+      release: row.release_outcome ?? undefined,
     };
   }
 
@@ -131,7 +209,7 @@ export class TransactionRecords {
       `UPDATE transactions
           SET status = $2, authorized_amount = $3, captured_amount = $4, zuz_payment_id = $5,
               zuz_authorization_id = $6, zuz_capture_id = $7, zuz_void_id = $8,
-              failure_code = $9, failure_message = $10, finalized_at = now(), updated_at = now()
+              failure_code = $9, failure_message = $10, release_outcome = $11, finalized_at = now(), updated_at = now()
         WHERE transaction_id = $1 AND finalized_at IS NULL`,
       [
         view.transactionId,
@@ -144,6 +222,7 @@ export class TransactionRecords {
         view.zuz.voidId ?? null,
         view.failure?.code ?? null,
         view.failure?.message ?? null,
+        view.release ?? null,
       ],
     );
   }

@@ -15,4 +15,8 @@ export function recordOutcome(view: TransactionView): void {
   metricMeter
     .createCounter('pos_transactions_finished', '1', 'Finished transactions by terminal status and failure code')
     .add(1, { status: view.status, failure_code: view.failure?.code ?? 'none' });
+  if (view.release === 'release_failed') {
+    // Money stays held at Zuz until the authorization expires: alert on any increase.
+    metricMeter.createCounter('pos_release_failed', '1', 'Transactions whose held money Zuz would not release').add(1);
+  }
 }

@@ -10,8 +10,15 @@ import { stepActivities } from './activities';
 import { awaitZuzResult } from './await-zuz-result';
 import { unreachable } from './exhaustive';
 import { releaseUnansweredAuthorizations } from './patches';
-import type { ZuzOperationResult } from '../domain/transaction';
+import type { ReleaseOutcome, ZuzOperationResult } from '../domain/transaction';
 import { UPSTREAM_REFUSED } from '../domain/errors';
+
+/** A void's answer, as the release's outcome: a pending void is followed up by the daily reconciliation. */
+const RELEASE_BY_VOID_STATUS: Record<ZuzOperationResult['status'], ReleaseOutcome> = {
+  Succeed: 'released',
+  Pending: 'release_pending',
+  Failed: 'release_failed',
+};
 
 /** What became of a void request. */
 export type VoidOutcome =
@@ -35,11 +42,13 @@ async function voidInRound(tx: TransactionState, options: FlowOptions, round: 1 
   switch (outcome.kind) {
     case 'answered':
       tx.operationReported(outcome.result);
+      tx.releaseEnded(RELEASE_BY_VOID_STATUS[outcome.result.status]);
       if (outcome.result.status === 'Failed')
         log.error('Zuz refused the void; the authorization stays open until it expires', { paymentId: tx.zuz.paymentId });
       return;
     case 'refused':
       if (round === 1) return settleRefusedVoid(tx, options);
+      tx.releaseEnded('release_failed');
       log.error('Zuz refused the void twice; the authorization stays open until it expires', { paymentId: tx.zuz.paymentId });
       return;
     default:
@@ -99,8 +108,12 @@ async function settleRefusedVoid(tx: TransactionState, options: FlowOptions): Pr
     () => zuzPersistent.readPaymentState({ paymentId: tx.zuz.paymentId! }),
     ({ void: voided, capture }) => (voided ? 'voided' : capture ? `capture-${capture.status.toLowerCase()}` : 'unexplained'),
   );
-  if (state.void) return tx.operationReported(state.void);
+  if (state.void) {
+    tx.operationReported(state.void);
+    return tx.releaseEnded(RELEASE_BY_VOID_STATUS[state.void.status]);
+  }
   if (!state.capture) {
+    tx.releaseEnded('release_failed');
     log.error('Zuz refused the void and the payment shows no reason; the authorization stays open until it expires', {
       paymentId: tx.zuz.paymentId,
     });

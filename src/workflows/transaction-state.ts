@@ -8,6 +8,7 @@
 import { log, upsertSearchAttributes } from '@temporalio/workflow';
 import type {
   Failure,
+  ReleaseOutcome,
   StepRecord,
   TransactionRequest,
   TransactionStatus,
@@ -37,6 +38,7 @@ export class TransactionState {
   #authorizedAmount = 0;
   #capturedAmount = 0;
   #failure?: Failure;
+  #release?: ReleaseOutcome;
   #decision?: ClientDecision;
   readonly #zuz: ZuzIds = {};
   readonly #steps: StepRecord[] = [];
@@ -152,6 +154,11 @@ export class TransactionState {
     this.captured(amount);
   }
 
+  /** How releasing the held money ended (the void's outcome). */
+  releaseEnded(outcome: ReleaseOutcome): void {
+    this.#release = outcome;
+  }
+
   /** Takes a webhook into the inbox. Returns false for a duplicate or a stale (non-final after final) event. */
   acceptEvent(event: ZuzEvent): boolean {
     if (this.#seenEventIds.has(event.eventId)) {
@@ -203,6 +210,7 @@ export class TransactionState {
       accountId: this.#accountId,
       zuz: { ...this.#zuz },
       failure: this.#failure,
+      release: this.#release,
       steps: this.#steps.map((s) => ({ ...s })),
     };
   }
