@@ -133,15 +133,20 @@ describe('the invariant checks catch what they are for (a run of zero violations
     expect(violations(healthy, [{ ...refused, statusCode: undefined, outcome: 'dropped' }])['webhooks-delivered']).toBe(0);
     const flipped = { ...healthy, run: { ...healthy.run, observedStatuses: ['processing', 'failed', 'succeeded'] } };
     expect(violations(flipped)['statuses-final']).toBe(2); // changed after terminal, and ended otherwise
-    const forgotten = { view, repeatStatus: 200, repeatView: view };
+    const forgotten = { view, runId: 'run-1', gone: true, repeatStatus: 200, repeatView: view };
     const recharged: Evidence = {
       ...healthy,
       run: { ...healthy.run, forgotten },
       workflowStatus: 'COMPLETED',
+      workflowRunId: 'run-2',
       ledger: [...healthy.ledger, { ...entry('capture', 'cap-9', 'Succeed'), paymentId: 'pay-2' }],
     };
     expect(violations(recharged)['charged-once']).toBe(2); // a new workflow ran, and a second payment exists
     expect(violations({ ...healthy, run: { ...healthy.run, forgotten }, workflowStatus: 'FORGOTTEN' })['charged-once']).toBe(0);
+    // Deletion still under way: the same run, not a second one.
+    expect(
+      violations({ ...healthy, run: { ...healthy.run, forgotten }, workflowStatus: 'COMPLETED', workflowRunId: 'run-1' })['charged-once'],
+    ).toBe(0);
     const declined = { ...view, status: 'declined' as const, capturedAmount: 0 };
     expect(violations({ ...healthy, workflowResult: declined })['outcome-as-expected']).toBe(1);
   });

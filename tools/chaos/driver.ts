@@ -35,7 +35,7 @@ export interface TransactionRun {
   /** Every status the client saw, in order (consecutive repeats folded): a terminal one must never change. */
   observedStatuses?: string[];
   /** For a plan that forgets: the view before its workflow was deleted, and the repeated request's answer. */
-  forgotten?: { view: TransactionView; repeatStatus?: number; repeatView?: TransactionView };
+  forgotten?: { view: TransactionView; runId?: string; gone: boolean; repeatStatus?: number; repeatView?: TransactionView };
   /** Why the driver stopped following the transaction early. */
   problem?: string;
 }
@@ -45,7 +45,7 @@ export interface DriverOptions {
   deadlineMs: number;
   signal: AbortSignal;
   /** Deletes the transaction's workflow, as the namespace's retention period does. */
-  forget: (transactionId: string) => Promise<void>;
+  forget: (transactionId: string) => Promise<{ runId?: string; gone: boolean }>;
 }
 
 export async function driveTransactions(
@@ -109,8 +109,7 @@ async function driveOne(run: TransactionRun, api: ApiClient, options: DriverOpti
   const finished = await pollUntil(run, api, options, isFinished, 1500);
   if (!finished || !plan.forgetAndRepeat) return;
   // Temporal forgets the run; the same request must answer the recorded transaction, not charge again.
-  await options.forget(plan.transactionId);
-  run.forgotten = { view: finished };
+  run.forgotten = { view: finished, ...(await options.forget(plan.transactionId)) };
   const repeated = await api.call<TransactionView>('POST', '/v1/transactions', body, call);
   run.forgotten.repeatStatus = repeated.status;
   if (repeated.status === 200) {

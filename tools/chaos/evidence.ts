@@ -26,6 +26,7 @@ export interface Evidence {
   apiError?: string;
   /** The workflow's execution status and, once completed, its result. */
   workflowStatus?: string;
+  workflowRunId?: string;
   workflowResult?: TransactionView;
   workflowError?: string;
   /** undefined: no row; `databaseError` when it could not be read. */
@@ -82,6 +83,7 @@ async function readWorkflow(evidence: Evidence, client: Client): Promise<void> {
     const handle = client.workflow.getHandle(workflowIdFor(evidence.run.plan.transactionId));
     const description = await handle.describe();
     evidence.workflowStatus = description.status.name;
+    evidence.workflowRunId = description.runId;
     if (description.status.name === 'COMPLETED') evidence.workflowResult = (await handle.result()) as TransactionView;
   } catch (err) {
     if (evidence.run.forgotten && err instanceof WorkflowNotFoundError) {

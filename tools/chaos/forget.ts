@@ -8,11 +8,18 @@ import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { workflowIdFor } from '../../src/domain/transaction';
 import { sleep } from './sleep';
 
-const GIVE_UP_AFTER_MS = 120_000;
+/** Deletion is a background task in Temporal; under load it can take minutes, so the wait is bounded. */
+const WAIT_FOR_DELETION_MS = 60_000;
+
+/** The run that was deleted, and whether Temporal already says it is gone. */
+export interface Forgotten {
+  runId?: string;
+  gone: boolean;
+}
 
 export async function connectForgetter(
   temporalAddress: string,
-): Promise<{ forget: (transactionId: string) => Promise<void>; close: () => Promise<void> }> {
+): Promise<{ forget: (transactionId: string) => Promise<Forgotten>; close: () => Promise<void> }> {
   const connection = await Connection.connect({ address: temporalAddress, connectTimeout: 10_000 });
   const client = new Client({ connection });
 
@@ -25,19 +32,26 @@ export async function connectForgetter(
         (err: unknown) => err instanceof WorkflowNotFoundError, // any other error (Temporal restarting) proves nothing
       );
 
-  const forget = async (transactionId: string) => {
+  const forget = async (transactionId: string): Promise<Forgotten> => {
     const workflowId = workflowIdFor(transactionId);
-    const giveUpAt = Date.now() + GIVE_UP_AFTER_MS;
+    const runId = await client.workflow
+      .getHandle(workflowId)
+      .describe()
+      .then(
+        (description) => description.runId,
+        () => undefined,
+      );
+    const giveUpAt = Date.now() + WAIT_FOR_DELETION_MS;
     while (Date.now() < giveUpAt) {
       await client.workflowService
-        .deleteWorkflowExecution({ namespace: client.options.namespace, workflowExecution: { workflowId } })
+        .deleteWorkflowExecution({ namespace: client.options.namespace, workflowExecution: { workflowId, runId } })
         .catch(() => undefined); // not found (already gone) or Temporal unavailable: the check below decides
       for (let check = 0; check < 25; check++) {
-        if (await isGone(workflowId)) return;
+        if (await isGone(workflowId)) return { runId, gone: true };
         await sleep(200);
       }
     }
-    throw new Error(`could not delete the workflow of ${transactionId} within ${GIVE_UP_AFTER_MS / 1000} s`);
+    return { runId, gone: false };
   };
   return { forget, close: () => connection.close() };
 }
