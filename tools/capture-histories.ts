@@ -12,6 +12,7 @@ import { isTerminal, workflowIdFor, type TransactionView } from '../src/domain/t
 import { startLocalStack, type LocalStack } from '../sandbox/local-stack';
 import { loadDevConfig } from '../sandbox/config';
 import { FLOW_VERSION } from '../src/workflows/version';
+import type { RetryPolicy } from '@temporalio/common';
 
 interface Branch {
   name: string;
@@ -27,6 +28,13 @@ type Api = (method: 'GET' | 'POST', route: string, body?: unknown) => Promise<{ 
 
 const untilStatus = async (call: Api, id: string, status: string) => {
   while ((await call('GET', `/v1/transactions/${id}`)).body.status !== status) await sleep(100);
+};
+
+/** Waits until the named step has completed (with the given branch, if any). */
+const untilStep = async (call: Api, id: string, step: string, branch?: string) => {
+  const done = (view: TransactionView) =>
+    view.steps.some((s) => s.name === step && s.state === 'completed' && (!branch || s.branch === branch));
+  while (!done((await call('GET', `/v1/transactions/${id}`)).body)) await sleep(100);
 };
 
 const BRANCHES: Branch[] = [
@@ -63,7 +71,35 @@ const BRANCHES: Branch[] = [
     },
   },
   { name: 'manual-expired-then-voided', paymentMethodId: 'pm_approved', amount: 2000, capture: 'manual' },
+  {
+    // Every capture attempt fails before reaching Zuz; the read shows no capture: release the authorization.
+    name: 'capture-never-arrived-then-voided',
+    paymentMethodId: 'pm_approved',
+    amount: 2000,
+    capture: 'manual',
+    drive: async (stack, call, id) => {
+      await untilStatus(call, id, 'authorized');
+      stack.zuz.setFaults({ failBeforeNext: CAPTURE_ATTEMPTS });
+      await call('POST', `/v1/transactions/${id}/capture`, {});
+    },
+  },
+  {
+    // Zuz's answer is unreadable until the authorization deadline: the flow gives up, reads the fate, voids the approval.
+    name: 'authorization-unanswered-then-voided',
+    paymentMethodId: 'pm_pending_approved',
+    zuzFaults: { webhooks: 'none' },
+    drive: async (stack, call, id) => {
+      await untilStep(call, id, 'createAuthorization');
+      stack.zuz.setFaults({ webhooks: 'none', failBeforeNext: 1_000_000 });
+      await untilStep(call, id, 'awaitAuthorizationResult', 'deadline');
+      stack.zuz.setFaults({});
+    },
+  },
 ];
+
+/** The capture step's attempts under the short step policies below. */
+const CAPTURE_ATTEMPTS = 3;
+const SHORT_RETRY: RetryPolicy = { initialInterval: '100 milliseconds', backoffCoefficient: 2, maximumInterval: '400 milliseconds' };
 
 async function main(): Promise<void> {
   const force = process.argv.includes('--force');
@@ -89,6 +125,8 @@ async function main(): Promise<void> {
       SIM_TIME_SCALE: '0.001',
       POS_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'pos-histories-')),
       LOG_LEVEL: 'warn',
+      // The sandbox's limits are raised for demos; the risk-rejected branch needs the production default.
+      RISK_MAX_AMOUNT_PER_DAY: '1000000',
     },
     // Short waits, so that every branch (the 7-day expiry too) finishes in seconds.
     flowOptions: {
@@ -96,6 +134,13 @@ async function main(): Promise<void> {
       pollInitialInterval: '200 milliseconds',
       pollMaxInterval: '1 second',
       authorizationExpiry: '3 seconds',
+      authorizationDeadline: '4 seconds',
+      // Short retries, so the branches where every attempt fails end in seconds (the commands are the same).
+      steps: {
+        zuzCommands: { startToCloseTimeout: '5 seconds', retry: { ...SHORT_RETRY, maximumAttempts: CAPTURE_ATTEMPTS } },
+        zuzPersistent: { startToCloseTimeout: '5 seconds', retry: SHORT_RETRY },
+        zuzQueries: { startToCloseTimeout: '5 seconds', retry: { ...SHORT_RETRY, maximumAttempts: 2 } },
+      },
     },
   });
   const call: Api = async (method, route, body) => {
