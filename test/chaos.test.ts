@@ -130,6 +130,17 @@ describe('the invariant checks catch what they are for (a run of zero violations
       at: '',
     };
     expect(violations(healthy, [refused])['webhooks-delivered']).toBe(1);
+    const answered = (outcome: string, eventType = 'payment.capture.create'): WebhookDelivery => ({
+      ...refused,
+      eventType,
+      statusCode: 200,
+      outcome: 'delivered',
+      answer: JSON.stringify({ outcome }),
+    });
+    expect(violations(healthy, [answered('delivered')])['webhooks-delivered']).toBe(0);
+    expect(violations(healthy, [answered('stored')])['webhooks-delivered']).toBe(0);
+    expect(violations(healthy, [answered('ignored')])['webhooks-delivered']).toBe(1); // a 2xx that went nowhere
+    expect(violations(healthy, [answered('ignored', 'payment.void.create')])['webhooks-delivered']).toBe(0);
     expect(violations(healthy, [{ ...refused, statusCode: undefined, outcome: 'dropped' }])['webhooks-delivered']).toBe(0);
     const flipped = { ...healthy, run: { ...healthy.run, observedStatuses: ['processing', 'failed', 'succeeded'] } };
     expect(violations(flipped)['statuses-final']).toBe(2); // changed after terminal, and ended otherwise

@@ -354,18 +354,7 @@ describe('after Temporal has forgotten a transaction, its record still holds', (
   });
 
   test('a Zuz event for a finished transaction is stored for reconciliation, once; an unknown one is ignored', async () => {
-    const transactionId = `e2e-${randomUUID()}`;
-    expect(
-      (
-        await api('POST', '/v1/transactions', {
-          transactionId,
-          customerId: 'cus_demo',
-          paymentMethodId: 'pm_approved',
-          amount: 1290,
-          currency: 'EUR',
-        })
-      ).status,
-    ).toBe(202);
+    const transactionId = await startTransaction('pm_approved', 1290);
     const finished = await untilTerminal(transactionId);
     await forget(transactionId);
 
@@ -420,18 +409,7 @@ describe('the daily reconciliation', () => {
   });
 
   test('refunds money Zuz captured for a transaction recorded as failed, once, and reports it; the status stays', async () => {
-    const transactionId = `e2e-${randomUUID()}`;
-    expect(
-      (
-        await api('POST', '/v1/transactions', {
-          transactionId,
-          customerId: 'cus_demo',
-          paymentMethodId: 'pm_approved',
-          amount: 1300,
-          currency: 'EUR',
-        })
-      ).status,
-    ).toBe(202);
+    const transactionId = await startTransaction('pm_approved', 1300);
     await untilTerminal(transactionId);
     // The record and Zuz disagree, as when a capture lands after the flow decided it had failed.
     await stack.db.query(

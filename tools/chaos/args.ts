@@ -35,6 +35,13 @@ const argsSchema = z
      * what the flow does when they run out; raise --deadline-seconds to match (e.g. 600).
      */
     zuzOutageSeconds: integer('zuz-outage-seconds').min(0, '--zuz-outage-seconds must be >= 0').default(0),
+    /**
+     * Opt-in: for a few seconds, every Pending operation Zuz creates resolves this many seconds
+     * late (0: never) — past the flow's deadlines when longer than 120 s. The flow gives up; the
+     * late approval reaches the late-event store, and the run's closing reconciliation releases
+     * it. Raise --deadline-seconds to match (e.g. 600).
+     */
+    lateAnswerSeconds: integer('late-answer-seconds').min(0, '--late-answer-seconds must be >= 0').default(0),
     /** Keep the child processes' logs even when every invariant holds. */
     keepLogs: z.boolean().default(false),
   })
@@ -44,7 +51,7 @@ export type ChaosArgs = z.infer<typeof argsSchema> & { seed?: number };
 
 export const USAGE = `Usage: npm run chaos -- [--transactions 500] [--seed N] [--workers 2] [--concurrency 20]
                         [--report chaos-report.json] [--timeout-minutes 20] [--deadline-seconds 180]
-                        [--time-scale 0.1] [--zuz-outage-seconds 0] [--keep-logs]`;
+                        [--time-scale 0.1] [--zuz-outage-seconds 0] [--late-answer-seconds 0] [--keep-logs]`;
 
 const BOOLEAN_FLAGS = new Set(['keepLogs']);
 

@@ -102,6 +102,17 @@ async function runZuzFaults(faults: Numbered[], context: Context): Promise<void>
       });
       continue;
     }
+    if (action.type === 'zuz-late-answers') {
+      await applyRecorded(fault, context, async (begin) => {
+        begin();
+        stack.zuz.setFaults({ ...current, lateAnswerMs: action.lateByMs });
+        await sleep(action.windowMs);
+        stack.zuz.setFaults(current);
+        // The window in which the answers of new transactions come too late (their deadline passes first).
+        return { until: new Date(Date.now() + action.lateByMs).toISOString() };
+      });
+      continue;
+    }
     if (action.type === 'zuz-outage') {
       await applyRecorded(fault, context, async (begin) => {
         begin();

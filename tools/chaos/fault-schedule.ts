@@ -20,6 +20,8 @@ export type FaultAction =
   | { type: 'zuz-burst'; fault: ZuzCounterFault; count: number }
   /** Zuz goes down: the answers of the next `answersLost` requests are lost (their work done), then every request fails for `durationMs`. */
   | { type: 'zuz-outage'; answersLost: number; durationMs: number }
+  /** For `windowMs`, every Pending operation Zuz creates resolves `lateByMs` late (after the flow's deadlines). */
+  | { type: 'zuz-late-answers'; lateByMs: number; windowMs: number }
   /**
    * From now on Zuz's webhooks behave this way; 'normal' ends the window, but not before it has
    * lasted `minHoldMs` (starts come in bursts, so a window between two start counts could be empty).
@@ -39,13 +41,15 @@ export interface ScheduledFault {
 }
 
 export function laneOf(action: FaultAction): FaultLane {
-  return action.type === 'zuz-burst' || action.type === 'zuz-webhooks' || action.type === 'zuz-outage' ? 'zuz' : 'processes';
+  return action.type === 'zuz-burst' || action.type === 'zuz-webhooks' || action.type === 'zuz-outage' || action.type === 'zuz-late-answers'
+    ? 'zuz'
+    : 'processes';
 }
 
 const WEBHOOK_FAULT_MODES: readonly WebhookMode[] = ['duplicate', 'drop', 'delay', 'reorder', 'before-response', 'none'];
 const COUNTER_FAULTS: readonly ZuzCounterFault[] = ['failBeforeNext', 'failAfterNext', 'resetAfterNext'];
 
-export function planFaults(seed: number, transactions: number, workers: number, zuzOutageMs = 0): ScheduledFault[] {
+export function planFaults(seed: number, transactions: number, workers: number, zuzOutageMs = 0, lateAnswerMs = 0): ScheduledFault[] {
   const random = SeededRandom.stream(seed, 'faults');
   const n = transactions;
   // A trigger between two fractions of the run, never before the first transaction has finished.
@@ -99,6 +103,10 @@ export function planFaults(seed: number, transactions: number, workers: number, 
     });
   }
 
+  if (lateAnswerMs > 0) {
+    faults.push({ afterFinished: between(0.2, 0.4), action: { type: 'zuz-late-answers', lateByMs: lateAnswerMs, windowMs: 15_000 } });
+  }
+
   // Stable: faults due at the same point keep the order they were drawn in.
   return faults
     .map((fault, order) => ({ fault, order }))
@@ -116,6 +124,8 @@ export function describeFault(action: FaultAction): string {
       return `stop the API (${action.signal}), restart it after ${action.downMs} ms`;
     case 'zuz-burst':
       return `Zuz ${action.fault}: ${action.count}`;
+    case 'zuz-late-answers':
+      return `Zuz answers late: every Pending operation created in the next ${action.windowMs} ms resolves ${action.lateByMs} ms late`;
     case 'zuz-outage':
       return `Zuz outage: the next ${action.answersLost} answers lost, then every request refused for ${action.durationMs} ms`;
     case 'zuz-webhooks':

@@ -19,16 +19,19 @@ import { describeSchedule, planFaults } from './fault-schedule';
 import { checkInvariants, type InvariantResult } from './invariants';
 import { planTransactions } from './kinds';
 import { connectForgetter } from './forget';
+import { reconcileOnce, type ClosingReconciliation } from './reconcile';
 import { Progress } from './progress';
 import { freshSeed } from './random';
 import { sleep } from './sleep';
-import { buildReport, replayCommand, writeReport } from './report';
+import { buildReport, replayCommand, writeReport, type ChaosReport } from './report';
 import { API_KEY, AUTHORIZATION_EXPIRY_MS, FLOW_ENV } from './service-env';
 import { ChaosStack } from './stack';
 import { printSummary } from './summary';
 
 /** After the driving phase: how long Zuz may take to finish its webhook retries, and the reads of the end state. */
 const SETTLE_MS = 120_000;
+/** The closing reconciliation checks a few hundred transactions against Zuz. */
+const RECONCILIATION_MS = 180_000;
 const SETTLE_AFTER_TIMEOUT_MS = 15_000;
 const EVIDENCE_MS = 90_000;
 /** Beyond the global timeout, the checks and the clean-up get this long before a hard stop. */
@@ -40,7 +43,7 @@ async function main(): Promise<number> {
   const args = { ...parsed, seed: parsed.seed ?? freshSeed() };
   const reportFile = path.resolve(args.report);
   const plans = planTransactions(args.seed, args.transactions, Date.now().toString(36), AUTHORIZATION_EXPIRY_MS);
-  const schedule = planFaults(args.seed, args.transactions, args.workers, args.zuzOutageSeconds * 1000);
+  const schedule = planFaults(args.seed, args.transactions, args.workers, args.zuzOutageSeconds * 1000, args.lateAnswerSeconds * 1000);
   console.log(`[chaos] seed ${args.seed} (replay: ${replayCommand(args)})`);
   console.log(
     `[chaos] fault schedule (${schedule.length} faults, each due once that many transactions have finished):\n${describeSchedule(schedule)}`,
@@ -71,6 +74,7 @@ async function main(): Promise<number> {
   let runs: TransactionRun[] = plans.map((plan) => ({ plan }));
   let evidence: Evidence[] = [];
   let invariants: InvariantResult[] = [];
+  let closingReconciliation: ClosingReconciliation | undefined;
   const injected: InjectedFault[] = [];
   let runError: string | undefined;
   let stackStartupMs: number | undefined;
@@ -115,7 +119,11 @@ async function main(): Promise<number> {
     console.log(
       `[chaos] drive done after ${Math.round((Date.now() - driveStartedAt) / 1000)}s; waiting up to ${settleMs / 1000}s for Zuz to settle, then checking`,
     );
-    const zuzSettled = await Promise.race([stack.zuz.idle().then(() => true), sleep(settleMs).then(() => false)]);
+    let zuzSettled = await Promise.race([stack.zuz.idle().then(() => true), sleep(settleMs).then(() => false)]);
+    closingReconciliation = await reconcileOnce(stack.temporalAddress, String(stack.baseEnv.TEMPORAL_TASK_QUEUE), RECONCILIATION_MS);
+    console.log(`[chaos] closing reconciliation: ${JSON.stringify(closingReconciliation)}`);
+    // Its repairs (voids, refunds) send webhooks of their own.
+    zuzSettled = zuzSettled && (await Promise.race([stack.zuz.idle().then(() => true), sleep(settleMs).then(() => false)]));
     evidence = await collectEvidence(runs, {
       api,
       temporalAddress: stack.temporalAddress,
@@ -129,7 +137,7 @@ async function main(): Promise<number> {
     console.error(`[chaos] the run failed: ${runError}`);
   }
 
-  const report = buildReport({
+  const report: ChaosReport = buildReport({
     args,
     startedAt,
     stackStartupMs,
@@ -151,6 +159,7 @@ async function main(): Promise<number> {
     },
     runError,
   });
+  report.closingReconciliation = closingReconciliation;
   const keepLogs = !report.ok || args.keepLogs;
   if (!keepLogs) report.stack.logsDir = undefined;
 
@@ -164,7 +173,7 @@ async function main(): Promise<number> {
 /** When Zuz was down (epoch ms), from the outages as injected. */
 function outageWindows(injected: readonly InjectedFault[]): Array<{ from: number; to: number }> {
   return injected
-    .filter((fault) => fault.type === 'zuz-outage')
+    .filter((fault) => fault.type === 'zuz-outage' || fault.type === 'zuz-late-answers')
     .map((fault) => ({ from: Date.parse(fault.at), to: Date.parse(fault.at) + fault.tookMs }));
 }
 

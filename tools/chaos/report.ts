@@ -14,6 +14,7 @@ import type { InvariantResult, Violation } from './invariants';
 import { finalView } from './invariants/types';
 import type { ProcessExit } from './service-process';
 import { countBy, percentile } from './stats';
+import type { ClosingReconciliation } from './reconcile';
 
 const EXAMPLES_PER_INVARIANT = 10;
 
@@ -48,6 +49,8 @@ export interface ChaosReport {
   timeToTerminalMs: { p50?: number; p99?: number; max?: number; perKind: Record<string, { p50?: number; p99?: number; max?: number }> };
   schedule: Array<{ number: number; afterFinished: number; action: ScheduledFault['action'] }>;
   faultsInjected: InjectedFault[];
+  /** What the reconciliation run before the checks found and repaired (late answers land here). */
+  closingReconciliation?: ClosingReconciliation;
   faultsInjectedPerType: Record<string, number>;
   /** Exits of workers or the API that no fault caused (while starting: it gave up and was started again). */
   processExits: ProcessExit[];

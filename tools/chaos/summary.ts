@@ -71,6 +71,18 @@ export function printSummary(report: ChaosReport, reportFile: string): void {
     lines.push(
       `Failed the designed way while Zuz was down (provider_unavailable / authorization_timeout / capture_failed, nothing captured): ${outcome.failedByZuzOutage}`,
     );
+  const repeated = notesOf<Counts>(report, 'charged-once');
+  if (repeated)
+    lines.push(
+      `Forgotten by Temporal and requested again: ${repeated.repeatedAfterForgetting} (deletion still under way at the check: ${repeated.deletionStillPending})`,
+    );
+  const closing = report.closingReconciliation;
+  if (closing)
+    lines.push(
+      'error' in closing
+        ? `Closing reconciliation FAILED: ${closing.error}`
+        : `Closing reconciliation: ${closing.checked} transactions checked, ${closing.discrepancies} discrepancies repaired or reported (GET /v1/reconciliation/runs, run ${closing.runId})`,
+    );
   if (report.runError) lines.push(`RUN ERROR: ${report.runError}`);
 
   lines.push('', `${'invariant'.padEnd(28)} violations`, `${'-'.repeat(28)} ----------`);

@@ -33,6 +33,8 @@ export interface ZuzFaults {
   webhooks?: WebhookMode;
   /** For 'delay' and 'reorder', in real milliseconds. Default 1000. */
   webhookDelayMs?: number;
+  /** A Pending operation created meanwhile resolves this many real milliseconds later than its rule says: a late answer. */
+  lateAnswerMs?: number;
 }
 
 export const DEFAULT_WEBHOOK_DELAY_MS = 1000;
@@ -46,6 +48,7 @@ export const zuzFaultsSchema = z
     resetAfterNext: count,
     webhooks: z.enum(['normal', 'drop', 'duplicate', 'delay', 'reorder', 'before-response', 'none']).optional(),
     webhookDelayMs: count,
+    lateAnswerMs: count,
   })
   .strict();
 
@@ -87,6 +90,10 @@ export class FaultBook {
       }
     }
     return undefined;
+  }
+
+  lateAnswerMs(paymentId: string): number {
+    return this.scoped(paymentId)?.lateAnswerMs ?? this.global.lateAnswerMs ?? 0;
   }
 
   webhookPolicy(paymentId: string): { mode: WebhookMode; delayMs: number } {

@@ -146,7 +146,8 @@ function performTransaction(state: ZuzState, payment: PaymentRecord, kind: Trans
 
   const { outcome } = input;
   if (outcome.kind === 'pending') {
-    state.scheduler.afterProviderDelay(outcome.resolveAfterMs, () =>
+    const resolveInMs = state.scheduler.scale(outcome.resolveAfterMs) + state.faults.lateAnswerMs(payment.id);
+    state.scheduler.afterRealDelay(resolveInMs, () =>
       resolvePending(state, payment.id, kind, transaction, outcome.finalStatus, providerReference),
     );
   }

@@ -1,7 +1,11 @@
 /**
  * Invariant 4: no webhook lost. Every event Zuz meant to send (anything not swallowed by a 'drop'
- * or 'none' fault) has an attempt the API answered 2xx by the end. Events under 'none' are never
- * recorded; under 'drop' they are recorded as dropped, and excused.
+ * or 'none' fault) has an attempt the API answered 2xx by the end, and a 2xx that says where the
+ * event went: to its workflow (`delivered`) or to the late-event store (`stored`), not `ignored`.
+ * Events under 'none' are never recorded; under 'drop' they are recorded as dropped, and excused.
+ * A void's event carries no transaction id, and the record learns a payment's transaction when
+ * the outcome is written, so a void event that arrives while its workflow still runs is ignored
+ * by design (the workflow has the void's answer from the call itself): counted, not a violation.
  */
 import type { WebhookDelivery } from '../../../sandbox/simulators/zuz';
 import type { InvariantResult, Violation } from './types';
@@ -21,6 +25,7 @@ export function checkWebhooksDelivered(
   let delivered = 0;
   let dropped = 0;
   let retried = 0;
+  let voidsIgnoredWhileRunning = 0;
   const failedAttemptsByReason: Record<string, number> = {};
   for (const delivery of deliveries) {
     if (delivery.outcome !== 'failed') continue;
@@ -33,8 +38,18 @@ export function checkWebhooksDelivered(
       continue;
     }
     if (attempts.some((attempt) => attempt.outcome === 'failed')) retried++;
-    if (attempts.some((attempt) => attempt.outcome === 'delivered')) {
+    const accepted = attempts.find((attempt) => attempt.outcome === 'delivered');
+    if (accepted) {
       delivered++;
+      const where = outcomeOf(accepted.answer);
+      if (where === 'ignored' && accepted.eventType.startsWith('payment.void.')) voidsIgnoredWhileRunning++;
+      else if (where !== 'delivered' && where !== 'stored') {
+        violations.push({
+          eventId,
+          transactionId: transactionOfPayment.get(accepted.paymentId),
+          why: `${accepted.eventType} on ${accepted.paymentId}: answered ${accepted.statusCode} but ${where ?? 'with no outcome'}: it reached neither its workflow nor the late-event store`,
+        });
+      }
       continue;
     }
     const last = attempts[attempts.length - 1];
@@ -46,16 +61,27 @@ export function checkWebhooksDelivered(
   }
   return {
     name: 'webhooks-delivered',
-    description: 'every webhook Zuz meant to send was delivered with a 2xx (none lost)',
+    description: 'every webhook Zuz meant to send reached its workflow or the late-event store (none lost)',
     violations,
     notes: {
       events: byEvent.size,
       delivered,
       droppedByFault: dropped,
       neededRetries: retried,
+      voidEventsIgnoredWhileRunning: voidsIgnoredWhileRunning,
       attempts: deliveries.length,
       failedAttemptsByReason,
       simulatorSettled: settled,
     },
   };
+}
+
+/** The API's `{"outcome": ...}` answer to a webhook. */
+function outcomeOf(answer: string | undefined): string | undefined {
+  try {
+    const parsed = JSON.parse(answer ?? '') as { outcome?: unknown };
+    return typeof parsed.outcome === 'string' ? parsed.outcome : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -16,6 +16,8 @@ export interface WebhookDelivery {
   attempt: number;
   /** The receiver's HTTP status, when it answered. */
   statusCode?: number;
+  /** The start of the receiver's answer body (what it made of the event). */
+  answer?: string;
   /** Why there was no answer (connection error, timeout), or that the event was dropped by a fault. */
   error?: string;
   /** 'dropped' is the 'drop' fault: the provider believes it sent the event; nobody received it. */

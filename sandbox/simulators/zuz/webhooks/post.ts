@@ -6,7 +6,10 @@
 import { request as httpRequest, type ClientRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 
-export type AttemptResult = { statusCode: number } | { error: string };
+/** `answer`: the start of the receiver's body, kept so tests can see what the receiver made of the event. */
+export type AttemptResult = { statusCode: number; answer?: string } | { error: string };
+
+const ANSWER_KEPT_BYTES = 512;
 
 export class WebhookPoster {
   private readonly inFlight = new Set<ClientRequest>();
@@ -40,8 +43,16 @@ export class WebhookPoster {
         request.destroy();
       }, timeoutMs);
       request.on('response', (response) => {
-        response.resume(); // the receiver's body is not needed, only its status
-        finish({ statusCode: response.statusCode ?? 0 });
+        const chunks: Buffer[] = [];
+        let kept = 0;
+        response.on('data', (chunk: Buffer) => {
+          if (kept < ANSWER_KEPT_BYTES) chunks.push(chunk);
+          kept += chunk.length;
+        });
+        response.on('end', () =>
+          finish({ statusCode: response.statusCode ?? 0, answer: Buffer.concat(chunks).subarray(0, ANSWER_KEPT_BYTES).toString('utf8') }),
+        );
+        response.on('error', () => finish({ statusCode: response.statusCode ?? 0 }));
       });
       request.on('error', (error) => finish({ error: error.message }));
       request.on('close', () => finish({ error: 'connection closed without an answer' }));
