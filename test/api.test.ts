@@ -40,6 +40,7 @@ async function post(path: string, body: string, headers: Record<string, string> 
   const response = await fetch(baseUrl + path, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
   return {
     status: response.status,
+    headers: response.headers,
     body: (await response.json()) as { error: { code: string; message: string; details?: Array<{ field: string }> } },
   };
 }
@@ -196,5 +197,25 @@ describe('Zuz webhooks', () => {
       signature: signWebhook({ eventType: type, body }, PRIVATE_KEY),
     });
     expect(res.status).toBe(200);
+  });
+});
+
+describe('Temporal unreachable (the app here talks to a port where nothing listens)', () => {
+  test('every transaction route answers 503 with Retry-After, and a refused POST leaves no record behind', async () => {
+    const created = await post('/v1/transactions', JSON.stringify({ ...valid, transactionId: 'tx-unreachable' }), authorized);
+    expect(created.status).toBe(503);
+    expect(created.headers.get('retry-after')).toBe('5');
+    expect(created.body.error.code).toBe('unavailable');
+    // The claim was withdrawn: the list (from the record) does not show it, and a GET has nothing recorded to fall back on.
+    const list = await fetch(`${baseUrl}/v1/transactions`, { headers: authorized });
+    expect(
+      ((await list.json()) as { transactions: Array<{ transactionId: string }> }).transactions.map((t) => t.transactionId),
+    ).not.toContain('tx-unreachable');
+
+    const read = await fetch(`${baseUrl}/v1/transactions/tx-unreachable`, { headers: authorized });
+    expect(read.status).toBe(503);
+    expect(read.headers.get('retry-after')).toBe('5');
+    const captured = await post('/v1/transactions/tx-unreachable/capture', '{}', authorized);
+    expect(captured.status).toBe(503);
   });
 });

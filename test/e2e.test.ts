@@ -170,6 +170,30 @@ test('manual capture: the client captures part of the authorized amount; a later
   expect(cancel.status).toBe(409);
   expect(cancel.body.error?.code).toBe('invalid_state');
   expect(ledger(id)).toEqual(['authorization:Succeed:2000', 'capture:Succeed:1500']);
+
+  // A till retrying after a lost response gets the first answer, not a 409 (and nothing is captured again).
+  const retried = await api('POST', `/v1/transactions/${id}/capture`, { amount: 1500 });
+  expect({ status: retried.status, body: retried.body }).toEqual({ status: 200, body: captured.body });
+  expect((await api('POST', `/v1/transactions/${id}/capture`, { amount: 1400 })).status).toBe(409); // another request
+  expect(ledger(id)).toEqual(['authorization:Succeed:2000', 'capture:Succeed:1500']);
+});
+
+test('capture with an Idempotency-Key: a retry answers the first result; a malformed key is a 400', async () => {
+  const id = await startTransaction('pm_approved', 2000, 'manual');
+  await until(id, (view) => view.status === 'authorized');
+  const capture = (key: string, amount: number) =>
+    fetch(`${stack.apiUrl}/v1/transactions/${id}/capture`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${stack.apiKey}`, 'content-type': 'application/json', 'idempotency-key': key },
+      body: JSON.stringify({ amount }),
+    }).then(async (response) => ({ status: response.status, body: (await response.json()) as unknown }));
+  expect((await capture('bad key!', 1000)).status).toBe(400);
+  const first = await capture('till-7-receipt-42', 1000);
+  expect(first.status).toBe(200);
+  expect(await capture('till-7-receipt-42', 1000)).toEqual(first);
+  await untilTerminal(id);
+  expect(await capture('till-7-receipt-42', 1000)).toEqual(first);
+  expect(ledger(id)).toEqual(['authorization:Succeed:2000', 'capture:Succeed:1000']);
 });
 
 test('cancel before capture voids the authorization at Zuz', async () => {

@@ -2,6 +2,10 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import type { ZodError } from 'zod';
 import type { Logger } from '../infrastructure/logger';
+import { isTemporalUnavailable } from '../infrastructure/temporal';
+
+/** What a 503 asks the client to wait before retrying. */
+const RETRY_AFTER_SECONDS = 5;
 
 export class ApiError extends Error {
   constructor(
@@ -50,6 +54,11 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     if (type === 'entity.parse.failed') return sendError(res, 400, 'invalid_json', 'The body is not valid JSON');
     if (type === 'entity.too.large') return sendError(res, 413, 'body_too_large', 'The body is too large');
     if (status && status >= 400 && status < 500) return sendError(res, status, 'bad_request', 'The request could not be read');
+    if (isTemporalUnavailable(err)) {
+      log.warn({ err: String(err) }, 'Temporal unreachable');
+      res.setHeader('retry-after', String(RETRY_AFTER_SECONDS));
+      return sendError(res, 503, 'unavailable', 'The service cannot reach its workflow engine right now; retry later');
+    }
     log.error({ err }, 'unhandled API error');
     sendError(res, 500, 'internal_error', 'Something went wrong on our side; the request may be retried');
   };

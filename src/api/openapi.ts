@@ -16,7 +16,14 @@ import {
   transactionViewSchema,
   webhookAckSchema,
 } from './response-schemas';
-import { captureSchema, createTransactionSchema, listTransactionsQuery, reconciliationRunsQuery, transactionIdParam } from './schemas';
+import {
+  captureSchema,
+  createTransactionSchema,
+  idempotencyKeyHeader,
+  listTransactionsQuery,
+  reconciliationRunsQuery,
+  transactionIdParam,
+} from './schemas';
 
 let cached: object | undefined;
 
@@ -36,6 +43,10 @@ const unauthorized: ResponseConfig = {
   ...error('`unauthorized`: no valid `Authorization: Bearer <key>`'),
   headers: { 'www-authenticate': { description: 'Always `Bearer`', schema: { type: 'string', const: 'Bearer' } } },
 };
+const unavailable: ResponseConfig = {
+  ...error('`unavailable`: Temporal cannot be reached right now; retry after `Retry-After` seconds (retrying the same request is safe)'),
+  headers: { 'retry-after': { description: 'Seconds to wait before retrying', schema: { type: 'string' } } },
+};
 const tooLarge = error('`body_too_large`: the body is over 16 kB');
 const internal = error('`internal_error`: something failed on our side (e.g. Temporal unreachable); the request may be retried');
 const invalidId = '`invalid_request`: the id in the path is not a valid transaction id (`details` names it)';
@@ -43,6 +54,14 @@ const invalidJson = '`invalid_json`: the body is not JSON';
 
 // The path parameter of every /v1/transactions/{id} route; the names mirror the express routes.
 const idParams = z.object({ id: transactionIdParam.meta({ description: 'The transactionId given at creation' }) });
+const idempotencyHeaders = z.object({
+  'idempotency-key': idempotencyKeyHeader
+    .meta({
+      description:
+        "The client's name for this request (1-128 letters, digits, . _ : -). A retry with the same key and body answers the first result instead of a 409; without a key, an identical request counts as the same one.",
+    })
+    .optional(),
+});
 
 function registerTransactionRoutes(registry: OpenAPIRegistry): void {
   registry.registerPath({
@@ -73,6 +92,7 @@ function registerTransactionRoutes(registry: OpenAPIRegistry): void {
       409: error('`transaction_conflict`: this transactionId exists with a different request'),
       413: tooLarge,
       500: internal,
+      503: unavailable,
     },
   });
 
@@ -112,6 +132,7 @@ function registerTransactionRoutes(registry: OpenAPIRegistry): void {
       // Node's HTTP server refuses a request line over its header limit (16 kB) before the app sees it.
       431: { description: 'The query string is too large (answered by the HTTP server, with no body)' },
       500: internal,
+      503: unavailable,
     },
   });
 
@@ -129,6 +150,7 @@ function registerTransactionRoutes(registry: OpenAPIRegistry): void {
       401: unauthorized,
       404: error('`not_found`: no transaction with this id'),
       500: internal,
+      503: unavailable,
     },
   });
 
@@ -140,9 +162,10 @@ function registerTransactionRoutes(registry: OpenAPIRegistry): void {
     tags: ['Transactions'],
     summary: 'Capture a manual-capture transaction',
     description:
-      'For `capture: "manual"` transactions in status `authorized`. `amount` defaults to the authorized amount and may not exceed it. The body may be omitted.',
+      'For `capture: "manual"` transactions in status `authorized`. `amount` defaults to the authorized amount and may not exceed it. The body may be omitted. Idempotent: a repeat (same `Idempotency-Key` and body, or no key and the same body) answers the first result, even after the transaction has finished.',
     request: {
       params: idParams,
+      headers: idempotencyHeaders,
       body: {
         required: false,
         content: { 'application/json': { schema: captureSchema.meta({ id: 'CaptureRequest' }), example: { amount: 1000 } } },
@@ -151,7 +174,7 @@ function registerTransactionRoutes(registry: OpenAPIRegistry): void {
     responses: {
       200: answers('The transaction after the capture', transactionViewSchema),
       400: error(
-        `\`invalid_request\`: the id or \`amount\` is wrong, or the body has an unknown field (\`details\` names each); or ${invalidJson}`,
+        `\`invalid_request\`: the id, \`amount\` or \`idempotency-key\` header is wrong, or the body has an unknown field (\`details\` names each); or ${invalidJson}`,
       ),
       401: unauthorized,
       404: error('`not_found`: no transaction with this id'),
@@ -160,6 +183,7 @@ function registerTransactionRoutes(registry: OpenAPIRegistry): void {
       ),
       413: tooLarge,
       500: internal,
+      503: unavailable,
     },
   });
 
@@ -170,16 +194,18 @@ function registerTransactionRoutes(registry: OpenAPIRegistry): void {
     operationId: 'cancelTransaction',
     tags: ['Transactions'],
     summary: 'Cancel before capture (the authorization is voided)',
-    description: 'Takes no body.',
-    request: { params: idParams },
+    description:
+      'Takes no body. Idempotent: a repeat (same `Idempotency-Key`, or none) answers the first result, even after the transaction has finished.',
+    request: { params: idParams, headers: idempotencyHeaders },
     responses: {
       200: answers('The transaction after the cancellation', transactionViewSchema),
-      400: error(`${invalidId}; or ${invalidJson}`),
+      400: error(`${invalidId}; or the \`idempotency-key\` header is malformed; or ${invalidJson}`),
       401: unauthorized,
       404: error('`not_found`: no transaction with this id'),
       409: error('`invalid_state`: too late to cancel (capture started or already decided, or the transaction is finished)'),
       413: tooLarge,
       500: internal,
+      503: unavailable,
     },
   });
 }

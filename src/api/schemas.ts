@@ -77,3 +77,10 @@ export const reconciliationRunsQuery = z
       .default(10),
   })
   .strict();
+
+/** `Idempotency-Key` on capture and cancel: the client's name for one request. */
+export const idempotencyKeyHeader = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(128, 'must be at most 128 characters')
+  .regex(/^[A-Za-z0-9._:-]+$/, 'may contain only letters, digits and . _ : -');

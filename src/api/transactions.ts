@@ -4,6 +4,7 @@
  * transaction id for ever, not only while Temporal retains the closed run; the workflow id is
  * the transaction id, so every call finds its transaction's workflow by id.
  */
+import { createHash } from 'node:crypto';
 import { Router } from 'express';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
@@ -13,7 +14,7 @@ import { customerIdKey, transactionAmountKey, transactionStatusKey } from '../do
 import { cancelUpdate, captureUpdate, transactionQuery } from '../workflows/messages';
 import type { ProcessTransactionInput } from '../workflows/process-transaction';
 import { allowOnly, ApiError, validationError } from './errors';
-import { captureSchema, createTransactionSchema, listTransactionsQuery, transactionIdParam } from './schemas';
+import { captureSchema, createTransactionSchema, idempotencyKeyHeader, listTransactionsQuery, transactionIdParam } from './schemas';
 import { listTransactions } from './transaction-list';
 import { withAttempts } from './step-attempts';
 import { FIELDS_ONLY_IN_HISTORY, type TransactionRecords } from '../infrastructure/transaction-record';
@@ -99,13 +100,17 @@ export function transactionsRouter({ client, records, taskQueue, flowOptions }: 
   router.post('/:id/capture', async (req, res) => {
     const parsed = captureSchema.safeParse(req.body ?? {});
     if (!parsed.success) throw validationError(parsed.error);
+    const updateId = clientRequestId(req.header('idempotency-key'), 'capture', parsed.data);
     res.json(
-      await withTransaction(client, records, req.params.id, (handle) => handle.executeUpdate(captureUpdate, { args: [parsed.data] })),
+      await withTransaction(client, records, req.params.id, (handle) =>
+        handle.executeUpdate(captureUpdate, { args: [parsed.data], updateId }),
+      ),
     );
   });
 
   router.post('/:id/cancel', async (req, res) => {
-    res.json(await withTransaction(client, records, req.params.id, (handle) => handle.executeUpdate(cancelUpdate)));
+    const updateId = clientRequestId(req.header('idempotency-key'), 'cancel', {});
+    res.json(await withTransaction(client, records, req.params.id, (handle) => handle.executeUpdate(cancelUpdate, { updateId })));
   });
 
   router.all('/', allowOnly('GET', 'HEAD', 'POST'));
@@ -115,6 +120,20 @@ export function transactionsRouter({ client, records, taskQueue, flowOptions }: 
 }
 
 type Handle = ReturnType<Client['workflow']['getHandle']>;
+
+/**
+ * The update id of a capture or cancel: Temporal runs an update id once per workflow run and
+ * answers a repeat with the first outcome, so a till retrying after a lost response gets the
+ * first answer, not a 409. With an `Idempotency-Key` the key names the request (with its body, so
+ * reusing a key for another body is a new request); without one, an identical request is the same one.
+ */
+function clientRequestId(key: string | undefined, action: 'capture' | 'cancel', body: object): string {
+  const digest = createHash('sha256').update(JSON.stringify(body)).digest('base64url').slice(0, 22);
+  if (key === undefined) return `${action}:${digest}`;
+  const valid = idempotencyKeyHeader.safeParse(key);
+  if (!valid.success) throw validationError(valid.error, 'idempotency-key header');
+  return `${action}:key:${valid.data}:${digest}`;
+}
 
 function transactionIdOf(rawId: string): string {
   const id = transactionIdParam.safeParse(rawId);

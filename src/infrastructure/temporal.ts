@@ -44,3 +44,16 @@ export async function isTemporalReachable(client: Client): Promise<boolean> {
     return false;
   }
 }
+
+/** gRPC status codes that mean "Temporal could not be reached or did not answer in time", not "Temporal said no". */
+const UNREACHABLE_CODES = new Set([4 /* DEADLINE_EXCEEDED */, 14 /* UNAVAILABLE */]);
+
+/** Whether an error from a Temporal call means the server was unreachable (so a retry later may work). */
+export function isTemporalUnavailable(err: unknown): boolean {
+  for (let cause: unknown = err, depth = 0; cause && depth < 5; depth++) {
+    const code = (cause as { code?: unknown }).code;
+    if (typeof code === 'number' && UNREACHABLE_CODES.has(code)) return true;
+    cause = (cause as { cause?: unknown }).cause;
+  }
+  return false;
+}
