@@ -186,7 +186,7 @@ test('capture with an Idempotency-Key: a retry answers the first result; a malfo
       method: 'POST',
       headers: { authorization: `Bearer ${stack.apiKey}`, 'content-type': 'application/json', 'idempotency-key': key },
       body: JSON.stringify({ amount }),
-    }).then(async (response) => ({ status: response.status, body: (await response.json()) }));
+    }).then(async (response) => ({ status: response.status, body: await response.json() }));
   expect((await capture('bad key!', 1000)).status).toBe(400);
   const first = await capture('till-7-receipt-42', 1000);
   expect(first.status).toBe(200);
