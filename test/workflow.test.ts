@@ -361,6 +361,9 @@ test('an authorization approved by an attempt whose answer was lost is voided', 
     status: 'failed',
     failure: { code: 'provider_unavailable' },
     zuz: { paymentId: 'pay_1', voidId: 'void_1' },
+    // The record says Zuz held the money, and that it was released.
+    authorizedAmount: 1000,
+    release: 'released',
   });
   expect(zuz.calls.filter((c) => c === 'void')).toHaveLength(1);
 });

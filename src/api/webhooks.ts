@@ -61,13 +61,13 @@ export function zuzWebhookRouter({ client, records, privateKey, maxAgeMs, log, c
       }
       // The workflow has finished: keep the event, so that money moved after the decision is found and put right.
       const stored = await records.storeLateEvent(transactionId, event);
-      if (stored)
+      if (stored === 'stored')
         log.warn(
           { eventId: event.eventId, transactionId, kind: event.kind, status: event.status },
           'Zuz event for a finished transaction stored for reconciliation',
         );
       // An unknown transaction: 2xx stops Zuz retrying, and says nothing of whether it exists.
-      return acknowledge(res, stored ? 'stored' : 'ignored');
+      return acknowledge(res, stored === 'unknown-transaction' ? 'ignored' : 'stored');
     } catch (err) {
       log.warn({ eventId: event.eventId, err: String(err) }, 'Zuz event not delivered; Zuz will retry');
       throw new ApiError(503, 'unavailable', 'The event could not be handed over; retry later');

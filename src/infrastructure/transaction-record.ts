@@ -230,9 +230,9 @@ export class TransactionRecords {
   /**
    * Keeps a Zuz event no workflow could take (its run has finished, or Temporal has forgotten it)
    * for reconciliation. Idempotent on the event id: Zuz's retries store it once.
-   * Returns false when the event names a transaction the record does not know.
+   * Says whether it was stored now, had been already (a retry), or names a transaction the record does not know.
    */
-  async storeLateEvent(transactionId: string, event: ZuzEvent): Promise<boolean> {
+  async storeLateEvent(transactionId: string, event: ZuzEvent): Promise<'stored' | 'already-stored' | 'unknown-transaction'> {
     const { rows } = await this.db.query(
       `INSERT INTO zuz_late_events (event_id, transaction_id, payment_id, kind, operation_id, status, amount)
        SELECT $1, $2, $3, $4, $5, $6, $7 WHERE EXISTS (SELECT 1 FROM transactions WHERE transaction_id = $2)
@@ -240,9 +240,9 @@ export class TransactionRecords {
        RETURNING event_id`,
       [event.eventId, transactionId, event.paymentId, event.kind, event.operationId, event.status, event.amount],
     );
-    if (rows.length > 0) return true;
+    if (rows.length > 0) return 'stored';
     const known = await this.db.query(`SELECT 1 FROM zuz_late_events WHERE event_id = $1`, [event.eventId]);
-    return known.rows.length > 0;
+    return known.rows.length > 0 ? 'already-stored' : 'unknown-transaction';
   }
 }
 

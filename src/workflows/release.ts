@@ -92,7 +92,10 @@ export async function releaseUnansweredAuthorization(tx: TransactionState, optio
   tx.operationReported(state.authorization);
   // Zuz refuses to void a pending authorization: wait for its answer, as long as it could hold money.
   const authorization = await untilFinal(tx, 'awaitLateAuthorizationResult', state.authorization, options.authorizationExpiry, options);
-  if (authorization?.status === 'Succeed') await voidAuthorization(tx, options);
+  if (authorization?.status !== 'Succeed') return;
+  // Zuz did hold the money after all: the record says how much, and that it was released.
+  tx.authorized(authorization.amount);
+  await voidAuthorization(tx, options);
 }
 
 /**
