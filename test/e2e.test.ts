@@ -13,6 +13,7 @@ import { startLocalStack, type LocalStack } from '../sandbox/local-stack';
 import { MOCK_CARDS } from '../sandbox/simulators/cards';
 import { bundleWorkflows, freePort } from './helpers/temporal';
 import { signWebhook } from '../src/infrastructure/zuz/signature';
+import { requestFingerprint } from '../src/domain/request-fingerprint';
 
 let stack: LocalStack;
 
@@ -154,6 +155,30 @@ test('repeating a request returns the same transaction; the same id with another
   expect(conflict.body.error?.code).toBe('transaction_conflict');
   await untilTerminal(transactionId);
   expect(ledger(transactionId)).toEqual(['authorization:Succeed:990', 'capture:Succeed:990']);
+});
+
+test('a workflow started with another request but not yet recorded (its start looked failed) makes a new body a 409, leaving no claim', async () => {
+  const transactionId = `e2e-${randomUUID()}`;
+  const first = {
+    transactionId,
+    customerId: 'cus_demo',
+    paymentMethodId: 'pm_approved',
+    amount: 1310,
+    currency: 'EUR',
+    capture: 'auto' as const,
+  };
+  // On a queue no worker polls, so its first step (which records it) never runs.
+  const started = await stack.client.workflow.start('processTransaction', {
+    workflowId: workflowIdFor(transactionId),
+    taskQueue: 'nobody-polls-this-queue',
+    args: [{ request: first }],
+    memo: { fingerprint: requestFingerprint(first) },
+  });
+  const other = await api('POST', '/v1/transactions', { ...first, amount: 1311 });
+  expect(other.status).toBe(409);
+  const { rows } = await stack.db.query(`SELECT 1 FROM transactions WHERE transaction_id = $1`, [transactionId]);
+  expect(rows).toEqual([]);
+  await started.terminate('test done');
 });
 
 test('manual capture: the client captures part of the authorized amount; a later cancel is refused', async () => {

@@ -74,7 +74,13 @@ export function transactionsRouter({ client, records, taskQueue, flowOptions }: 
         if (claim.kind === 'new') await records.unclaim(request.transactionId).catch(() => undefined);
         throw err;
       }
-      // An earlier call started it: the same request is a harmless repeat.
+      // An earlier call started it (its claim withdrawn when its start looked failed, say): the
+      // workflow's memo says with which request. The same one is a harmless repeat; another is a conflict.
+      const { memo } = await client.workflow.getHandle(workflowIdFor(request.transactionId)).describe();
+      if (memo?.fingerprint !== fingerprint) {
+        if (claim.kind === 'new') await records.unclaim(request.transactionId);
+        throw new ApiError(409, 'transaction_conflict', `Transaction ${request.transactionId} exists with a different request`);
+      }
       res.status(200).json(await currentView(client, records, request.transactionId));
     }
   });
