@@ -4,6 +4,9 @@
  * has shipped. Migration 1 uses IF NOT EXISTS because databases made before migrations were
  * numbered already hold its tables.
  */
+/** The run id of a transaction recorded before runs were: some run acted for it, which one is unknown. */
+export const LEGACY_RUN = 'run-recorded-before-binding';
+
 export interface Migration {
   version: number;
   name: string;
@@ -49,6 +52,9 @@ export const MIGRATIONS: readonly Migration[] = [
     statements: [
       // The one workflow run allowed to act for the transaction (claimed by its first step).
       `ALTER TABLE transactions ADD COLUMN workflow_run_id text`,
+      // Rows from before: a workflow did act for them, but which run is not known. Bound to a marker,
+      // so that a repeat after Temporal has forgotten that run never starts a second one.
+      `UPDATE transactions SET workflow_run_id = '${LEGACY_RUN}' WHERE workflow_run_id IS NULL`,
       `ALTER TABLE transactions ADD COLUMN zuz_authorization_id text`,
       `ALTER TABLE transactions ADD COLUMN zuz_capture_id text`,
       `ALTER TABLE transactions ADD COLUMN zuz_void_id text`,

@@ -5,6 +5,7 @@
  * may act for it, and what the transaction's outcome was.
  */
 import type { Database } from './database';
+import { LEGACY_RUN } from './migrations';
 import type {
   Failure,
   FailureCode,
@@ -120,7 +121,10 @@ export class TransactionRecords {
       `SELECT workflow_run_id FROM transactions WHERE transaction_id = $1`,
       [transactionId],
     );
-    return rows[0] ? { known: true, runId: rows[0].workflow_run_id ?? undefined } : { known: false };
+    if (!rows[0]) return { known: false };
+    // A transaction from before runs were recorded: its workflow is the one under its id, whichever run.
+    const runId = rows[0].workflow_run_id;
+    return { known: true, runId: runId && runId !== LEGACY_RUN ? runId : undefined };
   }
 
   /** A page of transactions, newest first; `terminalStatus` matches only recorded (finalized) outcomes. */
