@@ -3,6 +3,8 @@
  * process), the Zuz and PMS simulators, the database, a worker and the API. `npm start` runs it
  * with fixed ports; the end-to-end tests run it on free ports.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Runtime, type NativeConnection } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
@@ -33,6 +35,20 @@ export const DEV_DEFAULTS = {
   RISK_MAX_TRANSACTIONS_PER_HOUR: '10000',
   RISK_MAX_AMOUNT_PER_DAY: '100000000',
 };
+
+/** The environment of a throwaway stack (tests and tools): free ports, fast simulators, a fresh data folder. */
+export function throwawayStackEnv(name: string, overrides: Env = {}): Env {
+  return {
+    ...process.env,
+    TEMPORAL_PORT: '0',
+    API_PORT: '0',
+    ZUZ_SIM_PORT: '0',
+    PMS_SIM_PORT: '0',
+    SIM_TIME_SCALE: '0.001',
+    POS_DATA_DIR: mkdtempSync(path.join(tmpdir(), `pos-${name}-`)),
+    ...overrides,
+  };
+}
 
 export interface LocalStackOptions {
   env?: Env;

@@ -4,12 +4,9 @@
  * Each transaction goes from POST to its terminal state, and is checked against Zuz's ledger.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import type { TransactionView } from '../src/domain/transaction';
 import { isTerminal, workflowIdFor } from '../src/domain/transaction';
-import { startLocalStack, type LocalStack } from '../sandbox/local-stack';
+import { startLocalStack, throwawayStackEnv, type LocalStack } from '../sandbox/local-stack';
 import { MOCK_CARDS } from '../sandbox/simulators/cards';
 import { bundleWorkflows, freePort } from './helpers/temporal';
 import { signWebhook } from '../src/infrastructure/zuz/signature';
@@ -20,15 +17,7 @@ let stack: LocalStack;
 beforeAll(async () => {
   const workflowBundle = await bundleWorkflows();
   stack = await startLocalStack({
-    env: {
-      ...process.env,
-      TEMPORAL_PORT: String(await freePort()),
-      API_PORT: '0',
-      ZUZ_SIM_PORT: '0',
-      PMS_SIM_PORT: '0',
-      SIM_TIME_SCALE: '0.001',
-      POS_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'pos-e2e-')),
-    },
+    env: throwawayStackEnv('e2e', { TEMPORAL_PORT: String(await freePort()) }),
     workflowBundle,
     installRuntime: false,
     flowOptions: { webhookGracePeriod: '3 seconds', pollInitialInterval: '200 milliseconds', pollMaxInterval: '1 second' },

@@ -2,13 +2,10 @@
  * OpenTelemetry tracing (off by default): with it on, one trace follows a transaction from the
  * API through the workflow start, the workflow and its activities, to the HTTP calls to PMS and Zuz.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { startTracing, tracingExporter, type Tracing } from '../src/infrastructure/tracing';
-import { startLocalStack, type LocalStack } from '../sandbox/local-stack';
+import { startLocalStack, throwawayStackEnv, type LocalStack } from '../sandbox/local-stack';
 import { bundleWorkflows } from './helpers/temporal';
 
 const exporter = new InMemorySpanExporter();
@@ -19,15 +16,7 @@ beforeAll(async () => {
   tracing = startTracing({}, new SimpleSpanProcessor(exporter))!;
   const workflowBundle = await bundleWorkflows([tracing.plugin]);
   stack = await startLocalStack({
-    env: {
-      ...process.env,
-      TEMPORAL_PORT: '0',
-      API_PORT: '0',
-      ZUZ_SIM_PORT: '0',
-      PMS_SIM_PORT: '0',
-      SIM_TIME_SCALE: '0.001',
-      POS_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'pos-tracing-')),
-    },
+    env: throwawayStackEnv('tracing'),
     workflowBundle,
     installRuntime: false,
     tracing,

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import type { TransactionView } from '../src/domain/transaction';
 import { isTerminal, workflowIdFor } from '../src/domain/transaction';
-import { startLocalStack, type LocalStack } from '../sandbox/local-stack';
+import { startLocalStack, throwawayStackEnv, type LocalStack } from '../sandbox/local-stack';
 import { bundleWorkflows, freePort } from './helpers/temporal';
 
 const ARTIFACTS = path.join(__dirname, '..', 'test-artifacts', 'web-ui');
@@ -31,16 +31,7 @@ beforeAll(async () => {
   const temporalPort = await freePort();
   const uiPort = await freePortOtherThan(temporalPort);
   stack = await startLocalStack({
-    env: {
-      ...process.env,
-      TEMPORAL_PORT: String(temporalPort),
-      TEMPORAL_UI_PORT: String(uiPort),
-      API_PORT: '0',
-      ZUZ_SIM_PORT: '0',
-      PMS_SIM_PORT: '0',
-      SIM_TIME_SCALE: '0.001',
-      POS_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'pos-web-ui-')),
-    },
+    env: throwawayStackEnv('web-ui', { TEMPORAL_PORT: String(temporalPort), TEMPORAL_UI_PORT: String(uiPort) }),
     workflowBundle: await bundleWorkflows(),
     installRuntime: false,
     webUi: true,

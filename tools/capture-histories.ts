@@ -5,11 +5,10 @@
  * A version's folder is written once: captured histories are never edited, only added to.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { isTerminal, workflowIdFor, type TransactionView } from '../src/domain/transaction';
-import { startLocalStack, type LocalStack } from '../sandbox/local-stack';
+import { startLocalStack, throwawayStackEnv, type LocalStack } from '../sandbox/local-stack';
 import { loadDevConfig } from '../sandbox/config';
 import { FLOW_VERSION } from '../src/workflows/version';
 import type { RetryPolicy } from '@temporalio/common';
@@ -116,18 +115,11 @@ async function main(): Promise<void> {
   mkdirSync(partial, { recursive: true });
 
   const stack = await startLocalStack({
-    env: {
-      ...process.env,
-      TEMPORAL_PORT: '0',
-      API_PORT: '0',
-      ZUZ_SIM_PORT: '0',
-      PMS_SIM_PORT: '0',
-      SIM_TIME_SCALE: '0.001',
-      POS_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'pos-histories-')),
+    env: throwawayStackEnv('histories', {
       LOG_LEVEL: 'warn',
       // The sandbox's limits are raised for demos; the risk-rejected branch needs the production default.
       RISK_MAX_AMOUNT_PER_DAY: '1000000',
-    },
+    }),
     // Short waits, so that every branch (the 7-day expiry too) finishes in seconds.
     flowOptions: {
       webhookGracePeriod: '2 seconds',
