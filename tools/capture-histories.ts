@@ -7,11 +7,22 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { isTerminal, workflowIdFor, type TransactionView } from '../src/domain/transaction';
+import {
+  isTerminal,
+  workflowIdFor,
+  type TransactionRequest,
+  type TransactionView,
+  type ZuzOperationResult,
+} from '../src/domain/transaction';
 import { startLocalStack, throwawayStackEnv, type LocalStack } from '../sandbox/local-stack';
 import { loadDevConfig } from '../sandbox/config';
 import { FLOW_VERSION } from '../src/workflows/version';
-import type { RetryPolicy } from '@temporalio/common';
+import { ApplicationFailure, type RetryPolicy } from '@temporalio/common';
+import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
+import type { TransactionActivities } from '../src/activities';
+import { UPSTREAM_REFUSED, UPSTREAM_UNAVAILABLE } from '../src/domain/errors';
+import { prebuiltWorkflowBundle } from '../src/infrastructure/workflow-bundle';
+import type { FlowOverrides } from '../src/workflows/options';
 
 interface Branch {
   name: string;
@@ -96,9 +107,93 @@ const BRANCHES: Branch[] = [
   },
 ];
 
+/**
+ * Branches that need a race the simulator cannot stage (Zuz performed an operation the flow's read
+ * of the payment did not yet show): the real workflow code, on the same server, against scripted
+ * activities on a task queue of their own.
+ */
+interface ScriptedBranch {
+  name: string;
+  activities: () => Partial<TransactionActivities>;
+}
+
+const authorized: ZuzOperationResult = { kind: 'authorization', operationId: 'auth_scripted', status: 'Succeed', amount: 1250 };
+const capturedLate: ZuzOperationResult = { kind: 'capture', operationId: 'cap_scripted', status: 'Succeed', amount: 1250 };
+
+const SCRIPTED_BRANCHES: ScriptedBranch[] = [
+  {
+    // Every capture attempt looked lost and the read showed none, so the flow voids; Zuz refuses (409)
+    // because the capture had landed after all: the refusal is settled from the payment's state.
+    name: 'void-refused-capture-landed',
+    activities: () => {
+      let reads = 0;
+      return {
+        capturePayment: () =>
+          Promise.reject(ApplicationFailure.create({ type: UPSTREAM_UNAVAILABLE, message: 'connection reset', nonRetryable: true })),
+        readPaymentState: () =>
+          Promise.resolve(++reads === 1 ? { authorization: authorized } : { authorization: authorized, capture: capturedLate }),
+        voidAuthorization: () =>
+          Promise.reject(ApplicationFailure.create({ type: UPSTREAM_REFUSED, message: 'Zuz answered 409', nonRetryable: true })),
+      };
+    },
+  },
+];
+
+async function runScripted(stack: LocalStack, branch: ScriptedBranch): Promise<{ workflowId: string; outcome: string }> {
+  const request: TransactionRequest = {
+    transactionId: `history-${FLOW_VERSION}-${branch.name}`,
+    customerId: 'cus_demo',
+    paymentMethodId: 'pm_approved',
+    amount: 1250,
+    currency: 'EUR',
+    capture: 'auto',
+  };
+  const activities: TransactionActivities = {
+    recordTransaction: () => Promise.resolve(),
+    assignAccountId: () => Promise.resolve('acct_scripted'),
+    screenTransaction: () => Promise.resolve({ cleared: true }),
+    finalizeTransaction: () => Promise.resolve(),
+    createPayment: () => Promise.resolve({ paymentId: 'pay_scripted' }),
+    createAuthorization: () => Promise.resolve({ paymentId: 'pay_scripted', authorization: authorized }),
+    capturePayment: () => Promise.resolve(capturedLate),
+    voidAuthorization: () => Promise.resolve({ kind: 'void', operationId: 'void_scripted', status: 'Succeed', amount: 1250 }),
+    readPaymentState: () => Promise.resolve({}),
+    ...branch.activities(),
+  };
+  const connection = await NativeConnection.connect({ address: stack.temporalAddress });
+  try {
+    const taskQueue = `history-scripted-${branch.name}`;
+    const worker = await Worker.create({ connection, taskQueue, activities, workflowBundle: prebuiltWorkflowBundle() ?? (await bundle()) });
+    const workflowId = workflowIdFor(request.transactionId);
+    const run = stack.client.workflow.execute('processTransaction', { workflowId, taskQueue, args: [{ request, options: FLOW_OPTIONS }] });
+    const view = (await worker.runUntil(run)) as TransactionView;
+    return { workflowId, outcome: view.status };
+  } finally {
+    await connection.close();
+  }
+}
+
+async function bundle(): Promise<{ code: string }> {
+  return bundleWorkflowCode({ workflowsPath: require.resolve('../src/workflows') });
+}
+
 /** The capture step's attempts under the short step policies below. */
 const CAPTURE_ATTEMPTS = 3;
 const SHORT_RETRY: RetryPolicy = { initialInterval: '100 milliseconds', backoffCoefficient: 2, maximumInterval: '400 milliseconds' };
+
+/** Short waits and retries, so that every branch (the 7-day expiry and every-attempt-fails ones too) ends in seconds; the commands are the same. */
+const FLOW_OPTIONS: FlowOverrides = {
+  webhookGracePeriod: '2 seconds',
+  pollInitialInterval: '200 milliseconds',
+  pollMaxInterval: '1 second',
+  authorizationExpiry: '3 seconds',
+  authorizationDeadline: '4 seconds',
+  steps: {
+    zuzCommands: { startToCloseTimeout: '5 seconds', retry: { ...SHORT_RETRY, maximumAttempts: CAPTURE_ATTEMPTS } },
+    zuzPersistent: { startToCloseTimeout: '5 seconds', retry: SHORT_RETRY },
+    zuzQueries: { startToCloseTimeout: '5 seconds', retry: { ...SHORT_RETRY, maximumAttempts: 2 } },
+  },
+};
 
 async function main(): Promise<void> {
   const force = process.argv.includes('--force');
@@ -121,19 +216,7 @@ async function main(): Promise<void> {
       RISK_MAX_AMOUNT_PER_DAY: '1000000',
     }),
     // Short waits, so that every branch (the 7-day expiry too) finishes in seconds.
-    flowOptions: {
-      webhookGracePeriod: '2 seconds',
-      pollInitialInterval: '200 milliseconds',
-      pollMaxInterval: '1 second',
-      authorizationExpiry: '3 seconds',
-      authorizationDeadline: '4 seconds',
-      // Short retries, so the branches where every attempt fails end in seconds (the commands are the same).
-      steps: {
-        zuzCommands: { startToCloseTimeout: '5 seconds', retry: { ...SHORT_RETRY, maximumAttempts: CAPTURE_ATTEMPTS } },
-        zuzPersistent: { startToCloseTimeout: '5 seconds', retry: SHORT_RETRY },
-        zuzQueries: { startToCloseTimeout: '5 seconds', retry: { ...SHORT_RETRY, maximumAttempts: 2 } },
-      },
-    },
+    flowOptions: FLOW_OPTIONS,
   });
   const call: Api = async (method, route, body) => {
     const response = await fetch(stack.apiUrl + route, {
@@ -172,6 +255,15 @@ async function main(): Promise<void> {
         JSON.stringify({ workflowId: handle.workflowId, branch: branch.name, outcome: view.status, history }, null, 1) + '\n',
       );
       console.log(`${branch.name.padEnd(34)} ${view.status}`);
+    }
+    for (const branch of SCRIPTED_BRANCHES) {
+      const { workflowId, outcome } = await runScripted(stack, branch);
+      const history = exportHistory(stack, workflowId);
+      writeFileSync(
+        path.join(partial, `${branch.name}.json`),
+        JSON.stringify({ workflowId, branch: branch.name, outcome, history }, null, 1) + '\n',
+      );
+      console.log(`${branch.name.padEnd(34)} ${outcome}`);
     }
   } finally {
     stack.zuz.setFaults({});
