@@ -16,7 +16,7 @@ async function main(): Promise<void> {
     `  API         ${stack.apiUrl}   (Authorization: Bearer ${stack.apiKey})`,
     `  Temporal UI ${stack.uiUrl}`,
     `  Temporal    ${stack.temporalAddress}`,
-    `  Metrics     ${stack.apiUrl}/metrics (API), http://${loadWorkerOpsConfig().metricsAddress}/metrics (worker)`,
+    `  Metrics     ${stack.apiMetricsUrl}/metrics (API), http://${loadWorkerOpsConfig().metricsAddress}/metrics (worker)`,
     `  Zuz sim     ${stack.zuz.url}`,
     `  PMS sim     ${stack.pms.url}`,
     '',

@@ -42,6 +42,7 @@ export function throwawayStackEnv(name: string, overrides: Env = {}): Env {
     ...process.env,
     TEMPORAL_PORT: '0',
     API_PORT: '0',
+    API_METRICS_ADDRESS: '127.0.0.1:0',
     ZUZ_SIM_PORT: '0',
     PMS_SIM_PORT: '0',
     SIM_TIME_SCALE: '0.001',
@@ -66,6 +67,8 @@ export interface LocalStackOptions {
 
 export interface LocalStack {
   apiUrl: string;
+  /** The API's Prometheus listener (API_METRICS_ADDRESS), apart from the public port. */
+  apiMetricsUrl: string;
   uiUrl?: string;
   temporalAddress: string;
   apiKey: string;
@@ -159,9 +162,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     return {
       apiUrl: api.url,
+      apiMetricsUrl: api.metricsUrl,
       uiUrl: temporal.uiUrl,
       temporalAddress: temporal.address,
-      apiKey: apiConfig.apiKeys[0],
+      apiKey: apiConfig.apiKeys[0].key,
       client,
       db,
       zuz,

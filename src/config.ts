@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { Duration } from '@temporalio/common';
 import type { WorkerOptions } from '@temporalio/worker';
 import ms, { type StringValue } from 'ms';
+import { DEFAULT_MERCHANT_ID, MERCHANT_ID_PATTERN } from './domain/merchant';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -235,18 +236,55 @@ export function loadFlowOverrides(env: Env = process.env) {
   return set.length ? (Object.fromEntries(set) as Partial<Record<keyof typeof overrides, Duration>>) : undefined;
 }
 
+/** A key of API_KEYS and the merchant it acts for. */
+export interface ApiKey {
+  merchantId: string;
+  key: string;
+}
+
+export { DEFAULT_MERCHANT_ID };
+
+/**
+ * API_KEYS: comma-separated `merchantId:key` entries, or bare keys (the merchant `default`, so a
+ * list from before merchants keeps working). Errors name the entry by position, never by content:
+ * a mistyped entry may be a key.
+ */
+const apiKeys = z.string().transform((value, ctx): ApiKey[] => {
+  const keys: ApiKey[] = [];
+  const fail = (message: string) => ctx.issues.push({ code: 'custom', message, input: value });
+  const entries = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  if (!entries.length) fail('must list at least one key');
+  entries.forEach((entry, index) => {
+    const parts = entry.split(':');
+    if (parts.length > 2) return fail(`entry ${index + 1}: a key may not contain ":" (entries are merchantId:key or key)`);
+    const [merchantId, key] = parts.length === 2 ? [parts[0].trim(), parts[1].trim()] : [DEFAULT_MERCHANT_ID, parts[0]];
+    if (!MERCHANT_ID_PATTERN.test(merchantId)) return fail(`entry ${index + 1}: the merchant id must match ${MERCHANT_ID_PATTERN.source}`);
+    if (key.length < 16) return fail(`entry ${index + 1}: each key must be at least 16 characters`);
+    const listed = keys.find((k) => k.key === key);
+    // One key, one merchant: a key shared by two could not say whose transactions it may see.
+    if (listed && listed.merchantId !== merchantId) return fail(`entry ${index + 1}: this key is also listed for another merchant`);
+    if (!listed) keys.push({ merchantId, key });
+  });
+  return keys;
+});
+
+/** host:port, port 0 (any free port) allowed. */
+const listenAddress = hostPort.transform((value, ctx) => {
+  const at = value.lastIndexOf(':');
+  const port = Number(value.slice(at + 1));
+  if (port > 65535) ctx.issues.push({ code: 'custom', message: 'the port must be 0-65535', input: value });
+  return { host: value.slice(0, at), port };
+});
+
 const apiSchema = z.object({
   API_HOST: nonEmpty.default('127.0.0.1'),
   API_PORT: port.default(3000),
-  API_KEYS: z
-    .string()
-    .transform((v) =>
-      v
-        .split(',')
-        .map((k) => k.trim())
-        .filter(Boolean),
-    )
-    .pipe(z.array(z.string().min(16, 'each key must be at least 16 characters')).min(1, 'must list at least one key')),
+  API_KEYS: apiKeys,
+  API_METRICS_ADDRESS: listenAddress.default({ host: '127.0.0.1', port: 9465 }),
+  API_RATE_LIMIT_PER_MINUTE: positiveInt.optional(),
   ZUZ_PRIVATE_KEY: nonEmpty,
   ZUZ_WEBHOOK_MAX_AGE_SECONDS: positiveInt.default(24 * 60 * 60 + 3600),
 });
@@ -254,8 +292,12 @@ const apiSchema = z.object({
 export interface ApiConfig {
   host: string;
   port: number;
-  apiKeys: string[];
+  apiKeys: ApiKey[];
   webhook: { privateKey: string; maxAgeMs: number };
+  /** Prometheus metrics, on a listener of their own: never on the public port. */
+  metrics: { host: string; port: number };
+  /** Requests per minute per API key on /v1; undefined: no limit. */
+  rateLimitPerMinute?: number;
 }
 
 /** The API refuses to start without keys: there is no anonymous access to payments. */
@@ -266,5 +308,73 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
     port: c.API_PORT,
     apiKeys: c.API_KEYS,
     webhook: { privateKey: c.ZUZ_PRIVATE_KEY, maxAgeMs: c.ZUZ_WEBHOOK_MAX_AGE_SECONDS * 1000 },
+    metrics: c.API_METRICS_ADDRESS,
+    rateLimitPerMinute: c.API_RATE_LIMIT_PER_MINUTE,
   };
+}
+
+/** The credentials the sandbox publishes (README, sandbox/local-stack.ts DEV_DEFAULTS, the simulators' defaults). */
+export const SANDBOX_CREDENTIALS = {
+  API_KEYS: 'dev-api-key-0123456789',
+  ZUZ_PRIVATE_KEY: 'dev-zuz-private-key',
+  PMS_API_KEY: 'dev-pms-key',
+} as const;
+
+const MIN_PRODUCTION_SECRET_BYTES = 32;
+
+/** What each production entry point reads: the API verifies webhooks and takes keys; the worker calls Zuz and PMS. */
+const PRODUCTION_VARIABLES = {
+  api: ['API_KEYS', 'ZUZ_PRIVATE_KEY'],
+  worker: ['ZUZ_PRIVATE_KEY', 'ZUZ_BASE_URL', 'ZUZ_ENV', 'PMS_API_KEY', 'PMS_BASE_URL'],
+} as const;
+
+export type ProductionEntryPoint = keyof typeof PRODUCTION_VARIABLES;
+
+const sandboxSchema = z.object({ POS_SANDBOX: bool.default(false) });
+
+/** What a process logs once when POS_SANDBOX=true lifts the checks. */
+export const SANDBOX_WARNING =
+  'POS_SANDBOX=true: the production checks are off (sandbox credentials, short secrets and http:// providers accepted); never set it in a deployment';
+
+/**
+ * The production entry points' refusal of what is safe only against the local simulators:
+ * the published sandbox credentials, secrets under 32 bytes, `http://` provider URLs and an
+ * implicit ZUZ_ENV. Throws one ConfigError naming every variable at fault. POS_SANDBOX=true
+ * (the simulators, tests, chaos and bench stacks) skips the checks: the answer is then
+ * `skipped`, for the caller to log. Unset or malformed variables are left to the loaders.
+ */
+export function assertSafeForProduction(entryPoint: ProductionEntryPoint, env: Env = process.env): 'checked' | 'skipped' {
+  if (parse(sandboxSchema, env).POS_SANDBOX) return 'skipped';
+  const set = (name: string) => (env[name] === undefined || env[name] === '' ? undefined : env[name]);
+  const problems: string[] = [];
+  const secret = (name: keyof typeof SANDBOX_CREDENTIALS, values: string[], what: string) => {
+    if (values.includes(SANDBOX_CREDENTIALS[name])) problems.push(`${name}: ${what} the published sandbox credential`);
+    else if (values.some((v) => Buffer.byteLength(v) < MIN_PRODUCTION_SECRET_BYTES)) {
+      problems.push(`${name}: ${what} shorter than ${MIN_PRODUCTION_SECRET_BYTES} bytes`);
+    }
+  };
+  const uses = (name: string) => (PRODUCTION_VARIABLES[entryPoint] as readonly string[]).includes(name);
+  const apiKeyList = uses('API_KEYS') && set('API_KEYS') ? apiKeys.safeParse(set('API_KEYS')) : undefined;
+  if (apiKeyList?.success)
+    secret(
+      'API_KEYS',
+      apiKeyList.data.map((k) => k.key),
+      'has a key',
+    );
+  for (const name of ['ZUZ_PRIVATE_KEY', 'PMS_API_KEY'] as const) {
+    const value = set(name);
+    if (uses(name) && value !== undefined) secret(name, [value], 'is');
+  }
+  for (const name of ['ZUZ_BASE_URL', 'PMS_BASE_URL']) {
+    const value = set(name);
+    if (uses(name) && value !== undefined && !/^https:\/\//i.test(value)) problems.push(`${name}: must be an https:// URL`);
+  }
+  // The general loader defaults to `test`; a deployment must say which Zuz it talks to.
+  if (uses('ZUZ_ENV') && set('ZUZ_ENV') === undefined) problems.push('ZUZ_ENV: must be set explicitly (test or live)');
+  if (problems.length) {
+    throw new ConfigError(
+      `Unsafe configuration for production (POS_SANDBOX=true allows it against the local simulators only):\n${problems.map((p) => `  ${p}`).join('\n')}`,
+    );
+  }
+  return 'checked';
 }

@@ -6,6 +6,7 @@ import { tracing } from './infrastructure/tracing'; // first: instruments HTTP b
 import { Runtime, Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from './activities';
 import {
+  assertSafeForProduction,
   ConfigError,
   loadDatabaseConfig,
   loadDatabasePoolSize,
@@ -14,6 +15,7 @@ import {
   loadTemporalConfig,
   loadWorkerOpsConfig,
   loadWorkerTuning,
+  SANDBOX_WARNING,
   type WorkerTuning,
 } from './config';
 import { startHealthServer } from './infrastructure/health-server';
@@ -59,6 +61,8 @@ export function activityConfig(env: NodeJS.ProcessEnv = process.env) {
 }
 
 async function main(): Promise<void> {
+  // First, before anything connects: a deployment must not run on what is safe only against the simulators.
+  if (assertSafeForProduction('worker') === 'skipped') logger.warn({ component: 'worker' }, SANDBOX_WARNING);
   const temporal = loadTemporalConfig();
   const databaseConfig = loadDatabaseConfig();
   const dependencies = activityConfig();

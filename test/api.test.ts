@@ -7,6 +7,7 @@ import type { Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import pino from 'pino';
 import { createApp } from '../src/api/app';
+import { startApiServer } from '../src/api/server';
 import { signWebhook } from '../src/infrastructure/zuz/signature';
 import { openDatabase } from '../src/infrastructure/database';
 
@@ -22,7 +23,13 @@ beforeAll(async () => {
     client,
     db: await openDatabase({ inMemory: true }),
     taskQueue: 'unused',
-    config: { apiKeys: ['older-key-0123456789', API_KEY], webhook: { privateKey: PRIVATE_KEY, maxAgeMs: 60_000 } },
+    config: {
+      apiKeys: [
+        { merchantId: 'default', key: 'older-key-0123456789' },
+        { merchantId: 'default', key: API_KEY },
+      ],
+      webhook: { privateKey: PRIVATE_KEY, maxAgeMs: 60_000 },
+    },
     log: pino({ level: 'silent' }),
   });
   await new Promise<void>((resolve) => {
@@ -172,11 +179,45 @@ describe('Zuz webhooks', () => {
     expect(res.status).toBe(401);
   });
 
-  test('a malformed event is 400 naming the field', async () => {
+  test('an unsigned malformed event learns nothing about its fields: 401, no details', async () => {
+    const body = { ...event(), payment_id: undefined, data: { ...event().data, amount: 'lots' } };
+    const res = await post('/webhooks/zuz', JSON.stringify(body), { 'event-type': 'nonsense', signature: 'sig1=00' });
+    expect(res.status).toBe(401);
+    expect(res.body.error.code).toBe('invalid_signature');
+    expect(res.body.error.details).toBeUndefined();
+    expect(JSON.stringify(res.body)).not.toMatch(/payment_id|amount|event-type/);
+  });
+
+  test('a correctly signed malformed event is 400 naming the field', async () => {
     const body = { ...event(), payment_id: undefined };
-    const res = await post('/webhooks/zuz', JSON.stringify(body), { 'event-type': eventType, signature: 'sig1=00' });
+    const res = await post('/webhooks/zuz', JSON.stringify(body), {
+      'event-type': eventType,
+      signature: signWebhook({ eventType, body }, PRIVATE_KEY),
+    });
     expect(res.status).toBe(400);
     expect(res.body.error.details?.map((d) => d.field)).toContain('payment_id');
+  });
+
+  test('a signed field containing the separator is refused: its signature would also fit another event', async () => {
+    // The signature joins fields with commas, so text can move across a comma between adjacent
+    // fields under the same signature: a captured `genuine` decline would verify `shifted`, whose
+    // provider response code is now another one.
+    const base = event();
+    const genuine = {
+      ...base,
+      data: { ...base.data, result: { status: 'Failed', sub_category: 'declined, 05' }, provider_data: { response_code: '51' } },
+    };
+    const shifted = {
+      ...base,
+      data: { ...base.data, result: { status: 'Failed', sub_category: 'declined' }, provider_data: { response_code: ' 05,51' } },
+    };
+    const signature = signWebhook({ eventType, body: genuine }, PRIVATE_KEY);
+    expect(signWebhook({ eventType, body: shifted }, PRIVATE_KEY)).toBe(signature);
+    for (const body of [genuine, shifted]) {
+      const res = await post('/webhooks/zuz', JSON.stringify(body), { 'event-type': eventType, signature });
+      expect(res.status).toBe(400);
+      expect(res.body.error.code).toBe('invalid_signature');
+    }
   });
 
   test('a correctly signed but stale event is refused', async () => {
@@ -217,5 +258,73 @@ describe('Temporal unreachable (the app here talks to a port where nothing liste
     expect(read.headers.get('retry-after')).toBe('5');
     const captured = await post('/v1/transactions/tx-unreachable/capture', '{}', authorized);
     expect(captured.status).toBe(503);
+  });
+
+  test('a genuine webhook is 503 with Retry-After, so Zuz keeps it and retries (never a 2xx it cannot stand behind)', async () => {
+    const eventType = 'payment.capture.update';
+    const body = {
+      id: 'evt_unreachable',
+      created: new Date().toISOString(),
+      account_id: 'acc',
+      app_id: 'app',
+      payment_id: 'pay_1',
+      data: {
+        id: 'cap_1',
+        created: new Date().toISOString(),
+        amount: 100,
+        currency: 'EUR',
+        reconciliation_id: 'tx-1',
+        result: { status: 'Succeed' },
+      },
+    };
+    const res = await post('/webhooks/zuz', JSON.stringify(body), {
+      'event-type': eventType,
+      signature: signWebhook({ eventType, body }, PRIVATE_KEY),
+    });
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('5');
+    expect(res.body.error.code).toBe('unavailable');
+  });
+});
+
+describe('metrics have a listener of their own (API_METRICS_ADDRESS), never the public port', () => {
+  test('the public app answers 404 for /metrics', async () => {
+    const response = await fetch(`${baseUrl}/metrics`);
+    expect(response.status).toBe(404);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('not_found');
+  });
+
+  test("startApiServer serves the public app's counters on the metrics address only", async () => {
+    const client = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 100 }) });
+    const db = await openDatabase({ inMemory: true });
+    const api = await startApiServer({
+      client,
+      db,
+      taskQueue: 'unused',
+      config: {
+        host: '127.0.0.1',
+        port: 0,
+        apiKeys: [{ merchantId: 'default', key: API_KEY }],
+        webhook: { privateKey: PRIVATE_KEY, maxAgeMs: 60_000 },
+        metrics: { host: '127.0.0.1', port: 0 },
+      },
+      log: pino({ level: 'silent' }),
+    });
+    try {
+      expect(api.metricsUrl).not.toBe(api.url);
+      expect((await fetch(`${api.url}/healthz`)).status).toBe(200);
+      expect((await fetch(`${api.url}/metrics`)).status).toBe(404);
+      const metrics = await fetch(`${api.metricsUrl}/metrics`);
+      expect(metrics.status).toBe(200);
+      expect(metrics.headers.get('content-type')).toMatch(/^text\/plain/);
+      // The request to the public port above is what is counted: the listeners share one registry.
+      expect(await metrics.text()).toMatch(/pos_http_requests_total\{method="GET",route="\/healthz",status="200"\} 1/);
+      expect((await fetch(`${api.metricsUrl}/v1/transactions`)).status).toBe(404); // the metrics listener serves nothing else
+      expect((await fetch(`${api.metricsUrl}/metrics`, { method: 'POST' })).status).toBe(405);
+    } finally {
+      await api.close();
+      await db.close();
+    }
+    await expect(fetch(`${api.metricsUrl}/metrics`)).rejects.toThrow(); // close() closes both
   });
 });

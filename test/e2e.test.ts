@@ -3,7 +3,7 @@
  * simulators, talking HTTP; the database is PostgreSQL when DATABASE_URL is set, else PGlite.
  * Each transaction goes from POST to its terminal state, and is checked against Zuz's ledger.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { TransactionView } from '../src/domain/transaction';
 import { isTerminal, workflowIdFor } from '../src/domain/transaction';
 import { startLocalStack, throwawayStackEnv, type LocalStack } from '../sandbox/local-stack';
@@ -11,6 +11,8 @@ import { MOCK_CARDS } from '../sandbox/simulators/cards';
 import { bundleWorkflows, freePort } from './helpers/temporal';
 import { signWebhook } from '../src/infrastructure/zuz/signature';
 import { requestFingerprint } from '../src/domain/request-fingerprint';
+import { zuzEventSignal } from '../src/workflows/messages';
+import { findInHistory } from './helpers/history-payloads';
 
 let stack: LocalStack;
 
@@ -67,8 +69,20 @@ async function untilTerminal(transactionId: string): Promise<TransactionView> {
   return until(transactionId, () => true);
 }
 
-function ledger(transactionId: string) {
-  return stack.zuz.ledger.entries({ reconciliationId: transactionId }).map((e) => `${e.kind}:${e.status}:${e.amount}`);
+/**
+ * Every operation Zuz performed on the transaction's payments, in order. Selected by payment id, not
+ * by reconciliation id: Zuz's voids carry none, so a filter on it never sees them. The payments are the
+ * one the transaction names and any other carrying its reconciliation id (a second payment is a bug to see).
+ */
+async function ledger(transactionId: string): Promise<string[]> {
+  const { status, body } = await api('GET', `/v1/transactions/${transactionId}`);
+  expect(status).toBe(200);
+  const paymentIds = new Set(stack.zuz.ledger.entries({ reconciliationId: transactionId }).map((e) => e.paymentId));
+  if (body.zuz.paymentId) paymentIds.add(body.zuz.paymentId);
+  return stack.zuz.ledger
+    .entries()
+    .filter((e) => paymentIds.has(e.paymentId))
+    .map((e) => `${e.kind}:${e.status}:${e.amount}`);
 }
 
 test('an approved card: POST -> succeeded, captured exactly once at Zuz, recorded in the database', async () => {
@@ -77,7 +91,7 @@ test('an approved card: POST -> succeeded, captured exactly once at Zuz, recorde
 
   expect(view.status).toBe('succeeded');
   expect(view.capturedAmount).toBe(1250);
-  expect(ledger(id)).toEqual(['authorization:Succeed:1250', 'capture:Succeed:1250']);
+  expect(await ledger(id)).toEqual(['authorization:Succeed:1250', 'capture:Succeed:1250']);
   const { rows } = await stack.db.query<{ status: string; captured_amount: string; account_id: string }>(
     'SELECT status, captured_amount, account_id FROM transactions WHERE transaction_id = $1',
     [id],
@@ -97,7 +111,7 @@ test('a pending authorization is completed by a real, signed Zuz webhook', async
     .deliveries()
     .filter((d) => d.paymentId === view.zuz.paymentId && d.eventType === 'payment.authorization.update');
   expect(delivered.some((d) => d.statusCode === 200)).toBe(true);
-  expect(ledger(id)).toEqual(['authorization:Succeed:1250', 'capture:Succeed:1250']);
+  expect(await ledger(id)).toEqual(['authorization:Succeed:1250', 'capture:Succeed:1250']);
 });
 
 test('a declined card ends declined and nothing is captured', async () => {
@@ -106,7 +120,7 @@ test('a declined card ends declined and nothing is captured', async () => {
 
   expect(view.status).toBe('declined');
   expect(view.failure?.code).toBe('authorization_declined');
-  expect(ledger(id)).toEqual(['authorization:Failed:1250']);
+  expect(await ledger(id)).toEqual(['authorization:Failed:1250']);
 });
 
 test('when Zuz sends no webhook at all, polling finds the result', async () => {
@@ -117,7 +131,7 @@ test('when Zuz sends no webhook at all, polling finds the result', async () => {
 
     expect(view.status).toBe('succeeded');
     expect(view.steps.find((s) => s.name === 'awaitAuthorizationResult')?.branch).toBe('polling');
-    expect(ledger(id)).toEqual(['authorization:Succeed:1250', 'capture:Succeed:1250']);
+    expect(await ledger(id)).toEqual(['authorization:Succeed:1250', 'capture:Succeed:1250']);
   } finally {
     stack.zuz.setFaults({});
   }
@@ -129,7 +143,7 @@ test('an unknown payment method fails the transaction before anything reaches Zu
 
   expect(view.status).toBe('failed');
   expect(view.failure?.code).toBe('payment_method_not_found');
-  expect(ledger(id)).toEqual([]);
+  expect(await ledger(id)).toEqual([]);
 });
 
 test('repeating a request returns the same transaction; the same id with another body is refused', async () => {
@@ -143,7 +157,7 @@ test('repeating a request returns the same transaction; the same id with another
   expect(conflict.status).toBe(409);
   expect(conflict.body.error?.code).toBe('transaction_conflict');
   await untilTerminal(transactionId);
-  expect(ledger(transactionId)).toEqual(['authorization:Succeed:990', 'capture:Succeed:990']);
+  expect(await ledger(transactionId)).toEqual(['authorization:Succeed:990', 'capture:Succeed:990']);
 });
 
 test('a workflow started with another request but not yet recorded (its start looked failed) makes a new body a 409, leaving no claim', async () => {
@@ -183,13 +197,13 @@ test('manual capture: the client captures part of the authorized amount; a later
   const cancel = await api('POST', `/v1/transactions/${id}/cancel`);
   expect(cancel.status).toBe(409);
   expect(cancel.body.error?.code).toBe('invalid_state');
-  expect(ledger(id)).toEqual(['authorization:Succeed:2000', 'capture:Succeed:1500']);
+  expect(await ledger(id)).toEqual(['authorization:Succeed:2000', 'capture:Succeed:1500']);
 
   // A till retrying after a lost response gets the first answer, not a 409 (and nothing is captured again).
   const retried = await api('POST', `/v1/transactions/${id}/capture`, { amount: 1500 });
   expect({ status: retried.status, body: retried.body }).toEqual({ status: 200, body: captured.body });
   expect((await api('POST', `/v1/transactions/${id}/capture`, { amount: 1400 })).status).toBe(409); // another request
-  expect(ledger(id)).toEqual(['authorization:Succeed:2000', 'capture:Succeed:1500']);
+  expect(await ledger(id)).toEqual(['authorization:Succeed:2000', 'capture:Succeed:1500']);
 });
 
 test('capture with an Idempotency-Key: a retry answers the first result; a malformed key is a 400', async () => {
@@ -207,7 +221,7 @@ test('capture with an Idempotency-Key: a retry answers the first result; a malfo
   expect(await capture('till-7-receipt-42', 1000)).toEqual(first);
   await untilTerminal(id);
   expect(await capture('till-7-receipt-42', 1000)).toEqual(first);
-  expect(ledger(id)).toEqual(['authorization:Succeed:2000', 'capture:Succeed:1000']);
+  expect(await ledger(id)).toEqual(['authorization:Succeed:2000', 'capture:Succeed:1000']);
 });
 
 test('cancel before capture voids the authorization at Zuz', async () => {
@@ -219,8 +233,19 @@ test('cancel before capture voids the authorization at Zuz', async () => {
   expect(cancelled.body.status).toBe('cancelled');
   const view = await untilTerminal(id);
   expect(view.failure?.code).toBe('cancelled_by_client');
-  const kinds = stack.zuz.ledger.entries({ paymentId: view.zuz.paymentId }).map((e) => `${e.kind}:${e.status}`);
-  expect(kinds).toEqual(['authorization:Succeed', 'void:Succeed']);
+  expect(await ledger(id)).toEqual(['authorization:Succeed:2000', 'void:Succeed:2000']);
+});
+
+test('a capture Zuz declines releases the authorization: the authorized amount voided, nothing captured', async () => {
+  const id = await startTransaction('pm_approved', 2000, 'manual');
+  await until(id, (view) => view.status === 'authorized');
+
+  // Zuz's mock rules fail a capture below 20 at once; a void releases the payment's whole amount.
+  expect((await api('POST', `/v1/transactions/${id}/capture`, { amount: 15 })).status).toBe(200);
+  const view = await untilTerminal(id);
+  expect(view).toMatchObject({ status: 'failed', failure: { code: 'capture_failed' }, capturedAmount: 0 });
+  expect(view.zuz.voidId).toBeDefined();
+  expect(await ledger(id)).toEqual(['authorization:Succeed:2000', 'capture:Failed:15', 'void:Succeed:2000']);
 });
 
 test("a PMS outage is retried by the step's own policy, and the journal shows the attempts", async () => {
@@ -232,7 +257,7 @@ test("a PMS outage is retried by the step's own policy, and the journal shows th
   const steps = view.steps as Array<TransactionView['steps'][number] & { attempts?: number }>;
   expect(steps.find((s) => s.name === 'createAuthorization')?.attempts).toBe(3);
   expect(steps.find((s) => s.name === 'capturePayment')?.attempts).toBe(1);
-  expect(ledger(id)).toEqual(['authorization:Succeed:1250', 'capture:Succeed:1250']);
+  expect(await ledger(id)).toEqual(['authorization:Succeed:1250', 'capture:Succeed:1250']);
 });
 
 test('the list filters by status and customer, page by page; a running status comes from Temporal visibility', async () => {
@@ -275,18 +300,94 @@ test('capture and cancel of an unknown transaction are 404', async () => {
   expect((await api('GET', '/v1/transactions/no-such-tx')).status).toBe(404);
 });
 
-test('no card number or provider token appears in any workflow history or in the database', async () => {
-  const secrets = MOCK_CARDS.flatMap((card) => [card.cardNumber, card.providerToken]);
-  const { rows } = await stack.db.query<{ transaction_id: string }>(
-    `SELECT transaction_id FROM transactions WHERE transaction_id LIKE 'e2e-%'`,
-  );
-  expect(rows.length).toBeGreaterThan(0);
-  for (const { transaction_id } of rows) {
-    const history = JSON.stringify(await stack.client.workflow.getHandle(workflowIdFor(transaction_id)).fetchHistory());
-    for (const secret of secrets) expect(history).not.toContain(secret);
-  }
-  const dump = JSON.stringify((await stack.db.query('SELECT * FROM transactions')).rows);
-  for (const secret of secrets) expect(dump).not.toContain(secret);
+describe('card data', () => {
+  // The search reads every payload decoded (helpers/history-payloads.ts): in a fetched history a payload is
+  // encoded bytes, so a token inside an activity's input or result never shows in JSON.stringify(history).
+
+  test('control: card data planted in payloads is found by the search, and would not be by a search of JSON.stringify(history)', async () => {
+    // Shaped like the PMS's tokens but seeded nowhere, so the search below for the seeded cards stays clean.
+    const plantedToken = () => `tok_${randomBytes(12).toString('hex')}`;
+    const inRequest = plantedToken();
+    const inWebhook = plantedToken();
+    // A till that pastes the token into the description: it travels in the workflow's input and its steps' inputs.
+    const transactionId = `e2e-${randomUUID()}`;
+    const created = await api('POST', '/v1/transactions', {
+      transactionId,
+      customerId: 'cus_demo',
+      paymentMethodId: 'pm_approved',
+      amount: 2000,
+      currency: 'EUR',
+      capture: 'manual',
+      description: `card ${inRequest}`,
+    });
+    expect(created.status).toBe(202);
+    const authorized = await until(transactionId, (view) => view.status === 'authorized');
+    // Zuz echoing the token in a late report of the authorization: the flow ignores it (its answer is final), history keeps it.
+    const handle = stack.client.workflow.getHandle(workflowIdFor(transactionId));
+    await handle.signal(zuzEventSignal, {
+      eventId: `evt-control-${randomUUID()}`,
+      paymentId: authorized.zuz.paymentId!,
+      kind: 'authorization',
+      operationId: authorized.zuz.authorizationId!,
+      status: 'Succeed',
+      amount: 2000,
+      description: `Approved for ${inWebhook}`,
+    });
+    expect((await api('POST', `/v1/transactions/${transactionId}/cancel`)).status).toBe(200);
+    const view = await untilTerminal(transactionId);
+    expect(view.status).toBe('cancelled');
+    const history = await handle.fetchHistory();
+
+    expect(findInHistory(history, inRequest)).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^events\[\d+\]\.workflowExecutionStartedEventAttributes\.input\.payloads\[0\]$/),
+        expect.stringMatching(/^events\[\d+\]\.activityTaskScheduledEventAttributes\.input\.payloads\[0\]$/),
+      ]),
+    );
+    expect(findInHistory(history, inWebhook)).toContainEqual(
+      expect.stringMatching(/^events\[\d+\]\.workflowExecutionSignaledEventAttributes\.input\.payloads\[0\]$/),
+    );
+    // Zuz's payment id reaches the workflow only in an activity's result (createPayment's): results are read too.
+    expect(findInHistory(history, view.zuz.paymentId!)).toContainEqual(
+      expect.stringMatching(/^events\[\d+\]\.activityTaskCompletedEventAttributes\.result\.payloads\[0\]$/),
+    );
+    // Why the old search could not fail: none of them is in the history as JSON.
+    const asJson = JSON.stringify(history);
+    for (const planted of [inRequest, inWebhook, view.zuz.paymentId!]) expect(asJson).not.toContain(planted);
+  });
+
+  test('no card number or provider token is in any decoded payload of any workflow history, nor in the database', async () => {
+    // One transaction of each kind, so the search has them even when this test runs alone.
+    const ids = [
+      await startTransaction('pm_approved'),
+      await startTransaction('pm_declined'),
+      await startTransaction('pm_pending_declined'),
+      await startTransaction('pm_approved', 2000, 'manual'),
+    ];
+    await until(ids[3], (view) => view.status === 'authorized');
+    expect((await api('POST', `/v1/transactions/${ids[3]}/capture`, { amount: 1500 })).status).toBe(200);
+    const outcomes = await Promise.all(ids.map(untilTerminal));
+    expect(outcomes.map((view) => view.status)).toEqual(['succeeded', 'declined', 'declined', 'succeeded']);
+
+    // The mock cards have no CVV: their card number and their token are all the card data there is.
+    const secrets = MOCK_CARDS.flatMap((card) => [card.cardNumber, card.providerToken]);
+    const { rows } = await stack.db.query<{ transaction_id: string }>(
+      `SELECT transaction_id FROM transactions WHERE transaction_id LIKE 'e2e-%'`,
+    );
+    expect(rows.map((row) => row.transaction_id)).toEqual(expect.arrayContaining(ids));
+    for (const { transaction_id } of rows) {
+      const history = await stack.client.workflow.getHandle(workflowIdFor(transaction_id)).fetchHistory();
+      const found = secrets.flatMap((secret) => findInHistory(history, secret).map((path) => `${secret} at ${path}`));
+      expect({ transaction_id, found }).toEqual({ transaction_id, found: [] });
+    }
+    // Not vacuous: each of these histories' decoded payloads do show what the flow got from Zuz.
+    for (const view of outcomes) {
+      const history = await stack.client.workflow.getHandle(workflowIdFor(view.transactionId)).fetchHistory();
+      expect(findInHistory(history, view.zuz.authorizationId!)).not.toEqual([]);
+    }
+    const dump = JSON.stringify((await stack.db.query('SELECT * FROM transactions')).rows);
+    for (const secret of secrets) expect(dump).not.toContain(secret);
+  });
 });
 
 // Last in this file: these delete finished workflows, as the namespace's retention period does.
@@ -339,7 +440,7 @@ describe('after Temporal has forgotten a transaction, its record still holds', (
           () => 'none',
         ),
     ).toBe('none');
-    expect(ledger(transactionId)).toEqual(['authorization:Succeed:1270', 'capture:Succeed:1270']);
+    expect(await ledger(transactionId)).toEqual(['authorization:Succeed:1270', 'capture:Succeed:1270']);
     // The list is the record's: a forgotten transaction is still found.
     type Page = { transactions: Array<{ transactionId: string; status: string }>; nextCursor?: string };
     let cursor: string | undefined;
@@ -385,7 +486,7 @@ describe('after Temporal has forgotten a transaction, its record still holds', (
       args: [{ request }],
     });
     await expect(second.result()).rejects.toThrow();
-    expect(ledger(transactionId)).toEqual(['authorization:Succeed:1280', 'capture:Succeed:1280']);
+    expect(await ledger(transactionId)).toEqual(['authorization:Succeed:1280', 'capture:Succeed:1280']);
     // The record names the run that acted; the refused second run does not hide it.
     const read = await api('GET', `/v1/transactions/${transactionId}`);
     expect(read.body).toMatchObject({ status: 'succeeded', capturedAmount: 1280, unavailable: ['steps'] });
@@ -463,9 +564,9 @@ describe('the daily reconciliation', () => {
       });
     const first = (await reconcile()) as { runId: string; checked: number };
     expect(first.checked).toBeGreaterThan(0);
-    expect(ledger(transactionId)).toEqual(['authorization:Succeed:1300', 'capture:Succeed:1300', 'refund:Succeed:1300']);
+    expect(await ledger(transactionId)).toEqual(['authorization:Succeed:1300', 'capture:Succeed:1300', 'refund:Succeed:1300']);
     const second = (await reconcile()) as { runId: string };
-    expect(ledger(transactionId)).toHaveLength(3); // refunded once
+    expect(await ledger(transactionId)).toHaveLength(3); // refunded once
 
     const report = await fetch(`${stack.apiUrl}/v1/reconciliation/runs?limit=5`, { headers: { authorization: `Bearer ${stack.apiKey}` } });
     const { runs } = (await report.json()) as {

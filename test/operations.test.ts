@@ -23,6 +23,7 @@ let api: Service;
 let apiUrl: string;
 let workerHealthUrl: string;
 let workerMetricsUrl: string;
+let apiMetricsUrl: string;
 
 interface Service {
   process: ChildProcess;
@@ -59,11 +60,13 @@ beforeAll(async () => {
   temporal = await startDevServer({ cli: temporalCliPath(), port: 0, logFile: path.join(dataDir, 'temporal.log') });
   zuz = await startZuzSimulator({ appId: 'ops-app', privateKey: 'ops-zuz-key', timeScale: 0.001 });
   pms = await startPmsSimulator({ apiKey: 'ops-pms-key' });
-  const [apiPort, healthPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
+  const [apiPort, healthPort, metricsPort, apiMetricsPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     NODE_OPTIONS: '',
     LOG_LEVEL: 'info',
+    // The simulators: http:// and short keys, which the production entry points refuse without it.
+    POS_SANDBOX: 'true',
     TEMPORAL_ADDRESS: temporal.address,
     TEMPORAL_TASK_QUEUE: `ops-${randomUUID()}`,
     POS_DATA_DIR: dataDir,
@@ -74,6 +77,7 @@ beforeAll(async () => {
     PMS_API_KEY: 'ops-pms-key',
     API_PORT: String(apiPort),
     API_KEYS: API_KEY,
+    API_METRICS_ADDRESS: `127.0.0.1:${apiMetricsPort}`,
     WORKER_HEALTH_PORT: String(healthPort),
     WORKER_METRICS_ADDRESS: `127.0.0.1:${metricsPort}`,
     WORKER_SHUTDOWN_GRACE_SECONDS: '5',
@@ -84,6 +88,7 @@ beforeAll(async () => {
   apiUrl = `http://127.0.0.1:${apiPort}`;
   workerHealthUrl = `http://127.0.0.1:${healthPort}`;
   workerMetricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
+  apiMetricsUrl = `http://127.0.0.1:${apiMetricsPort}/metrics`;
   zuz.setWebhookUrl(`${apiUrl}/webhooks/zuz`);
   worker = startService('worker.js', env);
   api = startService(path.join('api', 'server.js'), env);
@@ -125,7 +130,8 @@ test('worker and API report alive and ready, with what they checked', async () =
 test("a transaction shows in both processes' metrics and logs, without card data", async () => {
   const transactionId = await runTransaction();
 
-  const apiMetrics = await (await fetch(`${apiUrl}/metrics`)).text();
+  expect((await fetch(`${apiUrl}/metrics`)).status).toBe(404); // not on the public port
+  const apiMetrics = await (await fetch(apiMetricsUrl)).text();
   expect(apiMetrics).toMatch(/pos_http_requests_total\{method="POST",route="\/v1\/transactions",status="202"\} [1-9]/);
   expect(apiMetrics).toMatch(/pos_http_requests_total\{method="GET",route="\/v1\/transactions\/:id",status="200"\} [1-9]/);
   expect(apiMetrics).toMatch(/pos_zuz_webhooks_total\{outcome="delivered"\} [1-9]/);
@@ -150,6 +156,56 @@ test("a transaction shows in both processes' metrics and logs, without card data
   const secrets = MOCK_CARDS.flatMap((card) => [card.cardNumber, card.providerToken]);
   for (const secret of secrets) expect(logs.join('\n')).not.toContain(secret);
 });
+
+test('with POS_SANDBOX=true each process says once that the production checks are off', () => {
+  for (const service of [worker, api]) {
+    const warnings = service.lines
+      .map((line) => JSON.parse(line) as { level: number; msg: string })
+      .filter((e) => /production checks are off/.test(e.msg));
+    expect(warnings).toEqual([expect.objectContaining({ level: 40 })]);
+  }
+});
+
+test('without POS_SANDBOX both refuse the sandbox credentials before connecting anything, naming each variable', async () => {
+  // Published credentials and http:// simulators, as `npm start` uses; Temporal is where nothing listens, so only the check can stop them first.
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NODE_OPTIONS: '',
+    POS_SANDBOX: '',
+    TEMPORAL_ADDRESS: '127.0.0.1:1',
+    POS_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'pos-ops-refused-')),
+    API_PORT: '0',
+    API_METRICS_ADDRESS: '127.0.0.1:0',
+    API_KEYS: 'dev-api-key-0123456789',
+    ZUZ_APP_ID: 'pos-dev-app',
+    ZUZ_PRIVATE_KEY: 'dev-zuz-private-key',
+    ZUZ_BASE_URL: 'http://127.0.0.1:4100',
+    ZUZ_ENV: '',
+    PMS_BASE_URL: 'http://127.0.0.1:4200',
+    PMS_API_KEY: 'dev-pms-key',
+    WORKER_HEALTH_PORT: '0',
+    WORKER_METRICS_ADDRESS: '127.0.0.1:0',
+  };
+  const refused = await Promise.all(
+    [path.join('api', 'server.js'), 'worker.js'].map(async (script) => {
+      const service = startService(script, env);
+      const closed = new Promise((resolve) => service.process.once('close', resolve));
+      const timer = setTimeout(() => service.process.kill('SIGKILL'), 20_000);
+      const code = await service.exited;
+      await closed;
+      clearTimeout(timer);
+      return { code, output: service.lines.join('\n') };
+    }),
+  );
+  const [apiRefusal, workerRefusal] = refused;
+  expect(apiRefusal.code).toBe(1);
+  expect(apiRefusal.output).toContain('API_KEYS: has a key the published sandbox credential');
+  expect(apiRefusal.output).toContain('ZUZ_PRIVATE_KEY: is the published sandbox credential');
+  expect(workerRefusal.code).toBe(1);
+  for (const name of ['ZUZ_PRIVATE_KEY', 'PMS_API_KEY', 'ZUZ_BASE_URL', 'PMS_BASE_URL', 'ZUZ_ENV'])
+    expect(workerRefusal.output).toContain(`  ${name}: `);
+  for (const { output } of refused) expect(output).not.toMatch(/API listening|worker started|failed to start|worker failed/);
+}, 30_000);
 
 test('SIGTERM stops both processes cleanly', async () => {
   worker.process.kill('SIGTERM');

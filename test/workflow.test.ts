@@ -177,14 +177,36 @@ test('an unknown payment method fails the transaction without retrying', async (
   expect(zuz.calls.filter((c) => c === 'createAuthorization')).toHaveLength(1);
 });
 
-test('a pending authorization completes on its webhook; a duplicate webhook changes nothing', async () => {
+test('a webhook whose event id was already seen is dropped even when it says something new; a new event id is taken', async () => {
+  const zuz = new FakeZuz();
+  zuz.authorization = result('authorization', 'Pending');
+  zuz.polled = { authorization: result('authorization', 'Pending') }; // polling finds nothing final: only a webhook can end the wait
+  const view = await run(zuz, { request: request() }, async (handle) => {
+    const pending = event('Pending');
+    await handle.signal(zuzEventSignal, pending);
+    // The same event id again, now final: a replay by its id, which only dedup by id drops (the inbox holds no final answer yet).
+    await handle.signal(zuzEventSignal, event('Succeed', pending.eventId));
+    await env.sleep('1 minute'); // past the webhook grace period: a flow still waiting polls
+    while (!zuz.calls.some((c) => c === 'poll' || c.startsWith('capture'))) await new Promise((r) => setTimeout(r, 50));
+    expect(zuz.calls.filter((c) => c.startsWith('capture'))).toEqual([]);
+    const waiting = await handle.query(transactionQuery);
+    expect(waiting.status).toBe('processing');
+    expect(waiting.steps.find((s) => s.name === 'awaitAuthorizationResult')?.state).toBe('running');
+
+    await handle.signal(zuzEventSignal, event('Succeed'));
+  });
+
+  expect(view.status).toBe('succeeded');
+  expect(view.steps.find((s) => s.name === 'awaitAuthorizationResult')?.branch).toBe('webhook');
+  expect(zuz.calls.filter((c) => c.startsWith('capture'))).toHaveLength(1);
+});
+
+test('a repeated final webhook changes nothing: the first final answer wins', async () => {
   const zuz = new FakeZuz();
   zuz.authorization = result('authorization', 'Pending');
   const view = await run(zuz, { request: request() }, async (handle) => {
-    const approved = event('Succeed');
-    await handle.signal(zuzEventSignal, approved);
-    await handle.signal(zuzEventSignal, approved);
-    await handle.signal(zuzEventSignal, event('Failed', approved.eventId));
+    await handle.signal(zuzEventSignal, event('Succeed'));
+    await handle.signal(zuzEventSignal, event('Failed')); // another event id: only first-final-wins drops it
   });
 
   expect(view.status).toBe('succeeded');

@@ -5,6 +5,7 @@ import type { TransactionRequest, TransactionView } from '../domain/transaction'
 import { requestFingerprint } from '../domain/request-fingerprint';
 import { TRANSACTION_ALREADY_PROCESSED, TRANSACTION_CONFLICT } from '../domain/errors';
 import { TransactionRecords } from '../infrastructure/transaction-record';
+import { parseTransactionKey, transactionKey } from '../domain/merchant';
 
 /** The velocity and amount limits of risk screening, per customer. */
 export interface RiskLimits {
@@ -39,7 +40,7 @@ export function createDatabaseActivities(
       }
       const runId = currentRunId();
       if (!runId) throw new Error('recordTransaction runs only as a step of a transaction workflow');
-      if (!(await records.bindRun(request.transactionId, runId))) {
+      if (!(await records.bindRun(transactionKey(request.merchantId, request.transactionId), runId))) {
         throw ApplicationFailure.create({
           type: TRANSACTION_ALREADY_PROCESSED,
           message: `Transaction ${request.transactionId} was processed by another workflow run; this run does nothing`,
@@ -48,24 +49,29 @@ export function createDatabaseActivities(
       }
     },
 
-    /** The customer's account, created on first use; the same customer always gets the same account. */
+    /**
+     * The customer's account, created on first use; the same customer of the same merchant always
+     * gets the same account (customer ids are the merchant's, so they are keyed like transactions).
+     * `transactionId` is the transaction's key (src/domain/merchant.ts), as in every step's input.
+     */
     async assignAccountId(input: { transactionId: string; customerId: string }): Promise<string> {
+      const customerKey = transactionKey(parseTransactionKey(input.transactionId).merchantId, input.customerId);
       await db.query(
         `INSERT INTO accounts (customer_id, account_id) VALUES ($1, 'acct_' || replace(gen_random_uuid()::text, '-', ''))
          ON CONFLICT (customer_id) DO NOTHING`,
-        [input.customerId],
+        [customerKey],
       );
       const { rows } = await db.query<{ account_id: string }>(
         `UPDATE transactions SET account_id = a.account_id, updated_at = now()
            FROM accounts a WHERE a.customer_id = $2 AND transactions.transaction_id = $1
          RETURNING a.account_id`,
-        [input.transactionId, input.customerId],
+        [input.transactionId, customerKey],
       );
       if (!rows[0]) throw new Error(`Transaction ${input.transactionId} is not recorded`);
       return rows[0].account_id;
     },
 
-    /** Too many transactions in an hour, or too much money in a day, for this customer: declined before Zuz is asked. */
+    /** Too many transactions in an hour, or too much money in a day, for this customer of this merchant: declined before Zuz is asked. */
     async screenTransaction(input: { transactionId: string; customerId: string; amount: number }): Promise<RiskVerdict> {
       const { rows } = await db.query<{ last_hour: string; last_day_amount: string }>(
         // Attempts count (card testing shows as many declines), but not those this check refused:
@@ -75,8 +81,8 @@ export function createDatabaseActivities(
                 coalesce(sum(amount) FILTER (WHERE created_at > now() - interval '24 hours'
                                               AND status NOT IN ('declined', 'failed', 'cancelled')), 0) AS last_day_amount
            FROM transactions
-          WHERE customer_id = $1 AND transaction_id <> $2`,
-        [input.customerId, input.transactionId],
+          WHERE customer_id = $1 AND merchant_id = $3 AND transaction_id <> $2`,
+        [input.customerId, input.transactionId, parseTransactionKey(input.transactionId).merchantId],
       );
       const lastHour = Number(rows[0]?.last_hour ?? 0);
       const lastDayAmount = Number(rows[0]?.last_day_amount ?? 0);

@@ -12,6 +12,7 @@ import type { ZuzOperationResult } from '../domain/transaction';
 import { PAYMENT_METHOD_NOT_FOUND, PAYMENT_METHOD_UNUSABLE, UPSTREAM_REFUSED, UPSTREAM_UNAVAILABLE } from '../domain/errors';
 
 export interface PaymentRequest {
+  /** The transaction's key (merchant and id, src/domain/merchant.ts): it names the payment's idempotency keys and reconciliation id at Zuz. */
   transactionId: string;
   customerId: string;
   amount: number;

@@ -1,4 +1,5 @@
 /** The HTTP API as an express app: routes, authentication, body limits and the one error shape. */
+import { hkdfSync } from 'node:crypto';
 import express from 'express';
 import helmet from 'helmet';
 import type { Client } from '@temporalio/client';
@@ -8,7 +9,8 @@ import { requireApiKey } from './auth';
 import { allowOnly, errorHandler, sendError } from './errors';
 import { transactionsRouter, type TransactionsRouterOptions } from './transactions';
 import { zuzWebhookRouter } from './webhooks';
-import { createApiMetrics } from './metrics';
+import { createApiMetrics, type ApiMetrics } from './metrics';
+import { rateLimitPerKey } from './rate-limit';
 import { docsRouter } from './docs';
 import { isTemporalReachable } from '../infrastructure/temporal';
 import type { Database } from '../infrastructure/database';
@@ -21,16 +23,17 @@ export interface AppOptions {
   /** The application database: the transaction record the API consults before Temporal. */
   db: Database;
   taskQueue: string;
-  config: Pick<ApiConfig, 'apiKeys' | 'webhook'>;
+  config: Pick<ApiConfig, 'apiKeys' | 'webhook' | 'rateLimitPerMinute'>;
   log: Logger;
   flowOptions?: TransactionsRouterOptions['flowOptions'];
+  /** The registry the app counts into; served by the caller on a listener of its own (startApiServer). Default: a new one. */
+  metrics?: ApiMetrics;
 }
 
-export function createApp({ client, db, taskQueue, config, log, flowOptions }: AppOptions): express.Express {
+export function createApp({ client, db, taskQueue, config, log, flowOptions, metrics = createApiMetrics() }: AppOptions): express.Express {
   const app = express();
   const records = new TransactionRecords(db);
   const reconciliation = new ReconciliationStore(db);
-  const metrics = createApiMetrics();
   app.disable('x-powered-by');
   app.use(metrics.middleware);
   // Security headers (CSP, nosniff, frame and referrer policies, HSTS...); answers are never cached.
@@ -48,10 +51,8 @@ export function createApp({ client, db, taskQueue, config, log, flowOptions }: A
     const temporal = await isTemporalReachable(client);
     res.status(temporal ? 200 : 503).json({ status: temporal ? 'ready' : 'not_ready', checks: { temporal } });
   });
-  app.get('/metrics', async (_req, res) => {
-    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
-  });
-  app.all(['/healthz', '/readyz', '/metrics'], allowOnly('GET', 'HEAD'));
+  // No /metrics here: it is served apart from the public port (API_METRICS_ADDRESS).
+  app.all(['/healthz', '/readyz'], allowOnly('GET', 'HEAD'));
   app.use(docsRouter()); // /openapi.json and /docs: public, no key
   app.use(
     '/webhooks/zuz',
@@ -64,11 +65,28 @@ export function createApp({ client, db, taskQueue, config, log, flowOptions }: A
       count: metrics.webhook,
     }),
   );
-  app.use('/v1', requireApiKey(config.apiKeys), express.json({ limit: '16kb', type: () => true }));
+  app.use(
+    '/v1',
+    requireApiKey(config.apiKeys),
+    ...(config.rateLimitPerMinute ? [rateLimitPerKey({ limit: config.rateLimitPerMinute })] : []),
+    express.json({ limit: '16kb', type: () => true }),
+  );
   app.use('/v1/reconciliation', reconciliationRouter(reconciliation));
-  app.use('/v1/transactions', transactionsRouter({ client, records, taskQueue, flowOptions }));
+  app.use(
+    '/v1/transactions',
+    transactionsRouter({ client, records, taskQueue, flowOptions, cursorKey: cursorKeyFrom(config.webhook.privateKey) }),
+  );
 
   app.use((_req, res) => sendError(res, 404, 'not_found', 'No such route'));
   app.use(errorHandler(log));
   return app;
+}
+
+/**
+ * The key that signs list cursors, derived from the API's one secret (the Zuz key it already
+ * holds to verify webhooks) under its own label: every API process derives the same key, so a
+ * cursor from one is good at another, and it is never the webhook key itself.
+ */
+function cursorKeyFrom(secret: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', secret, 'pos-payments', 'list-cursor-v1', 32));
 }

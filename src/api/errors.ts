@@ -47,7 +47,10 @@ export function validationError(error: ZodError, where = 'body'): ApiError {
 
 export function errorHandler(log: Logger): ErrorRequestHandler {
   return (err, _req, res, _next) => {
-    if (err instanceof ApiError) return sendError(res, err.status, err.code, err.message, err.details);
+    if (err instanceof ApiError) {
+      if (err.status === 503) res.setHeader('retry-after', String(RETRY_AFTER_SECONDS));
+      return sendError(res, err.status, err.code, err.message, err.details);
+    }
     // body-parser's own errors carry a status and a type.
     const status = (err as { status?: number }).status;
     const type = (err as { type?: string }).type;

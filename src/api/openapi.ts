@@ -47,6 +47,10 @@ const unavailable: ResponseConfig = {
   ...error('`unavailable`: Temporal cannot be reached right now; retry after `Retry-After` seconds (retrying the same request is safe)'),
   headers: { 'retry-after': { description: 'Seconds to wait before retrying', schema: { type: 'string' } } },
 };
+const rateLimited: ResponseConfig = {
+  ...error('`rate_limited`: this API key made more requests than its limit per minute (`API_RATE_LIMIT_PER_MINUTE`; off unless set)'),
+  headers: { 'retry-after': { description: 'Seconds until the key may call again', schema: { type: 'string' } } },
+};
 const tooLarge = error('`body_too_large`: the body is over 16 kB');
 const internal = error('`internal_error`: something failed on our side (e.g. Temporal unreachable); the request may be retried');
 const invalidId = '`invalid_request`: the id in the path is not a valid transaction id (`details` names it)';
@@ -89,6 +93,7 @@ function registerTransactionRoutes(registry: OpenAPIRegistry): void {
       200: answers('The same request again: the transaction as it is now', transactionViewSchema),
       400: error(`\`invalid_request\`: a field is wrong, missing or unknown (\`details\` names each); or ${invalidJson}`),
       401: unauthorized,
+      429: rateLimited,
       409: error('`transaction_conflict`: this transactionId exists with a different request'),
       413: tooLarge,
       500: internal,
@@ -110,6 +115,7 @@ function registerTransactionRoutes(registry: OpenAPIRegistry): void {
       200: answers('The latest runs', reconciliationRunsSchema),
       400: error('`invalid_request`: a query parameter is wrong or unknown (`details` names each)'),
       401: unauthorized,
+      429: rateLimited,
       431: { description: 'The query string is too large (answered by the HTTP server, with no body)' },
       500: internal,
     },
@@ -129,6 +135,7 @@ function registerTransactionRoutes(registry: OpenAPIRegistry): void {
       200: answers('A page of transactions', transactionPageSchema),
       400: error('`invalid_request`: a query parameter is wrong or unknown (`details` names each)'),
       401: unauthorized,
+      429: rateLimited,
       // Node's HTTP server refuses a request line over its header limit (16 kB) before the app sees it.
       431: { description: 'The query string is too large (answered by the HTTP server, with no body)' },
       500: internal,
@@ -148,6 +155,7 @@ function registerTransactionRoutes(registry: OpenAPIRegistry): void {
       200: answers('The transaction, live from its workflow, with attempts per step', transactionViewSchema),
       400: error(invalidId),
       401: unauthorized,
+      429: rateLimited,
       404: error('`not_found`: no transaction with this id'),
       500: internal,
       503: unavailable,
@@ -177,6 +185,7 @@ function registerTransactionRoutes(registry: OpenAPIRegistry): void {
         `\`invalid_request\`: the id, \`amount\` or \`idempotency-key\` header is wrong, or the body has an unknown field (\`details\` names each); or ${invalidJson}`,
       ),
       401: unauthorized,
+      429: rateLimited,
       404: error('`not_found`: no transaction with this id'),
       409: error(
         '`invalid_state`: the transaction cannot be captured now (not authorized, manual capture not requested, amount over the authorized one, or already finished)',
@@ -201,6 +210,7 @@ function registerTransactionRoutes(registry: OpenAPIRegistry): void {
       200: answers('The transaction after the cancellation', transactionViewSchema),
       400: error(`${invalidId}; or the \`idempotency-key\` header is malformed; or ${invalidJson}`),
       401: unauthorized,
+      429: rateLimited,
       404: error('`not_found`: no transaction with this id'),
       409: error('`invalid_state`: too late to cancel (capture started or already decided, or the transaction is finished)'),
       413: tooLarge,
@@ -233,13 +243,15 @@ function registerOtherRoutes(registry: OpenAPIRegistry): void {
     },
     responses: {
       200: answers(
-        "`delivered` to the workflow; `stored` for reconciliation when the transaction's workflow has finished (or Temporal no longer retains it); or `ignored` (not a payment operation we follow, or an unknown transaction)",
+        "`delivered` to the workflow; `duplicate`: the workflow already has this event id (nothing is added to its history); `stored` for reconciliation when the transaction's workflow has finished (or Temporal no longer retains it); or `ignored` (not a payment operation we follow, or an unknown transaction)",
         webhookAckSchema,
       ),
       400: error(
-        '`invalid_request`: bad `event-type` header or event body (`details` names each); `invalid_json`; or `stale_event`: created too long ago',
+        "`invalid_request`: bad `event-type` header or event body of a correctly signed event (`details` names each); `invalid_json`; `invalid_signature`: a signed field contains a comma (the signature's separator); or `stale_event`: created too long ago",
       ),
-      401: error('`invalid_signature`: the signature does not match the event'),
+      401: error(
+        '`invalid_signature`: the signature does not match the event (checked first: an unsigned caller learns nothing about the fields)',
+      ),
       413: error('`body_too_large`: the body is over 64 kB'),
       503: error('`unavailable`: the event could not be handed to Temporal; Zuz retries'),
     },
@@ -264,15 +276,6 @@ function registerOtherRoutes(registry: OpenAPIRegistry): void {
       200: answers('Ready', readinessSchema),
       503: answers('Not ready: Temporal did not answer', readinessSchema),
     },
-  });
-
-  registry.registerPath({
-    method: 'get',
-    path: '/metrics',
-    operationId: 'metrics',
-    tags: ['Operations'],
-    summary: 'Prometheus metrics of the API',
-    responses: { 200: { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } } },
   });
 
   registry.registerPath({

@@ -79,6 +79,13 @@ const zuzIdsSchema = z
 export const transactionViewSchema = z
   .object({
     transactionId: z.string(),
+    merchantId: z
+      .string()
+      .meta({
+        description:
+          "The merchant whose key created the transaction (absent on transactions made before merchants existed: the default merchant's)",
+      })
+      .optional(),
     customerId: z.string(),
     status: transactionStatusSchema,
     amount: z.number().int().meta({ description: 'Requested amount, integer minor units' }),
@@ -140,7 +147,7 @@ export const errorBodySchema = z
   })
   .meta({ id: 'Error' });
 
-export const webhookAckSchema = z.object({ outcome: z.enum(['delivered', 'stored', 'ignored']) }).meta({ id: 'WebhookAck' });
+export const webhookAckSchema = z.object({ outcome: z.enum(['delivered', 'duplicate', 'stored', 'ignored']) }).meta({ id: 'WebhookAck' });
 
 export const healthSchema = z.object({ status: z.literal('ok') });
 

@@ -1,57 +1,87 @@
 /**
  * The API server. Production entry point (`npm run start:api`); run as many as you like behind
- * a load balancer. It refuses to start without API keys.
+ * a load balancer. It refuses to start without API keys, and with sandbox credentials or short
+ * secrets unless POS_SANDBOX=true. Its Prometheus metrics have a listener of their own
+ * (API_METRICS_ADDRESS), so the public port never shows them.
  */
 import { tracing } from '../infrastructure/tracing'; // first: instruments HTTP before express loads it
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Client } from '@temporalio/client';
 import {
+  assertSafeForProduction,
   ConfigError,
   loadApiConfig,
   loadDatabaseConfig,
   loadDatabasePoolSize,
   loadFlowOverrides,
   loadTemporalConfig,
+  SANDBOX_WARNING,
   type ApiConfig,
 } from '../config';
 import { openDatabase } from '../infrastructure/database';
 import { logger, type Logger } from '../infrastructure/logger';
 import { connectClient } from '../infrastructure/temporal';
 import { createApp, type AppOptions } from './app';
+import { createApiMetrics, type ApiMetrics } from './metrics';
 
 export async function startApiServer(
   options: AppOptions & { config: ApiConfig },
-): Promise<{ server: Server; url: string; close(): Promise<void> }> {
-  const app = createApp(options);
+): Promise<{ server: Server; url: string; metricsUrl: string; close(): Promise<void> }> {
+  const metrics = options.metrics ?? createApiMetrics();
+  const app = createApp({ ...options, metrics });
   const server = createServer(app);
+  const metricsServer = createServer((req, res) => void serveMetrics(metrics, req, res));
+  const { host, port } = options.config;
+  const url = await listen(server, host, port, `API_PORT ${port} on ${host}`);
+  const metricsUrl = await listen(metricsServer, options.config.metrics.host, options.config.metrics.port, 'API_METRICS_ADDRESS').catch(
+    async (err: unknown) => {
+      await closeServer(server);
+      throw err;
+    },
+  );
+  return { server, url, metricsUrl, close: async () => void (await Promise.all([closeServer(server), closeServer(metricsServer)])) };
+}
+
+/** GET /metrics and nothing else: Prometheus scrapes this listener, which is never the public one. */
+async function serveMetrics({ registry }: ApiMetrics, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const path = (req.url ?? '').split('?')[0];
+  if (path !== '/metrics') return void res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found\n');
+  if (req.method !== 'GET' && req.method !== 'HEAD') return void res.writeHead(405, { allow: 'GET, HEAD' }).end();
+  const body = await registry.metrics().catch(() => undefined);
+  if (body === undefined) return void res.writeHead(500, { 'content-type': 'text/plain' }).end('Metrics unavailable\n');
+  res.writeHead(200, { 'content-type': registry.contentType }).end(req.method === 'HEAD' ? undefined : body);
+}
+
+async function listen(server: Server, host: string, port: number, what: string): Promise<string> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(err.code === 'EADDRINUSE' ? new Error(`API_PORT ${options.config.port} on ${options.config.host} is already in use`) : err),
+      reject(err.code === 'EADDRINUSE' ? new Error(`${what}: ${host}:${port} is already in use`) : err),
     );
-    server.listen(options.config.port, options.config.host, resolve);
+    server.listen(port, host, resolve);
   });
   const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : options.config.port;
-  return {
-    server,
-    url: `http://${options.config.host}:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return `http://${host}:${typeof address === 'object' && address ? address.port : port}`;
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
 }
 
 async function main(): Promise<void> {
+  // First, before anything connects: a deployment must not run on what is safe only against the simulators.
+  const safety = assertSafeForProduction('api');
   const config = loadApiConfig();
   const temporal = loadTemporalConfig();
-  const client: Client = await connectClient(temporal, tracing ? [tracing.plugin] : []);
   const log: Logger = logger.child({ component: 'api' });
+  if (safety === 'skipped') log.warn(SANDBOX_WARNING);
+  const client: Client = await connectClient(temporal, tracing ? [tracing.plugin] : []);
   const databaseConfig = loadDatabaseConfig();
   const db = await openDatabase('url' in databaseConfig ? { ...databaseConfig, poolMax: loadDatabasePoolSize() } : databaseConfig);
   const api = await startApiServer({ client, db, taskQueue: temporal.taskQueue, config, log, flowOptions: loadFlowOverrides() });
-  log.info({ url: api.url }, 'API listening');
+  log.info({ url: api.url, metrics: `${api.metricsUrl}/metrics` }, 'API listening');
   const stop = async () => {
     await api.close();
     await client.connection.close();

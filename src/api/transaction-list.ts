@@ -4,9 +4,10 @@
  * running shows its live status, read from Temporal visibility (the typed search attributes the
  * workflow keeps current) for the page's unfinished rows in one query. Filtering by a running
  * status (`authorized`, say) asks visibility directly: only a live workflow can be in one.
- * Visibility is eventually consistent, so a status there lags the workflow by a moment.
+ * Visibility is eventually consistent, so a status there lags the workflow by a moment. A merchant
+ * lists only its own transactions, from either source.
  */
-import { createHash } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { ApiError } from './errors';
 import {
@@ -16,11 +17,19 @@ import {
   type Payload,
   type SearchAttributePair,
 } from '@temporalio/common';
-import { customerIdKey, transactionAmountKey, transactionSearchAttributes, transactionStatusKey } from '../domain/search-attributes';
+import {
+  customerIdKey,
+  merchantIdKey,
+  transactionAmountKey,
+  transactionSearchAttributes,
+  transactionStatusKey,
+} from '../domain/search-attributes';
+import { DEFAULT_MERCHANT_ID } from '../domain/merchant';
 import { isTerminal, workflowIdFor, type TransactionStatus } from '../domain/transaction';
 import type { RecordPosition, TransactionRecords } from '../infrastructure/transaction-record';
 
 export interface ListFilter {
+  merchantId: string;
   status?: TransactionStatus;
   customerId?: string;
   limit: number;
@@ -39,14 +48,16 @@ export interface TransactionSummary {
 
 type Page = { transactions: TransactionSummary[]; nextCursor?: string };
 
-export async function listTransactions(client: Client, records: TransactionRecords, filter: ListFilter): Promise<Page> {
-  const cursor = filter.cursor ? decodeCursor(filter.cursor) : undefined;
+/** Lists with cursors signed by `cursorKey` (a server secret), so only a cursor this API wrote is followed. */
+export async function listTransactions(client: Client, records: TransactionRecords, filter: ListFilter, cursorKey: Buffer): Promise<Page> {
+  const cursors = new Cursors(cursorKey, filter);
+  const cursor = filter.cursor ? cursors.decode(filter.cursor) : undefined;
   if (filter.status && !isTerminal(filter.status)) {
     if (cursor?.from === 'record') throw invalidCursor();
-    return listRunning(client, filter, cursor?.token);
+    return listRunning(client, filter, cursor?.token, cursors);
   }
   if (cursor?.from === 'visibility') throw invalidCursor();
-  return listRecorded(client, records, filter, cursor?.position);
+  return listRecorded(client, records, filter, cursor?.position, cursors);
 }
 
 async function listRecorded(
@@ -54,16 +65,23 @@ async function listRecorded(
   records: TransactionRecords,
   filter: ListFilter,
   after: RecordPosition | undefined,
+  cursors: Cursors,
 ): Promise<Page> {
-  const rows = await records.listPage({ customerId: filter.customerId, terminalStatus: filter.status, after, limit: filter.limit });
+  const rows = await records.listPage({
+    merchantId: filter.merchantId,
+    customerId: filter.customerId,
+    terminalStatus: filter.status,
+    after,
+    limit: filter.limit,
+  });
   const live = await liveStatuses(
     client,
-    rows.filter((row) => !row.finalized).map((row) => row.transactionId),
+    rows.filter((row) => !row.finalized).map((row) => row.transactionKey),
   );
   const transactions = rows.map((row): TransactionSummary => ({
     transactionId: row.transactionId,
     customerId: row.customerId,
-    status: row.finalized ? row.status : (live.get(row.transactionId) ?? row.status),
+    status: row.finalized ? row.status : (live.get(row.transactionKey) ?? row.status),
     amount: row.amount,
     currency: row.currency,
     startedAt: row.createdAt,
@@ -72,20 +90,20 @@ async function listRecorded(
   const last = rows[rows.length - 1];
   return {
     transactions,
-    nextCursor: rows.length === filter.limit && last ? encodeCursor({ from: 'record', position: last.position }) : undefined,
+    nextCursor: rows.length === filter.limit && last ? cursors.encode({ from: 'record', position: last.position }) : undefined,
   };
 }
 
-/** The live status of each unfinished transaction of a page, from visibility (absent: no workflow says otherwise). */
-async function liveStatuses(client: Client, transactionIds: string[]): Promise<Map<string, string>> {
+/** The live status of each unfinished transaction of a page by key, from visibility (absent: no workflow says otherwise). */
+async function liveStatuses(client: Client, keys: string[]): Promise<Map<string, string>> {
   const statuses = new Map<string, string>();
-  if (transactionIds.length === 0) return statuses;
-  // Ids are validated by the request schema or come from the record (the same pattern), so quoting them is safe.
-  const ids = transactionIds.map((id) => `'${workflowIdFor(id)}'`).join(', ');
+  if (keys.length === 0) return statuses;
+  // Keys come from the record: merchant ids and transaction ids of validated patterns, so quoting them is safe.
+  const ids = keys.map((key) => `'${workflowIdFor(key)}'`).join(', ');
   const page = await client.workflowService.listWorkflowExecutions({
     namespace: client.options.namespace,
     query: `WorkflowId IN (${ids})`,
-    pageSize: transactionIds.length,
+    pageSize: keys.length,
   });
   for (const execution of page.executions ?? []) {
     const status = decodeTypedSearchAttributes(execution.searchAttributes?.indexedFields).get(transactionStatusKey);
@@ -95,9 +113,13 @@ async function liveStatuses(client: Client, transactionIds: string[]): Promise<M
   return statuses;
 }
 
-async function listRunning(client: Client, filter: ListFilter, token: Buffer | undefined): Promise<Page> {
-  // Values are validated by the request schema (enum and id pattern), so quoting them is safe.
-  const clauses = [`WorkflowType = 'processTransaction'`, `${transactionStatusKey.name} = '${filter.status}'`];
+async function listRunning(client: Client, filter: ListFilter, token: Buffer | undefined, cursors: Cursors): Promise<Page> {
+  // Values are validated by the request schema (enum and id pattern) or configuration, so quoting them is safe.
+  const clauses = [
+    `WorkflowType = 'processTransaction'`,
+    `${transactionStatusKey.name} = '${filter.status}'`,
+    merchantClause(filter.merchantId),
+  ];
   if (filter.customerId) clauses.push(`${customerIdKey.name} = '${filter.customerId}'`);
   const page = await client.workflowService.listWorkflowExecutions({
     namespace: client.options.namespace,
@@ -120,7 +142,13 @@ async function listRunning(client: Client, filter: ListFilter, token: Buffer | u
     };
   });
   const next = page.nextPageToken && page.nextPageToken.length > 0 ? Buffer.from(page.nextPageToken) : undefined;
-  return { transactions, nextCursor: next ? encodeCursor({ from: 'visibility', token: next.toString('base64') }) : undefined };
+  return { transactions, nextCursor: next ? cursors.encode({ from: 'visibility', token: next.toString('base64') }) : undefined };
+}
+
+/** The merchant's workflows; those started before merchants existed carry no MerchantId and are the default merchant's. */
+function merchantClause(merchantId: string): string {
+  const own = `${merchantIdKey.name} = '${merchantId}'`;
+  return merchantId === DEFAULT_MERCHANT_ID ? `(${own} OR ${merchantIdKey.name} IS NULL)` : own;
 }
 
 /**
@@ -146,37 +174,54 @@ type CursorContent = { from: 'record'; position: RecordPosition } | { from: 'vis
 type Cursor = { from: 'record'; position: RecordPosition } | { from: 'visibility'; token: Buffer };
 
 /**
- * A cursor is where the next page starts (a record position, or Temporal's page token) with a
- * checksum, so a mangled or invented cursor is a 400 here instead of an opaque error (and
- * retries) from the database or the server.
+ * A cursor is where the next page starts (a record position, or Temporal's page token) with an
+ * HMAC over it and the merchant and filter it was written for. So a minted, altered or borrowed
+ * cursor (another merchant's, another filter's) is a 400 here, never a query to the database or
+ * to Temporal with a position the caller chose.
  */
-function encodeCursor(content: CursorContent): string {
-  const body = Buffer.from(JSON.stringify(content));
-  return `${body.toString('base64url')}.${checksum(body)}`;
-}
+class Cursors {
+  readonly #key: Buffer;
+  readonly #scope: string;
 
-function decodeCursor(cursor: string): Cursor {
-  const [encoded, sum] = cursor.split('.');
-  const body = Buffer.from(encoded ?? '', 'base64url');
-  if (!sum || body.length === 0 || checksum(body) !== sum) throw invalidCursor();
-  try {
-    const content = JSON.parse(body.toString('utf8')) as CursorContent;
-    if (content.from === 'visibility' && typeof content.token === 'string')
-      return { from: 'visibility', token: Buffer.from(content.token, 'base64') };
-    if (content.from === 'record' && typeof content.position?.createdAt === 'string' && typeof content.position.transactionId === 'string')
-      return content;
-  } catch {
-    // fall through: not a cursor this API wrote
+  constructor(key: Buffer, filter: ListFilter) {
+    this.#key = key;
+    this.#scope = JSON.stringify([filter.merchantId, filter.status ?? null, filter.customerId ?? null]);
   }
-  throw invalidCursor();
+
+  encode(content: CursorContent): string {
+    const body = Buffer.from(JSON.stringify(content));
+    return `${body.toString('base64url')}.${this.#mac(body).toString('base64url')}`;
+  }
+
+  decode(cursor: string): Cursor {
+    const [encoded, mac] = cursor.split('.');
+    const body = Buffer.from(encoded ?? '', 'base64url');
+    const given = Buffer.from(mac ?? '', 'base64url');
+    const expected = this.#mac(body);
+    if (body.length === 0 || given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalidCursor();
+    try {
+      const content = JSON.parse(body.toString('utf8')) as CursorContent;
+      if (content.from === 'visibility' && typeof content.token === 'string')
+        return { from: 'visibility', token: Buffer.from(content.token, 'base64') };
+      if (
+        content.from === 'record' &&
+        typeof content.position?.createdAt === 'string' &&
+        typeof content.position.transactionKey === 'string'
+      )
+        return content;
+    } catch {
+      // fall through: not a cursor this API wrote
+    }
+    throw invalidCursor();
+  }
+
+  #mac(body: Buffer): Buffer {
+    return createHmac('sha256', this.#key).update(this.#scope).update('\n').update(body).digest();
+  }
 }
 
 function invalidCursor(): ApiError {
   return new ApiError(400, 'invalid_request', 'cursor: is not a cursor this API returned for this filter', [
     { field: 'cursor', message: 'is not a cursor this API returned for this filter' },
   ]);
-}
-
-function checksum(token: Buffer): string {
-  return createHash('sha256').update(token).digest('base64url').slice(0, 16);
 }

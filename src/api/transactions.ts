@@ -2,7 +2,9 @@
  * /v1/transactions: a thin HTTP layer over the transaction workflows and their record. The record
  * (database) decides whether an id was ever accepted, so a workflow starts at most once per
  * transaction id for ever, not only while Temporal retains the closed run; the workflow id is
- * the transaction id, so every call finds its transaction's workflow by id.
+ * the transaction's key, so every call finds its transaction's workflow by id. Every route acts
+ * for the caller's merchant only: an id is looked up under that merchant's key
+ * (src/domain/merchant.ts), so another merchant's transaction is as unknown as one never made.
  */
 import { createHash } from 'node:crypto';
 import { Router } from 'express';
@@ -10,7 +12,9 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUp
 import { ApplicationFailure } from '@temporalio/common';
 import { workflowIdFor, type TransactionRequest, type TransactionView } from '../domain/transaction';
 import { requestFingerprint } from '../domain/request-fingerprint';
-import { customerIdKey, transactionAmountKey, transactionStatusKey } from '../domain/search-attributes';
+import { customerIdKey, merchantIdKey, transactionAmountKey, transactionStatusKey } from '../domain/search-attributes';
+import { parseTransactionKey, transactionKey } from '../domain/merchant';
+import { merchantOf } from './auth';
 import { cancelUpdate, captureUpdate, transactionQuery } from '../workflows/messages';
 import type { ProcessTransactionInput } from '../workflows/process-transaction';
 import { allowOnly, ApiError, validationError } from './errors';
@@ -25,15 +29,19 @@ export interface TransactionsRouterOptions {
   taskQueue: string;
   /** Flow options for every new transaction (tests shorten the waits); production leaves the defaults. */
   flowOptions?: ProcessTransactionInput['options'];
+  /** The server secret that signs list cursors. */
+  cursorKey: Buffer;
 }
 
-export function transactionsRouter({ client, records, taskQueue, flowOptions }: TransactionsRouterOptions): Router {
+export function transactionsRouter({ client, records, taskQueue, flowOptions, cursorKey }: TransactionsRouterOptions): Router {
   const router = Router();
 
   router.post('/', async (req, res) => {
     const parsed = createTransactionSchema.safeParse(req.body);
     if (!parsed.success) throw validationError(parsed.error);
-    const request: TransactionRequest = parsed.data;
+    const merchantId = merchantOf(res);
+    const request: TransactionRequest = { ...parsed.data, merchantId };
+    const key = transactionKey(merchantId, request.transactionId);
     const fingerprint = requestFingerprint(request);
     // The record, not Temporal, says whether this id was ever accepted: Temporal forgets closed runs.
     const claim = await records.claim(request, fingerprint);
@@ -41,19 +49,20 @@ export function transactionsRouter({ client, records, taskQueue, flowOptions }: 
       throw new ApiError(409, 'transaction_conflict', `Transaction ${request.transactionId} exists with a different request`);
     }
     if (claim.kind === 'known' && claim.runId) {
-      res.status(200).json(await currentView(client, records, request.transactionId));
+      res.status(200).json(await currentView(client, records, key));
       return;
     }
     // New, or recorded by an earlier call that may not have reached Temporal: start (at most once per id).
     try {
       const handle = await client.workflow.start('processTransaction', {
-        workflowId: workflowIdFor(request.transactionId),
+        workflowId: workflowIdFor(key),
         taskQueue,
         args: [{ request, options: flowOptions } satisfies ProcessTransactionInput],
         workflowIdConflictPolicy: 'FAIL',
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         memo: {
           transactionId: request.transactionId,
+          merchantId,
           fingerprint,
           customerId: request.customerId,
           amount: request.amount,
@@ -63,43 +72,44 @@ export function transactionsRouter({ client, records, taskQueue, flowOptions }: 
           { key: transactionStatusKey, value: 'processing' },
           { key: customerIdKey, value: request.customerId },
           { key: transactionAmountKey, value: request.amount },
+          { key: merchantIdKey, value: merchantId },
         ],
       });
-      await records.bindRun(request.transactionId, handle.firstExecutionRunId);
+      await records.bindRun(key, handle.firstExecutionRunId);
       res.status(claim.kind === 'new' ? 202 : 200).json(acceptedView(request));
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) {
         // Temporal did not take it (or did not say): forget the claim, so the request changes nothing.
         // Had the start gone through after all, the workflow's first step records the transaction again.
-        if (claim.kind === 'new') await records.unclaim(request.transactionId).catch(() => undefined);
+        if (claim.kind === 'new') await records.unclaim(key).catch(() => undefined);
         throw err;
       }
       // An earlier call started it (its claim withdrawn when its start looked failed, say): the
       // workflow's memo says with which request. The same one is a harmless repeat; another is a conflict.
-      const { memo } = await client.workflow.getHandle(workflowIdFor(request.transactionId)).describe();
+      const { memo } = await client.workflow.getHandle(workflowIdFor(key)).describe();
       if (memo?.fingerprint !== fingerprint) {
-        if (claim.kind === 'new') await records.unclaim(request.transactionId);
+        if (claim.kind === 'new') await records.unclaim(key);
         throw new ApiError(409, 'transaction_conflict', `Transaction ${request.transactionId} exists with a different request`);
       }
-      res.status(200).json(await currentView(client, records, request.transactionId));
+      res.status(200).json(await currentView(client, records, key));
     }
   });
 
   router.get('/', async (req, res) => {
     const filter = listTransactionsQuery.safeParse(req.query);
     if (!filter.success) throw validationError(filter.error, 'query');
-    res.json(await listTransactions(client, records, filter.data));
+    res.json(await listTransactions(client, records, { ...filter.data, merchantId: merchantOf(res) }, cursorKey));
   });
 
   router.get('/:id', async (req, res) => {
-    const id = transactionIdOf(req.params.id);
-    const handle = await boundHandle(client, records, id);
+    const key = transactionKey(merchantOf(res), transactionIdOf(req.params.id));
+    const handle = await boundHandle(client, records, key);
     try {
       const view = await handle.query(transactionQuery);
       res.json({ ...view, steps: await withAttempts(handle, view.steps) });
     } catch (err) {
       if (!(err instanceof WorkflowNotFoundError)) throw err;
-      res.json(await fromRecord(records, id));
+      res.json(await fromRecord(records, key));
     }
   });
 
@@ -108,7 +118,7 @@ export function transactionsRouter({ client, records, taskQueue, flowOptions }: 
     if (!parsed.success) throw validationError(parsed.error);
     const updateId = clientRequestId(req.header('idempotency-key'), 'capture', parsed.data);
     res.json(
-      await withTransaction(client, records, req.params.id, (handle) =>
+      await withTransaction(client, records, merchantOf(res), req.params.id, (handle) =>
         handle.executeUpdate(captureUpdate, { args: [parsed.data], updateId }),
       ),
     );
@@ -116,7 +126,9 @@ export function transactionsRouter({ client, records, taskQueue, flowOptions }: 
 
   router.post('/:id/cancel', async (req, res) => {
     const updateId = clientRequestId(req.header('idempotency-key'), 'cancel', {});
-    res.json(await withTransaction(client, records, req.params.id, (handle) => handle.executeUpdate(cancelUpdate, { updateId })));
+    res.json(
+      await withTransaction(client, records, merchantOf(res), req.params.id, (handle) => handle.executeUpdate(cancelUpdate, { updateId })),
+    );
   });
 
   router.all('/', allowOnly('GET', 'HEAD', 'POST'));
@@ -151,11 +163,13 @@ function transactionIdOf(rawId: string): string {
 async function withTransaction<T>(
   client: Client,
   records: TransactionRecords,
+  merchantId: string,
   rawId: string,
   call: (handle: Handle) => Promise<T>,
 ): Promise<T> {
   const id = transactionIdOf(rawId);
-  const handle = await boundHandle(client, records, id);
+  const key = transactionKey(merchantId, id);
+  const handle = await boundHandle(client, records, key);
   try {
     return await call(handle);
   } catch (err) {
@@ -166,7 +180,7 @@ async function withTransaction<T>(
         (await handle.describe().then(
           () => true,
           () => false,
-        )) || (await records.find(id)) !== undefined;
+        )) || (await records.find(key)) !== undefined;
       if (finished) throw new ApiError(409, 'invalid_state', `Transaction ${id} is already finished`);
       throw new ApiError(404, 'not_found', `No transaction ${id}`);
     }
@@ -182,32 +196,33 @@ async function withTransaction<T>(
  * The handle of the workflow run the record bound to the transaction: the one that acted for it.
  * Any other run under the same workflow id (one refused at its first step) is not the transaction.
  */
-async function boundHandle(client: Client, records: TransactionRecords, transactionId: string): Promise<Handle> {
-  const bound = await records.runOf(transactionId);
-  return client.workflow.getHandle(workflowIdFor(transactionId), bound.known ? bound.runId : undefined);
+async function boundHandle(client: Client, records: TransactionRecords, key: string): Promise<Handle> {
+  const bound = await records.runOf(key);
+  return client.workflow.getHandle(workflowIdFor(key), bound.known ? bound.runId : undefined);
 }
 
 /** The live view from the workflow, or the record's when Temporal no longer has the run. */
-async function currentView(client: Client, records: TransactionRecords, transactionId: string): Promise<RecordedView | TransactionView> {
+async function currentView(client: Client, records: TransactionRecords, key: string): Promise<RecordedView | TransactionView> {
   try {
-    return await (await boundHandle(client, records, transactionId)).query(transactionQuery);
+    return await (await boundHandle(client, records, key)).query(transactionQuery);
   } catch (err) {
     if (!(err instanceof WorkflowNotFoundError)) throw err;
-    return fromRecord(records, transactionId);
+    return fromRecord(records, key);
   }
 }
 
 export type RecordedView = Omit<TransactionView, 'steps'> & { steps: []; unavailable: typeof FIELDS_ONLY_IN_HISTORY };
 
-async function fromRecord(records: TransactionRecords, transactionId: string): Promise<RecordedView> {
-  const recorded = await records.find(transactionId);
-  if (!recorded) throw new ApiError(404, 'not_found', `No transaction ${transactionId}`);
+async function fromRecord(records: TransactionRecords, key: string): Promise<RecordedView> {
+  const recorded = await records.find(key);
+  if (!recorded) throw new ApiError(404, 'not_found', `No transaction ${parseTransactionKey(key).transactionId}`);
   return { ...recorded, steps: [], unavailable: FIELDS_ONLY_IN_HISTORY };
 }
 
 function acceptedView(request: TransactionRequest): TransactionView {
   return {
     transactionId: request.transactionId,
+    merchantId: request.merchantId,
     customerId: request.customerId,
     status: 'processing',
     amount: request.amount,

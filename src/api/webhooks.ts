@@ -3,8 +3,13 @@
  * workflow. An event for a transaction whose workflow has finished (or that Temporal has
  * forgotten) is kept in the record's late-event store for reconciliation: a late answer can
  * mean money moved after the flow decided. 2xx only once the event is durably in Temporal or
- * in the database (or names nothing we know), so Zuz retries everything else; the workflow
- * itself drops duplicates by event id.
+ * in the database (or names nothing we know), so Zuz retries everything else.
+ *
+ * A replay of an event the workflow already has is acknowledged without a signal, so replays
+ * (Zuz's retries, or a captured webhook sent again) add nothing to the workflow's history: the
+ * record notes each event id once Temporal has taken its signal. Noting it only afterwards means
+ * a failed hand-over is retried, never lost; two copies racing each other may both be signalled,
+ * and the workflow drops the second by event id.
  */
 import express, { Router, type Response } from 'express';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
@@ -47,6 +52,7 @@ export function zuzWebhookRouter({ client, records, privateKey, maxAgeMs, log, c
       // Voids carry no reconciliation id: the record knows the payment's transaction once it is finalized.
       const transactionId = verdict.transactionId ?? (await records.transactionOfPayment(event.paymentId));
       if (!transactionId) return acknowledge(res, 'ignored');
+      if (await records.wasDelivered(event.eventId)) return acknowledge(res, 'duplicate');
       const handle = client.workflow.getHandle(workflowIdFor(transactionId));
       const delivered = await handle.signal(zuzEventSignal, event).then(
         () => true,
@@ -56,6 +62,7 @@ export function zuzWebhookRouter({ client, records, privateKey, maxAgeMs, log, c
         },
       );
       if (delivered) {
+        await records.markDelivered(event.eventId, transactionId);
         log.info({ eventId: event.eventId, transactionId, kind: event.kind, status: event.status }, 'Zuz event delivered');
         return acknowledge(res, 'delivered');
       }
@@ -80,6 +87,7 @@ export function zuzWebhookRouter({ client, records, privateKey, maxAgeMs, log, c
 /** A webhook that cannot be trusted or read, as the API's error answer. */
 function refusal(verdict: Exclude<ZuzWebhookVerdict, { ok: true } | { reason: 'not_an_operation' }>): ApiError {
   switch (verdict.reason) {
+    // Only a signed event gets field-level detail: its sender has proved it is Zuz.
     case 'malformed':
       return validationError(verdict.error, verdict.part);
     case 'no_body':
@@ -88,12 +96,18 @@ function refusal(verdict: Exclude<ZuzWebhookVerdict, { ok: true } | { reason: 'n
       return new ApiError(400, 'invalid_json', 'The body is not valid JSON');
     case 'invalid_signature':
       return new ApiError(401, 'invalid_signature', 'The signature does not match the event');
+    case 'ambiguous':
+      return new ApiError(
+        400,
+        'invalid_signature',
+        "A signed field contains a comma, the signature's separator: the event cannot be verified",
+      );
     case 'stale':
       return new ApiError(400, 'stale_event', 'The event is too old or has no valid creation time');
   }
 }
 
-function acknowledge(res: Response, outcome: 'delivered' | 'stored' | 'ignored'): void {
+function acknowledge(res: Response, outcome: 'delivered' | 'duplicate' | 'stored' | 'ignored'): void {
   res.locals.outcome = outcome;
   res.status(200).json({ outcome });
 }
@@ -101,5 +115,5 @@ function acknowledge(res: Response, outcome: 'delivered' | 'stored' | 'ignored')
 function outcomeOf(status: number, outcome: unknown): WebhookOutcome {
   if (status >= 500) return 'unavailable';
   if (status >= 400) return 'rejected';
-  return outcome === 'ignored' || outcome === 'stored' ? outcome : 'delivered';
+  return outcome === 'ignored' || outcome === 'stored' || outcome === 'duplicate' ? outcome : 'delivered';
 }

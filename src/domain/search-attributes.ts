@@ -8,5 +8,7 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 export const transactionStatusKey = defineSearchAttributeKey('TransactionStatus', SearchAttributeType.KEYWORD);
 export const customerIdKey = defineSearchAttributeKey('CustomerId', SearchAttributeType.KEYWORD);
 export const transactionAmountKey = defineSearchAttributeKey('TransactionAmount', SearchAttributeType.INT);
+/** Whose transaction it is; absent on transactions started before merchants existed (the default merchant's). */
+export const merchantIdKey = defineSearchAttributeKey('MerchantId', SearchAttributeType.KEYWORD);
 
-export const transactionSearchAttributes = [transactionStatusKey, customerIdKey, transactionAmountKey];
+export const transactionSearchAttributes = [transactionStatusKey, customerIdKey, transactionAmountKey, merchantIdKey];

@@ -8,7 +8,10 @@ export type CaptureMode = 'auto' | 'manual';
 
 /** What a client asks for in `POST /v1/transactions`. */
 export interface TransactionRequest {
+  /** The merchant's own id for the transaction: unique per merchant (see ./merchant.ts). */
   transactionId: string;
+  /** Whose transaction it is: set by the API from the caller's key, never from the body. Absent: made before merchants existed. */
+  merchantId?: string;
   customerId: string;
   paymentMethodId: string;
   /** Integer minor units (cents), > 0. */
@@ -89,6 +92,7 @@ export interface StepRecord {
 /** The transaction's live state, as the workflow reports it. */
 export interface TransactionView {
   transactionId: string;
+  merchantId?: string;
   customerId: string;
   status: TransactionStatus;
   amount: number;
@@ -104,7 +108,7 @@ export interface TransactionView {
   steps: StepRecord[];
 }
 
-/** The workflow id is the business id: one workflow per transaction, ever. */
-export function workflowIdFor(transactionId: string): string {
-  return `transaction-${transactionId}`;
+/** The workflow id is the business id (the transaction's key, ./merchant.ts): one workflow per transaction, ever. */
+export function workflowIdFor(transactionKey: string): string {
+  return `transaction-${transactionKey}`;
 }

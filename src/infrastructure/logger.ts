@@ -1,7 +1,7 @@
 /**
  * The service's logger (pino): JSON lines by default (what production and the tests read), or
  * human-readable lines with LOG_FORMAT=pretty (pino-pretty; `npm start` on a terminal asks for
- * it). Secrets and card data are redacted by key, wherever they appear, in either format.
+ * it). Secrets and card data are redacted by key at any depth, in either format.
  */
 import pino from 'pino';
 import { z } from 'zod';
@@ -32,23 +32,89 @@ export function createLogger(options: LoggerOptions = {}): pino.Logger {
   const settings: pino.LoggerOptions = {
     level: options.level ?? process.env.LOG_LEVEL ?? 'info',
     base: { service: 'pos-payments' },
-    redact: {
-      paths: [
-        '*.token',
-        '*.provider_token',
-        '*.card_number',
-        '*.cardNumber',
-        '*.credit_card_cvv',
-        '*.privateKey',
-        '*.apiKey',
-        '*.authorization',
-        '*["private-key"]',
-      ],
-      censor: '[redacted]',
-    },
+    // pino's own `redact` matches fixed paths (one wildcard level); secrets can sit at any depth.
+    formatters: { log: redactSecrets, bindings: redactSecrets },
+    // redactSecrets has already serialized `err` (pino's serializer would otherwise run after it, on the raw error).
+    serializers: { err: (value: unknown) => value },
   };
-  if ((options.format ?? loadLogFormat()) === 'pretty') return pino(settings, prettyStream(options.destination));
-  return options.destination ? pino(settings, options.destination) : pino(settings);
+  if ((options.format ?? loadLogFormat()) === 'pretty') return redactChildBindings(pino(settings, prettyStream(options.destination)));
+  return redactChildBindings(options.destination ? pino(settings, options.destination) : pino(settings));
+}
+
+/** pino passes only the root's bindings through `formatters.bindings`; a child's (at any generation) are redacted here. */
+function redactChildBindings(log: pino.Logger): pino.Logger {
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- called below with each descendant as `this`
+  const child = log.child;
+  // Children are created from their parent by prototype, so every descendant inherits this.
+  log.child = function (this: pino.Logger, bindings, childOptions) {
+    return child.call(this, redactSecrets(bindings), childOptions);
+  } as pino.Logger['child'];
+  return log;
+}
+
+/** Keys whose values never reach a log, compared lower case without `-` and `_` (so `cardNumber`, `card_number`, `private-key`...). */
+const SECRET_KEYS = new Set([
+  'token',
+  'providertoken',
+  'paymentmethodtoken',
+  'cardnumber',
+  'creditcardcvv',
+  'cvv',
+  'cvc',
+  'privatekey',
+  'apikey',
+  'apikeys',
+  'xapikey',
+  'authorization',
+  'proxyauthorization',
+  'cookie',
+  'setcookie',
+  'password',
+  'secret',
+]);
+const CENSOR = '[redacted]';
+/** Deeper than any object the service logs; past it a value is dropped rather than walked. */
+const MAX_DEPTH = 10;
+
+const isSecretKey = (key: string) => SECRET_KEYS.has(key.toLowerCase().replace(/[-_]/g, ''));
+
+/**
+ * A log object with every secret-named value replaced, at any depth (arrays included). It copies
+ * only what it changes, so an object without secrets is logged as it came; cycles and objects
+ * nested deeper than MAX_DEPTH are cut off. `err` is serialized first, as pino would.
+ */
+function redactSecrets(object: Record<string, unknown>): Record<string, unknown> {
+  const input = object.err === undefined ? object : { ...object, err: pino.stdSerializers.err(object.err as Error) };
+  return redact(input, 0, new Set()) as Record<string, unknown>;
+}
+
+function redact(value: unknown, depth: number, ancestors: Set<object>): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  // Date, Buffer, URL...: what JSON would write is what is checked.
+  const toJSON = (value as { toJSON?: unknown }).toJSON;
+  if (typeof toJSON === 'function') return redact(toJSON.call(value), depth + 1, ancestors);
+  if (ancestors.has(value)) return '[Circular]';
+  if (depth >= MAX_DEPTH) return '[too deep]';
+  ancestors.add(value);
+  try {
+    if (Array.isArray(value)) {
+      const items = value as unknown[];
+      let copy: unknown[] | undefined;
+      items.forEach((item, index) => {
+        const redacted = redact(item, depth + 1, ancestors);
+        if (redacted !== item) (copy ??= [...items])[index] = redacted;
+      });
+      return copy ?? items;
+    }
+    let copy: Record<string, unknown> | undefined;
+    for (const [key, item] of Object.entries(value)) {
+      const redacted = item !== undefined && isSecretKey(key) ? CENSOR : redact(item, depth + 1, ancestors);
+      if (redacted !== item) (copy ??= { ...value })[key] = redacted;
+    }
+    return copy ?? value;
+  } finally {
+    ancestors.delete(value);
+  }
 }
 
 /**

@@ -4,6 +4,8 @@
  * has shipped. Migration 1 uses IF NOT EXISTS because databases made before migrations were
  * numbered already hold its tables.
  */
+import { DEFAULT_MERCHANT_ID } from '../domain/merchant';
+
 /** The run id of a transaction recorded before runs were: some run acted for it, which one is unknown. */
 export const LEGACY_RUN = 'run-recorded-before-binding';
 
@@ -106,5 +108,20 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 4,
     name: 'how the release of held money ended',
     statements: [`ALTER TABLE transactions ADD COLUMN release_outcome text`],
+  },
+  {
+    version: 5,
+    name: 'merchants, and webhook replays',
+    statements: [
+      // Rows from before merchants belong to the default merchant, whose keys are bare ids (src/domain/merchant.ts).
+      `ALTER TABLE transactions ADD COLUMN merchant_id text NOT NULL DEFAULT '${DEFAULT_MERCHANT_ID}'`,
+      `CREATE INDEX transactions_merchant_idx ON transactions (merchant_id, created_at DESC, transaction_id DESC)`,
+      // Zuz events already handed to a workflow: a replay of one is acknowledged without a second signal.
+      `CREATE TABLE zuz_delivered_events (
+         event_id       text PRIMARY KEY,
+         transaction_id text NOT NULL,
+         delivered_at   timestamptz NOT NULL DEFAULT now()
+       )`,
+    ],
   },
 ];

@@ -6,6 +6,7 @@
  */
 import type { Database } from './database';
 import { LEGACY_RUN } from './migrations';
+import { DEFAULT_MERCHANT_ID, parseTransactionKey, transactionKey } from '../domain/merchant';
 import type {
   Failure,
   FailureCode,
@@ -19,15 +20,16 @@ import type {
 /** What the record does not keep: the step journal lives only in the workflow's history. */
 export const FIELDS_ONLY_IN_HISTORY = ['steps'] as const;
 
-/** Where a page of the list ended: the list is newest first, ties broken by id. */
+/** Where a page of the list ended: the list is newest first, ties broken by key. */
 export interface RecordPosition {
   /** PostgreSQL's own text of the timestamp: exact to the microsecond, unlike a JavaScript Date. */
   createdAt: string;
-  transactionId: string;
+  transactionKey: string;
 }
 
 export interface RecordedSummary {
   transactionId: string;
+  transactionKey: string;
   customerId: string;
   status: TransactionStatus;
   finalized: boolean;
@@ -45,6 +47,7 @@ export type ClaimResult =
 
 interface TransactionRow {
   transaction_id: string;
+  merchant_id: string;
   request_fingerprint: string;
   customer_id: string;
   amount: string | number;
@@ -70,13 +73,14 @@ export class TransactionRecords {
 
   /** Records the request if its id is new; otherwise says what was recorded for it. Never overwrites. */
   async claim(request: TransactionRequest, fingerprint: string): Promise<ClaimResult> {
+    const key = transactionKey(request.merchantId, request.transactionId);
     const inserted = await this.db.query(
-      `INSERT INTO transactions (transaction_id, request_fingerprint, customer_id, payment_method_id, amount, currency, capture_mode, description, status)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'processing')
+      `INSERT INTO transactions (transaction_id, request_fingerprint, customer_id, payment_method_id, amount, currency, capture_mode, description, status, merchant_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'processing', $9)
        ON CONFLICT (transaction_id) DO NOTHING
        RETURNING transaction_id`,
       [
-        request.transactionId,
+        key,
         fingerprint,
         request.customerId,
         request.paymentMethodId,
@@ -84,42 +88,43 @@ export class TransactionRecords {
         request.currency,
         request.capture,
         request.description ?? null,
+        request.merchantId ?? DEFAULT_MERCHANT_ID,
       ],
     );
     if (inserted.rows.length > 0) return { kind: 'new' };
     const { rows } = await this.db.query<Pick<TransactionRow, 'request_fingerprint' | 'workflow_run_id'>>(
       `SELECT request_fingerprint, workflow_run_id FROM transactions WHERE transaction_id = $1`,
-      [request.transactionId],
+      [key],
     );
     const row = rows[0];
-    if (!row) throw new Error(`Transaction ${request.transactionId} vanished from the record`);
+    if (!row) throw new Error(`Transaction ${key} vanished from the record`);
     return { kind: 'known', fingerprint: row.request_fingerprint, runId: row.workflow_run_id ?? undefined };
   }
 
   /** Withdraws a claim no workflow run has taken (its start failed). */
-  async unclaim(transactionId: string): Promise<void> {
-    await this.db.query(`DELETE FROM transactions WHERE transaction_id = $1 AND workflow_run_id IS NULL`, [transactionId]);
+  async unclaim(key: string): Promise<void> {
+    await this.db.query(`DELETE FROM transactions WHERE transaction_id = $1 AND workflow_run_id IS NULL`, [key]);
   }
 
   /**
    * Binds the transaction to one workflow run. Returns false when another run holds it: that run
    * (perhaps long gone from Temporal) already acted for this transaction, and this one must not.
    */
-  async bindRun(transactionId: string, runId: string): Promise<boolean> {
+  async bindRun(key: string, runId: string): Promise<boolean> {
     const { rows } = await this.db.query(
       `UPDATE transactions SET workflow_run_id = $2, updated_at = now()
         WHERE transaction_id = $1 AND (workflow_run_id IS NULL OR workflow_run_id = $2)
        RETURNING transaction_id`,
-      [transactionId, runId],
+      [key, runId],
     );
     return rows.length > 0;
   }
 
   /** Whether the id was ever accepted, and the workflow run bound to it (none for records made before runs were bound). */
-  async runOf(transactionId: string): Promise<{ known: false } | { known: true; runId?: string }> {
+  async runOf(key: string): Promise<{ known: false } | { known: true; runId?: string }> {
     const { rows } = await this.db.query<{ workflow_run_id: string | null }>(
       `SELECT workflow_run_id FROM transactions WHERE transaction_id = $1`,
-      [transactionId],
+      [key],
     );
     if (!rows[0]) return { known: false };
     // A transaction from before runs were recorded: its workflow is the one under its id, whichever run.
@@ -127,8 +132,9 @@ export class TransactionRecords {
     return { known: true, runId: runId && runId !== LEGACY_RUN ? runId : undefined };
   }
 
-  /** A page of transactions, newest first; `terminalStatus` matches only recorded (finalized) outcomes. */
+  /** A page of one merchant's transactions, newest first; `terminalStatus` matches only recorded (finalized) outcomes. */
   async listPage(filter: {
+    merchantId: string;
     customerId?: string;
     terminalStatus?: TransactionStatus;
     after?: RecordPosition;
@@ -145,7 +151,8 @@ export class TransactionRecords {
       finalized_at: Date | string | null;
     }>(
       `SELECT transaction_id, customer_id, status, amount, currency, created_at, created_at::text AS created_at_exact, finalized_at FROM transactions
-        WHERE ($1::text IS NULL OR customer_id = $1)
+        WHERE merchant_id = $6
+          AND ($1::text IS NULL OR customer_id = $1)
           AND ($2::text IS NULL OR (status = $2 AND finalized_at IS NOT NULL))
           AND ($3::timestamptz IS NULL OR (created_at, transaction_id) < ($3::timestamptz, $4::text))
         ORDER BY created_at DESC, transaction_id DESC
@@ -154,12 +161,14 @@ export class TransactionRecords {
         filter.customerId ?? null,
         filter.terminalStatus ?? null,
         filter.after?.createdAt ?? null,
-        filter.after?.transactionId ?? null,
+        filter.after?.transactionKey ?? null,
         filter.limit,
+        filter.merchantId,
       ],
     );
     return rows.map((row) => ({
-      transactionId: row.transaction_id,
+      transactionId: parseTransactionKey(row.transaction_id).transactionId,
+      transactionKey: row.transaction_id,
       customerId: row.customer_id,
       status: row.status,
       finalized: row.finalized_at !== null,
@@ -167,11 +176,11 @@ export class TransactionRecords {
       currency: row.currency.trim(),
       createdAt: new Date(row.created_at).toISOString(),
       finalizedAt: row.finalized_at ? new Date(row.finalized_at).toISOString() : undefined,
-      position: { createdAt: row.created_at_exact, transactionId: row.transaction_id },
+      position: { createdAt: row.created_at_exact, transactionKey: row.transaction_id },
     }));
   }
 
-  /** The transaction a Zuz payment belongs to (known once the transaction is finalized). */
+  /** The key of the transaction a Zuz payment belongs to (known once the transaction is finalized). */
   async transactionOfPayment(paymentId: string): Promise<string | undefined> {
     const { rows } = await this.db.query<{ transaction_id: string }>(`SELECT transaction_id FROM transactions WHERE zuz_payment_id = $1`, [
       paymentId,
@@ -180,13 +189,14 @@ export class TransactionRecords {
   }
 
   /** The transaction as the record knows it (no step journal: that lives in the workflow's history). */
-  async find(transactionId: string): Promise<Omit<TransactionView, 'steps'> | undefined> {
-    const { rows } = await this.db.query<TransactionRow>(`SELECT * FROM transactions WHERE transaction_id = $1`, [transactionId]);
+  async find(key: string): Promise<Omit<TransactionView, 'steps'> | undefined> {
+    const { rows } = await this.db.query<TransactionRow>(`SELECT * FROM transactions WHERE transaction_id = $1`, [key]);
     const row = rows[0];
     if (!row) return undefined;
     const failure: Failure | undefined = row.failure_code ? { code: row.failure_code, message: row.failure_message ?? '' } : undefined;
     return {
-      transactionId: row.transaction_id,
+      transactionId: parseTransactionKey(row.transaction_id).transactionId,
+      merchantId: row.merchant_id,
       customerId: row.customer_id,
       status: row.status,
       amount: Number(row.amount),
@@ -216,7 +226,7 @@ export class TransactionRecords {
               failure_code = $9, failure_message = $10, release_outcome = $11, finalized_at = now(), updated_at = now()
         WHERE transaction_id = $1 AND finalized_at IS NULL`,
       [
-        view.transactionId,
+        transactionKey(view.merchantId, view.transactionId),
         view.status,
         view.authorizedAmount,
         view.capturedAmount,
@@ -231,18 +241,32 @@ export class TransactionRecords {
     );
   }
 
+  /** Whether a Zuz event was already handed to its transaction's workflow (a replay adds nothing). */
+  async wasDelivered(eventId: string): Promise<boolean> {
+    const { rows } = await this.db.query(`SELECT 1 FROM zuz_delivered_events WHERE event_id = $1`, [eventId]);
+    return rows.length > 0;
+  }
+
+  /** Notes that the workflow has the event: written only after Temporal took the signal, so a failed hand-over is retried. */
+  async markDelivered(eventId: string, key: string): Promise<void> {
+    await this.db.query(`INSERT INTO zuz_delivered_events (event_id, transaction_id) VALUES ($1, $2) ON CONFLICT (event_id) DO NOTHING`, [
+      eventId,
+      key,
+    ]);
+  }
+
   /**
    * Keeps a Zuz event no workflow could take (its run has finished, or Temporal has forgotten it)
    * for reconciliation. Idempotent on the event id: Zuz's retries store it once.
    * Says whether it was stored now, had been already (a retry), or names a transaction the record does not know.
    */
-  async storeLateEvent(transactionId: string, event: ZuzEvent): Promise<'stored' | 'already-stored' | 'unknown-transaction'> {
+  async storeLateEvent(key: string, event: ZuzEvent): Promise<'stored' | 'already-stored' | 'unknown-transaction'> {
     const { rows } = await this.db.query(
       `INSERT INTO zuz_late_events (event_id, transaction_id, payment_id, kind, operation_id, status, amount)
        SELECT $1, $2, $3, $4, $5, $6, $7 WHERE EXISTS (SELECT 1 FROM transactions WHERE transaction_id = $2)
        ON CONFLICT (event_id) DO NOTHING
        RETURNING event_id`,
-      [event.eventId, transactionId, event.paymentId, event.kind, event.operationId, event.status, event.amount],
+      [event.eventId, key, event.paymentId, event.kind, event.operationId, event.status, event.amount],
     );
     if (rows.length > 0) return 'stored';
     const known = await this.db.query(`SELECT 1 FROM zuz_late_events WHERE event_id = $1`, [event.eventId]);

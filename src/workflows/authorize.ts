@@ -61,7 +61,8 @@ async function awaitAuthorization(tx: TransactionState, authorizationId: string,
 
 async function requestAuthorization(tx: TransactionState, options: FlowOptions): Promise<AuthorizationRequestOutcome> {
   const { zuzCommands } = stepActivities(options.steps);
-  const { transactionId, customerId, paymentMethodId, amount, currency } = tx.request;
+  const { customerId, paymentMethodId, amount, currency } = tx.request;
+  const transactionId = tx.key;
   const separatePayment = releaseUnansweredAuthorizations();
   if (separatePayment) {
     const opened = await zuzCommand(tx, 'createPayment', () => zuzCommands.createPayment({ transactionId, customerId, amount, currency }));

@@ -144,7 +144,7 @@ async function sendCaptureOnce(tx: TransactionState, amount: number, options: Fl
   const { zuzCommands, zuzPersistent } = stepActivities(options.steps);
   const paymentId = tx.zuz.paymentId!;
   try {
-    return await zuzCommands.capturePayment({ transactionId: tx.request.transactionId, paymentId, amount });
+    return await zuzCommands.capturePayment({ transactionId: tx.key, paymentId, amount });
   } catch (err) {
     log.warn('Capture fate unknown; reading the payment from Zuz', { error: String(err) });
     const state = await zuzPersistent.readPaymentState({ paymentId });

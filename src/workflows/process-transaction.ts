@@ -30,7 +30,7 @@ export async function processTransaction({ request, options }: ProcessTransactio
 
   await tx.step('recordTransaction', () => database.recordTransaction(request));
   const accountId = await tx.step('assignAccountId', () =>
-    database.assignAccountId({ transactionId: request.transactionId, customerId: request.customerId }),
+    database.assignAccountId({ transactionId: tx.key, customerId: request.customerId }),
   );
   tx.assignAccount(accountId);
 

@@ -65,7 +65,7 @@ async function sendVoid(tx: TransactionState, options: FlowOptions, round: 1 | 2
   try {
     const answer = await tx.step(
       round === 1 ? 'voidAuthorization' : 'voidAuthorizationAgain',
-      () => zuzPersistent.voidAuthorization({ transactionId: tx.request.transactionId, paymentId: tx.zuz.paymentId!, round }),
+      () => zuzPersistent.voidAuthorization({ transactionId: tx.key, paymentId: tx.zuz.paymentId!, round }),
       (result) => result.status.toLowerCase(),
     );
     return { kind: 'answered', result: answer };

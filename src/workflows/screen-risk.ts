@@ -10,7 +10,8 @@ export async function screenForRisk(tx: TransactionState, options: FlowOptions):
   if (!riskScreeningApplies()) return true;
 
   const { database } = stepActivities(options.steps);
-  const { transactionId, customerId, amount } = tx.request;
+  const { customerId, amount } = tx.request;
+  const transactionId = tx.key;
   const verdict = await tx.step(
     'screenTransaction',
     () => database.screenTransaction({ transactionId, customerId, amount }),

@@ -18,6 +18,7 @@ import type {
   ZuzOperationResult,
 } from '../domain/transaction';
 import { transactionStatusKey } from '../domain/search-attributes';
+import { transactionKey } from '../domain/merchant';
 import { recordStep } from './metrics';
 
 /** The client's word on a held authorization (manual capture, or cancel). */
@@ -47,6 +48,11 @@ export class TransactionState {
   readonly #seenEventIds = new Set<string>();
 
   constructor(readonly request: TransactionRequest) {}
+
+  /** The transaction's name across merchants: what names it to the database and to Zuz. */
+  get key(): string {
+    return transactionKey(this.request.merchantId, this.request.transactionId);
+  }
 
   get status(): TransactionStatus {
     return this.#status;
@@ -197,9 +203,10 @@ export class TransactionState {
   }
 
   view(): TransactionView {
-    const { transactionId, customerId, amount, currency, capture } = this.request;
+    const { transactionId, merchantId, customerId, amount, currency, capture } = this.request;
     return {
       transactionId,
+      ...(merchantId !== undefined && { merchantId }),
       customerId,
       status: this.#status,
       amount,

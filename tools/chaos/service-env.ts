@@ -32,6 +32,7 @@ export function serviceEnvironment(addresses: StackAddresses): NodeJS.ProcessEnv
   return {
     ...process.env,
     NODE_OPTIONS: '', // e.g. jest's --experimental-vm-modules is not for the services
+    POS_SANDBOX: 'true', // the simulators: http:// URLs and short keys, which production refuses
     LOG_LEVEL: 'warn',
     LOG_FORMAT: 'json',
     TEMPORAL_ADDRESS: addresses.temporalAddress,
@@ -53,6 +54,7 @@ export function serviceEnvironment(addresses: StackAddresses): NodeJS.ProcessEnv
     API_HOST: '127.0.0.1',
     API_PORT: String(addresses.apiPort),
     API_KEYS: API_KEY,
+    API_METRICS_ADDRESS: '127.0.0.1:0', // a free port each start: nothing here scrapes the API
     // Every chaos transaction is cus_demo's: risk screening must never be what declines one.
     RISK_MAX_TRANSACTIONS_PER_HOUR: '1000000000',
     RISK_MAX_AMOUNT_PER_DAY: '1000000000000',

@@ -15,8 +15,15 @@ export function toOperationResult(kind: ZuzOperationKind, t: ZuzTransaction): Zu
     status: t.result.status,
     amount: t.amount,
     responseCode: t.provider_data?.response_code,
-    description: t.provider_data?.description ?? t.result.description,
+    description: capped(t.provider_data?.description ?? t.result.description),
   };
+}
+
+/** Zuz's free text is not signed: kept short, so that no sender can grow a workflow's history with it. */
+export const MAX_DESCRIPTION_LENGTH = 200;
+
+function capped(text: string | undefined): string | undefined {
+  return text === undefined || text.length <= MAX_DESCRIPTION_LENGTH ? text : `${text.slice(0, MAX_DESCRIPTION_LENGTH - 1)}…`;
 }
 
 /** The most recent operation of a kind (a transaction performs at most one of each). */

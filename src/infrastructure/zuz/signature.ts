@@ -1,6 +1,8 @@
 /**
  * Zuz webhook signatures: `signature: sig1=<hex HMAC-SHA256>` keyed with the app's private key,
- * over these values joined by commas (a missing value is an empty string).
+ * over these values joined by commas (a missing value is an empty string). A value containing a
+ * comma would make the joined text ambiguous (bytes could move between fields under the same
+ * signature), so such a webhook is refused, never verified.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
@@ -23,7 +25,10 @@ export interface SignedWebhook {
   };
 }
 
-function signedValues({ eventType, body }: SignedWebhook): string {
+/** The signature's separator. */
+const SEPARATOR = ',';
+
+function signedFields({ eventType, body }: SignedWebhook): string[] {
   const d = body.data ?? {};
   return [
     eventType,
@@ -40,9 +45,16 @@ function signedValues({ eventType, body }: SignedWebhook): string {
     d.reconciliation_id,
     d.amount,
     d.currency,
-  ]
-    .map((value) => (value === undefined || value === null ? '' : String(value)))
-    .join(',');
+  ].map((value) => (value === undefined || value === null ? '' : String(value)));
+}
+
+function signedValues(webhook: SignedWebhook): string {
+  return signedFields(webhook).join(SEPARATOR);
+}
+
+/** Whether a signed value contains the separator: such a webhook cannot be verified unambiguously. */
+export function hasAmbiguousSignedField(webhook: SignedWebhook): boolean {
+  return signedFields(webhook).some((value) => value.includes(SEPARATOR));
 }
 
 export function signWebhook(webhook: SignedWebhook, privateKey: string): string {

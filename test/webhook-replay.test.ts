@@ -1,0 +1,129 @@
+/**
+ * Replays add nothing, measured on the real stack: one signed Zuz event, padded to the body limit
+ * with unsigned text, sent again and again to a transaction that holds money (a manual capture
+ * waiting). Its workflow's history must not grow after the first delivery, the padding must not
+ * reach the history, and the API must keep answering. `npm test` sends WEBHOOK_REPLAYS (1,000 by
+ * default); the README's figure is `WEBHOOK_REPLAYS=10000 npx jest test/webhook-replay.test.ts`.
+ */
+import { randomUUID } from 'node:crypto';
+import { workflowIdFor } from '../src/domain/transaction';
+import { MAX_DESCRIPTION_LENGTH } from '../src/infrastructure/zuz/results';
+import { signWebhook } from '../src/infrastructure/zuz/signature';
+import { startLocalStack, throwawayStackEnv, DEV_DEFAULTS, type LocalStack } from '../sandbox/local-stack';
+import { bundleWorkflows, freePort } from './helpers/temporal';
+
+const REPLAYS = Number(process.env.WEBHOOK_REPLAYS ?? 1000);
+const CONCURRENCY = 16;
+let stack: LocalStack;
+
+beforeAll(async () => {
+  stack = await startLocalStack({
+    env: throwawayStackEnv('replay', { TEMPORAL_PORT: String(await freePort()) }),
+    workflowBundle: await bundleWorkflows(),
+    installRuntime: false,
+  });
+}, 180_000);
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+async function api(method: 'GET' | 'POST', route: string, body?: unknown) {
+  const response = await fetch(stack.apiUrl + route, {
+    method,
+    headers: { authorization: `Bearer ${stack.apiKey}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return {
+    status: response.status,
+    body: (await response.json()) as { status: string; zuz: { paymentId?: string; authorizationId?: string } },
+  };
+}
+
+test(`${REPLAYS} replays of one signed event leave the workflow's history as the first delivery left it`, async () => {
+  const id = `replay-${randomUUID()}`;
+  const created = await api('POST', '/v1/transactions', {
+    transactionId: id,
+    customerId: 'cus_demo',
+    paymentMethodId: 'pm_approved',
+    amount: 900,
+    currency: 'EUR',
+    capture: 'manual',
+  });
+  expect(created.status).toBe(202);
+  let view = (await api('GET', `/v1/transactions/${id}`)).body;
+  while (view.status !== 'authorized') {
+    await new Promise((r) => setTimeout(r, 100));
+    view = (await api('GET', `/v1/transactions/${id}`)).body;
+  }
+
+  // A genuine event (signed with the sandbox's Zuz key) about the transaction's authorization,
+  // padded with unsigned text to just under the webhook's 64 kB body limit.
+  const eventType = 'payment.authorization.update';
+  const body = {
+    id: `evt_${randomUUID()}`,
+    created: new Date().toISOString(),
+    account_id: 'acc',
+    app_id: DEV_DEFAULTS.ZUZ_APP_ID,
+    payment_id: view.zuz.paymentId,
+    data: {
+      id: view.zuz.authorizationId,
+      created: new Date().toISOString(),
+      amount: 900,
+      currency: 'EUR',
+      reconciliation_id: id,
+      result: { status: 'Succeed', description: 'x'.repeat(60_000) },
+    },
+  };
+  const raw = JSON.stringify(body);
+  const headers = {
+    'content-type': 'application/json',
+    'event-type': eventType,
+    signature: signWebhook({ eventType, body }, DEV_DEFAULTS.ZUZ_PRIVATE_KEY),
+  };
+  const send = async () => {
+    const res = await fetch(`${stack.apiUrl}/webhooks/zuz`, { method: 'POST', headers, body: raw });
+    return { status: res.status, outcome: ((await res.json()) as { outcome?: string }).outcome };
+  };
+
+  expect(await send()).toEqual({ status: 200, outcome: 'delivered' });
+  const handle = stack.client.workflow.getHandle(workflowIdFor(id));
+  // Let the workflow task the signal caused complete, so the history is at rest before counting.
+  await handle.query('transaction');
+  const before = (await handle.fetchHistory()).events ?? [];
+
+  const outcomes = new Map<string, number>();
+  const started = Date.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next++ < REPLAYS) {
+        const { status, outcome } = await send();
+        const key = `${status} ${outcome}`;
+        outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
+      }
+    }),
+  );
+  const seconds = (Date.now() - started) / 1000;
+  const after = (await handle.fetchHistory()).events ?? [];
+  const read = await api('GET', `/v1/transactions/${id}`);
+  console.log(
+    `${REPLAYS} replays in ${seconds.toFixed(1)} s (${Math.round(REPLAYS / seconds)}/s): history ${before.length} -> ${after.length} events; ` +
+      `answers ${JSON.stringify(Object.fromEntries(outcomes))}`,
+  );
+
+  expect(Object.fromEntries(outcomes)).toEqual({ '200 duplicate': REPLAYS });
+  expect(after.length).toBe(before.length);
+  expect(read.status).toBe(200);
+  expect(read.body.status).toBe('authorized');
+  // The one delivered copy carries the description capped, not the 60 kB of padding.
+  // (The simulator's own webhooks about the authorization are signals too, under their own event ids.)
+  const ours = before
+    .map((e) => e.workflowExecutionSignaledEventAttributes?.input?.payloads?.[0]?.data)
+    .filter((data): data is Uint8Array => data instanceof Uint8Array && Buffer.from(data).toString('utf8').includes(body.id));
+  expect(ours).toHaveLength(1);
+  expect(ours[0].length).toBeGreaterThan(MAX_DESCRIPTION_LENGTH);
+  expect(ours[0].length).toBeLessThan(MAX_DESCRIPTION_LENGTH + 1000);
+
+  expect((await api('POST', `/v1/transactions/${id}/cancel`)).status).toBe(200);
+}, 600_000);
