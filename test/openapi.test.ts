@@ -9,6 +9,7 @@ import type { Server } from 'node:http';
 import express from 'express';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import Ajv2020 from 'ajv/dist/2020';
+import addFormats from 'ajv-formats';
 import { Client, Connection } from '@temporalio/client';
 import pino from 'pino';
 import type { z } from 'zod';
@@ -146,11 +147,12 @@ describe('the document', () => {
   });
 
   test.each([
-    ['post', '/v1/transactions', ['200', '202', '400', '401', '409', '413', '429', '500', '503']],
+    ['post', '/v1/transactions', ['200', '201', '202', '400', '401', '409', '413', '429', '500', '503']],
     ['get', '/v1/transactions', ['200', '400', '401', '429', '431', '500', '503']],
     ['get', '/v1/transactions/{id}', ['200', '400', '401', '404', '429', '500', '503']],
     ['post', '/v1/transactions/{id}/capture', ['200', '400', '401', '404', '409', '413', '429', '500', '503']],
     ['post', '/v1/transactions/{id}/cancel', ['200', '400', '401', '404', '409', '413', '429', '500', '503']],
+    ['post', '/v1/transactions/{id}/refunds', ['200', '202', '400', '401', '404', '409', '413', '429', '500', '503']],
     ['post', '/webhooks/zuz', ['200', '400', '401', '413', '503']],
     ['get', '/healthz', ['200']],
     ['get', '/readyz', ['200', '503']],
@@ -197,7 +199,7 @@ describe('the document', () => {
 });
 
 describe('the documented request schemas accept and refuse what zod does', () => {
-  const ajv = new Ajv2020({ strict: true, allErrors: true });
+  const ajv = addFormats(new Ajv2020({ strict: true, allErrors: true }));
   const agree = (documented: object, schema: z.ZodType, cases: Array<[unknown, boolean]>) => {
     const validate = ajv.compile(documented);
     for (const [value, valid] of cases) {
@@ -261,6 +263,10 @@ describe('the documented request schemas accept and refuse what zod does', () =>
       [{ limit: 101 }, false],
       [{ limit: 2.5 }, false],
       [{ cursor: 'a+b' }, false],
+      [{ createdFrom: '2026-12-01T00:00:00Z', createdTo: '2026-12-02T00:00:00.000Z', minAmount: 1, maxAmount: 5, refunded: 'true' }, true],
+      [{ createdFrom: 'yesterday' }, false],
+      [{ minAmount: 0 }, false],
+      [{ refunded: 'yes' }, false],
     ]);
   });
 

@@ -5,6 +5,8 @@ import type { TransactionRequest, TransactionView } from '../domain/transaction'
 import { requestFingerprint } from '../domain/request-fingerprint';
 import { TRANSACTION_ALREADY_PROCESSED, TRANSACTION_CONFLICT } from '../domain/errors';
 import { TransactionRecords } from '../infrastructure/transaction-record';
+import { RefundRecords } from '../infrastructure/refund-record';
+import type { RefundOrder, RefundOutcome } from '../domain/refund';
 import { parseTransactionKey, transactionKey } from '../domain/merchant';
 
 /** The velocity and amount limits of risk screening, per customer. */
@@ -22,6 +24,7 @@ export function createDatabaseActivities(
   currentRunId = () => Context.current().info.workflowExecution?.runId,
 ) {
   const records = new TransactionRecords(db);
+  const refunds = new RefundRecords(db);
   return {
     /**
      * Records the request (the API usually has already) and binds the transaction to this
@@ -98,6 +101,11 @@ export function createDatabaseActivities(
     /** Writes the outcome into the record, once: a finalized record is never rewritten. */
     async finalizeTransaction(view: TransactionView): Promise<void> {
       await records.finalize(view);
+    },
+
+    /** Writes a refund's outcome, once; a failed refund's amount becomes refundable again. */
+    async finalizeRefund(input: { order: RefundOrder; outcome: RefundOutcome }): Promise<void> {
+      await refunds.finalize(input.order.transactionKey, input.order.refundId, input.outcome);
     },
   };
 }

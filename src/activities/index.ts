@@ -27,5 +27,11 @@ export function createActivities({ db, zuz, pms, risk, workflowOf, currentRunId 
 
 export type Activities = ReturnType<typeof createActivities>;
 
+/** The activities of one refund's flow. */
+export type RefundActivities = Pick<Activities, 'requestRefund' | 'readPaymentState' | 'finalizeRefund'>;
+
 /** The activities of one transaction's flow (what a fake for the transaction workflow must provide). */
-export type TransactionActivities = Omit<Activities, keyof ReturnType<typeof createReconciliationActivities>>;
+export type TransactionActivities = Omit<
+  Activities,
+  keyof ReturnType<typeof createReconciliationActivities> | Exclude<keyof RefundActivities, 'readPaymentState'>
+>;

@@ -9,7 +9,14 @@ import type { PmsClient } from '../infrastructure/pms';
 import type { ZuzClient, ZuzPaymentState } from '../infrastructure/zuz';
 import { UpstreamError } from '../infrastructure/http';
 import type { ZuzOperationResult } from '../domain/transaction';
-import { PAYMENT_METHOD_NOT_FOUND, PAYMENT_METHOD_UNUSABLE, UPSTREAM_REFUSED, UPSTREAM_UNAVAILABLE } from '../domain/errors';
+import { refundKey, type RefundOrder } from '../domain/refund';
+import {
+  PAYMENT_METHOD_NOT_FOUND,
+  PAYMENT_METHOD_UNUSABLE,
+  REFUND_REFUSED,
+  UPSTREAM_REFUSED,
+  UPSTREAM_UNAVAILABLE,
+} from '../domain/errors';
 
 export interface PaymentRequest {
   /** The transaction's key (merchant and id, src/domain/merchant.ts): it names the payment's idempotency keys and reconciliation id at Zuz. */
@@ -66,6 +73,20 @@ export function createZuzActivities(zuz: ZuzClient, pms: PmsClient) {
     async voidAuthorization(input: { transactionId: string; paymentId: string; round?: 1 | 2 }): Promise<ZuzOperationResult> {
       const key = idempotencyKey(input.transactionId, 'void') + (input.round === 2 ? ':2' : '');
       return upstream(() => zuz.createVoid(input.paymentId, key));
+    },
+
+    /**
+     * Asks Zuz to refund part of a captured payment. The refund's key names it at Zuz twice: as
+     * the idempotency key (a retry is the same refund) and as the reconciliation id (Zuz's webhooks
+     * about it find the refund's workflow).
+     */
+    async requestRefund(order: RefundOrder): Promise<ZuzOperationResult> {
+      const key = refundKey(order.transactionKey, order.refundId);
+      return upstream(
+        () => zuz.createRefund(order.paymentId, { amount: order.amount, reason: order.reason, reconciliationId: key }, `pos:${key}`),
+        // Zuz refusing (4xx: nothing left to refund there, say) is the refund's answer, not an outage.
+        (error) => businessFailure(REFUND_REFUSED, `Zuz refused the refund (${error.status}): ${error.message}`),
+      );
     },
 
     /** What Zuz currently says about each operation of the payment (the polling fallback). */

@@ -15,6 +15,7 @@ import { docsRouter } from './docs';
 import { isTemporalReachable } from '../infrastructure/temporal';
 import type { Database } from '../infrastructure/database';
 import { TransactionRecords } from '../infrastructure/transaction-record';
+import { RefundRecords } from '../infrastructure/refund-record';
 import { ReconciliationStore } from '../infrastructure/reconciliation-store';
 import { reconciliationRouter } from './reconciliation';
 
@@ -74,7 +75,14 @@ export function createApp({ client, db, taskQueue, config, log, flowOptions, met
   app.use('/v1/reconciliation', reconciliationRouter(reconciliation));
   app.use(
     '/v1/transactions',
-    transactionsRouter({ client, records, taskQueue, flowOptions, cursorKey: cursorKeyFrom(config.webhook.privateKey) }),
+    transactionsRouter({
+      client,
+      records,
+      taskQueue,
+      flowOptions,
+      cursorKey: cursorKeyFrom(config.webhook.privateKey),
+      refunds: new RefundRecords(db),
+    }),
   );
 
   app.use((_req, res) => sendError(res, 404, 'not_found', 'No such route'));

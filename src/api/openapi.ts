@@ -12,12 +12,14 @@ import {
   healthSchema,
   readinessSchema,
   reconciliationRunsSchema,
+  refundSchema,
   transactionPageSchema,
   transactionViewSchema,
   webhookAckSchema,
 } from './response-schemas';
 import {
   captureSchema,
+  createRefundSchema,
   createTransactionSchema,
   idempotencyKeyHeader,
   listTransactionsQuery,
@@ -76,8 +78,18 @@ function registerTransactionRoutes(registry: OpenAPIRegistry): void {
     tags: ['Transactions'],
     summary: 'Start a transaction',
     description:
-      "Starts the transaction's workflow and answers at once; follow it with GET /v1/transactions/{id}. Idempotent by `transactionId`: the same request again answers 200 with the current state, a different request with the same id 409.",
+      "Starts the transaction's workflow and answers at once; follow it with GET /v1/transactions/{id}. With `Prefer: wait=N` (RFC 7240, N up to 30 seconds) it answers once the authorization is decided instead — `authorized` (manual capture), `capturing` or `succeeded` (auto), `declined` or `failed` — with 201, or with 202 as without the header when N seconds pass first; the start and the wait are one call to Temporal (update-with-start). Idempotent by `transactionId`: the same request again answers 200 with the current state (after waiting, with `Prefer: wait`), a different request with the same id 409.",
     request: {
+      headers: z.object({
+        prefer: z
+          .string()
+          .meta({
+            description:
+              '`wait=N`: wait up to N seconds (at most 30) for the authorization decision. Other preferences, and a value the API cannot read, are ignored (RFC 7240); `Preference-Applied` says when it was honoured.',
+            example: 'wait=10',
+          })
+          .optional(),
+      }),
       body: {
         required: true,
         content: {
@@ -89,7 +101,14 @@ function registerTransactionRoutes(registry: OpenAPIRegistry): void {
       },
     },
     responses: {
-      202: answers('Accepted: the workflow started (status `processing`, no steps yet)', transactionViewSchema),
+      202: answers(
+        'Accepted: the workflow started (status `processing`; with `Prefer: wait`, no decision within N seconds)',
+        transactionViewSchema,
+      ),
+      201: answers(
+        'With `Prefer: wait=N`: the authorization was decided within N seconds; the transaction as it is now',
+        transactionViewSchema,
+      ),
       200: answers('The same request again: the transaction as it is now', transactionViewSchema),
       400: error(`\`invalid_request\`: a field is wrong, missing or unknown (\`details\` names each); or ${invalidJson}`),
       401: unauthorized,
@@ -218,6 +237,45 @@ function registerTransactionRoutes(registry: OpenAPIRegistry): void {
       503: unavailable,
     },
   });
+
+  registry.registerPath({
+    ...v1,
+    method: 'post',
+    path: '/v1/transactions/{id}/refunds',
+    operationId: 'refundTransaction',
+    tags: ['Transactions'],
+    summary: 'Refund a succeeded transaction, in full or in part',
+    description:
+      'Several partial refunds may be made, never beyond the captured amount (even when they race). Each refund is its own durable workflow; `GET /v1/transactions/{id}` shows `refunds` and `refundedAmount`. Idempotent on `refundId`: the same request again answers the refund as it stands (200); another body under the same `refundId` is 409.',
+    request: {
+      params: idParams,
+      body: {
+        required: true,
+        content: {
+          'application/json': {
+            schema: createRefundSchema.meta({ id: 'RefundRequest' }),
+            example: { refundId: 'rf-1', amount: 500, reason: 'returned item' },
+          },
+        },
+      },
+    },
+    responses: {
+      202: answers('The refund, reserved and asked of Zuz (`pending`)', refundSchema),
+      200: answers('A repeat: the refund as it stands', refundSchema),
+      400: error(
+        `\`invalid_request\`: the id or a field is wrong, or the body has an unknown field (\`details\` names each); or ${invalidJson}`,
+      ),
+      401: unauthorized,
+      429: rateLimited,
+      404: error('`not_found`: no transaction with this id'),
+      409: error(
+        '`refund_exceeds_refundable`: the amount is more than is left to refund (the message and `details` say how much is); `invalid_state`: the transaction has not succeeded; `refund_conflict`: this `refundId` was used with another body',
+      ),
+      413: tooLarge,
+      500: internal,
+      503: unavailable,
+    },
+  });
 }
 
 function registerOtherRoutes(registry: OpenAPIRegistry): void {
@@ -247,10 +305,10 @@ function registerOtherRoutes(registry: OpenAPIRegistry): void {
         webhookAckSchema,
       ),
       400: error(
-        "`invalid_request`: bad `event-type` header or event body of a correctly signed event (`details` names each); `invalid_json`; `invalid_signature`: a signed field contains a comma (the signature's separator); or `stale_event`: created too long ago",
+        '`invalid_request`: bad `event-type` header or event body of a correctly signed event (`details` names each); `invalid_json`; or `stale_event`: created too long ago',
       ),
       401: error(
-        '`invalid_signature`: the signature does not match the event (checked first: an unsigned caller learns nothing about the fields)',
+        "`invalid_signature`: the signature does not match the event, or a signed field contains a comma (the signature's separator, so it cannot be verified unambiguously); checked first, so an unsigned caller learns nothing about the fields",
       ),
       413: error('`body_too_large`: the body is over 64 kB'),
       503: error('`unavailable`: the event could not be handed to Temporal; Zuz retries'),

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import type { CaptureMode, Failure, FailureCode, StepState, TransactionStatus, TransactionView } from '../domain/transaction';
 import type { StepWithAttempts } from './step-attempts';
+import type { RefundView } from '../domain/refund';
 import type { ReconciliationRunReport } from '../infrastructure/reconciliation-store';
 import { FIELDS_ONLY_IN_HISTORY } from '../infrastructure/transaction-record';
 import type { listTransactions, TransactionSummary } from './transaction-list';
@@ -76,6 +77,21 @@ const zuzIdsSchema = z
   })
   .meta({ description: "Zuz's ids of the payment and of each operation performed" });
 
+export const refundSchema = z
+  .object({
+    refundId: z.string(),
+    amount: z.number().int(),
+    reason: z.string(),
+    status: z.enum(['pending', 'succeeded', 'failed']).meta({
+      description: 'pending: asked of Zuz, no final answer yet (its amount stays reserved); failed refunds give their amount back',
+    }),
+    zuzRefundId: z.string().optional(),
+    failureMessage: z.string().optional(),
+    createdAt: z.iso.datetime(),
+    finalizedAt: z.iso.datetime().optional(),
+  })
+  .meta({ id: 'Refund' });
+
 export const transactionViewSchema = z
   .object({
     transactionId: z.string(),
@@ -101,6 +117,8 @@ export const transactionViewSchema = z
       .meta({ description: 'How releasing the held money ended, when it had to be released (a void); release_failed raises an alert' })
       .optional(),
     steps: z.array(stepSchema).meta({ description: 'The step journal, in the order the steps started' }),
+    refunds: z.array(refundSchema).meta({ description: 'The refunds, oldest first (only GET, when there are any)' }).optional(),
+    refundedAmount: z.number().int().meta({ description: 'The sum of the succeeded refunds (only GET, when there are any)' }).optional(),
     unavailable: z
       .array(z.enum(FIELDS_ONLY_IN_HISTORY))
       .meta({
@@ -189,6 +207,8 @@ type Page = Awaited<ReturnType<typeof listTransactions>>;
 type ViewWithAttempts = Omit<TransactionView, 'steps'> & {
   steps: StepWithAttempts[];
   unavailable?: Array<(typeof FIELDS_ONLY_IN_HISTORY)[number]>;
+  refunds?: RefundView[];
+  refundedAmount?: number;
 };
 true satisfies Mirrors<z.infer<typeof transactionStatusSchema>, TransactionStatus>;
 true satisfies Mirrors<z.infer<typeof captureModeSchema>, CaptureMode>;
@@ -199,7 +219,11 @@ true satisfies Mirrors<z.infer<typeof stepSchema>, StepWithAttempts>;
 true satisfies Mirrors<z.infer<typeof zuzIdsSchema>, TransactionView['zuz']>;
 true satisfies Mirrors<z.infer<typeof transactionViewSchema>, ViewWithAttempts>;
 // The plain view (202, the repeat 200, capture, cancel) has no attempts: it must fit the schema too.
-true satisfies Mirrors<Omit<z.infer<typeof transactionViewSchema>, 'steps' | 'unavailable'>, Omit<TransactionView, 'steps'>>;
+true satisfies Mirrors<
+  Omit<z.infer<typeof transactionViewSchema>, 'steps' | 'unavailable' | 'refunds' | 'refundedAmount'>,
+  Omit<TransactionView, 'steps'>
+>;
+true satisfies Mirrors<z.infer<typeof refundSchema>, RefundView>;
 true satisfies [TransactionView] extends [z.infer<typeof transactionViewSchema>] ? true : false;
 true satisfies Mirrors<z.infer<typeof transactionSummarySchema>, TransactionSummary>;
 true satisfies Mirrors<z.infer<typeof transactionPageSchema>, Page>;

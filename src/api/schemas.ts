@@ -1,6 +1,7 @@
 /** The API's request schemas (zod): the single source of what a valid request is. */
 import { z } from 'zod';
 import type { TransactionRequest } from '../domain/transaction';
+import type { RefundRequest } from '../domain/refund';
 
 /** Minor units; far above any card transaction, and well inside exact integer range. */
 const MAX_AMOUNT = 100_000_000_000;
@@ -37,6 +38,24 @@ export const createTransactionSchema = z.strictObject(
 
 export const transactionIdParam = id('transaction id');
 
+export const createRefundSchema = z.strictObject(
+  {
+    refundId: id('refundId'),
+    amount: z
+      .number({ error: 'amount must be a number' })
+      .int('amount must be an integer number of minor units (e.g. cents)')
+      .positive('amount must be greater than 0')
+      .max(MAX_AMOUNT, 'amount is too large')
+      .optional()
+      .meta({ description: 'Minor units; default: everything still refundable' }),
+    reason: z
+      .string({ error: 'reason must be a string' })
+      .min(1, 'reason must not be empty')
+      .max(200, 'reason must be at most 200 characters'),
+  },
+  { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : undefined) },
+) satisfies z.ZodType<RefundRequest, unknown>;
+
 export const captureSchema = z.strictObject({
   amount: z
     .number({ error: 'amount must be a number' })
@@ -46,25 +65,52 @@ export const captureSchema = z.strictObject({
     .optional(),
 });
 
-export const listTransactionsQuery = z.strictObject({
-  status: z
-    .enum(['processing', 'authorized', 'capturing', 'releasing', 'succeeded', 'declined', 'failed', 'cancelled'], {
-      error: 'status must be a transaction status',
-    })
-    .optional(),
-  customerId: id('customerId').optional(),
-  limit: z.coerce
-    .number({ error: 'limit must be a number' })
-    .int('limit must be an integer')
-    .min(1, 'limit must be 1-100')
-    .max(100, 'limit must be 1-100')
-    .default(20),
-  cursor: z
-    .string()
-    .max(4096, 'cursor is too long')
-    .regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, 'cursor is not valid')
-    .optional(),
-});
+export const listTransactionsQuery = z
+  .strictObject({
+    status: z
+      .enum(['processing', 'authorized', 'capturing', 'releasing', 'succeeded', 'declined', 'failed', 'cancelled'], {
+        error: 'status must be a transaction status',
+      })
+      .optional(),
+    customerId: id('customerId').optional(),
+    createdFrom: z.iso.datetime({ error: 'createdFrom must be an ISO 8601 time such as 2026-12-01T00:00:00Z' }).optional(),
+    createdTo: z.iso.datetime({ error: 'createdTo must be an ISO 8601 time such as 2026-12-02T00:00:00Z' }).optional(),
+    minAmount: z.coerce
+      .number({ error: 'minAmount must be a number' })
+      .int('minAmount must be an integer')
+      .min(1, 'minAmount must be at least 1')
+      .max(MAX_AMOUNT, 'minAmount is too large')
+      .optional(),
+    maxAmount: z.coerce
+      .number({ error: 'maxAmount must be a number' })
+      .int('maxAmount must be an integer')
+      .min(1, 'maxAmount must be at least 1')
+      .max(MAX_AMOUNT, 'maxAmount is too large')
+      .optional(),
+    refunded: z
+      .enum(['true', 'false'], { error: 'refunded must be true or false' })
+      .transform((v) => v === 'true')
+      .optional(),
+    limit: z.coerce
+      .number({ error: 'limit must be a number' })
+      .int('limit must be an integer')
+      .min(1, 'limit must be 1-100')
+      .max(100, 'limit must be 1-100')
+      .default(20),
+    cursor: z
+      .string()
+      .max(4096, 'cursor is too long')
+      .regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, 'cursor is not valid')
+      .optional(),
+  })
+  .refine((q) => q.minAmount === undefined || q.maxAmount === undefined || q.minAmount <= q.maxAmount, {
+    path: ['maxAmount'],
+    message: 'maxAmount must not be below minAmount',
+  })
+  .refine((q) => q.createdFrom === undefined || q.createdTo === undefined || q.createdFrom <= q.createdTo, {
+    path: ['createdTo'],
+    message: 'createdTo must not be before createdFrom',
+  });
 
 /** `GET /v1/reconciliation/runs?limit=` */
 export const reconciliationRunsQuery = z

@@ -32,6 +32,13 @@ export interface ListFilter {
   merchantId: string;
   status?: TransactionStatus;
   customerId?: string;
+  /** ISO 8601 bounds of the creation time, inclusive. */
+  createdFrom?: string;
+  createdTo?: string;
+  minAmount?: number;
+  maxAmount?: number;
+  /** Only transactions with (true) or without (false) a succeeded refund. */
+  refunded?: boolean;
   limit: number;
   cursor?: string;
 }
@@ -54,6 +61,8 @@ export async function listTransactions(client: Client, records: TransactionRecor
   const cursor = filter.cursor ? cursors.decode(filter.cursor) : undefined;
   if (filter.status && !isTerminal(filter.status)) {
     if (cursor?.from === 'record') throw invalidCursor();
+    // Only a succeeded (so finished) transaction can have been refunded: no running one has.
+    if (filter.refunded) return { transactions: [] };
     return listRunning(client, filter, cursor?.token, cursors);
   }
   if (cursor?.from === 'visibility') throw invalidCursor();
@@ -70,6 +79,11 @@ async function listRecorded(
   const rows = await records.listPage({
     merchantId: filter.merchantId,
     customerId: filter.customerId,
+    createdFrom: filter.createdFrom,
+    createdTo: filter.createdTo,
+    minAmount: filter.minAmount,
+    maxAmount: filter.maxAmount,
+    refunded: filter.refunded,
     terminalStatus: filter.status,
     after,
     limit: filter.limit,
@@ -121,6 +135,10 @@ async function listRunning(client: Client, filter: ListFilter, token: Buffer | u
     merchantClause(filter.merchantId),
   ];
   if (filter.customerId) clauses.push(`${customerIdKey.name} = '${filter.customerId}'`);
+  if (filter.createdFrom) clauses.push(`StartTime >= '${filter.createdFrom}'`);
+  if (filter.createdTo) clauses.push(`StartTime <= '${filter.createdTo}'`);
+  if (filter.minAmount !== undefined) clauses.push(`${transactionAmountKey.name} >= ${filter.minAmount}`);
+  if (filter.maxAmount !== undefined) clauses.push(`${transactionAmountKey.name} <= ${filter.maxAmount}`);
   const page = await client.workflowService.listWorkflowExecutions({
     namespace: client.options.namespace,
     query: clauses.join(' AND '),
@@ -185,7 +203,10 @@ class Cursors {
 
   constructor(key: Buffer, filter: ListFilter) {
     this.#key = key;
-    this.#scope = JSON.stringify([filter.merchantId, filter.status ?? null, filter.customerId ?? null]);
+    const { merchantId, status, customerId, createdFrom, createdTo, minAmount, maxAmount, refunded } = filter;
+    this.#scope = JSON.stringify(
+      [merchantId, status, customerId, createdFrom, createdTo, minAmount, maxAmount, refunded].map((v) => v ?? null),
+    );
   }
 
   encode(content: CursorContent): string {

@@ -8,20 +8,31 @@
  */
 import { createHash } from 'node:crypto';
 import { Router } from 'express';
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import {
+  WithStartWorkflowOperation,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type Client,
+  type WorkflowStartOptions,
+} from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { workflowIdFor, type TransactionRequest, type TransactionView } from '../domain/transaction';
 import { requestFingerprint } from '../domain/request-fingerprint';
 import { customerIdKey, merchantIdKey, transactionAmountKey, transactionStatusKey } from '../domain/search-attributes';
 import { parseTransactionKey, transactionKey } from '../domain/merchant';
 import { merchantOf } from './auth';
-import { cancelUpdate, captureUpdate, transactionQuery } from '../workflows/messages';
+import { cancelUpdate, captureUpdate, decisionUpdate, transactionQuery } from '../workflows/messages';
+import { MAX_DECISION_WAIT_SECONDS } from '../workflows/handlers';
 import type { ProcessTransactionInput } from '../workflows/process-transaction';
 import { allowOnly, ApiError, validationError } from './errors';
 import { captureSchema, createTransactionSchema, idempotencyKeyHeader, listTransactionsQuery, transactionIdParam } from './schemas';
 import { listTransactions } from './transaction-list';
 import { withAttempts } from './step-attempts';
 import { FIELDS_ONLY_IN_HISTORY, type TransactionRecords } from '../infrastructure/transaction-record';
+import { refundedAmount, type RefundRecords } from '../infrastructure/refund-record';
+import type { RefundView } from '../domain/refund';
+import { refundsRouter } from './refunds';
 
 export interface TransactionsRouterOptions {
   client: Client;
@@ -31,10 +42,12 @@ export interface TransactionsRouterOptions {
   flowOptions?: ProcessTransactionInput['options'];
   /** The server secret that signs list cursors. */
   cursorKey: Buffer;
+  refunds: RefundRecords;
 }
 
-export function transactionsRouter({ client, records, taskQueue, flowOptions, cursorKey }: TransactionsRouterOptions): Router {
+export function transactionsRouter({ client, records, taskQueue, flowOptions, cursorKey, refunds }: TransactionsRouterOptions): Router {
   const router = Router();
+  router.use('/:id/refunds', refundsRouter({ client, records, refunds, taskQueue, flowOptions }));
 
   router.post('/', async (req, res) => {
     const parsed = createTransactionSchema.safeParse(req.body);
@@ -48,13 +61,15 @@ export function transactionsRouter({ client, records, taskQueue, flowOptions, cu
     if (claim.kind === 'known' && claim.fingerprint !== fingerprint) {
       throw new ApiError(409, 'transaction_conflict', `Transaction ${request.transactionId} exists with a different request`);
     }
+    const waitSeconds = preferredWait(req.header('prefer'));
+    if (waitSeconds) res.setHeader('preference-applied', `wait=${waitSeconds}`);
     if (claim.kind === 'known' && claim.runId) {
-      res.status(200).json(await currentView(client, records, key));
+      res.status(200).json(waitSeconds ? await decisionOf(client, records, key, waitSeconds) : await currentView(client, records, key));
       return;
     }
     // New, or recorded by an earlier call that may not have reached Temporal: start (at most once per id).
     try {
-      const handle = await client.workflow.start('processTransaction', {
+      const start = {
         workflowId: workflowIdFor(key),
         taskQueue,
         args: [{ request, options: flowOptions } satisfies ProcessTransactionInput],
@@ -74,9 +89,21 @@ export function transactionsRouter({ client, records, taskQueue, flowOptions, cu
           { key: transactionAmountKey, value: request.amount },
           { key: merchantIdKey, value: merchantId },
         ],
+      } satisfies WorkflowStartOptions;
+      if (!waitSeconds) {
+        const handle = await client.workflow.start('processTransaction', start);
+        await records.bindRun(key, handle.firstExecutionRunId);
+        res.status(claim.kind === 'new' ? 202 : 200).json(acceptedView(request));
+        return;
+      }
+      // The start and the wait for the decision in one call to Temporal (update-with-start).
+      const starting = new WithStartWorkflowOperation('processTransaction', start);
+      const view = await client.workflow.executeUpdateWithStart(decisionUpdate, {
+        args: [{ waitSeconds }],
+        startWorkflowOperation: starting,
       });
-      await records.bindRun(key, handle.firstExecutionRunId);
-      res.status(claim.kind === 'new' ? 202 : 200).json(acceptedView(request));
+      // No bindRun here: the handle does not carry the run id, and the workflow's first step binds its own run.
+      res.status(view.status === 'processing' ? 202 : 201).json(view);
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) {
         // Temporal did not take it (or did not say): forget the claim, so the request changes nothing.
@@ -104,12 +131,13 @@ export function transactionsRouter({ client, records, taskQueue, flowOptions, cu
   router.get('/:id', async (req, res) => {
     const key = transactionKey(merchantOf(res), transactionIdOf(req.params.id));
     const handle = await boundHandle(client, records, key);
+    const refunded = await refundsOf(refunds, key);
     try {
       const view = await handle.query(transactionQuery);
-      res.json({ ...view, steps: await withAttempts(handle, view.steps) });
+      res.json({ ...view, steps: await withAttempts(handle, view.steps), ...refunded });
     } catch (err) {
       if (!(err instanceof WorkflowNotFoundError)) throw err;
-      res.json(await fromRecord(records, key));
+      res.json({ ...(await fromRecord(records, key)), ...refunded });
     }
   });
 
@@ -138,6 +166,37 @@ export function transactionsRouter({ client, records, taskQueue, flowOptions, cu
 }
 
 type Handle = ReturnType<Client['workflow']['getHandle']>;
+
+/**
+ * `Prefer: wait=N` (RFC 7240): how long the client will wait for the authorization's decision,
+ * at most 30 s. A preference, not a demand: one the API cannot read is ignored, as the RFC says.
+ */
+function preferredWait(prefer: string | undefined): number | undefined {
+  const match = /(?:^|[,;\s])wait=(\d{1,6})(?:$|[,;\s])/i.exec(prefer ?? '');
+  const seconds = match ? Number(match[1]) : 0;
+  return seconds > 0 ? Math.min(seconds, MAX_DECISION_WAIT_SECONDS) : undefined;
+}
+
+/** A repeat that asks to wait: the running workflow's decision, or the transaction as it stands once it has finished. */
+async function decisionOf(
+  client: Client,
+  records: TransactionRecords,
+  key: string,
+  waitSeconds: number,
+): Promise<RecordedView | TransactionView> {
+  try {
+    return await (await boundHandle(client, records, key)).executeUpdate(decisionUpdate, { args: [{ waitSeconds }] });
+  } catch (err) {
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
+    return currentView(client, records, key);
+  }
+}
+
+/** The transaction's refunds (from the record: each refund is its own workflow), when it has any. */
+async function refundsOf(refunds: RefundRecords, key: string): Promise<{ refunds?: RefundView[]; refundedAmount?: number }> {
+  const list = await refunds.of(key);
+  return list.length ? { refunds: list, refundedAmount: refundedAmount(list) } : {};
+}
 
 /**
  * The update id of a capture or cancel: Temporal runs an update id once per workflow run and

@@ -13,7 +13,8 @@
  */
 import express, { Router, type Response } from 'express';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { workflowIdFor } from '../domain/transaction';
+import { workflowIdFor, type ZuzEvent } from '../domain/transaction';
+import { refundWorkflowIdFor } from '../domain/refund';
 import { verifyZuzWebhook, type ZuzWebhookVerdict } from '../infrastructure/zuz';
 import type { Logger } from '../infrastructure/logger';
 import type { TransactionRecords } from '../infrastructure/transaction-record';
@@ -49,18 +50,12 @@ export function zuzWebhookRouter({ client, records, privateKey, maxAgeMs, log, c
     if (!verdict.ok) return acknowledge(res, 'ignored');
     const { event } = verdict;
     try {
+      if (event.kind === 'refund') return await deliverRefundEvent(res, event, verdict.transactionId);
       // Voids carry no reconciliation id: the record knows the payment's transaction once it is finalized.
       const transactionId = verdict.transactionId ?? (await records.transactionOfPayment(event.paymentId));
       if (!transactionId) return acknowledge(res, 'ignored');
       if (await records.wasDelivered(event.eventId)) return acknowledge(res, 'duplicate');
-      const handle = client.workflow.getHandle(workflowIdFor(transactionId));
-      const delivered = await handle.signal(zuzEventSignal, event).then(
-        () => true,
-        (err: unknown) => {
-          if (err instanceof WorkflowNotFoundError) return false;
-          throw err;
-        },
-      );
+      const delivered = await signalIfRunning(client, workflowIdFor(transactionId), event);
       if (delivered) {
         await records.markDelivered(event.eventId, transactionId);
         log.info({ eventId: event.eventId, transactionId, kind: event.kind, status: event.status }, 'Zuz event delivered');
@@ -82,6 +77,32 @@ export function zuzWebhookRouter({ client, records, privateKey, maxAgeMs, log, c
   });
   router.all('/', allowOnly('POST'));
   return router;
+
+  /**
+   * A refund's events go to the refund's own workflow, named by the reconciliation id the refund
+   * was asked with. None running (it has finished with its answer, or the refund is not one a
+   * client asked for, like reconciliation's own): nothing to hand over.
+   */
+  async function deliverRefundEvent(res: Response, event: ZuzEvent, reconciliationId: string | undefined): Promise<void> {
+    if (!reconciliationId) return acknowledge(res, 'ignored');
+    if (await records.wasDelivered(event.eventId)) return acknowledge(res, 'duplicate');
+    const delivered = await signalIfRunning(client, refundWorkflowIdFor(reconciliationId), event);
+    if (!delivered) return acknowledge(res, 'ignored');
+    await records.markDelivered(event.eventId, reconciliationId);
+    log.info({ eventId: event.eventId, refund: reconciliationId, status: event.status }, 'Zuz refund event delivered');
+    return acknowledge(res, 'delivered');
+  }
+}
+
+/** Hands the event to the workflow; false when no such workflow runs (finished, forgotten, or never started). */
+async function signalIfRunning(client: Client, workflowId: string, event: ZuzEvent): Promise<boolean> {
+  try {
+    await client.workflow.getHandle(workflowId).signal(zuzEventSignal, event);
+    return true;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return false;
+    throw err;
+  }
 }
 
 /** A webhook that cannot be trusted or read, as the API's error answer. */
@@ -96,9 +117,10 @@ function refusal(verdict: Exclude<ZuzWebhookVerdict, { ok: true } | { reason: 'n
       return new ApiError(400, 'invalid_json', 'The body is not valid JSON');
     case 'invalid_signature':
       return new ApiError(401, 'invalid_signature', 'The signature does not match the event');
+    // Unverifiable is not believed: the same 401 as a wrong signature.
     case 'ambiguous':
       return new ApiError(
-        400,
+        401,
         'invalid_signature',
         "A signed field contains a comma, the signature's separator: the event cannot be verified",
       );

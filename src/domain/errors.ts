@@ -17,3 +17,6 @@ export const UPSTREAM_UNAVAILABLE = 'UpstreamUnavailable';
 export const UPSTREAM_REFUSED = 'UpstreamRefused';
 /** A client's capture or cancel that the transaction's state does not allow (the API answers 409). */
 export const INVALID_TRANSITION = 'InvalidTransition';
+
+/** Zuz refused a refund (4xx): the refund failed and its amount is refundable again. */
+export const REFUND_REFUSED = 'RefundRefused';

@@ -14,6 +14,8 @@ export interface Queryable {
 export interface Database extends Queryable {
   /** Runs `work` on one connection (for locks and transactions that must not hop between pooled connections). */
   session<T>(work: (connection: Queryable) => Promise<T>): Promise<T>;
+  /** Runs `work` in one database transaction: committed if it returns, rolled back if it throws. */
+  transaction<T>(work: (connection: Queryable) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -41,6 +43,20 @@ function openPostgres(url: string, max: number): Database {
         connection.release();
       }
     },
+    transaction: async (work) => {
+      const connection = await pool.connect();
+      try {
+        await connection.query('BEGIN');
+        const result = await work({ query: async (sql, params) => (await connection.query(sql, params as unknown[])) as never });
+        await connection.query('COMMIT');
+        return result;
+      } catch (err) {
+        await connection.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        connection.release();
+      }
+    },
     close: () => pool.end(),
   };
 }
@@ -51,8 +67,13 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
   const pg = new PGlite(dataDir);
   await pg.waitReady;
   const query: Queryable['query'] = async (sql, params) => (await pg.query(sql, params)) as never;
-  // PGlite is one connection already.
-  return { query, session: (work) => work({ query }), close: () => pg.close() };
+  // PGlite is one connection already; its own transaction() holds every other query back until it ends.
+  return {
+    query,
+    session: (work) => work({ query }),
+    transaction: (work) => pg.transaction((tx) => work({ query: async (sql, params) => (await tx.query(sql, params)) as never })),
+    close: () => pg.close(),
+  };
 }
 
 /**

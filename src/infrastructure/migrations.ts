@@ -124,4 +124,23 @@ export const MIGRATIONS: readonly Migration[] = [
        )`,
     ],
   },
+  {
+    version: 6,
+    name: 'refunds',
+    statements: [
+      `CREATE TABLE refunds (
+         transaction_id      text NOT NULL,
+         refund_id           text NOT NULL,
+         request_fingerprint text NOT NULL,
+         amount              bigint NOT NULL CHECK (amount > 0),
+         reason              text NOT NULL,
+         status              text NOT NULL,
+         zuz_refund_id       text,
+         failure_message     text,
+         created_at          timestamptz NOT NULL DEFAULT now(),
+         finalized_at        timestamptz,
+         PRIMARY KEY (transaction_id, refund_id)
+       )`,
+    ],
+  },
 ];

@@ -136,6 +136,11 @@ export class TransactionRecords {
   async listPage(filter: {
     merchantId: string;
     customerId?: string;
+    createdFrom?: string;
+    createdTo?: string;
+    minAmount?: number;
+    maxAmount?: number;
+    refunded?: boolean;
     terminalStatus?: TransactionStatus;
     after?: RecordPosition;
     limit: number;
@@ -155,6 +160,12 @@ export class TransactionRecords {
           AND ($1::text IS NULL OR customer_id = $1)
           AND ($2::text IS NULL OR (status = $2 AND finalized_at IS NOT NULL))
           AND ($3::timestamptz IS NULL OR (created_at, transaction_id) < ($3::timestamptz, $4::text))
+          AND ($7::timestamptz IS NULL OR created_at >= $7::timestamptz)
+          AND ($8::timestamptz IS NULL OR created_at <= $8::timestamptz)
+          AND ($9::bigint IS NULL OR amount >= $9::bigint)
+          AND ($10::bigint IS NULL OR amount <= $10::bigint)
+          AND ($11::boolean IS NULL OR $11::boolean = EXISTS (
+                SELECT 1 FROM refunds r WHERE r.transaction_id = transactions.transaction_id AND r.status = 'succeeded'))
         ORDER BY created_at DESC, transaction_id DESC
         LIMIT $5`,
       [
@@ -164,6 +175,11 @@ export class TransactionRecords {
         filter.after?.transactionKey ?? null,
         filter.limit,
         filter.merchantId,
+        filter.createdFrom ?? null,
+        filter.createdTo ?? null,
+        filter.minAmount ?? null,
+        filter.maxAmount ?? null,
+        filter.refunded ?? null,
       ],
     );
     return rows.map((row) => ({

@@ -10,11 +10,11 @@ import type { StepPolicies } from './options';
 
 export function stepActivities(policies: StepPolicies) {
   return {
-    database: proxyActivities<Pick<Activities, 'recordTransaction' | 'assignAccountId' | 'screenTransaction' | 'finalizeTransaction'>>(
-      policies.database,
-    ),
+    database: proxyActivities<
+      Pick<Activities, 'recordTransaction' | 'assignAccountId' | 'screenTransaction' | 'finalizeTransaction' | 'finalizeRefund'>
+    >(policies.database),
     zuzCommands: proxyActivities<Pick<Activities, 'createPayment' | 'createAuthorization' | 'capturePayment'>>(policies.zuzCommands),
-    zuzPersistent: proxyActivities<Pick<Activities, 'voidAuthorization' | 'readPaymentState'>>(policies.zuzPersistent),
+    zuzPersistent: proxyActivities<Pick<Activities, 'voidAuthorization' | 'readPaymentState' | 'requestRefund'>>(policies.zuzPersistent),
     zuzQueries: proxyActivities<Pick<Activities, 'readPaymentState'>>(policies.zuzQueries),
   };
 }

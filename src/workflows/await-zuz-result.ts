@@ -9,13 +9,20 @@ import type { Duration } from '@temporalio/common';
 import ms from 'ms';
 import type { ZuzOperationKind, ZuzOperationResult } from '../domain/transaction';
 import type { FlowOptions } from './options';
-import type { TransactionState } from './transaction-state';
 import { stepActivities } from './activities';
+
+/** Where a workflow keeps what Zuz said (webhooks and polls alike): a transaction's state, or a refund's. */
+export interface ZuzResultInbox {
+  readonly zuz: { readonly paymentId?: string };
+  /** The final answer for an operation, once there is one. */
+  finalResult(kind: ZuzOperationKind, operationId?: string): ZuzOperationResult | undefined;
+  record(result: ZuzOperationResult): boolean;
+}
 
 export type AwaitedResult = { result: ZuzOperationResult; via: 'answer' | 'webhook' | 'polling' } | { result: undefined; via: 'deadline' };
 
 export async function awaitZuzResult(
-  tx: TransactionState,
+  tx: ZuzResultInbox,
   kind: ZuzOperationKind,
   operationId: string,
   deadline: Duration,
@@ -34,7 +41,7 @@ export async function awaitZuzResult(
 
   let pause = toMs(options.pollInitialInterval);
   while (remaining() > 0) {
-    const polled = await pollOnce(tx, kind, options);
+    const polled = await pollOnce(tx, kind, operationId, options);
     if (polled && final()) return { result: final()!, via: 'polling' };
     if (await condition(() => final() !== undefined, Math.min(pause, remaining()))) {
       return { result: final()!, via: 'webhook' };
@@ -42,18 +49,19 @@ export async function awaitZuzResult(
     pause = Math.min(pause * 2, toMs(options.pollMaxInterval));
   }
   // One last read at the deadline, so a result that landed during the final sleep still counts.
-  await pollOnce(tx, kind, options);
+  await pollOnce(tx, kind, operationId, options);
   const last = final();
   return last ? { result: last, via: 'polling' } : { result: undefined, via: 'deadline' };
 }
 
 /** Reads the payment at Zuz and records what it says; a failed poll is only a missed chance. */
-async function pollOnce(tx: TransactionState, kind: ZuzOperationKind, options: FlowOptions): Promise<boolean> {
+async function pollOnce(tx: ZuzResultInbox, kind: ZuzOperationKind, operationId: string, options: FlowOptions): Promise<boolean> {
   if (!tx.zuz.paymentId) return false;
   const { zuzQueries } = stepActivities(options.steps);
   try {
     const state = await zuzQueries.readPaymentState({ paymentId: tx.zuz.paymentId });
-    const result = state[kind];
+    // A payment has one operation of each kind but refunds, of which it may have several.
+    const result = kind === 'refund' ? state.refunds?.find((r) => r.operationId === operationId) : state[kind];
     if (result) tx.record(result);
     return true;
   } catch {

@@ -5,7 +5,7 @@
 import { ApplicationFailure, condition, setHandler } from '@temporalio/workflow';
 import { isTerminal } from '../domain/transaction';
 import { INVALID_TRANSITION } from '../domain/errors';
-import { cancelUpdate, captureUpdate, transactionQuery, zuzEventSignal } from './messages';
+import { cancelUpdate, captureUpdate, decisionUpdate, transactionQuery, zuzEventSignal } from './messages';
 import type { TransactionState } from './transaction-state';
 
 export function handleZuzEvents(tx: TransactionState): void {
@@ -16,6 +16,11 @@ export function handleZuzEvents(tx: TransactionState): void {
 
 export function handleClientRequests(tx: TransactionState): void {
   setHandler(transactionQuery, () => tx.view());
+  // Read-only: it waits and answers, changing nothing (so it has no validator to pass).
+  setHandler(decisionUpdate, async ({ waitSeconds }) => {
+    await condition(() => tx.status !== 'processing', Math.max(0, Math.min(waitSeconds, MAX_DECISION_WAIT_SECONDS)) * 1000);
+    return tx.view();
+  });
   // Validators must not change state (a rejected update leaves no trace in history); handlers do.
   setHandler(
     captureUpdate,
@@ -50,6 +55,9 @@ export function handleClientRequests(tx: TransactionState): void {
     },
   );
 }
+
+/** The longest a till may wait in one request (the API caps `Prefer: wait` at the same). */
+export const MAX_DECISION_WAIT_SECONDS = 30;
 
 function refuse(message: string): never {
   throw ApplicationFailure.create({ type: INVALID_TRANSITION, message, nonRetryable: true });

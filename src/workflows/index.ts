@@ -1,3 +1,4 @@
 /** The workflows this service's worker runs (the bundle's entry point). */
 export { processTransaction } from './process-transaction';
 export { reconcileTransactions } from './reconcile';
+export { processRefund } from './refund';

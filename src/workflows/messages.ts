@@ -16,3 +16,10 @@ export const captureUpdate = defineUpdate<TransactionView, [{ amount?: number }]
 
 /** Cancel before capture: the authorization is voided. */
 export const cancelUpdate = defineUpdate<TransactionView, []>('cancel');
+
+/**
+ * The till's one-request answer: the transaction once its authorization is decided (authorized,
+ * capturing, succeeded, declined or failed), or as it stands after `waitSeconds`. Sent with the
+ * start (update-with-start), so the start and the wait are one call to Temporal.
+ */
+export const decisionUpdate = defineUpdate<TransactionView, [{ waitSeconds: number }]>('decision');

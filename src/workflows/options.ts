@@ -16,6 +16,8 @@ export interface FlowOptions {
   captureDeadline: Duration;
   /** How long a manual-capture authorization waits for the capture request before it is voided. */
   authorizationExpiry: Duration;
+  /** A pending refund can take days at Zuz; after this long it stays pending (its amount reserved) and an operator is alerted. */
+  refundDeadline: Duration;
   /** Timeouts and retries of each kind of step. */
   steps: StepPolicies;
 }
@@ -50,6 +52,7 @@ export const defaultFlowOptions: FlowOptions = {
   authorizationDeadline: '2 hours',
   captureDeadline: '3 days',
   authorizationExpiry: '7 days',
+  refundDeadline: '14 days',
   steps: {
     database: {
       startToCloseTimeout: '10 seconds',

@@ -38,6 +38,7 @@ export class Baseline {
         return db.query(sql, params);
       },
       session: (work) => db.session(work),
+      transaction: (work) => db.transaction(work),
       close: () => db.close(),
     };
     const activities = createActivities({

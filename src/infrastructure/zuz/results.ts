@@ -5,8 +5,11 @@
 import type { ZuzOperationKind, ZuzOperationResult } from '../../domain/transaction';
 import type { ZuzPayment, ZuzTransaction } from './wire';
 
-/** The latest result of each operation on a payment, by kind; a kind not performed yet is absent. */
-export type ZuzPaymentState = Partial<Record<ZuzOperationKind, ZuzOperationResult>>;
+/**
+ * The latest result of each operation on a payment, by kind; a kind not performed yet is absent.
+ * A payment may have several refunds: `refunds` lists them all, so a refund's own result is found by its id.
+ */
+export type ZuzPaymentState = Partial<Record<ZuzOperationKind, ZuzOperationResult>> & { refunds?: ZuzOperationResult[] };
 
 export function toOperationResult(kind: ZuzOperationKind, t: ZuzTransaction): ZuzOperationResult {
   return {
@@ -40,5 +43,6 @@ export function toPaymentState(payment: ZuzPayment): ZuzPaymentState {
     capture: latestOf('capture', related.captures),
     void: latestOf('void', related.voids),
     refund: latestOf('refund', related.refunds),
+    refunds: related.refunds?.map((t) => toOperationResult('refund', t)),
   };
 }

@@ -27,7 +27,10 @@ export interface ZuzWebhookOptions {
 }
 
 export type ZuzWebhookVerdict =
-  /** `transactionId`: the transaction the operation belongs to, when Zuz says (its reconciliation id). */
+  /**
+   * `transactionId`: the reconciliation id Zuz echoes — the transaction's key for its own
+   * operations, the refund's key for a refund (src/domain/refund.ts).
+   */
   | { ok: true; event: ZuzEvent; transactionId?: string }
   /** `ambiguous`: a signed field contains the signature's separator, so the signature proves nothing. */
   | { ok: false; reason: 'no_body' | 'not_json' | 'invalid_signature' | 'ambiguous' | 'stale' }
@@ -37,7 +40,12 @@ export type ZuzWebhookVerdict =
   | { ok: false; reason: 'not_an_operation' };
 
 /** The resource names of event types (`payment.<resource>.<action>`) that are operations of the service. */
-const KINDS: Record<string, ZuzOperationKind | undefined> = { authorization: 'authorization', capture: 'capture', void: 'void' };
+const KINDS: Record<string, ZuzOperationKind | undefined> = {
+  authorization: 'authorization',
+  capture: 'capture',
+  void: 'void',
+  refund: 'refund',
+};
 
 export function verifyZuzWebhook(request: ZuzWebhookRequest, { privateKey, maxAgeMs }: ZuzWebhookOptions): ZuzWebhookVerdict {
   if (!request.rawBody || request.rawBody.length === 0) return { ok: false, reason: 'no_body' };

@@ -1,0 +1,106 @@
+/**
+ * The refunds of each transaction, in the database. Reserving a refund and checking that it fits
+ * in what is left happen in one database transaction holding the transaction's row, so refunds
+ * racing for the last amount are decided one after the other: never more than was captured.
+ */
+import type { Database } from './database';
+import type { RefundOutcome, RefundRequest, RefundStatus, RefundView } from '../domain/refund';
+
+export type Reservation =
+  | { kind: 'reserved'; refund: RefundView }
+  /** The same refund id with the same request: the first one, as it stands. */
+  | { kind: 'repeat'; refund: RefundView }
+  | { kind: 'conflict' }
+  | { kind: 'not_refundable'; status: string }
+  | { kind: 'exceeds'; refundable: number };
+
+interface RefundRow {
+  refund_id: string;
+  request_fingerprint: string;
+  amount: string | number;
+  reason: string;
+  status: RefundStatus;
+  zuz_refund_id: string | null;
+  failure_message: string | null;
+  created_at: Date | string;
+  finalized_at: Date | string | null;
+}
+
+export class RefundRecords {
+  constructor(private readonly db: Database) {}
+
+  /**
+   * Reserves the refund's amount on a succeeded transaction, if it fits. Failed refunds give their
+   * amount back; pending and succeeded ones hold it.
+   */
+  async reserve(transactionKey: string, request: RefundRequest, fingerprint: string): Promise<Reservation> {
+    return this.db.transaction(async (connection): Promise<Reservation> => {
+      const { rows } = await connection.query<{ status: string; captured_amount: string; refunded_amount: string }>(
+        `SELECT status, captured_amount, refunded_amount FROM transactions WHERE transaction_id = $1 FOR UPDATE`,
+        [transactionKey],
+      );
+      const transaction = rows[0];
+      if (!transaction) throw new Error(`Transaction ${transactionKey} is not recorded`);
+      const existing = await connection.query<RefundRow>(`SELECT * FROM refunds WHERE transaction_id = $1 AND refund_id = $2`, [
+        transactionKey,
+        request.refundId,
+      ]);
+      if (existing.rows[0]) {
+        return existing.rows[0].request_fingerprint === fingerprint
+          ? { kind: 'repeat', refund: toView(existing.rows[0]) }
+          : { kind: 'conflict' };
+      }
+      if (transaction.status !== 'succeeded') return { kind: 'not_refundable', status: transaction.status };
+      const held = await connection.query<{ held: string }>(
+        `SELECT coalesce(sum(amount), 0) AS held FROM refunds WHERE transaction_id = $1 AND status <> 'failed'`,
+        [transactionKey],
+      );
+      // Money reconciliation already gave back (a late capture refunded) is not refundable again.
+      const refundable = Number(transaction.captured_amount) - Number(transaction.refunded_amount) - Number(held.rows[0]?.held ?? 0);
+      const amount = request.amount ?? refundable;
+      if (amount <= 0 || amount > refundable) return { kind: 'exceeds', refundable: Math.max(0, refundable) };
+      const inserted = await connection.query<RefundRow>(
+        `INSERT INTO refunds (transaction_id, refund_id, request_fingerprint, amount, reason, status)
+             VALUES ($1, $2, $3, $4, $5, 'pending') RETURNING *`,
+        [transactionKey, request.refundId, fingerprint, amount, request.reason],
+      );
+      return { kind: 'reserved', refund: toView(inserted.rows[0]) };
+    });
+  }
+
+  /** Every refund of the transaction, oldest first. */
+  async of(transactionKey: string): Promise<RefundView[]> {
+    const { rows } = await this.db.query<RefundRow>(`SELECT * FROM refunds WHERE transaction_id = $1 ORDER BY created_at, refund_id`, [
+      transactionKey,
+    ]);
+    return rows.map(toView);
+  }
+
+  /** The refund's outcome, written once: a final refund is never rewritten. */
+  async finalize(transactionKey: string, refundId: string, outcome: RefundOutcome): Promise<void> {
+    await this.db.query(
+      `UPDATE refunds SET status = $3, zuz_refund_id = $4, failure_message = $5,
+              finalized_at = CASE WHEN $3 = 'pending' THEN NULL ELSE now() END
+        WHERE transaction_id = $1 AND refund_id = $2 AND status = 'pending'`,
+      [transactionKey, refundId, outcome.status, outcome.zuz?.operationId ?? null, outcome.status === 'failed' ? outcome.message : null],
+    );
+  }
+}
+
+function toView(row: RefundRow): RefundView {
+  return {
+    refundId: row.refund_id,
+    amount: Number(row.amount),
+    reason: row.reason,
+    status: row.status,
+    ...(row.zuz_refund_id ? { zuzRefundId: row.zuz_refund_id } : {}),
+    ...(row.failure_message ? { failureMessage: row.failure_message } : {}),
+    createdAt: new Date(row.created_at).toISOString(),
+    ...(row.finalized_at ? { finalizedAt: new Date(row.finalized_at).toISOString() } : {}),
+  };
+}
+
+/** The amount refunded: succeeded refunds only. */
+export function refundedAmount(refunds: RefundView[]): number {
+  return refunds.filter((r) => r.status === 'succeeded').reduce((sum, r) => sum + r.amount, 0);
+}
