@@ -384,7 +384,55 @@ async function main(): Promise<number> {
 
   console.log('');
   printTable(inCaseOrder);
-  return printVerdict(inCaseOrder, Math.round((Date.now() - startedAt) / 1000)) ? 0 : 1;
+  const asExpected = printVerdict(inCaseOrder, Math.round((Date.now() - startedAt) / 1000));
+  console.log('');
+  const tillAndRefunds = await oneRequestThenTwoRefunds(`demo-till-${runId}`).then(
+    () => true,
+    (err: unknown) => (console.log(`NOT as expected: the one-request sale and its refunds: ${errorMessage(err)}`), false),
+  );
+  return asExpected && tillAndRefunds ? 0 : 1;
+}
+
+/**
+ * What a till does: one request that answers with the decision (`Prefer: wait`), then two partial
+ * refunds, and a third beyond what is left, which is refused with the refundable amount.
+ */
+async function oneRequestThenTwoRefunds(transactionId: string): Promise<void> {
+  const sale = await request(`${config.apiUrl}/v1/transactions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${config.apiKey}`, prefer: 'wait=10' },
+    body: { transactionId, customerId: CUSTOMER_ID, paymentMethodId: 'pm_approved', amount: 1250, currency: CURRENCY },
+  });
+  const decided = sale.body as View;
+  if (sale.status !== 201) throw new DemoError(`Prefer: wait=10 answered ${describe(sale)}`);
+  progress(transactionId, `one request (Prefer: wait=10) -> ${sale.status} ${decided.status}, ${formatAmount(decided.amount)}`);
+  await waitFor(transactionId, 'succeeded', (view) => view.status === 'succeeded');
+  const refund = async (refundId: string, amount: number) => {
+    // The record takes refunds once the outcome is written, a moment after the status turns final.
+    for (let tries = 0; ; tries++) {
+      const answer = await callApi('POST', `/v1/transactions/${transactionId}/refunds`, { refundId, amount, reason: 'demo' });
+      const code = (answer.body as { error?: { code?: string } } | undefined)?.error?.code;
+      if (code !== 'invalid_state' || tries > 50) return answer;
+      await sleep(200);
+    }
+  };
+  for (const [refundId, amount] of [
+    ['rf-1', 500],
+    ['rf-2', 250],
+  ] as const) {
+    const answer = await refund(refundId, amount);
+    if (answer.status !== 202) throw new DemoError(`refund ${refundId} answered ${describe(answer)}`);
+    progress(transactionId, `refund ${formatAmount(amount)} -> ${answer.status} ${(answer.body as { status: string }).status}`);
+  }
+  const tooMuch = await refund('rf-3', 1000);
+  if (tooMuch.status !== 409) throw new DemoError(`a refund beyond what is left answered ${describe(tooMuch)}`);
+  progress(transactionId, `refund ${formatAmount(1000)} -> ${describe(tooMuch)}`);
+  const refunded = await waitFor(
+    transactionId,
+    'both refunds through',
+    (view) => (view as { refundedAmount?: number }).refundedAmount === 750,
+  );
+  progress(transactionId, `${refunded.status}, refunded ${formatAmount(750)} of ${formatAmount(refunded.capturedAmount)}`);
 }
 
 // ---------------------------------------------------------------------------------------------
