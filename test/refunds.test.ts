@@ -5,6 +5,7 @@
  * `Prefer: wait=N` answering with the authorization's decision in one request.
  */
 import { randomUUID } from 'node:crypto';
+import { defaultPayloadConverter } from '@temporalio/common';
 import type { TransactionView } from '../src/domain/transaction';
 import type { RefundView } from '../src/domain/refund';
 import { isTerminal, workflowIdFor } from '../src/domain/transaction';
@@ -212,4 +213,31 @@ test('the list finds transactions as an operator would: refunded or not, amount 
   const wrong = await api('GET', '/v1/transactions?minAmount=10&maxAmount=5');
   expect([wrong.status, wrong.body.error?.message]).toEqual([400, 'maxAmount: maxAmount must not be below minAmount']);
   expect((await api('POST', `/v1/transactions/${manual.transactionId}/cancel`)).status).toBe(200);
+}, 60_000);
+
+test('the Web UI tells the story: a summary for the workflow, for each step and timer, and where it stands', async () => {
+  const request = transaction('pm_pending_approved', 'manual');
+  await api('POST', '/v1/transactions', request);
+  await until(`/v1/transactions/${request.transactionId}`, (v) => (v.status as string) === 'authorized');
+  const handle = stack.client.workflow.getHandle(workflowIdFor(request.transactionId));
+
+  const described = await handle.describe();
+  expect(await described.staticSummary()).toBe('12.50 EUR from cus_demo, manual capture');
+  // The workflow's current details, as the Web UI reads them (the SDK's built-in metadata query).
+  const metadata = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+  expect(metadata.currentDetails).toBe('**authorized** · 12.50 EUR · awaitCaptureRequest running');
+
+  const summaries = ((await handle.fetchHistory()).events ?? [])
+    .map((event) => event.userMetadata?.summary)
+    .filter((summary): summary is NonNullable<typeof summary> => !!summary)
+    .map((summary) => defaultPayloadConverter.fromPayload<string>(summary));
+  expect(summaries).toEqual(
+    expect.arrayContaining([
+      'open a payment of 12.50 EUR at Zuz',
+      'authorize 12.50 EUR at Zuz',
+      "wait up to 3 s for Zuz's authorization webhook",
+      'wait up to 7 days for the capture or cancel request',
+    ]),
+  );
+  expect((await api('POST', `/v1/transactions/${request.transactionId}/cancel`)).status).toBe(200);
 }, 60_000);

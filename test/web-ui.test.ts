@@ -99,6 +99,25 @@ test("the workflow page's event history shows each step of the flow as an activi
   }
 });
 
+test("the workflow page's timeline names each step and timer by its summary", async () => {
+  await page.goto(`${uiUrl}/namespaces/default/workflows/${workflowIdFor(transactions.pending)}`);
+  await expectHeading(workflowIdFor(transactions.pending));
+  const rows = page.getByTestId('event-summary-row');
+  await rows
+    .filter({ hasText: /Activity Type\s*finalizeTransaction/ })
+    .first()
+    .waitFor();
+  // The timeline names each step and timer by its summary.
+  await page.getByText('createAuthorization • authorize 12.50 EUR at Zuz').first().waitFor();
+  await page
+    .getByText(/wait up to \d+ s for Zuz's authorization webhook/)
+    .first()
+    .waitFor();
+  await screenshotWholePage(page, path.join(ARTIFACTS, 'workflow-summaries.png'));
+  // (The workflow's own summary and its current details are checked through the API in
+  // test/refunds.test.ts: this UI version's User Metadata panel showed neither in our runs.)
+});
+
 test('a Zuz webhook shows in the event history as a zuzEvent signal', async () => {
   await page.goto(`${uiUrl}/namespaces/default/workflows/${workflowIdFor(transactions.pending)}`);
   await expectHeading(workflowIdFor(transactions.pending));

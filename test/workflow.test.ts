@@ -238,6 +238,23 @@ test('when the webhook never comes, polling finds the result', async () => {
   expect(zuz.calls).toContain('poll');
 });
 
+test('the journal shows the polling rounds of a wait: how many, and what the last one saw', async () => {
+  const zuz = new FakeZuz();
+  zuz.authorization = result('authorization', 'Pending');
+  zuz.polled = { authorization: result('authorization', 'Pending') };
+  const view = await run(zuz, { request: request() }, async () => {
+    // Three reads still see it pending; then Zuz settles it and the next read finds it.
+    await env.sleep('2 minutes');
+    zuz.polled = { authorization: result('authorization', 'Succeed') };
+  });
+  const wait = view.steps.find((s) => s.name === 'awaitAuthorizationResult');
+  expect(wait).toMatchObject({ branch: 'polling', lastPoll: 'succeed' });
+  expect(wait?.polls).toBe(zuz.calls.filter((c) => c === 'poll').length);
+  expect(wait?.polls).toBeGreaterThanOrEqual(2);
+  // Steps that wait run no activity of their own; a step named otherwise than its activity says which it runs.
+  expect(view.steps.every((s) => s.historyFrom !== undefined)).toBe(true);
+});
+
 test('an authorization that stays pending past its deadline fails the transaction', async () => {
   const zuz = new FakeZuz();
   zuz.authorization = result('authorization', 'Pending');

@@ -77,6 +77,7 @@ async function startRefund(client: Client, taskQueue: string, order: RefundOrder
       args: [{ order, options } satisfies ProcessRefundInput],
       workflowIdConflictPolicy: 'FAIL',
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      staticSummary: `refund ${order.amount} minor units of ${order.transactionKey}: ${order.reason}`,
     });
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;

@@ -55,6 +55,12 @@ export const stepSchema = z
     startedAt: z.iso.datetime(),
     endedAt: z.iso.datetime().optional(),
     branch: z.string().meta({ description: 'Which way the step went, e.g. approved, pending, webhook, polling' }).optional(),
+    activity: z.string().meta({ description: "The activity the step runs, when its name is not the activity's own" }).optional(),
+    polls: z.number().int().meta({ description: 'A step that waits for Zuz: how many times it read the payment' }).optional(),
+    lastPoll: z
+      .string()
+      .meta({ description: 'What the last read said of the operation: pending, succeed, failed, not-found or read-failed' })
+      .optional(),
     attempts: z
       .number()
       .int()

@@ -7,27 +7,39 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import type { StepRecord } from '../domain/transaction';
 
-export type StepWithAttempts = StepRecord & { attempts?: number };
+export type StepWithAttempts = Omit<StepRecord, 'historyFrom'> & { attempts?: number };
 
+/**
+ * Each step's attempts: the step's activity (its own name, or the one it names) is the first of
+ * that type scheduled after the step started (`historyFrom`), so steps sharing an activity type
+ * (a poll and a read of the payment's fate, say) each find their own. Journals written before
+ * steps carried `historyFrom` are matched in order of type instead.
+ */
 export async function withAttempts(handle: WorkflowHandle, steps: StepRecord[]): Promise<StepWithAttempts[]> {
   const [history, description] = await Promise.all([handle.fetchHistory(), handle.describe()]);
-  const typeByScheduledEvent = new Map<string, string>();
-  const finished = new Map<string, number[]>(); // activity type -> attempts, in the order they ran
+  const scheduled: Array<{ eventId: number; type: string; activityId: string; attempt?: number }> = [];
+  const byScheduledEvent = new Map<number, (typeof scheduled)[number]>();
   for (const event of history.events ?? []) {
-    const scheduled = event.activityTaskScheduledEventAttributes;
-    if (scheduled?.activityType?.name) typeByScheduledEvent.set(String(event.eventId), scheduled.activityType.name);
-    const started = event.activityTaskStartedEventAttributes;
-    if (started) {
-      const type = typeByScheduledEvent.get(String(started.scheduledEventId));
-      if (type) finished.set(type, [...(finished.get(type) ?? []), started.attempt ?? 1]);
+    const attributes = event.activityTaskScheduledEventAttributes;
+    if (attributes?.activityType?.name) {
+      const entry = { eventId: Number(event.eventId), type: attributes.activityType.name, activityId: attributes.activityId ?? '' };
+      scheduled.push(entry);
+      byScheduledEvent.set(entry.eventId, entry);
     }
+    const started = event.activityTaskStartedEventAttributes;
+    const entry = started ? byScheduledEvent.get(Number(started.scheduledEventId)) : undefined;
+    if (entry) entry.attempt = started?.attempt ?? 1;
   }
-  const pending = new Map<string, number>();
+  // A step still being retried: its attempt so far is in the workflow's description, by activity id.
   for (const activity of description.raw.pendingActivities ?? []) {
-    if (activity.activityType?.name) pending.set(activity.activityType.name, activity.attempt ?? 1);
+    const entry = scheduled.find((s) => s.activityId === activity.activityId);
+    if (entry) entry.attempt = activity.attempt ?? entry.attempt;
   }
-  return steps.map((step) => {
-    const attempts = step.state === 'running' ? pending.get(step.name) : finished.get(step.name)?.shift();
-    return attempts === undefined ? step : { ...step, attempts };
+  const unclaimed = [...scheduled];
+  return steps.map(({ historyFrom, ...step }) => {
+    const type = step.activity ?? step.name;
+    const index = unclaimed.findIndex((s) => s.type === type && (historyFrom === undefined || s.eventId > historyFrom));
+    const found = index >= 0 ? unclaimed.splice(index, 1)[0] : undefined;
+    return found?.attempt === undefined ? step : { ...step, attempts: found.attempt };
   });
 }

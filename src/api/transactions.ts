@@ -17,7 +17,7 @@ import {
   type WorkflowStartOptions,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { workflowIdFor, type TransactionRequest, type TransactionView } from '../domain/transaction';
+import { formatMoney, workflowIdFor, type TransactionRequest, type TransactionView } from '../domain/transaction';
 import { requestFingerprint } from '../domain/request-fingerprint';
 import { customerIdKey, merchantIdKey, transactionAmountKey, transactionStatusKey } from '../domain/search-attributes';
 import { parseTransactionKey, transactionKey } from '../domain/merchant';
@@ -75,6 +75,8 @@ export function transactionsRouter({ client, records, taskQueue, flowOptions, cu
         args: [{ request, options: flowOptions } satisfies ProcessTransactionInput],
         workflowIdConflictPolicy: 'FAIL',
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        // What the Web UI shows of the workflow at a glance.
+        staticSummary: `${formatMoney(request.amount, request.currency)} from ${request.customerId}, ${request.capture} capture`,
         memo: {
           transactionId: request.transactionId,
           merchantId,

@@ -87,6 +87,13 @@ export interface StepRecord {
   endedAt?: string;
   /** Which way the step went, in a word: e.g. `approved`, `pending`, `webhook`, `polled`. */
   branch?: string;
+  /** The activity the step runs, when its name is not the activity's own (the API reads its attempts from history). */
+  activity?: string;
+  /** The history's length when the step started: its activity is the first of its type scheduled after it. */
+  historyFrom?: number;
+  /** A step that waits for Zuz: how many times it read the payment, and what the last read said. */
+  polls?: number;
+  lastPoll?: string;
 }
 
 /** The transaction's live state, as the workflow reports it. */
@@ -111,4 +118,18 @@ export interface TransactionView {
 /** The workflow id is the business id (the transaction's key, ./merchant.ts): one workflow per transaction, ever. */
 export function workflowIdFor(transactionKey: string): string {
   return `transaction-${transactionKey}`;
+}
+
+/** An amount as people read it: minor units in the currency's own decimals (12.50 EUR, 1250 JPY). */
+export function formatMoney(amount: number, currency: string): string {
+  const digits = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+  return `${(amount / 10 ** digits).toFixed(digits)} ${currency}`;
+}
+
+/** A duration as people read it, for summaries: 30 s, 15 min, 2 h, 7 days. */
+export function formatDuration(ms: number): string {
+  if (ms < 60_000) return `${Math.round(ms / 1000)} s`;
+  if (ms < 3_600_000) return `${Math.round(ms / 60_000)} min`;
+  if (ms < 86_400_000) return `${Math.round(ms / 3_600_000)} h`;
+  return `${Math.round(ms / 86_400_000)} days`;
 }

@@ -11,7 +11,7 @@ import { awaitZuzResult } from './await-zuz-result';
 import { unreachable } from './exhaustive';
 import { readFateOnAnyAuthorizationFailure, releaseUnansweredAuthorizations } from './patches';
 import { releaseUnansweredAuthorization } from './release';
-import type { Failure } from '../domain/transaction';
+import { formatMoney, type Failure } from '../domain/transaction';
 import { PAYMENT_METHOD_NOT_FOUND, PAYMENT_METHOD_UNUSABLE } from '../domain/errors';
 
 /** What became of the request for an authorization. */
@@ -65,7 +65,11 @@ async function requestAuthorization(tx: TransactionState, options: FlowOptions):
   const transactionId = tx.key;
   const separatePayment = releaseUnansweredAuthorizations();
   if (separatePayment) {
-    const opened = await zuzCommand(tx, 'createPayment', () => zuzCommands.createPayment({ transactionId, customerId, amount, currency }));
+    const opened = await zuzCommand(tx, 'createPayment', () =>
+      zuzCommands.createPayment.executeWithOptions({ summary: `open a payment of ${formatMoney(amount, currency)} at Zuz` }, [
+        { transactionId, customerId, amount, currency },
+      ]),
+    );
     // No payment, so nothing can be held.
     if (opened.kind === 'failed') return { kind: 'not-sent', failure: opened.failure, mayHaveReachedZuz: false };
     tx.openedPayment(opened.value.paymentId);
@@ -73,7 +77,10 @@ async function requestAuthorization(tx: TransactionState, options: FlowOptions):
   const created = await zuzCommand(
     tx,
     'createAuthorization',
-    () => zuzCommands.createAuthorization({ transactionId, customerId, paymentMethodId, amount, currency, paymentId: tx.zuz.paymentId }),
+    () =>
+      zuzCommands.createAuthorization.executeWithOptions({ summary: `authorize ${formatMoney(amount, currency)} at Zuz` }, [
+        { transactionId, customerId, paymentMethodId, amount, currency, paymentId: tx.zuz.paymentId },
+      ]),
     ({ authorization }) => authorization.status.toLowerCase(),
   );
   if (created.kind === 'failed') {

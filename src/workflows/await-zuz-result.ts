@@ -7,7 +7,7 @@
 import { condition } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import ms from 'ms';
-import type { ZuzOperationKind, ZuzOperationResult } from '../domain/transaction';
+import { formatDuration, type ZuzOperationKind, type ZuzOperationResult } from '../domain/transaction';
 import type { FlowOptions } from './options';
 import { stepActivities } from './activities';
 
@@ -17,6 +17,8 @@ export interface ZuzResultInbox {
   /** The final answer for an operation, once there is one. */
   finalResult(kind: ZuzOperationKind, operationId?: string): ZuzOperationResult | undefined;
   record(result: ZuzOperationResult): boolean;
+  /** Told of each read of the payment while waiting (for the step journal): what it saw. */
+  notePoll?(seen: string): void;
 }
 
 export type AwaitedResult = { result: ZuzOperationResult; via: 'answer' | 'webhook' | 'polling' } | { result: undefined; via: 'deadline' };
@@ -35,7 +37,8 @@ export async function awaitZuzResult(
   const giveUpAt = Date.now() + toMs(deadline);
   const remaining = () => Math.max(0, giveUpAt - Date.now());
 
-  if (await condition(() => final() !== undefined, Math.min(toMs(options.webhookGracePeriod), remaining()))) {
+  const grace = Math.min(toMs(options.webhookGracePeriod), remaining());
+  if (await condition(() => final() !== undefined, grace, { summary: `wait up to ${formatDuration(grace)} for Zuz's ${kind} webhook` })) {
     return { result: final()!, via: 'webhook' };
   }
 
@@ -43,7 +46,8 @@ export async function awaitZuzResult(
   while (remaining() > 0) {
     const polled = await pollOnce(tx, kind, operationId, options);
     if (polled && final()) return { result: final()!, via: 'polling' };
-    if (await condition(() => final() !== undefined, Math.min(pause, remaining()))) {
+    const wait = Math.min(pause, remaining());
+    if (await condition(() => final() !== undefined, wait, { summary: `wait ${formatDuration(wait)} before reading the ${kind} again` })) {
       return { result: final()!, via: 'webhook' };
     }
     pause = Math.min(pause * 2, toMs(options.pollMaxInterval));
@@ -63,13 +67,15 @@ async function pollOnce(tx: ZuzResultInbox, kind: ZuzOperationKind, operationId:
     // A payment has one operation of each kind but refunds, of which it may have several.
     const result = kind === 'refund' ? state.refunds?.find((r) => r.operationId === operationId) : state[kind];
     if (result) tx.record(result);
+    tx.notePoll?.(result && result.operationId === operationId ? result.status.toLowerCase() : 'not-found');
     return true;
   } catch {
+    tx.notePoll?.('read-failed');
     return false;
   }
 }
 
 /** A duration in milliseconds (`ms` is the parser the SDK itself uses; numbers are milliseconds already). */
-function toMs(duration: Duration): number {
+export function toMs(duration: Duration): number {
   return typeof duration === 'number' ? duration : ms(duration);
 }

@@ -7,11 +7,11 @@ import { condition, log } from '@temporalio/workflow';
 import type { FlowOptions } from './options';
 import type { TransactionState } from './transaction-state';
 import { stepActivities } from './activities';
-import { awaitZuzResult } from './await-zuz-result';
+import { awaitZuzResult, toMs } from './await-zuz-result';
 import { unreachable } from './exhaustive';
 import { settleBeforeFinalStatus, voidWhenCaptureNeverArrived } from './patches';
 import { voidAuthorization } from './release';
-import type { Failure, ZuzOperationResult } from '../domain/transaction';
+import { formatDuration, formatMoney, type Failure, type ZuzOperationResult } from '../domain/transaction';
 
 /** Whether to take the money, and how much; a release has already failed the transaction with its reason. */
 export type CaptureDecision = { kind: 'capture'; amount: number } | { kind: 'release' };
@@ -96,7 +96,10 @@ async function decideCapture(tx: TransactionState, options: FlowOptions): Promis
   tx.moveTo('authorized');
   const decided = await tx.step(
     'awaitCaptureRequest',
-    () => condition(() => tx.decision !== undefined, options.authorizationExpiry),
+    () =>
+      condition(() => tx.decision !== undefined, options.authorizationExpiry, {
+        summary: `wait up to ${formatDuration(toMs(options.authorizationExpiry))} for the capture or cancel request`,
+      }),
     (arrived) => (arrived ? tx.decision!.action : 'expired'),
   );
   const decision = tx.decision;
@@ -144,7 +147,9 @@ async function sendCaptureOnce(tx: TransactionState, amount: number, options: Fl
   const { zuzCommands, zuzPersistent } = stepActivities(options.steps);
   const paymentId = tx.zuz.paymentId!;
   try {
-    return await zuzCommands.capturePayment({ transactionId: tx.key, paymentId, amount });
+    return await zuzCommands.capturePayment.executeWithOptions({ summary: `capture ${formatMoney(amount, tx.request.currency)} at Zuz` }, [
+      { transactionId: tx.key, paymentId, amount },
+    ]);
   } catch (err) {
     log.warn('Capture fate unknown; reading the payment from Zuz', { error: String(err) });
     const state = await zuzPersistent.readPaymentState({ paymentId });

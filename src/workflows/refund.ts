@@ -38,7 +38,7 @@ async function refundAtZuz(order: RefundOrder, inbox: RefundInbox, flow: ReturnT
   const { zuzPersistent } = stepActivities(flow.steps);
   let answer: ZuzOperationResult;
   try {
-    answer = await zuzPersistent.requestRefund(order);
+    answer = await zuzPersistent.requestRefund.executeWithOptions({ summary: `refund ${order.amount} minor units at Zuz` }, [order]);
   } catch (err) {
     const refused = err instanceof Error && err.cause instanceof ApplicationFailure && err.cause.type === REFUND_REFUSED;
     if (refused) return { status: 'failed', message: (err.cause as ApplicationFailure).message };

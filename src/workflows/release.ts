@@ -10,7 +10,7 @@ import { stepActivities } from './activities';
 import { awaitZuzResult } from './await-zuz-result';
 import { unreachable } from './exhaustive';
 import { releaseUnansweredAuthorizations } from './patches';
-import type { ReleaseOutcome, ZuzOperationResult } from '../domain/transaction';
+import { formatMoney, type ReleaseOutcome, type ZuzOperationResult } from '../domain/transaction';
 import { UPSTREAM_REFUSED } from '../domain/errors';
 
 /** A void's answer, as the release's outcome: a pending void is followed up by the daily reconciliation. */
@@ -65,8 +65,13 @@ async function sendVoid(tx: TransactionState, options: FlowOptions, round: 1 | 2
   try {
     const answer = await tx.step(
       round === 1 ? 'voidAuthorization' : 'voidAuthorizationAgain',
-      () => zuzPersistent.voidAuthorization({ transactionId: tx.key, paymentId: tx.zuz.paymentId!, round }),
+      () =>
+        zuzPersistent.voidAuthorization.executeWithOptions(
+          { summary: `release the held ${formatMoney(tx.authorizedAmount || tx.request.amount, tx.request.currency)} (void at Zuz)` },
+          [{ transactionId: tx.key, paymentId: tx.zuz.paymentId!, round }],
+        ),
       (result) => result.status.toLowerCase(),
+      'voidAuthorization',
     );
     return { kind: 'answered', result: answer };
   } catch (err) {
@@ -87,6 +92,7 @@ export async function releaseUnansweredAuthorization(tx: TransactionState, optio
     'readAuthorizationFate',
     () => zuzPersistent.readPaymentState({ paymentId: tx.zuz.paymentId! }),
     ({ authorization }) => authorization?.status.toLowerCase() ?? 'none',
+    'readPaymentState',
   );
   if (!state.authorization) return;
   tx.operationReported(state.authorization);
@@ -110,6 +116,7 @@ async function settleRefusedVoid(tx: TransactionState, options: FlowOptions): Pr
     'readPaymentAfterRefusedVoid',
     () => zuzPersistent.readPaymentState({ paymentId: tx.zuz.paymentId! }),
     ({ void: voided, capture }) => (voided ? 'voided' : capture ? `capture-${capture.status.toLowerCase()}` : 'unexplained'),
+    'readPaymentState',
   );
   if (state.void) {
     tx.operationReported(state.void);

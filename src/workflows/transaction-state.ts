@@ -5,7 +5,7 @@
  * It is the only owner of that memory: the flow and the handlers read it through getters and
  * change it only through the methods below, each named after what happened to the transaction.
  */
-import { log, upsertSearchAttributes } from '@temporalio/workflow';
+import { log, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type {
   Failure,
   ReleaseOutcome,
@@ -17,6 +17,7 @@ import type {
   ZuzOperationKind,
   ZuzOperationResult,
 } from '../domain/transaction';
+import { formatMoney } from '../domain/transaction';
 import { transactionStatusKey } from '../domain/search-attributes';
 import { transactionKey } from '../domain/merchant';
 import { recordStep } from './metrics';
@@ -83,10 +84,18 @@ export class TransactionState {
   }
 
   /** Runs one named step and journals it: started, completed or failed, and the branch it took. */
-  async step<T>(name: string, run: () => Promise<T>, branchOf?: (result: T) => string): Promise<T> {
+  /** `activity`: the activity the step runs, when its name differs (so its attempts can be found). */
+  async step<T>(name: string, run: () => Promise<T>, branchOf?: (result: T) => string, activity?: string): Promise<T> {
     const startedAt = Date.now();
-    const record: StepRecord = { name, state: 'running', startedAt: new Date(startedAt).toISOString() };
+    const record: StepRecord = {
+      name,
+      state: 'running',
+      startedAt: new Date(startedAt).toISOString(),
+      historyFrom: workflowInfo().historyLength,
+      ...(activity !== undefined && { activity }),
+    };
     this.#steps.push(record);
+    this.#showWhereItStands(`${name} running`);
     try {
       const result = await run();
       record.state = 'completed';
@@ -97,10 +106,25 @@ export class TransactionState {
       throw err;
     } finally {
       record.endedAt = now();
+      this.#showWhereItStands(`${name} ${record.state}`);
       const durationMs = Date.now() - startedAt;
       recordStep(record, durationMs);
       log.info(`Step ${name} ${record.state}`, { step: name, state: record.state, branch: record.branch, durationMs });
     }
+  }
+
+  /** The Web UI's "current details" of the workflow: the status, and what the flow is doing. */
+  #showWhereItStands(doing?: string): void {
+    const { amount, currency } = this.request;
+    setCurrentDetails(`**${this.#status}** · ${formatMoney(amount, currency)}${doing ? ` · ${doing}` : ''}`);
+  }
+
+  /** A read of the payment made while waiting for Zuz: counted on the step that waits, with what it saw. */
+  notePoll(seen: string): void {
+    const waiting = [...this.#steps].reverse().find((s) => s.state === 'running');
+    if (!waiting) return;
+    waiting.polls = (waiting.polls ?? 0) + 1;
+    waiting.lastPoll = seen;
   }
 
   /** Every status change is also written to the transaction's search attribute, which the list reads. */
@@ -108,6 +132,7 @@ export class TransactionState {
     if (this.#status === status) return;
     this.#status = status;
     upsertSearchAttributes([{ key: transactionStatusKey, value: status }]);
+    this.#showWhereItStands();
   }
 
   fail(status: 'declined' | 'failed' | 'cancelled', failure: Failure): void {
