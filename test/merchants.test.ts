@@ -9,22 +9,17 @@ import type { TransactionView } from '../src/domain/transaction';
 import { isTerminal, workflowIdFor } from '../src/domain/transaction';
 import { transactionKey } from '../src/domain/merchant';
 import { merchantIdKey } from '../src/domain/search-attributes';
-import { startLocalStack, throwawayStackEnv, type LocalStack } from '../sandbox/local-stack';
-import { bundleWorkflows, freePort } from './helpers/temporal';
+import type { LocalStack } from '../sandbox/local-stack';
+import { callApi, QUICK_FLOW, startTestStack } from './helpers/stack';
 
 const ACME = 'acme-key-0123456789abcdef0123456789';
 const GLOBEX = 'globex-key-0123456789abcdef0123456789';
 let stack: LocalStack;
 
 beforeAll(async () => {
-  stack = await startLocalStack({
-    env: throwawayStackEnv('merchants', {
-      TEMPORAL_PORT: String(await freePort()),
-      API_KEYS: `dev-api-key-0123456789,acme:${ACME},globex:${GLOBEX}`,
-    }),
-    workflowBundle: await bundleWorkflows(),
-    installRuntime: false,
-    flowOptions: { webhookGracePeriod: '3 seconds', pollInitialInterval: '200 milliseconds', pollMaxInterval: '1 second' },
+  stack = await startTestStack('merchants', {
+    env: { API_KEYS: `dev-api-key-0123456789,acme:${ACME},globex:${GLOBEX}` },
+    flowOptions: QUICK_FLOW,
   });
 }, 180_000);
 
@@ -38,13 +33,8 @@ type Answer = {
 };
 type Listed = { transactionId: string; status: string; amount: number };
 
-async function api(key: string, method: 'GET' | 'POST', route: string, body?: unknown): Promise<Answer> {
-  const response = await fetch(stack.apiUrl + route, {
-    method,
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: response.status, body: (await response.json()) as Answer['body'] };
+function api(key: string, method: 'GET' | 'POST', route: string, body?: unknown): Promise<Answer> {
+  return callApi<Answer['body']>(stack, method, route, body, { key });
 }
 
 function request(transactionId: string, amount: number, capture: 'auto' | 'manual' = 'auto') {

@@ -9,18 +9,13 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import type { TransactionView } from '../src/domain/transaction';
 import type { RefundView } from '../src/domain/refund';
 import { isTerminal, workflowIdFor } from '../src/domain/transaction';
-import { startLocalStack, throwawayStackEnv, type LocalStack } from '../sandbox/local-stack';
-import { bundleWorkflows, freePort } from './helpers/temporal';
+import type { LocalStack } from '../sandbox/local-stack';
+import { callApi, QUICK_FLOW, startTestStack } from './helpers/stack';
 
 let stack: LocalStack;
 
 beforeAll(async () => {
-  stack = await startLocalStack({
-    env: throwawayStackEnv('refunds', { TEMPORAL_PORT: String(await freePort()) }),
-    workflowBundle: await bundleWorkflows(),
-    installRuntime: false,
-    flowOptions: { webhookGracePeriod: '3 seconds', pollInitialInterval: '200 milliseconds', pollMaxInterval: '1 second' },
-  });
+  stack = await startTestStack('refunds', { flowOptions: QUICK_FLOW });
 }, 180_000);
 
 afterAll(async () => {
@@ -33,13 +28,8 @@ type Body = TransactionView & {
   error?: { code: string; message: string };
 } & Partial<RefundView>;
 
-async function api(method: 'GET' | 'POST', route: string, body?: unknown, headers: Record<string, string> = {}) {
-  const response = await fetch(stack.apiUrl + route, {
-    method,
-    headers: { authorization: `Bearer ${stack.apiKey}`, 'content-type': 'application/json', ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: response.status, headers: response.headers, body: (await response.json()) as Body };
+function api(method: 'GET' | 'POST', route: string, body?: unknown, headers: Record<string, string> = {}) {
+  return callApi<Body>(stack, method, route, body, { headers });
 }
 
 const transaction = (paymentMethodId: string, capture: 'auto' | 'manual' = 'auto') => ({

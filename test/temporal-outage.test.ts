@@ -6,17 +6,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { signWebhook } from '../src/infrastructure/zuz/signature';
-import { startLocalStack, throwawayStackEnv, DEV_DEFAULTS, type LocalStack } from '../sandbox/local-stack';
-import { bundleWorkflows, freePort } from './helpers/temporal';
+import { DEV_DEFAULTS, type LocalStack } from '../sandbox/local-stack';
+import { startTestStack } from './helpers/stack';
 
 let stack: LocalStack;
 
 beforeAll(async () => {
-  stack = await startLocalStack({
-    env: throwawayStackEnv('outage', { TEMPORAL_PORT: String(await freePort()) }),
-    workflowBundle: await bundleWorkflows(),
-    installRuntime: false,
-  });
+  stack = await startTestStack('outage');
 }, 180_000);
 
 afterAll(async () => {

@@ -9,35 +9,23 @@ import { randomUUID } from 'node:crypto';
 import { workflowIdFor } from '../src/domain/transaction';
 import { MAX_DESCRIPTION_LENGTH } from '../src/infrastructure/zuz/results';
 import { signWebhook } from '../src/infrastructure/zuz/signature';
-import { startLocalStack, throwawayStackEnv, DEV_DEFAULTS, type LocalStack } from '../sandbox/local-stack';
-import { bundleWorkflows, freePort } from './helpers/temporal';
+import { DEV_DEFAULTS, type LocalStack } from '../sandbox/local-stack';
+import { callApi, startTestStack } from './helpers/stack';
 
 const REPLAYS = Number(process.env.WEBHOOK_REPLAYS ?? 1000);
 const CONCURRENCY = 16;
 let stack: LocalStack;
 
 beforeAll(async () => {
-  stack = await startLocalStack({
-    env: throwawayStackEnv('replay', { TEMPORAL_PORT: String(await freePort()) }),
-    workflowBundle: await bundleWorkflows(),
-    installRuntime: false,
-  });
+  stack = await startTestStack('replay');
 }, 180_000);
 
 afterAll(async () => {
   await stack?.stop();
 });
 
-async function api(method: 'GET' | 'POST', route: string, body?: unknown) {
-  const response = await fetch(stack.apiUrl + route, {
-    method,
-    headers: { authorization: `Bearer ${stack.apiKey}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return {
-    status: response.status,
-    body: (await response.json()) as { status: string; zuz: { paymentId?: string; authorizationId?: string } },
-  };
+function api(method: 'GET' | 'POST', route: string, body?: unknown) {
+  return callApi<{ status: string; zuz: { paymentId?: string; authorizationId?: string } }>(stack, method, route, body);
 }
 
 test(`${REPLAYS} replays of one signed event leave the workflow's history as the first delivery left it`, async () => {
