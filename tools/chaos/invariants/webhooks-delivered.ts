@@ -1,7 +1,9 @@
 /**
  * Invariant 4: no webhook lost. Every event Zuz meant to send (anything not swallowed by a 'drop'
  * or 'none' fault) has an attempt the API answered 2xx by the end, and a 2xx that says where the
- * event went: to its workflow (`delivered`) or to the late-event store (`stored`), not `ignored`.
+ * event went: to its workflow (`delivered`, or `duplicate`: an earlier attempt's signal went
+ * through — the API notes an event id only after Temporal took it — though its answer was lost
+ * to a timeout) or to the late-event store (`stored`), not `ignored`.
  * Events under 'none' are never recorded; under 'drop' they are recorded as dropped, and excused.
  * A void's event carries no transaction id, and the record learns a payment's transaction when
  * the outcome is written, so a void event that arrives while its workflow still runs is ignored
@@ -43,7 +45,7 @@ export function checkWebhooksDelivered(
       delivered++;
       const where = outcomeOf(accepted.answer);
       if (where === 'ignored' && accepted.eventType.startsWith('payment.void.')) voidsIgnoredWhileRunning++;
-      else if (where !== 'delivered' && where !== 'stored') {
+      else if (where !== 'delivered' && where !== 'duplicate' && where !== 'stored') {
         violations.push({
           eventId,
           transactionId: transactionOfPayment.get(accepted.paymentId),
