@@ -10,14 +10,9 @@ import type { LedgerEntry, ZuzSimulator } from '../../sandbox/simulators/zuz';
 import type { ApiClient } from './api-client';
 import { mapWithConcurrency } from './concurrency';
 import type { TransactionRun } from './driver';
+import type { DatabaseRow } from '../invariants/types';
 
-export interface DatabaseRow {
-  status: string;
-  capturedAmount: number;
-  authorizedAmount: number;
-  zuzPaymentId: string | null;
-  failureCode: string | null;
-}
+export type { DatabaseRow } from '../invariants/types';
 
 export interface Evidence {
   run: TransactionRun;

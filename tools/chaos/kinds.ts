@@ -4,8 +4,9 @@
  * (sandbox/simulators/zuz/outcomes.ts): >= 50 minor units captures and voids at once, below 20 a capture
  * is refused — used on purpose by one kind only.
  */
-import type { CaptureMode, FailureCode, TerminalStatus } from '../../src/domain/transaction';
+import type { CaptureMode } from '../../src/domain/transaction';
 import { SeededRandom } from './random';
+import type { ExpectedOutcome } from '../invariants/types';
 
 export type KindName =
   | 'approved'
@@ -26,13 +27,7 @@ export type ClientAction = { type: 'none' } | { type: 'capture'; amount: number;
 
 const clientPause = (random: SeededRandom) => random.int(0, 5000);
 
-export interface ExpectedOutcome {
-  status: TerminalStatus;
-  failureCode?: FailureCode;
-  capturedAmount: number;
-  /** What Zuz's ledger must show for the authorization's money in the end. */
-  money: 'captured' | 'voided' | 'never-authorized';
-}
+export type { ExpectedOutcome } from '../invariants/types';
 
 export interface TransactionPlan {
   index: number;

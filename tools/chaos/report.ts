@@ -11,7 +11,7 @@ import type { Evidence } from './evidence';
 import type { InjectedFault } from './fault-injector';
 import type { ScheduledFault } from './fault-schedule';
 import type { InvariantResult, Violation } from './invariants';
-import { finalView } from './invariants/types';
+import { finalView } from '../invariants/types';
 import type { ProcessExit } from './service-process';
 import { countBy, percentile } from './stats';
 import type { ClosingReconciliation } from './reconcile';

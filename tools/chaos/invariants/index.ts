@@ -1,16 +1,17 @@
-/** All the invariants of a chaos run, in the order the report shows them. */
+/** All the invariants of a chaos run, in the order the report shows them (the checks themselves are shared: tools/invariants/). */
 import type { WebhookDelivery } from '../../../sandbox/simulators/zuz';
 import type { Evidence } from '../evidence';
-import { checkLedgerMoneySafe } from './ledger-money-safe';
-import { checkStatusesFinal } from './statuses-final';
-import { checkChargedOnce } from './charged-once';
-import { checkOutcomeAsExpected } from './outcome-as-expected';
-import { checkRecordsAgree } from './records-agree';
-import { checkTerminalWithinDeadline } from './terminal-within-deadline';
-import type { InvariantResult } from './types';
-import { checkWebhooksDelivered } from './webhooks-delivered';
+import { checkLedgerMoneySafe } from '../../invariants/ledger-money-safe';
+import { checkStatusesFinal } from '../../invariants/statuses-final';
+import { checkChargedOnce } from '../../invariants/charged-once';
+import { checkOutcomeAsExpected } from '../../invariants/outcome-as-expected';
+import { checkRecordsAgree } from '../../invariants/records-agree';
+import { checkTerminalWithinDeadline } from '../../invariants/terminal-within-deadline';
+import type { InvariantResult } from '../../invariants/types';
+import { checkWebhooksDelivered } from '../../invariants/webhooks-delivered';
+import { AUTHORIZATION_EXPIRY_MS } from '../service-env';
 
-export type { InvariantResult, Violation } from './types';
+export type { InvariantResult, Violation } from '../../invariants/types';
 
 export function checkInvariants(
   evidence: readonly Evidence[],
@@ -25,7 +26,7 @@ export function checkInvariants(
     checkLedgerMoneySafe(evidence),
     checkRecordsAgree(evidence),
     checkWebhooksDelivered(deliveries, transactionOfPayment, zuzSettled),
-    checkOutcomeAsExpected(evidence, zuzOutages),
+    checkOutcomeAsExpected(evidence, AUTHORIZATION_EXPIRY_MS, zuzOutages),
     checkStatusesFinal(evidence),
     checkChargedOnce(evidence),
   ];

@@ -1,17 +1,23 @@
 /**
  * Invariant 2, on Zuz's ledger: no payment captured twice or for more than authorized, no
  * transaction authorized twice, and every successful authorization ended captured or voided.
- * A void the mock rules themselves refuse or keep pending (payment amount below 50) is counted
- * apart and not as a violation: the flow did release the money, the simulator said no.
+ * A void Zuz itself refuses or keeps pending (the real simulator's mock rules: payment amount
+ * below 50; the simulation: the voids its world decided to fail) is counted apart and not as a
+ * violation: the flow did release the money, the provider said no.
  */
-import type { LedgerEntry } from '../../../sandbox/simulators/zuz';
-import type { Evidence } from '../evidence';
-import type { InvariantResult, Violation } from './types';
+import type { LedgerEntry } from '../../sandbox/simulators/zuz';
+import type { TransactionEvidence as Evidence, InvariantResult, Violation } from './types';
 
 /** Below this amount Zuz's mock rules do not let a void succeed at once. */
 const MOCK_VOID_SUCCEEDS_FROM = 50;
 
-export function checkLedgerMoneySafe(evidence: readonly Evidence[]): InvariantResult {
+/** The real simulator's mock rules: a void on a payment below 50 minor units does not succeed at once. */
+export const refusedByMockRules = (entry: LedgerEntry) => entry.amount < MOCK_VOID_SUCCEEDS_FROM;
+
+export function checkLedgerMoneySafe(
+  evidence: readonly Evidence[],
+  refusedByZuz: (voidEntry: LedgerEntry) => boolean = refusedByMockRules,
+): InvariantResult {
   const violations: Violation[] = [];
   const voidsRefusedByMockRules: Array<{ transactionId: string; paymentId: string; status: string; amount: number }> = [];
   for (const { run, ledger } of evidence) {
@@ -50,7 +56,7 @@ export function checkLedgerMoneySafe(evidence: readonly Evidence[]): InvariantRe
         });
       } else {
         const last = paymentVoids[paymentVoids.length - 1];
-        if (last.amount < MOCK_VOID_SUCCEEDS_FROM) {
+        if (refusedByZuz(last)) {
           voidsRefusedByMockRules.push({ transactionId, paymentId: last.paymentId, status: last.status, amount: last.amount });
         } else {
           violations.push({ transactionId, why: `void ${last.operationId} of ${last.amount} ended ${last.status}` });

@@ -2,8 +2,7 @@
  * Invariant 1: every transaction reached a terminal state within its deadline — and finished
  * there: a status already `cancelled` whose void is still being retried is not done yet.
  */
-import type { Evidence } from '../evidence';
-import type { InvariantResult, Violation } from './types';
+import type { TransactionEvidence as Evidence, InvariantResult, Violation } from './types';
 
 export function checkTerminalWithinDeadline(evidence: readonly Evidence[]): InvariantResult {
   const violations: Violation[] = [];

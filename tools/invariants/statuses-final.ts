@@ -3,9 +3,8 @@
  * final view, not in the answer to the same request sent again after Temporal forgot the run.
  * A till acts on the first terminal status it sees (hands over the goods, or asks for another card).
  */
-import { isTerminal, type TransactionStatus } from '../../../src/domain/transaction';
-import type { Evidence } from '../evidence';
-import { finalView, type InvariantResult, type Violation } from './types';
+import { isTerminal, type TransactionStatus } from '../../src/domain/transaction';
+import { type TransactionEvidence as Evidence, finalView, type InvariantResult, type Violation } from './types';
 
 export function checkStatusesFinal(evidence: readonly Evidence[]): InvariantResult {
   const violations: Violation[] = [];

@@ -9,7 +9,7 @@
  * the outcome is written, so a void event that arrives while its workflow still runs is ignored
  * by design (the workflow has the void's answer from the call itself): counted, not a violation.
  */
-import type { WebhookDelivery } from '../../../sandbox/simulators/zuz';
+import type { WebhookDelivery } from '../../sandbox/simulators/zuz';
 import type { InvariantResult, Violation } from './types';
 
 export function checkWebhooksDelivered(

@@ -4,8 +4,7 @@
  * repeat must answer 200 with the recorded transaction, start no workflow, and reach no payment
  * at Zuz but the first.
  */
-import type { Evidence } from '../evidence';
-import type { InvariantResult, Violation } from './types';
+import type { TransactionEvidence as Evidence, InvariantResult, Violation } from './types';
 
 export function checkChargedOnce(evidence: readonly Evidence[]): InvariantResult {
   const violations: Violation[] = [];

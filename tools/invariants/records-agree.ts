@@ -4,10 +4,9 @@
  * that matches the status (succeeded: exactly one successful capture of the captured amount;
  * declined or failed before the authorization: no capture; cancelled: a void).
  */
-import type { TransactionView } from '../../../src/domain/transaction';
-import type { LedgerEntry } from '../../../sandbox/simulators/zuz';
-import type { Evidence } from '../evidence';
-import type { InvariantResult, Violation } from './types';
+import type { TransactionView } from '../../src/domain/transaction';
+import type { LedgerEntry } from '../../sandbox/simulators/zuz';
+import type { TransactionEvidence as Evidence, InvariantResult, Violation } from './types';
 
 export function checkRecordsAgree(evidence: readonly Evidence[]): InvariantResult {
   const violations: Violation[] = [];

@@ -8,10 +8,8 @@
  *   stays down (provider_unavailable, authorization_timeout, capture_failed; nothing captured).
  *   Whether that left money held is invariant 2's business (and invariant 3 compares records).
  */
-import type { TransactionView } from '../../../src/domain/transaction';
-import type { Evidence } from '../evidence';
-import { AUTHORIZATION_EXPIRY_MS } from '../service-env';
-import { finalView, type InvariantResult, type Violation } from './types';
+import type { TransactionView } from '../../src/domain/transaction';
+import { type TransactionEvidence as Evidence, finalView, type InvariantResult, type Violation } from './types';
 
 /** A request sent this close to the expiry races it fairly. */
 const EXPIRY_RACE_MS = 1000;
@@ -20,6 +18,7 @@ const OUTAGE_FAILURES = new Set(['provider_unavailable', 'authorization_timeout'
 
 export function checkOutcomeAsExpected(
   evidence: readonly Evidence[],
+  authorizationExpiryMs: number,
   zuzOutages: ReadonlyArray<{ from: number; to: number }> = [],
 ): InvariantResult {
   const violations: Violation[] = [];
@@ -36,7 +35,7 @@ export function checkOutcomeAsExpected(
       view.failure?.code === expected.failureCode &&
       view.capturedAmount === expected.capturedAmount;
     if (matches) continue;
-    if (expiredBeforeTheClientAsked(item, view)) {
+    if (expiredBeforeTheClientAsked(item, view, authorizationExpiryMs)) {
       clientTooLate++;
       continue;
     }
@@ -70,11 +69,11 @@ function isOutageFailure(view: TransactionView | undefined): boolean {
 }
 
 /** Cancelled by the expiry, and the client's request left or got through (if at all) only when the authorization was about to expire. */
-function expiredBeforeTheClientAsked(item: Evidence, view: TransactionView | undefined): boolean {
+function expiredBeforeTheClientAsked(item: Evidence, view: TransactionView | undefined, authorizationExpiryMs: number): boolean {
   if (item.run.plan.action.type === 'none' || view?.status !== 'cancelled' || view.failure?.code !== 'authorization_expired') return false;
   const held = view.steps.find((step) => step.name === 'awaitCaptureRequest');
   if (!held) return false;
-  const expiresAt = Date.parse(held.startedAt) + AUTHORIZATION_EXPIRY_MS;
+  const expiresAt = Date.parse(held.startedAt) + authorizationExpiryMs;
   const { actionSentAt, actionAnsweredAt } = item.run;
   if (actionSentAt === undefined || actionSentAt >= expiresAt - EXPIRY_RACE_MS) return true;
   // Refused as too late, and answered only after the expiry: the request was held up on its way.

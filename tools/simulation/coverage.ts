@@ -1,0 +1,100 @@
+/**
+ * Which ways through the flow the seeds took: every step's branch as the step journal records it
+ * (`name:branch`, or `name:failed` for a step that threw), and every outcome (status, failure
+ * code, release). This measures the journal, not lines of code: it names each decision the flow
+ * makes in a step, which is what a schedule can reach or miss.
+ */
+import type { TransactionView } from '../../src/domain/transaction';
+
+/** Every journal branch the flow's code can take (src/workflows/), so the report can name the unreached. */
+export const FLOW_BRANCHES: readonly string[] = [
+  'screenTransaction:cleared',
+  'screenTransaction:rejected',
+  'createPayment:completed',
+  'createPayment:failed',
+  'createAuthorization:succeed',
+  'createAuthorization:failed',
+  'createAuthorization:pending',
+  'createAuthorization:failed-step',
+  'awaitAuthorizationResult:answer',
+  'awaitAuthorizationResult:webhook',
+  'awaitAuthorizationResult:polling',
+  'awaitAuthorizationResult:deadline',
+  'readAuthorizationFate:none',
+  'readAuthorizationFate:succeed',
+  'readAuthorizationFate:failed',
+  'readAuthorizationFate:pending',
+  'awaitLateAuthorizationResult:webhook',
+  'awaitLateAuthorizationResult:polling',
+  'awaitLateAuthorizationResult:deadline',
+  'awaitCaptureRequest:capture',
+  'awaitCaptureRequest:cancel',
+  'awaitCaptureRequest:expired',
+  'capturePayment:succeed',
+  'capturePayment:failed',
+  'capturePayment:pending',
+  'capturePayment:fate-unknown',
+  'awaitCaptureResult:answer',
+  'awaitCaptureResult:webhook',
+  'awaitCaptureResult:polling',
+  'voidAuthorization:succeed',
+  'voidAuthorization:pending',
+  'voidAuthorization:failed',
+  'voidAuthorization:failed-step',
+  'readPaymentAfterRefusedVoid:voided',
+  'readPaymentAfterRefusedVoid:capture-succeed',
+  'readPaymentAfterRefusedVoid:capture-failed',
+  'readPaymentAfterRefusedVoid:capture-pending',
+  'readPaymentAfterRefusedVoid:unexplained',
+  'awaitLateCaptureResult:webhook',
+  'awaitLateCaptureResult:polling',
+  'voidAuthorizationAgain:succeed',
+  'voidAuthorizationAgain:failed-step',
+];
+
+/** The journal branches of one run: a step that threw counts as `name:failed-step` (createPayment's only branch is `completed`). */
+export function branchesOf(view: TransactionView | undefined): string[] {
+  return (view?.steps ?? [])
+    .filter((step) => step.state !== 'running')
+    .map((step) =>
+      step.state === 'failed'
+        ? `${step.name}:${step.name === 'createPayment' ? 'failed' : 'failed-step'}`
+        : `${step.name}:${step.branch ?? 'completed'}`,
+    );
+}
+
+export function outcomeOf(view: TransactionView | undefined): string {
+  if (!view) return 'unfinished';
+  return [view.status, view.failure?.code, view.release].filter(Boolean).join('/');
+}
+
+export class CoverageTally {
+  readonly branches = new Map<string, number>();
+  readonly outcomes = new Map<string, number>();
+
+  add(branches: readonly string[], outcome: string): void {
+    for (const branch of new Set(branches)) this.branches.set(branch, (this.branches.get(branch) ?? 0) + 1);
+    this.outcomes.set(outcome, (this.outcomes.get(outcome) ?? 0) + 1);
+  }
+
+  merge(other: { branches: Record<string, number>; outcomes: Record<string, number> }): void {
+    for (const [branch, count] of Object.entries(other.branches)) this.branches.set(branch, (this.branches.get(branch) ?? 0) + count);
+    for (const [outcome, count] of Object.entries(other.outcomes)) this.outcomes.set(outcome, (this.outcomes.get(outcome) ?? 0) + count);
+  }
+
+  toJSON() {
+    return { branches: Object.fromEntries(this.branches), outcomes: Object.fromEntries(this.outcomes) };
+  }
+
+  /** Reached journal branches of the flow's list, and the ones no seed reached. */
+  summary(): { reached: number; of: number; unreached: string[]; unlisted: string[] } {
+    const unreached = FLOW_BRANCHES.filter((branch) => !this.branches.has(branch));
+    const unlisted = [...this.branches.keys()].filter((branch) => !FLOW_BRANCHES.includes(branch) && !isBookkeeping(branch));
+    return { reached: FLOW_BRANCHES.length - unreached.length, of: FLOW_BRANCHES.length, unreached, unlisted };
+  }
+}
+
+/** Steps with one way through (the database's): counted, but not branches. */
+function isBookkeeping(branch: string): boolean {
+  return /^(recordTransaction|assignAccountId|finalizeTransaction):completed$/.test(branch);
+}

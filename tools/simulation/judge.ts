@@ -1,0 +1,133 @@
+/**
+ * A seed's verdict: the chaos suite's invariants (one implementation, tools/invariants/) over the
+ * evidence the simulation holds — the workflow's result and its query, the published statuses,
+ * the record, and the world's ledger once every pending operation has resolved — plus what only a
+ * simulation can check: no workflow task ever failed, and the history replays on a fresh worker.
+ *
+ * The expected outcome is an oracle: from what the world decided (the card, the risk verdict,
+ * Zuz's answers and when they came) and what the till's requests got (accepted or not), the one
+ * terminal state the flow must reach.
+ */
+import type { InvariantResult, Violation } from '../invariants/types';
+import type { ExpectedOutcome, TransactionEvidence } from '../invariants/types';
+import { checkLedgerMoneySafe } from '../invariants/ledger-money-safe';
+import { checkOutcomeAsExpected } from '../invariants/outcome-as-expected';
+import { checkRecordsAgree } from '../invariants/records-agree';
+import { checkStatusesFinal } from '../invariants/statuses-final';
+import { checkTerminalWithinDeadline } from '../invariants/terminal-within-deadline';
+import { AUTHORIZATION_EXPIRY_MS } from './plan';
+import type { SeedRun } from './runner';
+
+/** The flow's authorization deadline (src/workflows/options.ts); a decision this close to it may land either side. */
+const AUTHORIZATION_DEADLINE_MS = 2 * 60 * 60 * 1000;
+const DEADLINE_RACE_MS = 10 * 60 * 1000;
+const GIVE_UP_AFTER_MS = 30 * 24 * 60 * 60 * 1000;
+
+export interface SeedVerdict {
+  seed: number;
+  violations: Array<Violation & { invariant: string }>;
+  expected?: ExpectedOutcome;
+}
+
+export function judge(run: SeedRun): SeedVerdict {
+  const evidence = evidenceOf(run);
+  // Zuz down, or one call's answers lost for a while: to the flow both are Zuz unreachable, and giving up then is by design.
+  const unanswered = run.world.unansweredWindow();
+  const outages = [
+    ...(run.plan.outage ? [{ from: run.startedAt + run.plan.outage.fromMs, to: run.startedAt + run.plan.outage.toMs }] : []),
+    ...(unanswered ? [unanswered] : []),
+  ];
+  const results: InvariantResult[] = [
+    checkTerminalWithinDeadline([evidence]),
+    checkLedgerMoneySafe([evidence], (entry) => run.world.voidsFailedByZuz.has(entry.operationId)),
+    checkRecordsAgree([evidence]),
+    checkStatusesFinal([evidence]),
+    ...(evidence.run.plan.expected.status !== undefined ? [checkOutcomeAsExpected([evidence], AUTHORIZATION_EXPIRY_MS, outages)] : []),
+    simulationOnly(run),
+  ];
+  return {
+    seed: run.plan.seed,
+    violations: results.flatMap((result) => result.violations.map((violation) => ({ ...violation, invariant: result.name }))),
+    expected: expectedOutcome(run),
+  };
+}
+
+function simulationOnly(run: SeedRun): InvariantResult {
+  const violations: Violation[] = [];
+  const transactionId = run.plan.request.transactionId;
+  for (const failure of run.workflowTaskFailures) violations.push({ transactionId, why: `a workflow task failed: ${failure}` });
+  if (run.replayFailure) violations.push({ transactionId, why: `the history does not replay on a fresh worker: ${run.replayFailure}` });
+  if (run.world.record.finalizeCalls === 0 && run.view) violations.push({ transactionId, why: 'finished without recording its outcome' });
+  return { name: 'replays-and-records', description: 'no workflow task failed; the history replays; the outcome was recorded', violations };
+}
+
+function evidenceOf(run: SeedRun): TransactionEvidence {
+  const { plan, world } = run;
+  const record = world.record.finalized;
+  const expected = expectedOutcome(run);
+  return {
+    run: {
+      // An outcome the oracle cannot call (a decision racing the deadline) is checked by the other invariants only.
+      plan: {
+        transactionId: plan.request.transactionId,
+        kind: plan.kind,
+        expected: expected ?? ({} as ExpectedOutcome),
+        action: { type: 'none' },
+      },
+      startedAt: run.startedAt,
+      deadlineAt: run.startedAt + GIVE_UP_AFTER_MS,
+      terminalAt: run.view ? run.finishedAt : undefined,
+      lastView: run.queried,
+      observedStatuses: run.published,
+      problem: run.error,
+    },
+    workflowResult: run.view,
+    workflowError: run.error,
+    apiView: run.queried,
+    row: record && {
+      status: record.status,
+      capturedAmount: record.capturedAmount,
+      authorizedAmount: record.authorizedAmount,
+      zuzPaymentId: record.zuz.paymentId ?? null,
+      failureCode: record.failure?.code ?? null,
+    },
+    paymentIds: world.zuz.paymentIds(),
+    ledger: world.settledLedger(),
+  };
+}
+
+/** The terminal state the flow owes this world, or undefined when a decision raced a deadline (either side is right). */
+export function expectedOutcome(run: SeedRun): ExpectedOutcome | undefined {
+  const { plan, world } = run;
+  if (!plan.riskCleared) return { status: 'declined', failureCode: 'risk_rejected', capturedAmount: 0, money: 'never-authorized' };
+  if (plan.card === 'not-found')
+    return { status: 'failed', failureCode: 'payment_method_not_found', capturedAmount: 0, money: 'never-authorized' };
+  if (plan.card === 'expired' || plan.card === 'token-refused')
+    return { status: 'failed', failureCode: 'payment_method_unusable', capturedAmount: 0, money: 'never-authorized' };
+  const authorization = world.zuz.firstOperation('authorization');
+  // Zuz never took the authorization: only an outage does that (excused as such by the outcome check).
+  if (!authorization) return { status: 'failed', failureCode: 'provider_unavailable', capturedAmount: 0, money: 'never-authorized' };
+  const decidedAfter = authorization.resolvesAt === undefined ? 0 : authorization.resolvesAt - authorization.createdAt;
+  if (Math.abs(decidedAfter - AUTHORIZATION_DEADLINE_MS) < DEADLINE_RACE_MS) return undefined;
+  if (decidedAfter > AUTHORIZATION_DEADLINE_MS) {
+    const held = authorization.finalStatus === 'Succeed';
+    return { status: 'failed', failureCode: 'authorization_timeout', capturedAmount: 0, money: held ? 'voided' : 'never-authorized' };
+  }
+  // Zuz decided in time, but the flow may not have learned it in time: its webhooks lost, its reads failed or lagging.
+  // Giving up at the deadline is then the flow's design (nothing is held: what Zuz approved is voided), so either end is right.
+  const mayHaveMissedIt = plan.authorizationPending && plan.weather !== 'calm';
+  if (mayHaveMissedIt && run.view?.failure?.code === 'authorization_timeout') return undefined;
+  if (authorization.finalStatus === 'Failed')
+    return { status: 'declined', failureCode: 'authorization_declined', capturedAmount: 0, money: 'never-authorized' };
+
+  const accepted = run.client.find((attempt) => attempt.answer === 'accepted');
+  if (accepted?.request.action === 'cancel')
+    return { status: 'cancelled', failureCode: 'cancelled_by_client', capturedAmount: 0, money: 'voided' };
+  if (plan.request.capture === 'manual' && !accepted)
+    return { status: 'cancelled', failureCode: 'authorization_expired', capturedAmount: 0, money: 'voided' };
+  const capture = world.zuz.firstOperation('capture');
+  if (!capture || capture.finalStatus === 'Failed')
+    return { status: 'failed', failureCode: 'capture_failed', capturedAmount: 0, money: 'voided' };
+  const asked = accepted?.request.action === 'capture' ? (accepted.request.amount ?? authorization.amount) : authorization.amount;
+  return { status: 'succeeded', capturedAmount: asked, money: 'captured' };
+}

@@ -1,0 +1,134 @@
+/**
+ * `npm run simulate -- --seeds 20000`: the deterministic simulation. Seeds are split over worker
+ * processes (each with its own time-skipping server: the server's clock is shared, so one
+ * environment per process); each seed is one transaction in its own simulated world. Prints the
+ * rate, the flow's branches the seeds reached, and every failing seed with the command that
+ * replays it alone. `--seed N` runs one seed and prints its trace.
+ */
+import { fork } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { z } from 'zod';
+import { argsOrUsage, integer, parseArgs } from '../cli-args';
+import { CoverageTally } from './coverage';
+import { simulateBatch, type SeedSummary } from './simulate';
+
+const USAGE = `usage: npm run simulate -- [--seeds N] [--from S] [--seed S] [--processes P] [--concurrency C] [--json]
+  --seeds N        how many seeds (one transaction each), from --from (default 1); default 200
+  --seed S         one seed alone, with its trace (the reproduction of a failure)
+  --processes P    worker processes, each with its own time-skipping server (default: the CPUs)
+  --concurrency C  transactions in flight at once per process (default 16: faster than one at a time)`;
+
+const argsSchema = z
+  .object({
+    seeds: integer('seeds').min(1, '--seeds must be >= 1').default(200),
+    from: integer('from').min(0, '--from must be >= 0').default(1),
+    seed: integer('seed').min(0, '--seed must be >= 0').optional(),
+    processes: integer('processes').min(1, '--processes must be >= 1').max(64).default(availableParallelism()),
+    concurrency: integer('concurrency').min(1, '--concurrency must be >= 1').max(200).default(16),
+    child: z.string().optional(),
+    json: z.boolean().default(false),
+  })
+  .strict();
+
+type Args = z.infer<typeof argsSchema>;
+
+const isChild = process.argv.includes('--child');
+
+async function main(): Promise<number> {
+  const args = argsOrUsage((argv) => parseArgs(argv, argsSchema, { booleanFlags: new Set(['json']), usage: USAGE }), process.argv.slice(2));
+  if (!args) return 2;
+  // The flow's own error lines (e.g. Zuz refused a void) are what the seeds provoke on purpose: the verdicts report what matters.
+  Runtime.install({
+    logger: new DefaultLogger('ERROR', (entry) => entry.meta?.sdkComponent !== 'workflow' && console.error(entry.message, entry.meta)),
+  });
+  if (args.child !== undefined) return runChild(args.child.split(',').map(Number), args.concurrency);
+  if (args.seed !== undefined) return runOne(args.seed);
+  return runMany(args);
+}
+
+/** A child: its seeds, one IPC message per seed. */
+async function runChild(seeds: number[], concurrency: number): Promise<number> {
+  // The parent is gone (stopped, or killed): nobody would read the results, and the server must not outlive it.
+  process.on('disconnect', () => process.exit(1));
+  await simulateBatch(seeds, { concurrency, onSeed: (summary) => process.send?.({ summary }) });
+  return 0;
+}
+
+async function runOne(seed: number): Promise<number> {
+  const [summary] = await simulateBatch([seed], { concurrency: 1 });
+  console.log(
+    `seed ${seed}: ${summary.kind}, ${summary.weather} -> ${summary.outcome} (expected ${summary.expected ?? 'either side of a deadline'})`,
+  );
+  for (const line of summary.trace) console.log(`  ${line}`);
+  for (const violation of summary.violations) console.log(`  VIOLATION ${violation.invariant}: ${violation.why}`);
+  return summary.violations.length > 0 ? 1 : 0;
+}
+
+async function runMany(args: Args): Promise<number> {
+  const seeds = Array.from({ length: args.seeds }, (_, i) => args.from + i);
+  const processes = Math.min(args.processes, seeds.length);
+  const shares = Array.from({ length: processes }, (_, p) => seeds.filter((_, i) => i % processes === p));
+  const coverage = new CoverageTally();
+  const failures: SeedSummary[] = [];
+  let done = 0;
+  const startedAt = Date.now();
+  const progress = setInterval(() => {
+    const rate = done / ((Date.now() - startedAt) / 1000);
+    process.stderr.write(`  ${done}/${seeds.length} seeds, ${rate.toFixed(2)}/s, ${failures.length} failing\n`);
+  }, 10_000);
+  try {
+    await Promise.all(
+      shares.map(
+        (share) =>
+          new Promise<void>((resolve, reject) => {
+            const child = fork(__filename, ['--child', share.join(','), '--concurrency', String(args.concurrency)], {
+              stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+            });
+            child.on('message', ({ summary }: { summary: SeedSummary }) => {
+              done++;
+              coverage.add(summary.branches, summary.outcome);
+              if (summary.violations.length > 0) failures.push(summary);
+            });
+            child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`a simulation process exited ${code}`))));
+          }),
+      ),
+    );
+  } finally {
+    clearInterval(progress);
+  }
+  const seconds = (Date.now() - startedAt) / 1000;
+  const reach = coverage.summary();
+  if (args.json) {
+    console.log(JSON.stringify({ seeds: done, seconds, perSecond: done / seconds, coverage: coverage.toJSON(), reach, failures }, null, 2));
+  } else {
+    console.log(
+      `${done} seeds in ${seconds.toFixed(1)} s: ${(done / seconds).toFixed(2)} schedules/s (${processes} processes x ${args.concurrency})`,
+    );
+    console.log(`flow branches reached (step journal): ${reach.reached}/${reach.of}`);
+    if (reach.unreached.length) console.log(`  not reached: ${reach.unreached.join(', ')}`);
+    if (reach.unlisted.length) console.log(`  reached but not in the list: ${reach.unlisted.join(', ')}`);
+    console.log('outcomes:');
+    for (const [outcome, count] of [...coverage.outcomes].sort((a, b) => b[1] - a[1]))
+      console.log(`  ${String(count).padStart(7)}  ${outcome}`);
+    for (const failure of failures.sort((a, b) => a.seed - b.seed)) {
+      console.log(
+        `FAIL seed ${failure.seed} (${failure.kind}, ${failure.weather}): ${failure.outcome}, expected ${failure.expected ?? 'either'}`,
+      );
+      for (const violation of failure.violations) console.log(`  ${violation.invariant}: ${violation.why}`);
+      console.log(`  reproduce: npm run simulate -- --seed ${failure.seed}`);
+    }
+    console.log(failures.length === 0 ? 'no invariant violated' : `${failures.length} failing seed(s)`);
+  }
+  return failures.length > 0 ? 1 : 0;
+}
+
+if (require.main === module || isChild) {
+  main().then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}
