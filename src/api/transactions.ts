@@ -28,6 +28,7 @@ import type { ProcessTransactionInput } from '../workflows/process-transaction';
 import { allowOnly, ApiError, validationError } from './errors';
 import { captureSchema, createTransactionSchema, idempotencyKeyHeader, listTransactionsQuery, transactionIdParam } from './schemas';
 import { listTransactions } from './transaction-list';
+import { isTemporalUnavailable } from '../infrastructure/temporal';
 import { withAttempts } from './step-attempts';
 import { FIELDS_ONLY_IN_HISTORY, type TransactionRecords } from '../infrastructure/transaction-record';
 import { refundedAmount, type RefundRecords } from '../infrastructure/refund-record';
@@ -92,20 +93,32 @@ export function transactionsRouter({ client, records, taskQueue, flowOptions, cu
           { key: merchantIdKey, value: merchantId },
         ],
       } satisfies WorkflowStartOptions;
-      if (!waitSeconds) {
+      // A claim an earlier call made may already have its workflow: that one starts plainly (and
+      // meets the already-started answer below); update-with-start is for a transaction new here.
+      if (!waitSeconds || claim.kind !== 'new') {
         const handle = await client.workflow.start('processTransaction', start);
         await records.bindRun(key, handle.firstExecutionRunId);
-        res.status(claim.kind === 'new' ? 202 : 200).json(acceptedView(request));
+        if (waitSeconds) res.status(200).json(await decisionOf(client, records, key, waitSeconds));
+        else res.status(claim.kind === 'new' ? 202 : 200).json(acceptedView(request));
         return;
       }
       // The start and the wait for the decision in one call to Temporal (update-with-start).
       const starting = new WithStartWorkflowOperation('processTransaction', start);
-      const view = await client.workflow.executeUpdateWithStart(decisionUpdate, {
-        args: [{ waitSeconds }],
-        startWorkflowOperation: starting,
-      });
+      const view = await client.workflow
+        .executeUpdateWithStart(decisionUpdate, { args: [{ waitSeconds }], startWorkflowOperation: starting })
+        .catch(async (err: unknown) => {
+          // The wait failed: if the start went through, the transaction is accepted all the same
+          // (202, as without the header); if the start failed, its own error decides the answer.
+          const startError = await starting.workflowHandle().then(
+            () => undefined,
+            (e: unknown) => (e instanceof Error ? e : new Error('The workflow could not be started')),
+          );
+          if (startError) throw startError;
+          if (isTemporalUnavailable(err)) throw err;
+          return undefined;
+        });
       // No bindRun here: the handle does not carry the run id, and the workflow's first step binds its own run.
-      res.status(view.status === 'processing' ? 202 : 201).json(view);
+      res.status(view && view.status !== 'processing' ? 201 : 202).json(view ?? acceptedView(request));
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) {
         // Temporal did not take it (or did not say): forget the claim, so the request changes nothing.
@@ -120,7 +133,7 @@ export function transactionsRouter({ client, records, taskQueue, flowOptions, cu
         if (claim.kind === 'new') await records.unclaim(key);
         throw new ApiError(409, 'transaction_conflict', `Transaction ${request.transactionId} exists with a different request`);
       }
-      res.status(200).json(await currentView(client, records, key));
+      res.status(200).json(waitSeconds ? await decisionOf(client, records, key, waitSeconds) : await currentView(client, records, key));
     }
   });
 

@@ -17,7 +17,10 @@ export async function startTestStack(
   options: { env?: Record<string, string>; flowOptions?: LocalStackOptions['flowOptions'] } = {},
 ): Promise<LocalStack> {
   return startLocalStack({
-    env: throwawayStackEnv(name, { TEMPORAL_PORT: String(await freePort()), ...options.env }),
+    // DATABASE_URL cleared: each file gets its own in-memory database, so the daily reconciliation
+    // that test/e2e.test.ts runs over the shared PostgreSQL does not meet these files' transactions
+    // (whose Zuz payments live in simulators it cannot reach).
+    env: throwawayStackEnv(name, { TEMPORAL_PORT: String(await freePort()), DATABASE_URL: '', ...options.env }),
     workflowBundle: await bundleWorkflows(),
     installRuntime: false,
     flowOptions: options.flowOptions,
