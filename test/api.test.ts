@@ -133,6 +133,12 @@ describe('validation names the wrong field', () => {
     expect(JSON.stringify(res.body)).not.toMatch(/at .*\.(js|ts):\d+/);
   });
 
+  test('a control character in free text (NUL, which the database cannot hold) is a 400 naming the field, not a 500', async () => {
+    const res = await post('/v1/transactions', JSON.stringify({ ...valid, transactionId: 'tx-nul', description: 'a\u0000b' }), authorized);
+    expect(res.status).toBe(400);
+    expect(res.body.error.details?.map((d) => d.field)).toEqual(['description']);
+  });
+
   test('an oversized body is 413', async () => {
     const res = await post('/v1/transactions', JSON.stringify({ ...valid, description: 'x'.repeat(20_000) }), authorized);
     expect(res.status).toBe(413);

@@ -8,7 +8,7 @@ import { Context, log } from '@temporalio/activity';
 import { findDiscrepancies, type Discrepancy, type WorkflowFacts } from '../domain/reconciliation';
 import type { Database } from '../infrastructure/database';
 import { ReconciliationStore } from '../infrastructure/reconciliation-store';
-import type { ZuzClient } from '../infrastructure/zuz';
+import type { ZuzClient, ZuzPaymentState } from '../infrastructure/zuz';
 import { UpstreamError } from '../infrastructure/http';
 
 /** How the reconciliation learns whether a transaction's workflow still runs. */
@@ -64,7 +64,13 @@ async function reconcileOne(
   if (!recorded) return 0;
   const workflow = await workflowOf(transactionId);
   const paymentId = recorded.paymentId ?? (await store.paymentOfLateEvents(transactionId));
-  const zuzState = paymentId ? await zuz.readPayment(paymentId) : {};
+  const zuzState = paymentId ? await readPaymentUnlessUnknown(zuz, paymentId) : {};
+  if (!zuzState) {
+    // Zuz definitely refused to show the payment (404, say): nothing to compare, and one such
+    // payment must not stop the run for every other transaction. Reported; the next run tries again.
+    log.warn('Reconciliation could not read the payment at Zuz; left for the next run', { runId, transactionId, paymentId });
+    return 0;
+  }
   const found = findDiscrepancies({ ...recorded, paymentId }, workflow, zuzState);
   for (const discrepancy of found) {
     const outcome = await repair(store, zuz, transactionId, paymentId, discrepancy);
@@ -84,6 +90,16 @@ async function reconcileOne(
   if (workflow !== 'running')
     await store.markLateEventsReconciled(transactionId, found.length ? found.map((d) => d.kind).join(',') : 'agrees');
   return found.length;
+}
+
+/** The payment at Zuz, or undefined when Zuz definitely refuses to show it; an outage still fails (and retries) the page. */
+async function readPaymentUnlessUnknown(zuz: ZuzClient, paymentId: string): Promise<ZuzPaymentState | undefined> {
+  try {
+    return await zuz.readPayment(paymentId);
+  } catch (err) {
+    if (err instanceof UpstreamError && !err.retryable) return undefined;
+    throw err;
+  }
 }
 
 /** Carries out the repair; a repair Zuz refuses is reported rather than retried for ever. */

@@ -8,6 +8,9 @@ const MAX_AMOUNT = 100_000_000_000;
 
 const ISO_4217 = new Set(Intl.supportedValuesOf('currency'));
 
+// eslint-disable-next-line no-control-regex -- the point is to match control characters
+const NO_CONTROL_CHARACTERS = /^[^\u0000-\u001f\u007f]*$/;
+
 const id = (what: string) =>
   z
     .string({ error: `${what} must be a string` })
@@ -31,7 +34,12 @@ export const createTransactionSchema = z.strictObject(
       // A refinement is invisible to OpenAPI; listing the same set documents it exactly.
       .meta({ description: 'ISO 4217 currency code, upper case', enum: [...ISO_4217] }),
     capture: z.enum(['auto', 'manual'], { error: 'capture must be "auto" or "manual"' }).default('auto'),
-    description: z.string().max(200, 'description must be at most 200 characters').optional(),
+    description: z
+      .string()
+      .max(200, 'description must be at most 200 characters')
+      // Control characters (NUL above all, which PostgreSQL text cannot hold) have no place in a receipt line.
+      .regex(NO_CONTROL_CHARACTERS, 'description must not contain control characters')
+      .optional(),
   },
   { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : undefined) },
 ) satisfies z.ZodType<TransactionRequest, unknown>;
@@ -51,7 +59,8 @@ export const createRefundSchema = z.strictObject(
     reason: z
       .string({ error: 'reason must be a string' })
       .min(1, 'reason must not be empty')
-      .max(200, 'reason must be at most 200 characters'),
+      .max(200, 'reason must be at most 200 characters')
+      .regex(NO_CONTROL_CHARACTERS, 'reason must not contain control characters'),
   },
   { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : undefined) },
 ) satisfies z.ZodType<RefundRequest, unknown>;
