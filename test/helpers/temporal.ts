@@ -5,7 +5,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type BundleOptions } from '@temporalio/worker';
 import { binaryCacheDir } from '../../sandbox/config';
 import { transactionSearchAttributes } from '../../src/domain/search-attributes';
-import { temporal } from '@temporalio/proto';
+import { startTimeSkippingServer } from '../../tools/simulation/environment';
 
 function provisioned(name: 'temporal' | 'temporal-test-server', override?: string) {
   const file = override ?? path.join(binaryCacheDir(), 'bin', name);
@@ -16,19 +16,13 @@ export function temporalCliPath(): string {
   return process.env.TEMPORAL_CLI ?? path.join(binaryCacheDir(), 'bin', 'temporal');
 }
 
-/** The Java time-skipping server: days of workflow time pass in milliseconds. */
-export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
-  const env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: provisioned('temporal-test-server', process.env.TEMPORAL_TEST_SERVER) },
-  });
-  // The flow keeps its search attributes current, so the server must know them.
-  await env.connection.operatorService.addSearchAttributes({
-    namespace: env.namespace ?? 'default',
-    searchAttributes: Object.fromEntries(
-      transactionSearchAttributes.map((key) => [key.name, temporal.api.enums.v1.IndexedValueType[`INDEXED_VALUE_TYPE_${key.type}`]]),
-    ),
-  });
-  return env;
+/**
+ * The Java time-skipping server (days of workflow time pass in milliseconds), with the project's
+ * search attributes: the simulation's starter,
+ * which retries the JVM's start (the SDK gives it 5 s; a loaded CI machine sometimes needs two tries).
+ */
+export function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+  return startTimeSkippingServer();
 }
 
 /** A real dev server in memory, with the project's search attributes. */
