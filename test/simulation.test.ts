@@ -29,13 +29,9 @@ test('a fixed set of seeds violates no invariant, and reaches most of the flow',
   );
 }, 600_000);
 
-// Seeds 21 and 91: every answer to the capture was lost while Zuz performed it, and the payment's reads
-// lagged (showed no capture): the void was refused (409, "captured") and the flow, reading the payment
-// once more and still seeing no capture, ended `failed` / release_failed while Zuz had charged the
-// customer. Skipped until the flow re-reads an unexplained refusal (the proposed patch
-// `reread-unexplained-void-refusals`); then `npm run simulate -- --seed 21` ends succeeded.
-test.skip('seeds 21 and 91: a capture hidden by a lagging read is found before the transaction is settled', async () => {
-  const summaries = await simulateBatch([21, 91], { concurrency: 2 });
-  expect(summaries.flatMap((s) => s.violations)).toEqual([]);
-  expect(summaries.map((s) => s.outcome)).toEqual(['succeeded', 'succeeded']);
-}, 300_000);
+// Seeds 21 and 91 find an open flaw: every answer to the capture was lost while Zuz performed it,
+// and the payment's reads lagged (showed no capture), so the void was refused (409, "captured") and
+// the flow, reading once more and still seeing no capture, ended `failed` / release_failed while
+// Zuz had charged the customer (the nightly reconciliation refunds it). Seed 21 is left out of the
+// fixed set above until the flow re-reads an unexplained refusal (a new patch, flow v5); then add
+// `simulateBatch([21, 91])` expecting both `succeeded`. Reproduce: `npm run simulate -- --seed 21`.
