@@ -1,16 +1,23 @@
 #!/usr/bin/env bash
 # Provisions the Temporal binaries the service and its tests run on, without Docker or internet:
 #   - the Temporal CLI (dev server + Web UI), built from the Go module proxy;
-#   - the Java time-skipping test server, resolved from Maven Central.
-# Both are cached outside the work tree, in $POS_CACHE_DIR (default ~/.cache/pos-payments),
+#   - the Java time-skipping test server, resolved from Maven Central;
+#   - on request (`cluster`), the production-shape engine of `npm run cluster`: the Temporal server,
+#     its SQL schema tool with the PostgreSQL schema files, and the standalone Web UI server.
+# All are cached outside the work tree, in $POS_CACHE_DIR (default ~/.cache/pos-payments),
 # behind stable links bin/temporal and bin/temporal-test-server, which sandbox/config.ts (npm start)
-# and test/helpers/temporal.ts (the tests) read.
+# and test/helpers/temporal.ts (the tests) read, and bin/temporal-server, bin/temporal-sql-tool,
+# bin/temporal-schema and bin/temporal-ui-server, which sandbox/cluster/ reads.
+# Usage: provision-temporal.sh [cli|test-server|all|server|sql-tool|ui-server|cluster]...
+# (no argument: `all`, i.e. cli + test-server). Every build runs under `nice -n 19`.
 # A build writes into a temporary folder and is moved into place only when complete, so an
 # interrupted run never leaves a half-written binary behind.
 set -euo pipefail
 
 TEMPORAL_CLI_VERSION=1.5.1          # newest tag that `go install` accepts (no replace directives)
 TEST_SERVER_VERSION=1.38.0          # io.temporal:temporal-test-server on Maven Central
+TEMPORAL_SERVER_VERSION=1.29.1      # the server the CLI 1.5.1 embeds (server and sql tool)
+UI_SERVER_VERSION=2.42.1            # the Web UI server the CLI 1.5.1 embeds (go.mod of the CLI)
 
 cache="${POS_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/pos-payments}"
 mkdir -p "$cache/bin"
@@ -35,7 +42,7 @@ provision_cli() {
   local tmp; tmp="$(mktemp -d "$cache/.build-cli.XXXXXX")"
   trap 'rm -rf "$tmp"' RETURN
   say "Temporal CLI $TEMPORAL_CLI_VERSION: building from the Go module proxy (a one-time build; many minutes on 2 cores)..."
-  ( CGO_ENABLED=0 GOBIN="$tmp/bin" go install \
+  ( CGO_ENABLED=0 GOBIN="$tmp/bin" nice -n 19 go install \
       -ldflags "-s -w -X github.com/temporalio/cli/temporalcli.Version=$TEMPORAL_CLI_VERSION" \
       "github.com/temporalio/cli/cmd/temporal@v$TEMPORAL_CLI_VERSION" >"$tmp/build.log" 2>&1 ) &
   local pid=$! started=$SECONDS
@@ -79,7 +86,7 @@ provision_test_server() {
 </project>
 POM
   mkdir -p "$tmp/out/lib"
-  if ! mvn -B -q -f "$tmp/pom.xml" dependency:copy-dependencies -DoutputDirectory="$tmp/out/lib" >"$tmp/mvn.log" 2>&1; then
+  if ! nice -n 19 mvn -B -q -f "$tmp/pom.xml" dependency:copy-dependencies -DoutputDirectory="$tmp/out/lib" >"$tmp/mvn.log" 2>&1; then
     tail -20 "$tmp/mvn.log" >&2; say "Maven could not resolve the test server"; exit 1
   fi
   # The SDK kills only its direct child, so the wrapper must exec java.
@@ -94,10 +101,68 @@ WRAPPER
   say "Time-skipping test server $TEST_SERVER_VERSION: ready at $dir"
 }
 
-# What to provision: `cli` (npm start, chaos, bench), `test-server` or everything (the tests).
-case "${1:-all}" in
-  cli) provision_cli ;;
-  test-server) provision_test_server ;;
-  all) provision_cli; provision_test_server ;;
-  *) say "usage: provision-temporal.sh [cli|test-server|all]"; exit 2 ;;
-esac
+# Builds `$pkg@v$version` with Go into $cache/$name-$version/$name (the binary renamed to $name),
+# plus whatever `$extra` (a function taking the folder being filled) adds, then links bin/$name.
+# Same pattern as the CLI: a temporary folder, moved into place only when complete.
+provision_go_binary() {
+  local name="$1" version="$2" pkg="$3" extra="${4:-}"
+  local dir="$cache/$name-$version"
+  if [ -x "$dir/$name" ]; then
+    link "$dir/$name" "$name"; say "$name $version: cached at $dir/$name"; return
+  fi
+  if ! command -v go >/dev/null 2>&1; then
+    say "$name: no cached build and no Go toolchain; install Go to run 'npm run cluster'"; exit 1
+  fi
+  local tmp; tmp="$(mktemp -d "$cache/.build-$name.XXXXXX")"
+  # Once, at this function's return (a RETURN trap would otherwise also fire at its caller's).
+  trap 'rm -rf "$tmp"; trap - RETURN' RETURN
+  say "$name $version: building $pkg from the Go module proxy (a one-time build; minutes on 2 cores)..."
+  ( CGO_ENABLED=0 GOBIN="$tmp/bin" nice -n 19 go install -ldflags "-s -w" "$pkg@v$version" >"$tmp/build.log" 2>&1 ) &
+  local pid=$! started=$SECONDS
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 30; kill -0 "$pid" 2>/dev/null && say "  still building $name... $((SECONDS - started)) s"
+  done
+  if ! wait "$pid"; then tail -20 "$tmp/build.log" >&2; say "$name build failed"; exit 1; fi
+  mkdir -p "$tmp/out" && mv "$tmp/bin/$(basename "$pkg")" "$tmp/out/$name"
+  [ -z "$extra" ] || "$extra" "$tmp/out"
+  rm -rf "$dir" && mv -T "$tmp/out" "$dir"
+  link "$dir/$name" "$name"
+  say "$name $version: built in $((SECONDS - started)) s -> $dir/$name"
+}
+
+# The PostgreSQL schema files ship in the server module, which `go install` just put in the module cache.
+copy_postgres_schema() {
+  local from; from="$(go env GOMODCACHE)/go.temporal.io/server@v$TEMPORAL_SERVER_VERSION/schema/postgresql"
+  [ -d "$from/v12/temporal/versioned" ] || { say "PostgreSQL schema files not found in $from"; exit 1; }
+  mkdir -p "$1/schema" && cp -R "$from" "$1/schema/postgresql" && chmod -R u+w "$1/schema"
+}
+
+provision_server() {
+  provision_go_binary temporal-server "$TEMPORAL_SERVER_VERSION" go.temporal.io/server/cmd/server
+}
+
+provision_sql_tool() {
+  provision_go_binary temporal-sql-tool "$TEMPORAL_SERVER_VERSION" go.temporal.io/server/cmd/tools/sql copy_postgres_schema
+  # bin/temporal-schema: <it>/postgresql/v12/{temporal,visibility}/versioned
+  link "$cache/temporal-sql-tool-$TEMPORAL_SERVER_VERSION/schema" temporal-schema
+}
+
+provision_ui_server() {
+  provision_go_binary temporal-ui-server "$UI_SERVER_VERSION" github.com/temporalio/ui-server/v2/cmd/server
+}
+
+# What to provision: `cli` (npm start, chaos, bench), `test-server`, `all` (the tests: cli + test-server),
+# `server`, `sql-tool`, `ui-server` or `cluster` (all three: npm run cluster). Several may be given.
+[ $# -gt 0 ] || set -- all
+for target in "$@"; do
+  case "$target" in
+    cli) provision_cli ;;
+    test-server) provision_test_server ;;
+    all) provision_cli; provision_test_server ;;
+    server) provision_server ;;
+    sql-tool) provision_sql_tool ;;
+    ui-server) provision_ui_server ;;
+    cluster) provision_server; provision_sql_tool; provision_ui_server ;;
+    *) say "usage: provision-temporal.sh [cli|test-server|all|server|sql-tool|ui-server|cluster]..."; exit 2 ;;
+  esac
+done

@@ -9,11 +9,8 @@
 import { CoverageTally } from '../tools/simulation/coverage';
 import { simulateBatch } from '../tools/simulation/simulate';
 
-/** Seeds that show a known flaw of the flow, checked by the skipped test below until its fix lands (then put them back). */
-const KNOWN_FAILING = new Set([21]);
-
 /** About two minutes on 2 busy cores (about 1 seed/s: see the README's reliability section). */
-const SEEDS = Array.from({ length: 81 }, (_, i) => i + 1).filter((seed) => !KNOWN_FAILING.has(seed));
+const SEEDS = Array.from({ length: 81 }, (_, i) => i + 1);
 
 test('a fixed set of seeds violates no invariant, and reaches most of the flow', async () => {
   const summaries = await simulateBatch(SEEDS, { concurrency: 16 });
@@ -29,9 +26,20 @@ test('a fixed set of seeds violates no invariant, and reaches most of the flow',
   );
 }, 600_000);
 
-// Seeds 21 and 91 find an open flaw: every answer to the capture was lost while Zuz performed it,
-// and the payment's reads lagged (showed no capture), so the void was refused (409, "captured") and
-// the flow, reading once more and still seeing no capture, ended `failed` / release_failed while
-// Zuz had charged the customer (the nightly reconciliation refunds it). Seed 21 is left out of the
-// fixed set above until the flow re-reads an unexplained refusal (a new patch, flow v5); then add
-// `simulateBatch([21, 91])` expecting both `succeeded`. Reproduce: `npm run simulate -- --seed 21`.
+// Seeds 21 and 91 found a flaw (fixed in flow v5, patch `reread-unexplained-void-refusals`): every
+// answer to the capture was lost while Zuz performed it, and the payment's reads lagged (showed no
+// capture), so the void was refused (409, "captured") and the flow, reading once and still seeing
+// no capture, ended `failed` / release_failed while Zuz had charged the customer.
+test('regression: a void refused for a capture that lagging reads hide ends succeeded (seeds 21 and 91)', async () => {
+  const summaries = await simulateBatch([21, 91], { concurrency: 2 });
+  for (const summary of summaries) {
+    expect({ seed: summary.seed, violations: summary.violations, outcome: summary.outcome }).toEqual({
+      seed: summary.seed,
+      violations: [],
+      outcome: 'succeeded',
+    });
+    expect(summary.branches).toEqual(
+      expect.arrayContaining(['readPaymentAfterRefusedVoid:unexplained', 'rereadPaymentAfterRefusedVoid:capture-succeed']),
+    );
+  }
+}, 300_000);

@@ -48,6 +48,8 @@ class FakeZuz {
   captureLandsLate?: 'Pending' | 'Succeed' | 'Failed';
   /** Every void is refused (409) and the payment shows no reason for it. */
   voidRefused = false;
+  /** After a refused void, this many reads lag behind Zuz's ledger (do not show the late capture yet). */
+  laggingReadsAfterRefusal = 0;
   private authorizationRequestedAt = 0;
 
   activities(): TransactionActivities {
@@ -83,6 +85,10 @@ class FakeZuz {
         const readableAt = this.authorizationRequestedAt + (this.readsFailFor ?? 0);
         if (Context.current().info.currentAttemptScheduledTimestampMs < readableAt) {
           throw ApplicationFailure.create({ type: 'UpstreamUnavailable', message: 'Zuz answered 503' });
+        }
+        if (this.polled.capture && this.laggingReadsAfterRefusal > 0) {
+          this.laggingReadsAfterRefusal--;
+          return { ...this.polled, capture: undefined };
         }
         return this.polled;
       },
@@ -464,6 +470,24 @@ test('a void refused because the capture landed after all settles as succeeded',
   expect(zuz.calls.filter((c) => c.startsWith('capture'))).toHaveLength(1);
 });
 
+test('a void refused while lagging reads hide the late capture: the payment is read again until it shows, and the transaction succeeds', async () => {
+  const zuz = new FakeZuz();
+  zuz.captureFails = true;
+  zuz.captureLandsLate = 'Succeed';
+  zuz.laggingReadsAfterRefusal = 3;
+  zuz.polled = { authorization: result('authorization', 'Succeed') };
+  const view = await run(zuz, { request: request() });
+
+  expect(view).toMatchObject({ status: 'succeeded', capturedAmount: 1000, zuz: { captureId: 'capture_1' } });
+  expect(view.steps.filter((s) => s.name.includes('RefusedVoid')).map((s) => `${s.name}:${s.branch}`)).toEqual([
+    'readPaymentAfterRefusedVoid:unexplained',
+    'rereadPaymentAfterRefusedVoid:unexplained',
+    'rereadPaymentAfterRefusedVoid:unexplained',
+    'rereadPaymentAfterRefusedVoid:capture-succeed',
+  ]);
+  expect(zuz.calls.filter((c) => c === 'void')).toHaveLength(1);
+});
+
 /** Every status the workflow published (its TransactionStatus search-attribute upserts), in order. */
 async function publishedStatuses(transactionId: string): Promise<string[]> {
   const history = await env.client.workflow.getHandle(`transaction-${transactionId}`).fetchHistory();
@@ -499,11 +523,15 @@ test('a void Zuz refuses for no reason the payment shows ends release_failed (an
   const zuz = new FakeZuz();
   zuz.capture = { ...result('capture', 'Failed'), description: 'DECLINED' };
   zuz.voidRefused = true;
-  const input = { request: request() };
+  const input = { request: request(), options: { captureDeadline: '2 hours' as const } }; // fewer rereads than the 3 days' ~150
   const view = await run(zuz, input);
 
   expect(view).toMatchObject({ status: 'failed', release: 'release_failed' });
   expect(view.zuz.voidId).toBeUndefined();
+  // Read again with growing pauses until the capture deadline, then given up (bounded: the pause doubles).
+  const rereads = view.steps.filter((s) => s.name === 'rereadPaymentAfterRefusedVoid');
+  expect(rereads.length).toBeGreaterThan(1);
+  expect(rereads.every((s) => s.branch === 'unexplained')).toBe(true);
   expect(await publishedStatuses(input.request.transactionId)).toEqual(['capturing', 'releasing', 'failed']);
 });
 

@@ -54,3 +54,15 @@ export const READ_FATE_ON_ANY_AUTHORIZATION_FAILURE_PATCH = 'read-fate-on-any-au
 export function readFateOnAnyAuthorizationFailure(): boolean {
   return patched(READ_FATE_ON_ANY_AUTHORIZATION_FAILURE_PATCH);
 }
+
+/**
+ * v5: a void Zuz refuses while its read of the payment shows no reason (no void, no capture) is
+ * not given up at once: a read can lag behind Zuz's ledger, and the likeliest hidden reason is a
+ * capture whose answers were all lost. The payment is read again, with growing pauses, until the
+ * reason shows or the capture deadline passes (found by the deterministic simulation, seeds 21 and 91).
+ */
+export const REREAD_UNEXPLAINED_VOID_REFUSALS_PATCH = 'reread-unexplained-void-refusals';
+
+export function rereadUnexplainedVoidRefusals(): boolean {
+  return patched(REREAD_UNEXPLAINED_VOID_REFUSALS_PATCH);
+}

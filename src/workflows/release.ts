@@ -2,15 +2,16 @@
  * Releasing held money: voiding an authorization the flow will not capture, and making sure an
  * authorization the flow gave up on (its answer never came) does not stay held at Zuz.
  */
-import { ActivityFailure, ApplicationFailure, log } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, log, sleep } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import type { FlowOptions } from './options';
 import type { TransactionState } from './transaction-state';
 import { stepActivities } from './activities';
-import { awaitZuzResult } from './await-zuz-result';
+import { awaitZuzResult, toMs } from './await-zuz-result';
 import { unreachable } from './exhaustive';
-import { releaseUnansweredAuthorizations } from './patches';
-import { formatMoney, type ReleaseOutcome, type ZuzOperationResult } from '../domain/transaction';
+import { releaseUnansweredAuthorizations, rereadUnexplainedVoidRefusals } from './patches';
+import { formatDuration, formatMoney, type ReleaseOutcome, type ZuzOperationResult } from '../domain/transaction';
+import type { ZuzPaymentState } from '../infrastructure/zuz';
 import { UPSTREAM_REFUSED } from '../domain/errors';
 
 /** A void's answer, as the release's outcome: a pending void is followed up by the daily reconciliation. */
@@ -111,13 +112,7 @@ export async function releaseUnansweredAuthorization(tx: TransactionState, optio
  * sent once more.
  */
 async function settleRefusedVoid(tx: TransactionState, options: FlowOptions): Promise<void> {
-  const { zuzPersistent } = stepActivities(options.steps);
-  const state = await tx.step(
-    'readPaymentAfterRefusedVoid',
-    () => zuzPersistent.readPaymentState({ paymentId: tx.zuz.paymentId! }),
-    ({ void: voided, capture }) => (voided ? 'voided' : capture ? `capture-${capture.status.toLowerCase()}` : 'unexplained'),
-    'readPaymentState',
-  );
+  const state = await readPaymentAfterRefusedVoid(tx, options);
   if (state.void) {
     tx.operationReported(state.void);
     return tx.releaseEnded(RELEASE_BY_VOID_STATUS[state.void.status]);
@@ -141,6 +136,43 @@ async function settleRefusedVoid(tx: TransactionState, options: FlowOptions): Pr
     return voidInRound(tx, options, 2);
   }
   log.error('A capture of unknown fate is still pending at Zuz after its deadline', { paymentId: tx.zuz.paymentId });
+}
+
+/** What a read of the payment says about a refused void: voided already, a capture in the way, or nothing. */
+function refusalReason({ void: voided, capture }: ZuzPaymentState): string {
+  return voided ? 'voided' : capture ? `capture-${capture.status.toLowerCase()}` : 'unexplained';
+}
+
+/** The payment as it explains the refusal; an unexplained refusal is read again until it is explained or the capture deadline passes. */
+async function readPaymentAfterRefusedVoid(tx: TransactionState, options: FlowOptions): Promise<ZuzPaymentState> {
+  const state = await readPayment(tx, options, 'readPaymentAfterRefusedVoid');
+  if (refusalReason(state) !== 'unexplained' || !rereadUnexplainedVoidRefusals()) return state;
+  return rereadUntilExplained(tx, options);
+}
+
+/**
+ * Zuz refused the void for a reason its read does not show yet (a read may lag behind its
+ * ledger; a capture whose answers were all lost is the likeliest reason). Reads again after
+ * growing durable pauses, as polling does, and returns the first read that explains the
+ * refusal, or the last one at the capture deadline.
+ */
+async function rereadUntilExplained(tx: TransactionState, options: FlowOptions): Promise<ZuzPaymentState> {
+  const giveUpAt = Date.now() + toMs(options.captureDeadline);
+  let pause = toMs(options.pollInitialInterval);
+  for (;;) {
+    const wait = Math.max(1, Math.min(pause, giveUpAt - Date.now()));
+    await sleep(wait, {
+      summary: `wait ${formatDuration(wait)} before reading the payment again (the void was refused without a visible reason)`,
+    });
+    const state = await readPayment(tx, options, 'rereadPaymentAfterRefusedVoid');
+    if (refusalReason(state) !== 'unexplained' || Date.now() >= giveUpAt) return state;
+    pause = Math.min(pause * 2, toMs(options.pollMaxInterval));
+  }
+}
+
+function readPayment(tx: TransactionState, options: FlowOptions, stepName: string): Promise<ZuzPaymentState> {
+  const { zuzPersistent } = stepActivities(options.steps);
+  return tx.step(stepName, () => zuzPersistent.readPaymentState({ paymentId: tx.zuz.paymentId! }), refusalReason, 'readPaymentState');
 }
 
 /** A result still pending at Zuz is awaited (webhook, then polling) until the deadline; a final one is returned as it is. */

@@ -17,6 +17,8 @@ export type StepTimes = Record<string, number>;
 export class Baseline {
   /** Per step name, the duration of each call (ms). */
   readonly stepDurations = new Map<string, number[]>();
+  /** Per run, the time from its start until the authorization's decision was known (the span a till waits on). */
+  readonly decisionDurations: number[] = [];
   /** Every query the activities sent (the wrapper counts them: exact, unlike the server's statistics). */
   queries = 0;
 
@@ -57,6 +59,7 @@ export class Baseline {
   /** The flow's steps in its order: record, assign, screen, open the payment, authorize (+ its webhook), capture (+ its webhook if pending), finalize. */
   async run(request: TransactionRequest): Promise<void> {
     const a = this.activities;
+    const startedAt = performance.now();
     const { transactionId, customerId, paymentMethodId, amount, currency } = request;
     await this.step('recordTransaction', () => a.recordTransaction(request));
     const accountId = await this.step('assignAccountId', () => a.assignAccountId({ transactionId, customerId }));
@@ -67,6 +70,7 @@ export class Baseline {
       a.createAuthorization({ transactionId, customerId, paymentMethodId, amount, currency, paymentId }),
     );
     const authorization = await this.step('awaitAuthorizationResult', () => this.finalResult(created.paymentId, created.authorization));
+    this.decisionDurations.push(performance.now() - startedAt);
     if (authorization.status !== 'Succeed') throw new Error(`${transactionId}: authorization ${authorization.status}`);
     const sent = await this.step('capturePayment', () =>
       a.capturePayment({ transactionId, paymentId: created.paymentId, amount: authorization.amount }),

@@ -65,6 +65,7 @@ export function headline(report: Pick<BenchReport, 'flow' | 'engine' | 'baseline
   const flowP50 = report.flow?.halfLoad.endToEndMs.p50 ?? null;
   const baselineP50 = report.baseline?.halfLoad.endToEndMs.p50 ?? null;
   const webhookP99 = report.flow?.halfLoad.webhookToProgressMs.p99 ?? null;
+  const decisionToBaseline = ratio(report.flow?.halfLoad.decision.postToDecisionMs.p50, report.baseline?.halfLoad.decisionMs.p50);
   const rssGrowth = report.scale?.workerRssGrowthPercent ?? null;
   const flowToEngine = ratio(flowMax, engineMax);
   const goal = (name: string, target: string, measured: number | null, met: (value: number) => boolean): Goal => ({
@@ -85,6 +86,7 @@ export function headline(report: Pick<BenchReport, 'flow' | 'engine' | 'baseline
     goals: [
       goal('flow throughput / engine ceiling', '>= 0.8', flowToEngine, (v) => v >= 0.8),
       goal('webhook -> workflow progress p99 at half load (ms)', '< 100', webhookP99, (v) => v < 100),
+      goal('POST -> decision p50 / baseline start -> decision p50', '<= 3', decisionToBaseline, (v) => v <= 3),
       goal('worker RSS growth, 0 -> top waiting level (%)', 'within 20', rssGrowth, (v) => Math.abs(v) <= 20),
     ],
   };

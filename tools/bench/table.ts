@@ -80,6 +80,22 @@ export function renderReport(report: BenchReport): string {
             half.webhookToSignalMs.max,
           ],
           [
+            'POST with Prefer: wait -> decision (201)',
+            half.decision.postToDecisionMs.count,
+            half.decision.postToDecisionMs.p50,
+            half.decision.postToDecisionMs.p95,
+            half.decision.postToDecisionMs.p99,
+            half.decision.postToDecisionMs.max,
+          ],
+          [
+            'baseline start -> decision',
+            baseline?.halfLoad.decisionMs.count,
+            baseline?.halfLoad.decisionMs.p50,
+            baseline?.halfLoad.decisionMs.p95,
+            baseline?.halfLoad.decisionMs.p99,
+            baseline?.halfLoad.decisionMs.max,
+          ],
+          [
             'baseline POST-equivalent -> done',
             baseline?.halfLoad.endToEndMs.count,
             baseline?.halfLoad.endToEndMs.p50,
@@ -92,6 +108,7 @@ export function renderReport(report: BenchReport): string {
     );
     out.push(
       `Webhooks that came before the workflow waited (not timed): ${half.webhooksBeforeWait}; webhook retries: ${half.webhookRetries}`,
+      `Prefer: wait run (same rate, measured apart): ${half.decision.completed} done, ${half.decision.failed} failed, ${half.decision.answeredAfterTheWait} answered 202 after the wait (not timed)`,
     );
     out.push(
       '',

@@ -22,6 +22,8 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** Statuses worth retrying besides 5xx and 429 (e.g. 404 while a restarted server catches up). */
   alsoRetry?: readonly number[];
+  /** Sent besides the API key and the content type (e.g. `prefer: wait=30`). */
+  headers?: Record<string, string>;
 }
 
 const REQUEST_TIMEOUT_MS = 15_000;
@@ -40,7 +42,7 @@ export class ApiClient {
       try {
         const response = await fetch(this.baseUrl + route, {
           method,
-          headers: { authorization: `Bearer ${this.apiKey}`, 'content-type': 'application/json' },
+          headers: { ...options.headers, authorization: `Bearer ${this.apiKey}`, 'content-type': 'application/json' },
           body: body === undefined ? undefined : JSON.stringify(body),
           signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
         });

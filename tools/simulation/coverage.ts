@@ -46,6 +46,8 @@ export const FLOW_BRANCHES: readonly string[] = [
   'readPaymentAfterRefusedVoid:capture-failed',
   'readPaymentAfterRefusedVoid:capture-pending',
   'readPaymentAfterRefusedVoid:unexplained',
+  'rereadPaymentAfterRefusedVoid:unexplained',
+  'rereadPaymentAfterRefusedVoid:capture-succeed',
   'awaitLateCaptureResult:webhook',
   'awaitLateCaptureResult:polling',
   'voidAuthorizationAgain:succeed',

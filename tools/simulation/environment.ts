@@ -1,23 +1,28 @@
 /** The time-skipping Temporal test server and the workflow bundle the simulation runs on. */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { connect } from 'node:net';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
 import { binaryCacheDir } from '../../sandbox/config';
+import { freePort } from '../../sandbox/dev-server';
 import { transactionSearchAttributes } from '../../src/domain/search-attributes';
 import { prebuiltWorkflowBundle } from '../../src/infrastructure/workflow-bundle';
 
-/** The Java time-skipping server (provisioned by scripts/provision-temporal.sh, else the SDK downloads it). */
+/**
+ * The Java time-skipping server (provisioned by scripts/provision-temporal.sh, else the SDK downloads it).
+ * A provisioned server is started here and awaited for as long as its JVM takes: the SDK's own
+ * starter gives it 5 s, which a loaded machine (CI with other suites' servers, a busy laptop)
+ * misses now and then.
+ */
 export async function startTimeSkippingServer(): Promise<TestWorkflowEnvironment> {
-  // Quick JVM start: the SDK gives the server about 5 s to answer (as test/setup.ts does).
-  process.env.JAVA_TOOL_OPTIONS ??= '-XX:TieredStopAtLevel=1 -XX:+UseSerialGC';
+  process.env.JAVA_TOOL_OPTIONS ??= '-XX:TieredStopAtLevel=1 -XX:+UseSerialGC'; // a quicker JVM start
   const file = process.env.TEMPORAL_TEST_SERVER ?? path.join(binaryCacheDir(), 'bin', 'temporal-test-server');
-  const env = await withRetries(() =>
-    TestWorkflowEnvironment.createTimeSkipping({
-      server: { executable: existsSync(file) ? { type: 'existing-path', path: file } : { type: 'cached-download' } },
-    }),
-  );
+  const env = existsSync(file)
+    ? await startProvisionedServer(file)
+    : await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'cached-download' } } });
   // The flow keeps its TransactionStatus search attribute current, so the server must know it.
   await env.connection.operatorService.addSearchAttributes({
     namespace: env.namespace ?? 'default',
@@ -28,15 +33,64 @@ export async function startTimeSkippingServer(): Promise<TestWorkflowEnvironment
   return env;
 }
 
-/** The SDK gives the JVM 5 s to answer; on a loaded machine (several servers starting at once) a second try usually makes it. */
-async function withRetries<T>(start: () => Promise<T>, attempts = 3): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await start();
-    } catch (err) {
-      if (attempt >= attempts) throw err;
-    }
+const SERVER_START_TIMEOUT_MS = 120_000;
+
+/** The SDK's environment factory that takes an address and still speaks the time-skipping test service (private in its typings). */
+type EnvironmentFactory = (options: {
+  server: { type: 'existing' };
+  address: string;
+  namespace: string;
+  supportsTimeSkipping: true;
+}) => Promise<TestWorkflowEnvironment>;
+
+async function startProvisionedServer(file: string): Promise<TestWorkflowEnvironment> {
+  const port = await freePort();
+  // setpriv: the JVM dies with this process even when jest's --forceExit skips the teardown.
+  const [command, args] = existsSync(SETPRIV) ? [SETPRIV, ['--pdeathsig', 'TERM', '--', file, String(port)]] : [file, [String(port)]];
+  const server = spawn(command, args, { stdio: 'ignore' });
+  const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
+  try {
+    await untilListening(port, server);
+    const create = (TestWorkflowEnvironment as unknown as { create: EnvironmentFactory }).create.bind(TestWorkflowEnvironment);
+    const env = await create({
+      server: { type: 'existing' },
+      address: `127.0.0.1:${port}`,
+      namespace: 'default',
+      supportsTimeSkipping: true,
+    });
+    const teardown = env.teardown.bind(env);
+    env.teardown = async () => {
+      await teardown();
+      server.kill('SIGTERM');
+      await exited;
+    };
+    return env;
+  } catch (err) {
+    server.kill('SIGKILL');
+    throw err;
   }
+}
+
+const SETPRIV = '/usr/bin/setpriv';
+
+async function untilListening(port: number, server: ChildProcess): Promise<void> {
+  const giveUpAt = Date.now() + SERVER_START_TIMEOUT_MS;
+  for (;;) {
+    if (server.exitCode !== null || server.signalCode !== null)
+      throw new Error(`the time-skipping test server exited (${server.exitCode ?? server.signalCode})`);
+    if (await accepts(port)) return;
+    if (Date.now() > giveUpAt)
+      throw new Error(`the time-skipping test server did not listen on port ${port} within ${SERVER_START_TIMEOUT_MS / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ port, host: '127.0.0.1' });
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => (socket.destroy(), resolve(false)));
+  });
 }
 
 const noop = () => undefined;

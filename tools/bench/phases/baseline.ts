@@ -8,7 +8,15 @@ import { round, summarizeLatency, type LatencySummary } from '../summary-stats';
 import type { BenchContext } from './context';
 
 export interface BaselineResult {
-  halfLoad: { offeredPerSecond: number; completed: number; failed: number; errors: string[]; endToEndMs: LatencySummary };
+  halfLoad: {
+    offeredPerSecond: number;
+    completed: number;
+    failed: number;
+    errors: string[];
+    endToEndMs: LatencySummary;
+    /** Start -> the authorization's decision known, the span the flow's one-request answer is compared with. */
+    decisionMs: LatencySummary;
+  };
   throughput: { concurrency: number; perSecond: number; failed: number };
   /** Exact: the activities' queries, counted by a wrapper of the database. */
   databaseStatementsPerTransaction: number | null;
@@ -24,6 +32,7 @@ export async function measureBaseline(ctx: BenchContext, rate: number, concurren
     ctx.say(`baseline: open loop at ${round(rate, 2)}/s for ${sizes.openLoopMs / 1000}s`);
     const half = await openLoop(rate, sizes.openLoopMs, () => baseline.run(workload.transaction('pending-approved', 'auto', 'base')));
     const queriesPerTransaction = half.completed ? round(baseline.queries / half.completed, 2) : null;
+    const decisionMs = summarizeLatency(baseline.decisionDurations);
     const stepDurationsMs = new Map([...baseline.stepDurations].map(([step, durations]) => [step, [...durations]])); // the half-load calls only
     const full = await closedLoop(concurrency, sizes.closedLoopMs, sizes.warmupMs, () =>
       baseline.run(workload.transaction('pending-approved', 'auto', 'base')),
@@ -38,6 +47,7 @@ export async function measureBaseline(ctx: BenchContext, rate: number, concurren
         failed: half.failed,
         errors: half.errors,
         endToEndMs: summarizeLatency(half.latenciesMs),
+        decisionMs,
       },
       throughput: { concurrency, perSecond: round(full.perSecond, 2), failed: full.failed },
       databaseStatementsPerTransaction: queriesPerTransaction,

@@ -34,6 +34,8 @@ export interface FlowResult {
     webhooksBeforeWait: number;
     /** Webhook attempts the API did not answer 2xx in time (the simulator retried them). */
     webhookRetries: number;
+    /** A second open loop at the same rate, each POST with `Prefer: wait`: how long until the till had the card's answer. */
+    decision: { completed: number; failed: number; errors: string[]; postToDecisionMs: LatencySummary; answeredAfterTheWait: number };
   };
   /** Per step name, journal durations (for the per-step overhead). */
   stepDurationsMs: Map<string, number[]>;
@@ -69,6 +71,8 @@ export async function measureFlow(ctx: BenchContext): Promise<FlowResult> {
   const statements = QueryCounter.between(queriesBefore, await queries.read());
   await queries.close();
 
+  const decision = await measureDecision(ctx, rate);
+
   const sample = views.slice(0, sizes.historySample);
   ctx.say(`flow: reading ${sample.length} histories`);
   const histories = await fetchHistories(
@@ -100,6 +104,7 @@ export async function measureFlow(ctx: BenchContext): Promise<FlowResult> {
       webhookToSignalMs: summarizeLatency(webhook.toSignalMs),
       webhooksBeforeWait: webhook.beforeWait,
       webhookRetries: deliveries.filter((delivery) => delivery.attempt > 1).length,
+      decision,
     },
     stepDurationsMs: stepDurations(views),
     cost: {
@@ -114,6 +119,29 @@ export async function measureFlow(ctx: BenchContext): Promise<FlowResult> {
       meanEventsByKind: events.meanByKind,
       peakRssMiB: { workerMax: peak(pids.workers), api: peak(pids.api), temporal: peak(pids.temporal) },
     },
+  };
+}
+
+/**
+ * The till's one-request answer (`Prefer: wait`, update-with-start behind the API) at the same
+ * rate, measured apart so the main run's figures stay those of the plain POST.
+ */
+async function measureDecision(ctx: BenchContext, rate: number): Promise<FlowResult['halfLoad']['decision']> {
+  const { stack, sizes, workload } = ctx;
+  ctx.say(`flow: open loop at ${round(rate, 2)}/s with Prefer: wait (POST -> decision) for ${sizes.openLoopMs / 1000}s`);
+  const decisionMs: number[] = [];
+  let answeredAfterTheWait = 0;
+  const load = await openLoop(rate, sizes.openLoopMs, async () => {
+    const run = await stack.flow.runDecidingFirst(workload.transaction());
+    if (run.decidedInTime) decisionMs.push(run.decisionMs);
+    else answeredAfterTheWait++;
+  });
+  return {
+    completed: load.completed,
+    failed: load.failed,
+    errors: load.errors,
+    postToDecisionMs: summarizeLatency(decisionMs),
+    answeredAfterTheWait,
   };
 }
 
