@@ -17,6 +17,8 @@ const devSchema = z.object({
   TEMPORAL_CLI: nonEmpty.optional(),
   TEMPORAL_PORT: port.default(7233),
   TEMPORAL_UI_PORT: port.default(8233),
+  // The codec server the Web UI decrypts payloads through (loopback only: see sandbox/local-stack.ts).
+  CODEC_SERVER_PORT: port.default(8888),
   ZUZ_SIM_PORT: port.default(4100),
   PMS_SIM_PORT: port.default(4200),
   SIM_TIME_SCALE: z.coerce.number({ error: 'must be a number' }).positive('must be > 0').default(1),
@@ -30,6 +32,7 @@ export function loadDevConfig(env: Env = process.env) {
     temporalCli: c.TEMPORAL_CLI ?? path.join(binaryCacheDir(env), 'bin', 'temporal'),
     temporalPort: c.TEMPORAL_PORT,
     temporalUiPort: c.TEMPORAL_UI_PORT,
+    codecServerPort: c.CODEC_SERVER_PORT,
     zuzSimPort: c.ZUZ_SIM_PORT,
     pmsSimPort: c.PMS_SIM_PORT,
     simTimeScale: c.SIM_TIME_SCALE,

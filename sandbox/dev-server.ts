@@ -17,6 +17,8 @@ export interface DevServerOptions {
   dbFile?: string;
   logFile: string;
   namespace?: string;
+  /** The codec server the Web UI decodes payloads through (`--ui-codec-endpoint`), e.g. http://127.0.0.1:8888/codec. */
+  codecEndpoint?: string;
 }
 
 export interface DevServer {
@@ -49,7 +51,12 @@ export async function startDevServer(requested: DevServerOptions): Promise<DevSe
     options.namespace ?? 'default',
     '--log-level',
     'warn',
+    // One history shard reads its transfer queue at most 20 times/s by default: every workflow and
+    // activity task then waits up to 50 ms to be dispatched (docs/dispatch-wait.md).
+    '--dynamic-config-value',
+    `history.transferProcessorMaxPollRPS=${TRANSFER_QUEUE_READS_PER_SECOND}`,
     ...(options.uiPort ? ['--ui-port', String(options.uiPort)] : ['--headless']),
+    ...(options.uiPort && options.codecEndpoint ? ['--ui-codec-endpoint', options.codecEndpoint] : []),
     ...(options.dbFile ? ['--db-filename', options.dbFile] : []),
     ...transactionSearchAttributes.flatMap((key) => ['--search-attribute', `${key.name}=${titleCase(key.type)}`]),
   ];
@@ -104,6 +111,13 @@ function dieWithParent(command: string, args: string[]): [string, string[]] {
 }
 
 const SETPRIV = '/usr/bin/setpriv';
+
+/**
+ * The dev server's transfer-queue read rate: the server's default of 20/s for its single shard
+ * paces every task of every workflow. `DEV_SERVER_TRANSFER_READS_PER_SECOND=20` restores the
+ * default, to measure the difference side by side (docs/dispatch-wait.md).
+ */
+export const TRANSFER_QUEUE_READS_PER_SECOND = Number(process.env.DEV_SERVER_TRANSFER_READS_PER_SECOND) || 1000;
 
 /** KEYWORD -> Keyword: the spelling the CLI documents. */
 function titleCase(word: string): string {

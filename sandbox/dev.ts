@@ -14,7 +14,7 @@ async function main(): Promise<void> {
     '',
     'POS payment service is running:',
     `  API         ${stack.apiUrl}   (Authorization: Bearer ${stack.apiKey})`,
-    `  Temporal UI ${stack.uiUrl}`,
+    `  Temporal UI ${stack.uiUrl}${stack.codecEndpoint ? `   (payloads encrypted; decoded for the UI by ${stack.codecEndpoint})` : '   (payloads in clear)'}`,
     `  Temporal    ${stack.temporalAddress}`,
     `  Metrics     ${stack.apiMetricsUrl}/metrics (API), http://${loadWorkerOpsConfig().metricsAddress}/metrics (worker)`,
     `  Zuz sim     ${stack.zuz.url}`,

@@ -8,13 +8,16 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Runtime, type NativeConnection } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
+import type { DataConverter, PayloadCodec } from '@temporalio/common';
 import { loadApiConfig, loadDatabaseConfig, loadFlowOverrides, loadTemporalConfig, loadWorkerOpsConfig } from '../src/config';
 import { loadDevConfig } from './config';
 import { startApiServer } from '../src/api/server';
 import { openDatabase, type Database } from '../src/infrastructure/database';
-import { startDevServer, type DevServer } from './dev-server';
+import { freePort, startDevServer, type DevServer } from './dev-server';
 import { logger, temporalLogger } from '../src/infrastructure/logger';
-import { connectClient, connectWorker } from '../src/infrastructure/temporal';
+import { connectClient, connectWorker, dataConverterOf } from '../src/infrastructure/temporal';
+import { payloadCodecOf } from '../src/infrastructure/payload-codec';
+import { sandboxEncryptionEnv } from './payload-keys';
 import { startPmsSimulator, type PmsSimulator } from './simulators/pms';
 import { startZuzSimulator, type ZuzSimulator } from './simulators/zuz';
 import { activityConfig, createTransactionWorker } from '../src/worker';
@@ -43,6 +46,7 @@ export function throwawayStackEnv(name: string, overrides: Env = {}): Env {
     TEMPORAL_PORT: '0',
     API_PORT: '0',
     API_METRICS_ADDRESS: '127.0.0.1:0',
+    CODEC_SERVER_PORT: '0',
     ZUZ_SIM_PORT: '0',
     PMS_SIM_PORT: '0',
     SIM_TIME_SCALE: '0.001',
@@ -72,6 +76,14 @@ export interface LocalStack {
   uiUrl?: string;
   temporalAddress: string;
   apiKey: string;
+  /** The codec server's endpoint (what the Web UI is given), when payloads are encrypted. */
+  codecEndpoint?: string;
+  /** The data converter of the stack's client and worker: the payload codec when encryption is on. */
+  dataConverter: DataConverter;
+  /** Its payload codec (undefined: payloads in clear), for tests and tools that read raw histories. */
+  codec?: PayloadCodec;
+  /** The environment the stack's worker and API were configured from (keys included). */
+  env: Env;
   client: Client;
   db: Database;
   zuz: ZuzSimulator;
@@ -96,12 +108,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         telemetryOptions: { metrics: { prometheus: { bindAddress: loadWorkerOpsConfig(baseEnv).metricsAddress } } },
       });
     }
+    // Payloads are encrypted as in production: the key is generated once and kept in the data directory.
+    const encryption = sandboxEncryptionEnv(dev.dataDir, baseEnv);
+    const codecPort = encryption.PAYLOAD_ENCRYPTION_KEYS ? dev.codecServerPort || (await freePort()) : undefined;
+    const codecEndpoint = codecPort ? `http://127.0.0.1:${codecPort}/codec` : undefined;
     const temporal = await startDevServer({
       cli: dev.temporalCli,
       port: dev.temporalPort,
       uiPort: options.persist || options.webUi ? dev.temporalUiPort : undefined,
       dbFile: options.persist ? path.join(dev.dataDir, 'temporal.sqlite') : undefined,
       logFile: path.join(dev.dataDir, 'temporal.log'),
+      codecEndpoint,
     });
     stoppers.push(() => temporal.stop());
 
@@ -121,9 +138,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ZUZ_BASE_URL: zuz.url,
       PMS_BASE_URL: pms.url,
       POS_DATA_DIR: dev.dataDir,
+      // The sandbox's codec server has no token: the dev server's Web UI has no login and cannot send
+      // one. It is reachable from this machine only (loopback) and, from a browser, from the Web UI's
+      // own origin only, so no other web page can have a visitor's browser decrypt for it. Any local
+      // process of this user can call it, but could read the key file in the data directory anyway.
+      CODEC_SERVER_CORS_ORIGINS: temporal.uiUrl ? uiOrigins(temporal.uiUrl) : undefined,
       ...baseEnv,
+      ...encryption,
+      CODEC_SERVER_ADDRESS: codecPort ? `127.0.0.1:${codecPort}` : undefined,
     };
     const temporalConfig = loadTemporalConfig({ ...env, TEMPORAL_ADDRESS: temporal.address });
+    const dataConverter = dataConverterOf(temporalConfig);
     const db = await openDatabase(options.persist || env.DATABASE_URL ? loadDatabaseConfig(env) : { inMemory: true });
     stoppers.push(() => db.close());
 
@@ -140,6 +165,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       workflowOf: workflowLookup(client),
       workflowBundle: options.workflowBundle ?? (options.tracing ? undefined : prebuiltWorkflowBundle()),
       plugins: options.tracing ? [options.tracing.plugin] : [],
+      dataConverter,
     });
     const running = worker.run();
     stoppers.push(async () => {
@@ -156,6 +182,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       config: apiConfig,
       log: logger.child({ component: 'api' }),
       flowOptions: options.flowOptions ?? loadFlowOverrides(env),
+      codec: payloadCodecOf(dataConverter),
     });
     stoppers.push(() => api.close());
     zuz.setWebhookUrl(`${api.url}/webhooks/zuz`);
@@ -166,6 +193,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       uiUrl: temporal.uiUrl,
       temporalAddress: temporal.address,
       apiKey: apiConfig.apiKeys[0].key,
+      codecEndpoint: api.codecEndpoint,
+      dataConverter,
+      codec: payloadCodecOf(dataConverter),
+      env,
       client,
       db,
       zuz,
@@ -177,4 +208,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await stop();
     throw err;
   }
+}
+
+/** The Web UI's origin as a browser may spell it (127.0.0.1 or localhost), for the codec server's CORS. */
+function uiOrigins(uiUrl: string): string {
+  const { port } = new URL(uiUrl);
+  return [`http://127.0.0.1:${port}`, `http://localhost:${port}`].join(',');
 }

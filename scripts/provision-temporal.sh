@@ -3,7 +3,9 @@
 #   - the Temporal CLI (dev server + Web UI), built from the Go module proxy;
 #   - the Java time-skipping test server, resolved from Maven Central;
 #   - on request (`cluster`), the production-shape engine of `npm run cluster`: the Temporal server,
-#     its SQL schema tool with the PostgreSQL schema files, and the standalone Web UI server.
+#     its SQL schema tool with the PostgreSQL schema files, and the standalone Web UI server. The
+#     server and the SQL tool are built on the CLI's dependency versions, so after the CLI (whose
+#     build compiled nearly all of the server) they take about 30 s instead of ~10 min.
 # All are cached outside the work tree, in $POS_CACHE_DIR (default ~/.cache/pos-payments),
 # behind stable links bin/temporal and bin/temporal-test-server, which sandbox/config.ts (npm start)
 # and test/helpers/temporal.ts (the tests) read, and bin/temporal-server, bin/temporal-sql-tool,
@@ -16,7 +18,7 @@ set -euo pipefail
 
 TEMPORAL_CLI_VERSION=1.5.1          # newest tag that `go install` accepts (no replace directives)
 TEST_SERVER_VERSION=1.38.0          # io.temporal:temporal-test-server on Maven Central
-TEMPORAL_SERVER_VERSION=1.29.1      # the server the CLI 1.5.1 embeds (server and sql tool)
+TEMPORAL_SERVER_VERSION=1.29.1      # the server the CLI 1.5.1 embeds (server and sql tool, built on the CLI's dependencies)
 UI_SERVER_VERSION=2.42.1            # the Web UI server the CLI 1.5.1 embeds (go.mod of the CLI)
 
 cache="${POS_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/pos-payments}"
@@ -24,6 +26,17 @@ mkdir -p "$cache/bin"
 say() { echo "[provision] $*" >&2; }
 
 link() { ln -sfn "$1" "$cache/bin/$2.tmp" && mv -Tf "$cache/bin/$2.tmp" "$cache/bin/$2"; }
+
+# Waits for the build $1 (a pid), saying so every 30 s; started=$SECONDS at the caller. Polls every
+# second, so that the time printed at the end is the build's, not the next tick's.
+wait_for_build() {
+  local pid="$1" label="$2"
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 1
+    if kill -0 "$pid" 2>/dev/null && [ $(((SECONDS - started) % 30)) -eq 0 ]; then say "  still building$label... $((SECONDS - started)) s"; fi
+  done
+  wait "$pid"
+}
 
 provision_cli() {
   if [ -n "${TEMPORAL_CLI:-}" ]; then
@@ -46,10 +59,7 @@ provision_cli() {
       -ldflags "-s -w -X github.com/temporalio/cli/temporalcli.Version=$TEMPORAL_CLI_VERSION" \
       "github.com/temporalio/cli/cmd/temporal@v$TEMPORAL_CLI_VERSION" >"$tmp/build.log" 2>&1 ) &
   local pid=$! started=$SECONDS
-  while kill -0 "$pid" 2>/dev/null; do
-    sleep 30; kill -0 "$pid" 2>/dev/null && say "  still building... $((SECONDS - started)) s"
-  done
-  if ! wait "$pid"; then tail -20 "$tmp/build.log" >&2; say "Temporal CLI build failed"; exit 1; fi
+  if ! wait_for_build "$pid" ""; then tail -20 "$tmp/build.log" >&2; say "Temporal CLI build failed"; exit 1; fi
   "$tmp/bin/temporal" --version >&2
   rm -rf "$dir.partial" && mkdir -p "$dir.partial" && mv "$tmp/bin/temporal" "$dir.partial/temporal"
   mv -T "$dir.partial" "$dir"
@@ -101,11 +111,43 @@ WRAPPER
   say "Time-skipping test server $TEST_SERVER_VERSION: ready at $dir"
 }
 
+# `go install $pkg@v$version` into $bin: the module's own go.mod picks the dependency versions.
+go_install_into() {
+  local bin="$1" pkg="$2" version="$3"
+  CGO_ENABLED=0 GOBIN="$bin" nice -n 19 go install -ldflags "-s -w" "$pkg@v$version"
+}
+
+# Builds the server's package $pkg@v$version into $bin within a throwaway module ($bin/../mod) that
+# requires the CLI as well: Go's minimal version selection then takes the CLI's dependency versions
+# (its go.mod raises many above the server's own), so every package the CLI build compiled (most of
+# the server) is already in the Go build cache and only the few the CLI does not embed, and the
+# link, are left to do: about a minute, where `go install $pkg@v$version` (the server's go.mod,
+# other versions) recompiles nearly everything, ~10 minutes on 2 cores. The binary is the engine
+# the CLI's dev server embeds, on the same dependencies. Same compile flags as the CLI build
+# (CGO_ENABLED=0; -ldflags only affects the link).
+go_build_with_cli_deps() {
+  local bin="$1" pkg="$2" version="$3" mod; mod="$(dirname "$1")/mod"
+  mkdir -p "$mod" && cd "$mod"
+  export GOWORK=off
+  go mod init pos-temporal-build >/dev/null 2>&1
+  go get "github.com/temporalio/cli/cmd/temporal@v$TEMPORAL_CLI_VERSION" "$pkg@v$version"
+  # The CLI's language version, not this toolchain's: it sets the binary's default GODEBUG settings.
+  go mod edit -go="$(go list -m -f '{{.GoVersion}}' github.com/temporalio/cli)"
+  local selected; selected="$(go list -m -f '{{.Version}}' go.temporal.io/server)"
+  if [ "$selected" != "v$TEMPORAL_SERVER_VERSION" ]; then
+    echo "the CLI v$TEMPORAL_CLI_VERSION requires go.temporal.io/server $selected, not v$TEMPORAL_SERVER_VERSION:" \
+      "set TEMPORAL_SERVER_VERSION in $0 to ${selected#v} (the server and the CLI's dev server must be the same engine)"
+    return 1
+  fi
+  CGO_ENABLED=0 nice -n 19 go build -mod=mod -ldflags "-s -w" -o "$bin/" "$pkg"
+}
+
 # Builds `$pkg@v$version` with Go into $cache/$name-$version/$name (the binary renamed to $name),
-# plus whatever `$extra` (a function taking the folder being filled) adds, then links bin/$name.
+# with `$how` (go_install_into or go_build_with_cli_deps), plus whatever `$extra` (a function taking
+# the folder being filled) adds, then links bin/$name.
 # Same pattern as the CLI: a temporary folder, moved into place only when complete.
 provision_go_binary() {
-  local name="$1" version="$2" pkg="$3" extra="${4:-}"
+  local name="$1" version="$2" pkg="$3" how="$4" extra="${5:-}"
   local dir="$cache/$name-$version"
   if [ -x "$dir/$name" ]; then
     link "$dir/$name" "$name"; say "$name $version: cached at $dir/$name"; return
@@ -117,12 +159,9 @@ provision_go_binary() {
   # Once, at this function's return (a RETURN trap would otherwise also fire at its caller's).
   trap 'rm -rf "$tmp"; trap - RETURN' RETURN
   say "$name $version: building $pkg from the Go module proxy (a one-time build; minutes on 2 cores)..."
-  ( CGO_ENABLED=0 GOBIN="$tmp/bin" nice -n 19 go install -ldflags "-s -w" "$pkg@v$version" >"$tmp/build.log" 2>&1 ) &
+  ( "$how" "$tmp/bin" "$pkg" "$version" >"$tmp/build.log" 2>&1 ) &
   local pid=$! started=$SECONDS
-  while kill -0 "$pid" 2>/dev/null; do
-    sleep 30; kill -0 "$pid" 2>/dev/null && say "  still building $name... $((SECONDS - started)) s"
-  done
-  if ! wait "$pid"; then tail -20 "$tmp/build.log" >&2; say "$name build failed"; exit 1; fi
+  if ! wait_for_build "$pid" " $name"; then tail -20 "$tmp/build.log" >&2; say "$name build failed"; exit 1; fi
   mkdir -p "$tmp/out" && mv "$tmp/bin/$(basename "$pkg")" "$tmp/out/$name"
   [ -z "$extra" ] || "$extra" "$tmp/out"
   rm -rf "$dir" && mv -T "$tmp/out" "$dir"
@@ -130,7 +169,7 @@ provision_go_binary() {
   say "$name $version: built in $((SECONDS - started)) s -> $dir/$name"
 }
 
-# The PostgreSQL schema files ship in the server module, which `go install` just put in the module cache.
+# The PostgreSQL schema files ship in the server module, which the build just put in the module cache.
 copy_postgres_schema() {
   local from; from="$(go env GOMODCACHE)/go.temporal.io/server@v$TEMPORAL_SERVER_VERSION/schema/postgresql"
   [ -d "$from/v12/temporal/versioned" ] || { say "PostgreSQL schema files not found in $from"; exit 1; }
@@ -138,17 +177,17 @@ copy_postgres_schema() {
 }
 
 provision_server() {
-  provision_go_binary temporal-server "$TEMPORAL_SERVER_VERSION" go.temporal.io/server/cmd/server
+  provision_go_binary temporal-server "$TEMPORAL_SERVER_VERSION" go.temporal.io/server/cmd/server go_build_with_cli_deps
 }
 
 provision_sql_tool() {
-  provision_go_binary temporal-sql-tool "$TEMPORAL_SERVER_VERSION" go.temporal.io/server/cmd/tools/sql copy_postgres_schema
+  provision_go_binary temporal-sql-tool "$TEMPORAL_SERVER_VERSION" go.temporal.io/server/cmd/tools/sql go_build_with_cli_deps copy_postgres_schema
   # bin/temporal-schema: <it>/postgresql/v12/{temporal,visibility}/versioned
   link "$cache/temporal-sql-tool-$TEMPORAL_SERVER_VERSION/schema" temporal-schema
 }
 
 provision_ui_server() {
-  provision_go_binary temporal-ui-server "$UI_SERVER_VERSION" github.com/temporalio/ui-server/v2/cmd/server
+  provision_go_binary temporal-ui-server "$UI_SERVER_VERSION" github.com/temporalio/ui-server/v2/cmd/server go_install_into
 }
 
 # What to provision: `cli` (npm start, chaos, bench), `test-server`, `all` (the tests: cli + test-server),

@@ -8,6 +8,7 @@ import type { Duration } from '@temporalio/common';
 import type { WorkerOptions } from '@temporalio/worker';
 import ms, { type StringValue } from 'ms';
 import { DEFAULT_MERCHANT_ID, MERCHANT_ID_PATTERN } from './domain/merchant';
+import { KEY_ID_PATTERN, PAYLOAD_KEY_BYTES, PayloadKeyring, type PayloadEncryptionConfig } from './infrastructure/payload-codec';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -59,9 +60,13 @@ export interface TemporalConfig {
   taskQueue: string;
   apiKey?: string;
   tls?: { clientCertPath?: string; clientKeyPath?: string };
+  /** The payload keys every client and worker of this config encrypts and decrypts with; undefined: payloads in clear. */
+  payloadEncryption?: PayloadEncryptionConfig;
 }
 
+/** Every Temporal connection of the service reads the same keys: one config, so a client and a worker never disagree. */
 export function loadTemporalConfig(env: Env = process.env): TemporalConfig {
+  const payloadEncryption = loadPayloadEncryption(env);
   const c = parse(temporalSchema, env);
   if (!!c.TEMPORAL_TLS_CERT !== !!c.TEMPORAL_TLS_KEY) {
     throw new ConfigError('Invalid configuration:\n  TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY: set both or neither');
@@ -73,7 +78,67 @@ export function loadTemporalConfig(env: Env = process.env): TemporalConfig {
     taskQueue: c.TEMPORAL_TASK_QUEUE,
     apiKey: c.TEMPORAL_API_KEY,
     tls: useTls ? { clientCertPath: c.TEMPORAL_TLS_CERT, clientKeyPath: c.TEMPORAL_TLS_KEY } : undefined,
+    payloadEncryption,
   };
+}
+
+/** Standard base64 of exactly `bytes` bytes (what `openssl rand -base64 32` prints). */
+function base64Key(value: string, bytes: number): Buffer | undefined {
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(value)) return undefined;
+  const key = Buffer.from(value, 'base64');
+  return key.length === bytes ? key : undefined;
+}
+
+/**
+ * PAYLOAD_ENCRYPTION_KEYS: comma-separated `keyId:base64` entries of 32-byte keys. The LAST one
+ * encrypts new payloads; every one listed decrypts (so rotation appends a key and keeps the old
+ * ones). Errors name the entry by position and never show it: an entry is a secret.
+ */
+const payloadKeys = z.string().transform((value, ctx): PayloadKeyring => {
+  const fail = (message: string) => {
+    ctx.issues.push({ code: 'custom', message, input: value });
+    return z.NEVER;
+  };
+  const entries = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  if (!entries.length) return fail('must list at least one keyId:base64-key entry');
+  const keys: Array<{ id: string; key: Buffer }> = [];
+  for (const [index, entry] of entries.entries()) {
+    const at = entry.indexOf(':');
+    const id = at > 0 ? entry.slice(0, at) : '';
+    if (!KEY_ID_PATTERN.test(id)) return fail(`entry ${index + 1}: must be keyId:base64-key, the key id matching ${KEY_ID_PATTERN.source}`);
+    const key = base64Key(entry.slice(at + 1), PAYLOAD_KEY_BYTES);
+    if (!key)
+      return fail(`entry ${index + 1} (key id "${id}"): the key must be ${PAYLOAD_KEY_BYTES} bytes in base64 (openssl rand -base64 32)`);
+    if (keys.some((k) => k.id === id)) return fail(`entry ${index + 1}: the key id "${id}" is listed twice`);
+    keys.push({ id, key });
+  }
+  return new PayloadKeyring(keys);
+});
+
+const payloadEncryptionSchema = z.object({
+  PAYLOAD_ENCRYPTION: z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
+  PAYLOAD_ENCRYPTION_KEYS: payloadKeys.optional(),
+});
+
+/**
+ * Payload encryption: on with the keys of PAYLOAD_ENCRYPTION_KEYS; off (payloads in clear) with
+ * PAYLOAD_ENCRYPTION=off, or when no key is set — which the production entry points refuse
+ * (`assertSafeForProduction`) unless POS_SANDBOX=true: encryption is production's default.
+ */
+export function loadPayloadEncryption(env: Env = process.env): PayloadEncryptionConfig | undefined {
+  const c = parse(payloadEncryptionSchema, env);
+  if (c.PAYLOAD_ENCRYPTION === 'off') {
+    if (c.PAYLOAD_ENCRYPTION_KEYS) {
+      throw new ConfigError(
+        'Invalid configuration:\n  PAYLOAD_ENCRYPTION: is off while PAYLOAD_ENCRYPTION_KEYS is set: remove one of them',
+      );
+    }
+    return undefined;
+  }
+  return c.PAYLOAD_ENCRYPTION_KEYS ? { keyring: c.PAYLOAD_ENCRYPTION_KEYS } : undefined;
 }
 
 const databaseSchema = z.object({
@@ -287,7 +352,52 @@ const apiSchema = z.object({
   API_RATE_LIMIT_PER_MINUTE: positiveInt.optional(),
   ZUZ_PRIVATE_KEY: nonEmpty,
   ZUZ_WEBHOOK_MAX_AGE_SECONDS: positiveInt.default(24 * 60 * 60 + 3600),
+  CUSTOMER_PSEUDONYM_KEY: z
+    .string()
+    .transform((value, ctx) => {
+      const key = base64Key(value, PAYLOAD_KEY_BYTES);
+      if (!key)
+        ctx.issues.push({
+          code: 'custom',
+          message: `must be ${PAYLOAD_KEY_BYTES} bytes in base64 (openssl rand -base64 32)`,
+          input: value,
+        });
+      return key ?? z.NEVER;
+    })
+    .optional(),
+  CODEC_SERVER_ADDRESS: listenAddress.optional(),
+  CODEC_SERVER_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  CODEC_SERVER_CORS_ORIGINS: z
+    .string()
+    .transform((value, ctx) => {
+      const origins = value
+        .split(',')
+        .map((origin) => origin.trim().replace(/\/$/, ''))
+        .filter(Boolean);
+      origins.forEach((origin, index) => {
+        // An origin is scheme://host[:port] exactly: the browser's Origin header is compared to it as a string.
+        if (!/^https?:\/\/[^/\s,]+$/.test(origin)) {
+          ctx.issues.push({
+            code: 'custom',
+            message: `entry ${index + 1}: must be an origin such as https://temporal-ui.example.com`,
+            input: value,
+          });
+        }
+      });
+      return origins;
+    })
+    .optional(),
 });
+
+/** The codec server's listener and who may use it (src/api/codec-server.ts). */
+export interface CodecServerConfig {
+  host: string;
+  port: number;
+  /** Required as `Authorization: Bearer <token>` when set. */
+  token?: string;
+  /** The Web UI origins allowed by CORS; a request from any other origin is refused. */
+  allowedOrigins: string[];
+}
 
 export interface ApiConfig {
   host: string;
@@ -298,11 +408,26 @@ export interface ApiConfig {
   metrics: { host: string; port: number };
   /** Requests per minute per API key on /v1; undefined: no limit. */
   rateLimitPerMinute?: number;
+  /** With payload encryption on: the key of the CustomerId search attribute's pseudonym (src/infrastructure/payload-codec.ts). */
+  customerPseudonymKey?: Buffer;
+  /** The codec server for the Web UI, on its own listener; undefined: not started (it is opt-in). */
+  codecServer?: CodecServerConfig;
 }
 
 /** The API refuses to start without keys: there is no anonymous access to payments. */
 export function loadApiConfig(env: Env = process.env): ApiConfig {
   const c = parse(apiSchema, env);
+  const encrypted = loadPayloadEncryption(env) !== undefined;
+  const problems: string[] = [];
+  // With payloads encrypted, the customer id must not sit in clear in the one place the codec cannot reach.
+  if (encrypted && !c.CUSTOMER_PSEUDONYM_KEY) {
+    problems.push(
+      'CUSTOMER_PSEUDONYM_KEY: is required with PAYLOAD_ENCRYPTION_KEYS (the CustomerId search attribute holds a pseudonym under it)',
+    );
+  }
+  if (c.CODEC_SERVER_ADDRESS && !encrypted)
+    problems.push('CODEC_SERVER_ADDRESS: the codec server needs PAYLOAD_ENCRYPTION_KEYS (there is nothing to decode)');
+  if (problems.length) throw new ConfigError(`Invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
   return {
     host: c.API_HOST,
     port: c.API_PORT,
@@ -310,6 +435,12 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
     webhook: { privateKey: c.ZUZ_PRIVATE_KEY, maxAgeMs: c.ZUZ_WEBHOOK_MAX_AGE_SECONDS * 1000 },
     metrics: c.API_METRICS_ADDRESS,
     rateLimitPerMinute: c.API_RATE_LIMIT_PER_MINUTE,
+    customerPseudonymKey: encrypted ? c.CUSTOMER_PSEUDONYM_KEY : undefined,
+    codecServer: c.CODEC_SERVER_ADDRESS && {
+      ...c.CODEC_SERVER_ADDRESS,
+      token: c.CODEC_SERVER_TOKEN,
+      allowedOrigins: c.CODEC_SERVER_CORS_ORIGINS ?? [],
+    },
   };
 }
 
@@ -324,8 +455,8 @@ const MIN_PRODUCTION_SECRET_BYTES = 32;
 
 /** What each production entry point reads: the API verifies webhooks and takes keys; the worker calls Zuz and PMS. */
 const PRODUCTION_VARIABLES = {
-  api: ['API_KEYS', 'ZUZ_PRIVATE_KEY'],
-  worker: ['ZUZ_PRIVATE_KEY', 'ZUZ_BASE_URL', 'ZUZ_ENV', 'PMS_API_KEY', 'PMS_BASE_URL'],
+  api: ['API_KEYS', 'ZUZ_PRIVATE_KEY', 'PAYLOAD_ENCRYPTION_KEYS', 'CODEC_SERVER_TOKEN'],
+  worker: ['ZUZ_PRIVATE_KEY', 'ZUZ_BASE_URL', 'ZUZ_ENV', 'PMS_API_KEY', 'PMS_BASE_URL', 'PAYLOAD_ENCRYPTION_KEYS'],
 } as const;
 
 export type ProductionEntryPoint = keyof typeof PRODUCTION_VARIABLES;
@@ -334,7 +465,11 @@ const sandboxSchema = z.object({ POS_SANDBOX: bool.default(false) });
 
 /** What a process logs once when POS_SANDBOX=true lifts the checks. */
 export const SANDBOX_WARNING =
-  'POS_SANDBOX=true: the production checks are off (sandbox credentials, short secrets and http:// providers accepted); never set it in a deployment';
+  'POS_SANDBOX=true: the production checks are off (sandbox credentials, short secrets, http:// providers and payloads in clear accepted); never set it in a deployment';
+
+/** What a process logs once when it runs with payload encryption off. */
+export const CLEAR_PAYLOADS_WARNING =
+  'Payload encryption is off: Temporal stores workflow inputs, results, signals, memo and failure messages in clear (set PAYLOAD_ENCRYPTION_KEYS)';
 
 /**
  * The production entry points' refusal of what is safe only against the local simulators:
@@ -371,6 +506,20 @@ export function assertSafeForProduction(entryPoint: ProductionEntryPoint, env: E
   }
   // The general loader defaults to `test`; a deployment must say which Zuz it talks to.
   if (uses('ZUZ_ENV') && set('ZUZ_ENV') === undefined) problems.push('ZUZ_ENV: must be set explicitly (test or live)');
+  // Encryption is production's default: running without it must be said (PAYLOAD_ENCRYPTION=off), never an omission.
+  if (uses('PAYLOAD_ENCRYPTION_KEYS') && set('PAYLOAD_ENCRYPTION_KEYS') === undefined && set('PAYLOAD_ENCRYPTION') !== 'off') {
+    problems.push(
+      'PAYLOAD_ENCRYPTION_KEYS: must be set (keyId:base64-32-bytes entries): without it Temporal stores every payload in clear; PAYLOAD_ENCRYPTION=off says so deliberately',
+    );
+  }
+  // The codec server decrypts anything it is sent: in a deployment it must ask who is calling.
+  if (uses('CODEC_SERVER_TOKEN') && set('CODEC_SERVER_ADDRESS') !== undefined) {
+    const token = set('CODEC_SERVER_TOKEN');
+    if (token === undefined) problems.push('CODEC_SERVER_TOKEN: must be set when CODEC_SERVER_ADDRESS starts the codec server');
+    else if (Buffer.byteLength(token) < MIN_PRODUCTION_SECRET_BYTES) {
+      problems.push(`CODEC_SERVER_TOKEN: is shorter than ${MIN_PRODUCTION_SECRET_BYTES} bytes`);
+    }
+  }
   if (problems.length) {
     throw new ConfigError(
       `Unsafe configuration for production (POS_SANDBOX=true allows it against the local simulators only):\n${problems.map((p) => `  ${p}`).join('\n')}`,

@@ -16,6 +16,7 @@ import {
   loadWorkerOpsConfig,
   loadWorkerTuning,
   SANDBOX_WARNING,
+  CLEAR_PAYLOADS_WARNING,
   type WorkerTuning,
 } from './config';
 import { startHealthServer } from './infrastructure/health-server';
@@ -23,7 +24,13 @@ import { openDatabase } from './infrastructure/database';
 import { prebuiltWorkflowBundle } from './infrastructure/workflow-bundle';
 import { logger, temporalLogger } from './infrastructure/logger';
 import { PmsClient } from './infrastructure/pms';
-import { assertSearchAttributesRegistered, connectClient, connectWorker, isTemporalReachable } from './infrastructure/temporal';
+import {
+  assertSearchAttributesRegistered,
+  connectClient,
+  connectWorker,
+  dataConverterOf,
+  isTemporalReachable,
+} from './infrastructure/temporal';
 import { ZuzClient } from './infrastructure/zuz';
 import { ensureReconciliationSchedule, workflowLookup } from './infrastructure/reconciliation-schedule';
 
@@ -37,15 +44,18 @@ export interface TransactionWorkerOptions extends ActivityDependencies {
   plugins?: WorkerOptions['plugins'];
   /** Task slots, pollers, sticky cache; unset: the SDK's defaults. */
   tuning?: WorkerTuning;
+  /** The payload codec and failure converter (`dataConverterOf(temporalConfig)`): the same as the clients'. */
+  dataConverter?: WorkerOptions['dataConverter'];
 }
 
 export function createTransactionWorker(options: TransactionWorkerOptions): Promise<Worker> {
-  const { connection, namespace, taskQueue, workflowBundle, shutdownGraceTime, plugins, tuning, ...dependencies } = options;
+  const { connection, namespace, taskQueue, workflowBundle, shutdownGraceTime, plugins, tuning, dataConverter, ...dependencies } = options;
   return Worker.create({
     ...tuning,
     connection,
     namespace,
     taskQueue,
+    dataConverter,
     ...(workflowBundle ? { workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
     activities: createActivities(dependencies),
     // Let in-flight calls to Zuz finish on a deploy rather than be cut off mid-request.
@@ -64,6 +74,7 @@ async function main(): Promise<void> {
   // First, before anything connects: a deployment must not run on what is safe only against the simulators.
   if (assertSafeForProduction('worker') === 'skipped') logger.warn({ component: 'worker' }, SANDBOX_WARNING);
   const temporal = loadTemporalConfig();
+  if (!temporal.payloadEncryption) logger.warn({ component: 'worker' }, CLEAR_PAYLOADS_WARNING);
   const databaseConfig = loadDatabaseConfig();
   const dependencies = activityConfig();
   const ops = loadWorkerOpsConfig();
@@ -88,6 +99,7 @@ async function main(): Promise<void> {
     shutdownGraceTime: `${ops.shutdownGraceSeconds} seconds`,
     plugins,
     tuning: loadWorkerTuning(),
+    dataConverter: dataConverterOf(temporal),
     // Tracing's workflow interceptors must be bundled in, so with tracing the worker bundles at start.
     workflowBundle: tracing ? undefined : prebuiltWorkflowBundle(),
   });
@@ -107,6 +119,7 @@ async function main(): Promise<void> {
       address: temporal.address,
       health: health.url,
       metrics: `http://${ops.metricsAddress}/metrics`,
+      payloadEncryption: temporal.payloadEncryption ? `key ${temporal.payloadEncryption.keyring.activeKeyId}` : 'off',
     },
     'worker started',
   );

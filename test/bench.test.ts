@@ -45,6 +45,9 @@ test(
     expect(Object.values(flow.cost.cpuSecondsPerTransaction).every(isNumber)).toBe(true);
     expect(Object.values(flow.cost.peakRssMiB).every(isNumber)).toBe(true);
     expect(isNumber(flow.cost.databaseStatementsPerTransaction)).toBe(true);
+    // Payload encryption is on in the bench's stack: its codec's cost over one history's payloads is measured.
+    expect(flow.cost.codec?.payloads).toBeGreaterThan(5);
+    expect([flow.cost.codec?.decodeMicros, flow.cost.codec?.encodeMicros].every(isNumber)).toBe(true);
     expect(flow.steps.length).toBeGreaterThan(0);
     expect(flow.steps.every((step) => isNumber(step.flowP50Ms))).toBe(true);
 
@@ -65,7 +68,10 @@ test(
     expect(report.scale!.levels.length).toBeGreaterThanOrEqual(2);
     expect(report.scale!.levels.every((level) => level.workerRssMiB.every(isNumber) && isNumber(level.newTransactionMs.p50))).toBe(true);
 
-    expect(report.headline.goals.map((goal) => goal.goal)).toHaveLength(3);
+    expect(report.headline.goals.map((goal) => goal.goal)).toHaveLength(4);
+    // The till's one-request answer was measured (Prefer: wait, a 201 with the decision) and set against the baseline's same span.
+    expect(report.flow!.halfLoad.decision.postToDecisionMs.count).toBeGreaterThan(0);
+    expect(isNumber(report.flow!.halfLoad.decision.postToDecisionMs.p50) && isNumber(report.baseline!.halfLoad.decisionMs.p50)).toBe(true);
     expect([report.headline.flowToEngineThroughput, report.headline.flowToBaselineP50].every(isNumber)).toBe(true);
   },
   5 * 60_000,

@@ -7,13 +7,16 @@
  * binaries were not provisioned (`bash scripts/provision-temporal.sh cluster`; CI does it).
  */
 import { randomUUID } from 'node:crypto';
-import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TransactionView } from '../src/domain/transaction';
 import { isTerminal, workflowIdFor } from '../src/domain/transaction';
 import { missingClusterBinaries } from '../sandbox/cluster/binaries';
 import { startCluster, type Cluster } from '../sandbox/cluster/cluster';
+import { SANDBOX_KEYS_FILE } from '../sandbox/payload-keys';
+import { DEFAULT_MERCHANT_ID } from '../src/domain/merchant';
+import { customerPseudonym } from '../src/infrastructure/payload-codec';
 
 const missing = missingClusterBinaries();
 if (missing) console.warn(`test/cluster.test.ts is skipped: ${missing}`);
@@ -111,7 +114,10 @@ describeCluster('the service on Temporal server + PostgreSQL + UI server', () =>
 
     // Visibility (temporal_visibility in PostgreSQL) is written after the fact: look until it shows.
     const workflowId = workflowIdFor(id);
-    const query = `WorkflowId = "${workflowId}" AND TransactionStatus = "succeeded" AND CustomerId = "cus_demo"`;
+    // Payloads are encrypted on the cluster as in production, so CustomerId holds the customer's pseudonym.
+    const keys = JSON.parse(readFileSync(path.join(dataDir, SANDBOX_KEYS_FILE), 'utf8')) as { CUSTOMER_PSEUDONYM_KEY: string };
+    const customer = customerPseudonym(Buffer.from(keys.CUSTOMER_PSEUDONYM_KEY, 'base64'), DEFAULT_MERCHANT_ID, 'cus_demo');
+    const query = `WorkflowId = "${workflowId}" AND TransactionStatus = "succeeded" AND CustomerId = "${customer}"`;
     let found: Awaited<ReturnType<typeof uiWorkflows>> = [];
     for (let i = 0; i < 100 && found.length === 0; i++) {
       found = await uiWorkflows(query);

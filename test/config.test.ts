@@ -143,6 +143,8 @@ describe('production entry points refuse what is safe only against the simulator
     ZUZ_ENV: 'live',
     PMS_BASE_URL: 'https://pms.example',
     PMS_API_KEY: long('pms-key'),
+    // Payload encryption is production's default: without keys both entry points refuse (test/payload-encryption.test.ts).
+    PAYLOAD_ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
   };
   /** The message an entry point stops with. */
   const refusal = (entryPoint: 'api' | 'worker', env: Env) => messageOf(() => assertSafeForProduction(entryPoint, env));

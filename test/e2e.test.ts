@@ -12,7 +12,7 @@ import { bundleWorkflows, freePort } from './helpers/temporal';
 import { signWebhook } from '../src/infrastructure/zuz/signature';
 import { requestFingerprint } from '../src/domain/request-fingerprint';
 import { zuzEventSignal } from '../src/workflows/messages';
-import { findInHistory } from './helpers/history-payloads';
+import { decodeHistory, findInHistory } from './helpers/history-payloads';
 
 let stack: LocalStack;
 
@@ -336,7 +336,8 @@ describe('card data', () => {
     expect((await api('POST', `/v1/transactions/${transactionId}/cancel`)).status).toBe(200);
     const view = await untilTerminal(transactionId);
     expect(view.status).toBe('cancelled');
-    const history = await handle.fetchHistory();
+    // Decrypted first (payload encryption is on): this searches what the flow put in its payloads.
+    const history = await decodeHistory(await handle.fetchHistory(), stack.codec);
 
     expect(findInHistory(history, inRequest)).toEqual(
       expect.arrayContaining([
@@ -376,13 +377,16 @@ describe('card data', () => {
     );
     expect(rows.map((row) => row.transaction_id)).toEqual(expect.arrayContaining(ids));
     for (const { transaction_id } of rows) {
-      const history = await stack.client.workflow.getHandle(workflowIdFor(transaction_id)).fetchHistory();
+      const history = await decodeHistory(await stack.client.workflow.getHandle(workflowIdFor(transaction_id)).fetchHistory(), stack.codec);
       const found = secrets.flatMap((secret) => findInHistory(history, secret).map((path) => `${secret} at ${path}`));
       expect({ transaction_id, found }).toEqual({ transaction_id, found: [] });
     }
     // Not vacuous: each of these histories' decoded payloads do show what the flow got from Zuz.
     for (const view of outcomes) {
-      const history = await stack.client.workflow.getHandle(workflowIdFor(view.transactionId)).fetchHistory();
+      const history = await decodeHistory(
+        await stack.client.workflow.getHandle(workflowIdFor(view.transactionId)).fetchHistory(),
+        stack.codec,
+      );
       expect(findInHistory(history, view.zuz.authorizationId!)).not.toEqual([]);
     }
     const dump = JSON.stringify((await stack.db.query('SELECT * FROM transactions')).rows);

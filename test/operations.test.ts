@@ -12,6 +12,7 @@ import { startDevServer, type DevServer } from '../sandbox/dev-server';
 import { MOCK_CARDS } from '../sandbox/simulators/cards';
 import { startPmsSimulator, type PmsSimulator } from '../sandbox/simulators/pms';
 import { startZuzSimulator, type ZuzSimulator } from '../sandbox/simulators/zuz';
+import { throwawayEncryptionEnv } from '../sandbox/payload-keys';
 import { freePort, temporalCliPath } from './helpers/temporal';
 
 const API_KEY = 'ops-test-api-key-0123456789';
@@ -67,6 +68,8 @@ beforeAll(async () => {
     LOG_LEVEL: 'info',
     // The simulators: http:// and short keys, which the production entry points refuse without it.
     POS_SANDBOX: 'true',
+    // Payloads encrypted, as production runs them (the production entry points require it without POS_SANDBOX).
+    ...throwawayEncryptionEnv(),
     TEMPORAL_ADDRESS: temporal.address,
     TEMPORAL_TASK_QUEUE: `ops-${randomUUID()}`,
     POS_DATA_DIR: dataDir,
@@ -202,7 +205,8 @@ test('without POS_SANDBOX both refuse the sandbox credentials before connecting 
   expect(apiRefusal.output).toContain('API_KEYS: has a key the published sandbox credential');
   expect(apiRefusal.output).toContain('ZUZ_PRIVATE_KEY: is the published sandbox credential');
   expect(workerRefusal.code).toBe(1);
-  for (const name of ['ZUZ_PRIVATE_KEY', 'PMS_API_KEY', 'ZUZ_BASE_URL', 'PMS_BASE_URL', 'ZUZ_ENV'])
+  expect(apiRefusal.output).toContain('PAYLOAD_ENCRYPTION_KEYS: must be set');
+  for (const name of ['ZUZ_PRIVATE_KEY', 'PMS_API_KEY', 'ZUZ_BASE_URL', 'PMS_BASE_URL', 'ZUZ_ENV', 'PAYLOAD_ENCRYPTION_KEYS'])
     expect(workerRefusal.output).toContain(`  ${name}: `);
   for (const { output } of refused) expect(output).not.toMatch(/API listening|worker started|failed to start|worker failed/);
 }, 30_000);

@@ -11,6 +11,7 @@ import type { RefundView } from '../src/domain/refund';
 import { isTerminal, workflowIdFor } from '../src/domain/transaction';
 import type { LocalStack } from '../sandbox/local-stack';
 import { callApi, QUICK_FLOW, startTestStack } from './helpers/stack';
+import { decodeHistory } from './helpers/history-payloads';
 
 let stack: LocalStack;
 
@@ -225,7 +226,8 @@ test('the Web UI tells the story: a summary for the workflow, for each step and 
   const metadata = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
   expect(metadata.currentDetails).toBe('**authorized** · 12.50 EUR · awaitCaptureRequest running');
 
-  const summaries = ((await handle.fetchHistory()).events ?? [])
+  // The summaries are payloads like any other: encrypted in the history, decrypted here with the stack's codec.
+  const summaries = ((await decodeHistory(await handle.fetchHistory(), stack.codec)).events ?? [])
     .map((event) => event.userMetadata?.summary)
     .filter((summary): summary is NonNullable<typeof summary> => !!summary)
     .map((summary) => defaultPayloadConverter.fromPayload<string>(summary));

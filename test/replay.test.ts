@@ -1,13 +1,17 @@
 /**
  * Replays every stored history of every released flow version against the current workflow
  * code, with no server: a change that would break transactions already running (a step added,
- * removed or reordered without a patch) fails here, naming the history and the event.
+ * removed or reordered without a patch) fails here, naming the history and the event. Histories
+ * captured with payload encryption on (test/histories/encrypted/) replay through the same codec the
+ * worker uses, with the corpus's TEST-ONLY key; histories in clear pass through it unchanged.
  */
 import { Worker } from '@temporalio/worker';
 import { bundleWorkflows } from './helpers/temporal';
-import { storedHistories } from './helpers/histories';
+import { corpusDataConverter, payloadBytes, storedHistories } from './helpers/histories';
+import { findInHistory } from './helpers/history-payloads';
 
 const histories = storedHistories();
+const dataConverter = corpusDataConverter();
 let workflowBundle: { code: string };
 
 beforeAll(async () => {
@@ -15,13 +19,25 @@ beforeAll(async () => {
 }, 60_000);
 
 test('the corpus holds histories of every branch', () => {
-  expect(new Set(histories.map((h) => h.version))).toEqual(new Set(['v1', 'v2', 'v3', 'v4']));
-  expect(histories.length).toBeGreaterThanOrEqual(58);
+  expect(new Set(histories.filter((h) => !h.encrypted).map((h) => h.version))).toEqual(new Set(['v1', 'v2', 'v3', 'v4', 'v5']));
+  expect(histories.length).toBeGreaterThanOrEqual(81);
+  expect(histories.filter((h) => h.encrypted).length).toBeGreaterThanOrEqual(1);
+});
+
+test('an encrypted history is ciphertext: its request is nowhere in it, and it does not replay without the key', async () => {
+  const encrypted = histories.find((h) => h.encrypted)!;
+  const plain = histories.find((h) => !h.encrypted && h.branch === 'approved')!;
+  const history = (h: typeof plain) => payloadBytes(h.history) as Parameters<typeof findInHistory>[0];
+  // Control: the same search finds the customer in the history captured in clear.
+  expect(findInHistory(history(plain), 'cus_demo')).not.toEqual([]);
+  expect(findInHistory(history(encrypted), 'cus_demo')).toEqual([]);
+  expect(findInHistory(history(encrypted), 'binary/encrypted')).not.toEqual([]);
+  await expect(Worker.runReplayHistory({ workflowBundle }, encrypted.history, encrypted.workflowId)).rejects.toThrow();
 });
 
 test.each(histories.map((h) => [`${h.version}/${h.branch}`, h] as const))('%s replays on the current code', async (_name, stored) => {
   try {
-    await Worker.runReplayHistory({ workflowBundle }, stored.history, stored.workflowId);
+    await Worker.runReplayHistory({ workflowBundle, dataConverter }, stored.history, stored.workflowId);
   } catch (err) {
     throw new Error(`${stored.file} does not replay: ${(err as Error).message}`);
   }

@@ -13,11 +13,17 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import type { TransactionView } from '../src/domain/transaction';
 import { isTerminal, workflowIdFor } from '../src/domain/transaction';
 import { startLocalStack, throwawayStackEnv, type LocalStack } from '../sandbox/local-stack';
+import { customerPseudonym } from '../src/infrastructure/payload-codec';
+import { DEFAULT_MERCHANT_ID } from '../src/domain/merchant';
 import { bundleWorkflows, freePort } from './helpers/temporal';
 
 const ARTIFACTS = path.join(__dirname, '..', 'test-artifacts', 'web-ui');
 const DOCS_SCREENSHOT = path.join(__dirname, '..', 'docs', 'images', 'web-ui-workflow.png');
-const SUCCEEDED_FILTER = 'CustomerId="cus_demo" AND TransactionStatus="succeeded"';
+/** With payload encryption on (the sandbox's default) CustomerId holds the customer's pseudonym: the filter asks for that. */
+const succeededFilter = () => {
+  const key = Buffer.from(stack.env.CUSTOMER_PSEUDONYM_KEY!, 'base64');
+  return `CustomerId="${customerPseudonym(key, DEFAULT_MERCHANT_ID, 'cus_demo')}" AND TransactionStatus="succeeded"`;
+};
 const FLOW_STEPS = ['recordTransaction', 'assignAccountId', 'createAuthorization', 'capturePayment', 'finalizeTransaction'];
 
 let stack: LocalStack;
@@ -66,9 +72,9 @@ afterAll(async () => {
 test('the workflow list, filtered by a visibility query on the search attributes, shows the succeeded transaction', async () => {
   // Visibility is eventually consistent: wait until the server's own list agrees, so the page
   // is judged on a settled list rather than on timing.
-  await untilVisible(SUCCEEDED_FILTER, workflowIdFor(transactions.approved));
+  await untilVisible(succeededFilter(), workflowIdFor(transactions.approved));
 
-  await page.goto(`${uiUrl}/namespaces/default/workflows?query=${encodeURIComponent(SUCCEEDED_FILTER)}`);
+  await page.goto(`${uiUrl}/namespaces/default/workflows?query=${encodeURIComponent(succeededFilter())}`);
   const approvedLink = page.getByRole('link', { name: workflowIdFor(transactions.approved), exact: true });
   await approvedLink.waitFor();
 

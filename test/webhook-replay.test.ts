@@ -11,6 +11,7 @@ import { MAX_DESCRIPTION_LENGTH } from '../src/infrastructure/zuz/results';
 import { signWebhook } from '../src/infrastructure/zuz/signature';
 import { DEV_DEFAULTS, type LocalStack } from '../sandbox/local-stack';
 import { callApi, startTestStack } from './helpers/stack';
+import { decodeHistory } from './helpers/history-payloads';
 
 const REPLAYS = Number(process.env.WEBHOOK_REPLAYS ?? 1000);
 const CONCURRENCY = 16;
@@ -78,7 +79,8 @@ test(`${REPLAYS} replays of one signed event leave the workflow's history as the
   const handle = stack.client.workflow.getHandle(workflowIdFor(id));
   // Let the workflow task the signal caused complete, so the history is at rest before counting.
   await handle.query('transaction');
-  const before = (await handle.fetchHistory()).events ?? [];
+  // Decrypted (payload encryption is on), to read the signal's payload below.
+  const before = (await decodeHistory(await handle.fetchHistory(), stack.codec)).events ?? [];
 
   const outcomes = new Map<string, number>();
   const started = Date.now();

@@ -3,9 +3,15 @@
  * simulators) and files each workflow history as JSON under test/histories/<flow version>/.
  * The replay suite replays all of them against the current code before every release.
  * A version's folder is written once: captured histories are never edited, only added to.
+ *
+ * Payloads: the corpus is captured in clear (PAYLOAD_ENCRYPTION=off), so a history file can be
+ * read and diffed. `--encrypted-sample` instead adds one history with every payload encrypted
+ * under the committed TEST-ONLY key (test/histories/TEST-ONLY-payload-keys.json) to
+ * test/histories/encrypted/<version>-approved.json, so the replay suite proves that histories the
+ * codec encrypted replay too; it leaves the version folders alone.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   isTerminal,
@@ -23,6 +29,9 @@ import type { TransactionActivities } from '../src/activities';
 import { UPSTREAM_REFUSED, UPSTREAM_UNAVAILABLE } from '../src/domain/errors';
 import { prebuiltWorkflowBundle } from '../src/infrastructure/workflow-bundle';
 import type { FlowOverrides } from '../src/workflows/options';
+import { refundKey, refundWorkflowIdFor, type RefundView } from '../src/domain/refund';
+import { loadTemporalConfig } from '../src/config';
+import { connectClient, dataConverterOf } from '../src/infrastructure/temporal';
 
 interface Branch {
   name: string;
@@ -115,10 +124,18 @@ const BRANCHES: Branch[] = [
 interface ScriptedBranch {
   name: string;
   activities: () => Partial<TransactionActivities>;
+  /** Run with the committed TEST-ONLY payload key: the history holds encrypted payloads (and encoded failures). */
+  encrypted?: boolean;
 }
+
+/** The TEST-ONLY key the replay suite decrypts `*.encrypted` histories with; it protects nothing. */
+export const HISTORY_TEST_KEYS_FILE = path.resolve('test', 'histories', 'TEST-ONLY-payload-keys.json');
 
 const authorized: ZuzOperationResult = { kind: 'authorization', operationId: 'auth_scripted', status: 'Succeed', amount: 1250 };
 const capturedLate: ZuzOperationResult = { kind: 'capture', operationId: 'cap_scripted', status: 'Succeed', amount: 1250 };
+
+/** The straight path (scripted activities that all succeed) with every payload encrypted: `--encrypted-sample`. */
+const ENCRYPTED_SAMPLE: ScriptedBranch = { name: 'approved-encrypted', activities: () => ({}), encrypted: true };
 
 const SCRIPTED_BRANCHES: ScriptedBranch[] = [
   {
@@ -137,7 +154,49 @@ const SCRIPTED_BRANCHES: ScriptedBranch[] = [
       };
     },
   },
+  {
+    // v5: as above, but the read right after the refusal lags too (shows no capture): the flow reads
+    // the payment again after a pause and finds the capture (simulation seeds 21 and 91).
+    name: 'void-refused-reread-finds-capture',
+    activities: () => {
+      let reads = 0;
+      return {
+        capturePayment: () =>
+          Promise.reject(ApplicationFailure.create({ type: UPSTREAM_UNAVAILABLE, message: 'connection reset', nonRetryable: true })),
+        readPaymentState: () =>
+          Promise.resolve(++reads <= 2 ? { authorization: authorized } : { authorization: authorized, capture: capturedLate }),
+        voidAuthorization: () =>
+          Promise.reject(ApplicationFailure.create({ type: UPSTREAM_REFUSED, message: 'Zuz answered 409', nonRetryable: true })),
+      };
+    },
+  },
 ];
+
+/** The refund workflow's branches, each a refund of the captured `approved` branch (Zuz's simulator decides by amount). */
+const REFUND_BRANCHES = [
+  { name: 'refund-approved', amount: 500 },
+  { name: 'refund-declined', amount: 15 },
+  { name: 'refund-pending-then-approved', amount: 25 },
+  { name: 'refund-pending-then-declined', amount: 35 },
+];
+
+async function runRefund(
+  call: Api,
+  transactionId: string,
+  branch: { name: string; amount: number },
+): Promise<{ workflowId: string; outcome: string }> {
+  const route = `/v1/transactions/${transactionId}/refunds`;
+  const asked = await call('POST', route, { refundId: branch.name, amount: branch.amount, reason: 'history capture' });
+  if (asked.status >= 300) throw new Error(`${branch.name}: POST ${route} answered ${asked.status}`);
+  for (;;) {
+    const { body } = await call('GET', `/v1/transactions/${transactionId}`);
+    const refund = (body as unknown as { refunds?: RefundView[] }).refunds?.find((r) => r.refundId === branch.name);
+    if (refund && refund.status !== 'pending') {
+      return { workflowId: refundWorkflowIdFor(refundKey(transactionId, branch.name)), outcome: refund.status };
+    }
+    await sleep(100);
+  }
+}
 
 async function runScripted(stack: LocalStack, branch: ScriptedBranch): Promise<{ workflowId: string; outcome: string }> {
   const request: TransactionRequest = {
@@ -161,15 +220,26 @@ async function runScripted(stack: LocalStack, branch: ScriptedBranch): Promise<{
     ...branch.activities(),
   };
   const connection = await NativeConnection.connect({ address: stack.temporalAddress });
+  const keys = branch.encrypted
+    ? (JSON.parse(readFileSync(HISTORY_TEST_KEYS_FILE, 'utf8')) as { PAYLOAD_ENCRYPTION_KEYS: string })
+    : undefined;
+  const temporal = loadTemporalConfig({ TEMPORAL_ADDRESS: stack.temporalAddress, PAYLOAD_ENCRYPTION: 'on', ...keys });
+  const client = await connectClient(temporal);
   try {
     const taskQueue = `history-scripted-${branch.name}`;
-    const worker = await Worker.create({ connection, taskQueue, activities, workflowBundle: prebuiltWorkflowBundle() ?? (await bundle()) });
+    const worker = await Worker.create({
+      connection,
+      taskQueue,
+      activities,
+      workflowBundle: prebuiltWorkflowBundle() ?? (await bundle()),
+      dataConverter: dataConverterOf(temporal),
+    });
     const workflowId = workflowIdFor(request.transactionId);
-    const run = stack.client.workflow.execute('processTransaction', { workflowId, taskQueue, args: [{ request, options: FLOW_OPTIONS }] });
+    const run = client.workflow.execute('processTransaction', { workflowId, taskQueue, args: [{ request, options: FLOW_OPTIONS }] });
     const view = (await worker.runUntil(run)) as TransactionView;
     return { workflowId, outcome: view.status };
   } finally {
-    await connection.close();
+    await Promise.all([connection.close(), client.connection.close()]);
   }
 }
 
@@ -197,6 +267,7 @@ const FLOW_OPTIONS: FlowOverrides = {
 
 async function main(): Promise<void> {
   const force = process.argv.includes('--force');
+  if (process.argv.includes('--encrypted-sample')) return captureEncryptedSample();
   const target = path.resolve('test', 'histories', FLOW_VERSION);
   if (existsSync(target) && !force) {
     console.error(
@@ -212,6 +283,8 @@ async function main(): Promise<void> {
   const stack = await startLocalStack({
     env: throwawayStackEnv('histories', {
       LOG_LEVEL: 'warn',
+      // In clear: a history file in the corpus is read and diffed (the *.encrypted branches use the test key).
+      PAYLOAD_ENCRYPTION: 'off',
       // The sandbox's limits are raised for demos; the risk-rejected branch needs the production default.
       RISK_MAX_AMOUNT_PER_DAY: '1000000',
     }),
@@ -256,6 +329,15 @@ async function main(): Promise<void> {
       );
       console.log(`${branch.name.padEnd(34)} ${view.status}`);
     }
+    for (const branch of REFUND_BRANCHES) {
+      const { workflowId, outcome } = await runRefund(call, `history-${FLOW_VERSION}-approved`, branch);
+      const history = exportHistory(stack, workflowId);
+      writeFileSync(
+        path.join(partial, `${branch.name}.json`),
+        JSON.stringify({ workflowId, branch: branch.name, outcome, history }, null, 1) + '\n',
+      );
+      console.log(`${branch.name.padEnd(34)} ${outcome}`);
+    }
     for (const branch of SCRIPTED_BRANCHES) {
       const { workflowId, outcome } = await runScripted(stack, branch);
       const history = exportHistory(stack, workflowId);
@@ -272,6 +354,25 @@ async function main(): Promise<void> {
   rmSync(target, { recursive: true, force: true });
   renameSync(partial, target);
   console.log(`Histories of ${FLOW_VERSION} written to ${path.relative(process.cwd(), target)}/`);
+}
+
+/** `--encrypted-sample`: one history with encrypted payloads, under test/histories/encrypted/ (never overwritten). */
+async function captureEncryptedSample(): Promise<void> {
+  const file = path.resolve('test', 'histories', 'encrypted', `${FLOW_VERSION}-approved.json`);
+  if (existsSync(file)) {
+    console.error(`${file} exists: captured histories are never overwritten`);
+    process.exit(1);
+  }
+  const stack = await startLocalStack({ env: throwawayStackEnv('histories', { LOG_LEVEL: 'warn', PAYLOAD_ENCRYPTION: 'off' }) });
+  try {
+    const { workflowId, outcome } = await runScripted(stack, ENCRYPTED_SAMPLE);
+    const history = exportHistory(stack, workflowId);
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, JSON.stringify({ workflowId, branch: `${FLOW_VERSION}-approved`, outcome, history }, null, 1) + '\n');
+    console.log(`${ENCRYPTED_SAMPLE.name.padEnd(34)} ${outcome} -> ${path.relative(process.cwd(), file)}`);
+  } finally {
+    await stack.stop();
+  }
 }
 
 /**

@@ -18,13 +18,14 @@ import { TransactionRecords } from '../infrastructure/transaction-record';
 import { RefundRecords } from '../infrastructure/refund-record';
 import { ReconciliationStore } from '../infrastructure/reconciliation-store';
 import { reconciliationRouter } from './reconciliation';
+import { customerPseudonym } from '../infrastructure/payload-codec';
 
 export interface AppOptions {
   client: Client;
   /** The application database: the transaction record the API consults before Temporal. */
   db: Database;
   taskQueue: string;
-  config: Pick<ApiConfig, 'apiKeys' | 'webhook' | 'rateLimitPerMinute'>;
+  config: Pick<ApiConfig, 'apiKeys' | 'webhook' | 'rateLimitPerMinute' | 'customerPseudonymKey'>;
   log: Logger;
   flowOptions?: TransactionsRouterOptions['flowOptions'];
   /** The registry the app counts into; served by the caller on a listener of its own (startApiServer). Default: a new one. */
@@ -82,12 +83,18 @@ export function createApp({ client, db, taskQueue, config, log, flowOptions, met
       flowOptions,
       cursorKey: cursorKeyFrom(config.webhook.privateKey),
       refunds: new RefundRecords(db),
+      customerSearchValue: pseudonymsUnder(config.customerPseudonymKey),
     }),
   );
 
   app.use((_req, res) => sendError(res, 404, 'not_found', 'No such route'));
   app.use(errorHandler(log));
   return app;
+}
+
+/** With payload encryption on, the CustomerId search attribute holds a keyed pseudonym (src/infrastructure/payload-codec.ts). */
+function pseudonymsUnder(key: Buffer | undefined): TransactionsRouterOptions['customerSearchValue'] {
+  return key ? (merchantId, customerId) => customerPseudonym(key, merchantId, customerId) : undefined;
 }
 
 /**

@@ -2,11 +2,13 @@
  * The API server. Production entry point (`npm run start:api`); run as many as you like behind
  * a load balancer. It refuses to start without API keys, and with sandbox credentials or short
  * secrets unless POS_SANDBOX=true. Its Prometheus metrics have a listener of their own
- * (API_METRICS_ADDRESS), so the public port never shows them.
+ * (API_METRICS_ADDRESS), so the public port never shows them; so does the codec server for the
+ * Web UI (CODEC_SERVER_ADDRESS, opt-in: src/api/codec-server.ts).
  */
 import { tracing } from '../infrastructure/tracing'; // first: instruments HTTP before express loads it
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Client } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import {
   assertSafeForProduction,
   ConfigError,
@@ -16,30 +18,47 @@ import {
   loadFlowOverrides,
   loadTemporalConfig,
   SANDBOX_WARNING,
+  CLEAR_PAYLOADS_WARNING,
   type ApiConfig,
 } from '../config';
 import { openDatabase } from '../infrastructure/database';
 import { logger, type Logger } from '../infrastructure/logger';
-import { connectClient } from '../infrastructure/temporal';
+import { connectClient, dataConverterOf } from '../infrastructure/temporal';
+import { payloadCodecOf } from '../infrastructure/payload-codec';
 import { createApp, type AppOptions } from './app';
+import { startCodecServer } from './codec-server';
 import { createApiMetrics, type ApiMetrics } from './metrics';
 
 export async function startApiServer(
-  options: AppOptions & { config: ApiConfig },
-): Promise<{ server: Server; url: string; metricsUrl: string; close(): Promise<void> }> {
+  options: AppOptions & {
+    config: ApiConfig;
+    /** The payload codec the codec server serves (with `config.codecServer`); the client's own. */
+    codec?: PayloadCodec;
+  },
+): Promise<{ server: Server; url: string; metricsUrl: string; codecEndpoint?: string; close(): Promise<void> }> {
   const metrics = options.metrics ?? createApiMetrics();
   const app = createApp({ ...options, metrics });
   const server = createServer(app);
   const metricsServer = createServer((req, res) => void serveMetrics(metrics, req, res));
-  const { host, port } = options.config;
+  const { host, port, codecServer } = options.config;
+  if (codecServer && !options.codec)
+    throw new Error('CODEC_SERVER_ADDRESS: the codec server needs the payload codec (PAYLOAD_ENCRYPTION_KEYS)');
   const url = await listen(server, host, port, `API_PORT ${port} on ${host}`);
-  const metricsUrl = await listen(metricsServer, options.config.metrics.host, options.config.metrics.port, 'API_METRICS_ADDRESS').catch(
-    async (err: unknown) => {
-      await closeServer(server);
-      throw err;
-    },
-  );
-  return { server, url, metricsUrl, close: async () => void (await Promise.all([closeServer(server), closeServer(metricsServer)])) };
+  const closers = [() => closeServer(server)];
+  const closeAll = async () => void (await Promise.all(closers.map((close) => close())));
+  try {
+    const metricsUrl = await listen(metricsServer, options.config.metrics.host, options.config.metrics.port, 'API_METRICS_ADDRESS');
+    closers.push(() => closeServer(metricsServer));
+    const codec =
+      codecServer && options.codec
+        ? await startCodecServer({ ...codecServer, codec: options.codec, log: options.log.child({ component: 'codec-server' }) })
+        : undefined;
+    if (codec) closers.push(() => codec.close());
+    return { server, url, metricsUrl, codecEndpoint: codec?.endpoint, close: closeAll };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
 }
 
 /** GET /metrics and nothing else: Prometheus scrapes this listener, which is never the public one. */
@@ -77,11 +96,20 @@ async function main(): Promise<void> {
   const temporal = loadTemporalConfig();
   const log: Logger = logger.child({ component: 'api' });
   if (safety === 'skipped') log.warn(SANDBOX_WARNING);
+  if (!temporal.payloadEncryption) log.warn(CLEAR_PAYLOADS_WARNING);
   const client: Client = await connectClient(temporal, tracing ? [tracing.plugin] : []);
   const databaseConfig = loadDatabaseConfig();
   const db = await openDatabase('url' in databaseConfig ? { ...databaseConfig, poolMax: loadDatabasePoolSize() } : databaseConfig);
-  const api = await startApiServer({ client, db, taskQueue: temporal.taskQueue, config, log, flowOptions: loadFlowOverrides() });
-  log.info({ url: api.url, metrics: `${api.metricsUrl}/metrics` }, 'API listening');
+  const api = await startApiServer({
+    client,
+    db,
+    taskQueue: temporal.taskQueue,
+    config,
+    log,
+    flowOptions: loadFlowOverrides(),
+    codec: payloadCodecOf(dataConverterOf(temporal)),
+  });
+  log.info({ url: api.url, metrics: `${api.metricsUrl}/metrics`, codecServer: api.codecEndpoint }, 'API listening');
   const stop = async () => {
     await api.close();
     await client.connection.close();

@@ -3,6 +3,8 @@
  * number of each finished activity in the event history, and of each activity still being
  * retried in the workflow's description. (The workflow cannot see its activities' retries, so
  * the journal it keeps has no attempt counts; Temporal has them, so they are not kept twice.)
+ * It reads event types, ids and attempt numbers only, never a payload, so payload encryption
+ * (src/infrastructure/payload-codec.ts) leaves it as it is.
  */
 import type { WorkflowHandle } from '@temporalio/client';
 import type { StepRecord } from '../domain/transaction';

@@ -6,6 +6,10 @@
  * status (`authorized`, say) asks visibility directly: only a live workflow can be in one.
  * Visibility is eventually consistent, so a status there lags the workflow by a moment. A merchant
  * lists only its own transactions, from either source.
+ *
+ * With payload encryption on, visibility's memo is ciphertext (decoded here through the client's
+ * codec) and the CustomerId search attribute holds a pseudonym (`customerSearchValue`), so a
+ * customer filter on visibility asks for the pseudonym and the customer id shown comes from the memo.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Client } from '@temporalio/client';
@@ -55,15 +59,26 @@ export interface TransactionSummary {
 
 type Page = { transactions: TransactionSummary[]; nextCursor?: string };
 
+/** What the CustomerId search attribute holds for a merchant's customer: the id itself, or its pseudonym (payload encryption on). */
+export type CustomerSearchValue = (merchantId: string, customerId: string) => string;
+
+export const plainCustomerSearchValue: CustomerSearchValue = (_merchantId, customerId) => customerId;
+
 /** Lists with cursors signed by `cursorKey` (a server secret), so only a cursor this API wrote is followed. */
-export async function listTransactions(client: Client, records: TransactionRecords, filter: ListFilter, cursorKey: Buffer): Promise<Page> {
+export async function listTransactions(
+  client: Client,
+  records: TransactionRecords,
+  filter: ListFilter,
+  cursorKey: Buffer,
+  customerSearchValue: CustomerSearchValue = plainCustomerSearchValue,
+): Promise<Page> {
   const cursors = new Cursors(cursorKey, filter);
   const cursor = filter.cursor ? cursors.decode(filter.cursor) : undefined;
   if (filter.status && !isTerminal(filter.status)) {
     if (cursor?.from === 'record') throw invalidCursor();
     // Only a succeeded (so finished) transaction can have been refunded: no running one has.
     if (filter.refunded) return { transactions: [] };
-    return listRunning(client, filter, cursor?.token, cursors);
+    return listRunning(client, filter, cursor?.token, cursors, customerSearchValue);
   }
   if (cursor?.from === 'visibility') throw invalidCursor();
   return listRecorded(client, records, filter, cursor?.position, cursors);
@@ -127,14 +142,21 @@ async function liveStatuses(client: Client, keys: string[]): Promise<Map<string,
   return statuses;
 }
 
-async function listRunning(client: Client, filter: ListFilter, token: Buffer | undefined, cursors: Cursors): Promise<Page> {
+async function listRunning(
+  client: Client,
+  filter: ListFilter,
+  token: Buffer | undefined,
+  cursors: Cursors,
+  customerSearchValue: CustomerSearchValue,
+): Promise<Page> {
   // Values are validated by the request schema (enum and id pattern) or configuration, so quoting them is safe.
   const clauses = [
     `WorkflowType = 'processTransaction'`,
     `${transactionStatusKey.name} = '${filter.status}'`,
     merchantClause(filter.merchantId),
   ];
-  if (filter.customerId) clauses.push(`${customerIdKey.name} = '${filter.customerId}'`);
+  // A pseudonym is `c1_` and hex: as safe to quote as the id itself.
+  if (filter.customerId) clauses.push(`${customerIdKey.name} = '${customerSearchValue(filter.merchantId, filter.customerId)}'`);
   if (filter.createdFrom) clauses.push(`StartTime >= '${filter.createdFrom}'`);
   if (filter.createdTo) clauses.push(`StartTime <= '${filter.createdTo}'`);
   if (filter.minAmount !== undefined) clauses.push(`${transactionAmountKey.name} >= ${filter.minAmount}`);
@@ -145,13 +167,16 @@ async function listRunning(client: Client, filter: ListFilter, token: Buffer | u
     pageSize: filter.limit,
     nextPageToken: token,
   });
-  const transactions = (page.executions ?? []).map((execution): TransactionSummary => {
+  const pseudonymous = customerSearchValue !== plainCustomerSearchValue;
+  const memos = await Promise.all((page.executions ?? []).map((execution) => decodeMemo(client, execution.memo?.fields)));
+  const transactions = (page.executions ?? []).map((execution, index): TransactionSummary => {
     const attributes = decodeTypedSearchAttributes(execution.searchAttributes?.indexedFields);
-    const memo = mapFromPayloads<string, unknown>(defaultPayloadConverter, execution.memo?.fields) ?? {};
+    const memo = memos[index];
     return {
       transactionId:
         typeof memo.transactionId === 'string' ? memo.transactionId : String(execution.execution?.workflowId?.replace(/^transaction-/, '')),
-      customerId: attributes.get(customerIdKey),
+      // The memo has the id (every start writes it); the search attribute only when it is not a pseudonym.
+      customerId: typeof memo.customerId === 'string' ? memo.customerId : pseudonymous ? undefined : attributes.get(customerIdKey),
       status: attributes.get(transactionStatusKey),
       amount: attributes.get(transactionAmountKey),
       currency: typeof memo.currency === 'string' ? memo.currency : undefined,
@@ -161,6 +186,28 @@ async function listRunning(client: Client, filter: ListFilter, token: Buffer | u
   });
   const next = page.nextPageToken && page.nextPageToken.length > 0 ? Buffer.from(page.nextPageToken) : undefined;
   return { transactions, nextCursor: next ? cursors.encode({ from: 'visibility', token: next.toString('base64') }) : undefined };
+}
+
+/**
+ * A raw visibility memo, decoded as the client decodes payloads: through its codec (decryption),
+ * then its payload converter. A memo that cannot be decoded (a key no longer configured) reads as
+ * empty, so one such row does not fail the page.
+ */
+async function decodeMemo(client: Client, fields: Record<string, Payload> | null | undefined): Promise<Record<string, unknown>> {
+  if (!fields) return {};
+  const { payloadCodecs, payloadConverter } = client.options.loadedDataConverter;
+  try {
+    const decoded = await Promise.all(
+      Object.entries(fields).map(async ([name, payload]) => {
+        let payloads = [payload];
+        for (const codec of [...payloadCodecs].reverse()) payloads = await codec.decode(payloads);
+        return [name, payloads[0]] as const;
+      }),
+    );
+    return mapFromPayloads<string, unknown>(payloadConverter, Object.fromEntries(decoded)) ?? {};
+  } catch {
+    return {};
+  }
 }
 
 /** The merchant's workflows; those started before merchants existed carry no MerchantId and are the default merchant's. */

@@ -27,7 +27,7 @@ import { MAX_DECISION_WAIT_SECONDS } from '../workflows/handlers';
 import type { ProcessTransactionInput } from '../workflows/process-transaction';
 import { allowOnly, ApiError, validationError } from './errors';
 import { captureSchema, createTransactionSchema, idempotencyKeyHeader, listTransactionsQuery, transactionIdParam } from './schemas';
-import { listTransactions } from './transaction-list';
+import { listTransactions, plainCustomerSearchValue, type CustomerSearchValue } from './transaction-list';
 import { isTemporalUnavailable } from '../infrastructure/temporal';
 import { withAttempts } from './step-attempts';
 import { FIELDS_ONLY_IN_HISTORY, type TransactionRecords } from '../infrastructure/transaction-record';
@@ -44,9 +44,19 @@ export interface TransactionsRouterOptions {
   /** The server secret that signs list cursors. */
   cursorKey: Buffer;
   refunds: RefundRecords;
+  /** What the CustomerId search attribute holds: the id, or its keyed pseudonym when payloads are encrypted. */
+  customerSearchValue?: CustomerSearchValue;
 }
 
-export function transactionsRouter({ client, records, taskQueue, flowOptions, cursorKey, refunds }: TransactionsRouterOptions): Router {
+export function transactionsRouter({
+  client,
+  records,
+  taskQueue,
+  flowOptions,
+  cursorKey,
+  refunds,
+  customerSearchValue = plainCustomerSearchValue,
+}: TransactionsRouterOptions): Router {
   const router = Router();
   router.use('/:id/refunds', refundsRouter({ client, records, refunds, taskQueue, flowOptions }));
 
@@ -88,7 +98,7 @@ export function transactionsRouter({ client, records, taskQueue, flowOptions, cu
         },
         typedSearchAttributes: [
           { key: transactionStatusKey, value: 'processing' },
-          { key: customerIdKey, value: request.customerId },
+          { key: customerIdKey, value: customerSearchValue(merchantId, request.customerId) },
           { key: transactionAmountKey, value: request.amount },
           { key: merchantIdKey, value: merchantId },
         ],
@@ -140,7 +150,7 @@ export function transactionsRouter({ client, records, taskQueue, flowOptions, cu
   router.get('/', async (req, res) => {
     const filter = listTransactionsQuery.safeParse(req.query);
     if (!filter.success) throw validationError(filter.error, 'query');
-    res.json(await listTransactions(client, records, { ...filter.data, merchantId: merchantOf(res) }, cursorKey));
+    res.json(await listTransactions(client, records, { ...filter.data, merchantId: merchantOf(res) }, cursorKey, customerSearchValue));
   });
 
   router.get('/:id', async (req, res) => {

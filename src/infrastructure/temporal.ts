@@ -2,8 +2,10 @@
 import { readFile } from 'node:fs/promises';
 import { Client, Connection, type ClientPlugin } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
+import type { DataConverter } from '@temporalio/common';
 import type { TemporalConfig } from '../config';
 import { transactionSearchAttributes } from '../domain/search-attributes';
+import { dataConverterFor } from './payload-codec';
 
 async function tlsOptions(config: TemporalConfig) {
   if (!config.tls) return undefined;
@@ -12,10 +14,28 @@ async function tlsOptions(config: TemporalConfig) {
   return { clientCertPair: { crt: await readFile(clientCertPath), key: await readFile(clientKeyPath) } };
 }
 
+/**
+ * The data converter of every client and worker built from `config`: the payload encryption
+ * codec when keys are configured (src/infrastructure/payload-codec.ts). Workers, tools and
+ * tests take it from here, so nothing that reads or writes payloads can forget the codec.
+ */
+export function dataConverterOf(config: Pick<TemporalConfig, 'payloadEncryption'>): DataConverter {
+  return dataConverterFor(config.payloadEncryption);
+}
+
 /** `plugins`: e.g. tracing, which propagates the caller's trace into the workflows it starts. */
-export async function connectClient(config: TemporalConfig, plugins: ClientPlugin[] = []): Promise<Client> {
-  const connection = await Connection.connect({ address: config.address, tls: await tlsOptions(config), apiKey: config.apiKey });
-  return new Client({ connection, namespace: config.namespace, plugins });
+export async function connectClient(
+  config: TemporalConfig,
+  plugins: ClientPlugin[] = [],
+  connectOptions: { connectTimeout?: number } = {},
+): Promise<Client> {
+  const connection = await Connection.connect({
+    address: config.address,
+    tls: await tlsOptions(config),
+    apiKey: config.apiKey,
+    ...connectOptions,
+  });
+  return new Client({ connection, namespace: config.namespace, plugins, dataConverter: dataConverterOf(config) });
 }
 
 export async function connectWorker(config: TemporalConfig): Promise<NativeConnection> {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type BundleOptions } from '@temporalio/worker';
 import { binaryCacheDir } from '../../sandbox/config';
+import { TRANSFER_QUEUE_READS_PER_SECOND } from '../../sandbox/dev-server';
 import { transactionSearchAttributes } from '../../src/domain/search-attributes';
 import { startTimeSkippingServer } from '../../tools/simulation/environment';
 
@@ -18,8 +19,8 @@ export function temporalCliPath(): string {
 
 /**
  * The Java time-skipping server (days of workflow time pass in milliseconds), with the project's
- * search attributes: the simulation's starter,
- * which retries the JVM's start (the SDK gives it 5 s; a loaded CI machine sometimes needs two tries).
+ * search attributes: the simulation's starter, which waits for the JVM as long as it takes (the
+ * SDK's own starter gives it 5 s, which a loaded CI machine sometimes misses).
  */
 export function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   return startTimeSkippingServer();
@@ -28,7 +29,12 @@ export function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
 /** A real dev server in memory, with the project's search attributes. */
 export function createDevServerEnv(): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createLocal({
-    server: { executable: provisioned('temporal', process.env.TEMPORAL_CLI), searchAttributes: transactionSearchAttributes },
+    server: {
+      executable: provisioned('temporal', process.env.TEMPORAL_CLI),
+      searchAttributes: transactionSearchAttributes,
+      // As sandbox/dev-server.ts: the default transfer-queue read rate paces every task (docs/dispatch-wait.md).
+      extraArgs: ['--dynamic-config-value', `history.transferProcessorMaxPollRPS=${TRANSFER_QUEUE_READS_PER_SECOND}`],
+    },
   });
 }
 

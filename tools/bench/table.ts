@@ -130,6 +130,14 @@ export function renderReport(report: BenchReport): string {
           ['database statements (baseline, counted)', baseline?.databaseStatementsPerTransaction],
           ['history events', c.historyEventsPerTransaction],
           ...Object.entries(c.peakRssMiB).map(([who, mib]) => [`peak RSS MiB, ${who}`, mib]),
+          // Payload encryption (AES-256-GCM) over one history's payloads: one decrypt and one encrypt of each.
+          ...(c.codec
+            ? [
+                [`encrypted payloads (${c.codec.plaintextBytes} bytes in clear)`, c.codec.payloads],
+                ['codec CPU µs, decrypt all', c.codec.decodeMicros],
+                ['codec CPU µs, encrypt all', c.codec.encodeMicros],
+              ]
+            : [['payload encryption', 'off']]),
         ],
       ),
     );

@@ -2,8 +2,13 @@
 import { z } from 'zod';
 import { integer, parseArgs } from '../cli-args';
 
+/** The Temporal the stack runs on: the CLI's dev server (SQLite), or the Temporal server on PostgreSQL (`npm run cluster`'s). */
+export const ENGINES = ['dev', 'cluster'] as const;
+export type EngineKind = (typeof ENGINES)[number];
+
 const argsSchema = z
   .object({
+    engine: z.enum(ENGINES, { error: `--engine must be one of: ${ENGINES.join(', ')}` }).default('dev'),
     transactions: integer('transactions').min(1, '--transactions must be >= 1').default(500),
     seed: integer('seed')
       .min(0, '--seed must be >= 0')
@@ -49,7 +54,7 @@ const argsSchema = z
 
 export type ChaosArgs = z.infer<typeof argsSchema> & { seed?: number };
 
-export const USAGE = `Usage: npm run chaos -- [--transactions 500] [--seed N] [--workers 2] [--concurrency 20]
+export const USAGE = `Usage: npm run chaos -- [--engine dev|cluster] [--transactions 500] [--seed N] [--workers 2] [--concurrency 20]
                         [--report chaos-report.json] [--timeout-minutes 20] [--deadline-seconds 180]
                         [--time-scale 0.1] [--zuz-outage-seconds 0] [--late-answer-seconds 0] [--keep-logs]`;
 

@@ -3,7 +3,9 @@
  * record of it: the API's view (the workflow's query), the workflow's own result (Temporal),
  * the database row, and Zuz's ledger. The invariants compare these.
  */
-import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { TemporalConfig } from '../../src/config';
+import { connectClient } from '../../src/infrastructure/temporal';
 import { Pool } from 'pg';
 import { workflowIdFor, type TransactionView } from '../../src/domain/transaction';
 import type { LedgerEntry, ZuzSimulator } from '../../sandbox/simulators/zuz';
@@ -34,7 +36,8 @@ export interface Evidence {
 
 export interface EvidenceSources {
   api: ApiClient;
-  temporalAddress: string;
+  /** The stack's Temporal, with the service's payload keys: results and failures are read decrypted, as the API reads them. */
+  temporal: TemporalConfig;
   databaseUrl: string;
   zuz: ZuzSimulator;
   /** Reads stop retrying at this time (the global timeout may leave little). */
@@ -42,8 +45,8 @@ export interface EvidenceSources {
 }
 
 export async function collectEvidence(runs: readonly TransactionRun[], sources: EvidenceSources): Promise<Evidence[]> {
-  const connection = await Connection.connect({ address: sources.temporalAddress, connectTimeout: 10_000 });
-  const client = new Client({ connection });
+  const client = await connectClient(sources.temporal, [], { connectTimeout: 10_000 });
+  const connection = client.connection;
   const pool = new Pool({ connectionString: sources.databaseUrl, max: 4 });
   pool.on('error', () => undefined);
   try {

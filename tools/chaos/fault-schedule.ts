@@ -13,7 +13,7 @@ export type ZuzCounterFault = 'failBeforeNext' | 'failAfterNext' | 'resetAfterNe
 export type FaultAction =
   /** SIGKILL one worker process in the middle of its work, restart it after `downMs`. */
   | { type: 'kill-worker'; worker: number; downMs: number }
-  /** Stop the Temporal dev server, restart it on the same port with the same history file. */
+  /** Stop the Temporal server (the dev server, or the cluster's server process), restart it on the same port and history. */
   | { type: 'restart-temporal'; signal: KillSignal; downMs: number }
   | { type: 'restart-api'; signal: KillSignal; downMs: number }
   /** The next `count` Zuz requests (any transaction's) fail that way. */

@@ -4,7 +4,9 @@
  * answers that it has no such workflow. Deletion is asynchronous and a Temporal restart (one of
  * the faults) can interrupt it, so the delete is sent again until the workflow is gone.
  */
-import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import type { TemporalConfig } from '../../src/config';
+import { connectClient } from '../../src/infrastructure/temporal';
 import { workflowIdFor } from '../../src/domain/transaction';
 import { sleep } from './sleep';
 
@@ -18,10 +20,10 @@ export interface Forgotten {
 }
 
 export async function connectForgetter(
-  temporalAddress: string,
+  temporal: TemporalConfig,
 ): Promise<{ forget: (transactionId: string) => Promise<Forgotten>; close: () => Promise<void> }> {
-  const connection = await Connection.connect({ address: temporalAddress, connectTimeout: 10_000 });
-  const client = new Client({ connection });
+  const client = await connectClient(temporal, [], { connectTimeout: 10_000 });
+  const connection = client.connection;
 
   const isGone = (workflowId: string) =>
     client.workflow

@@ -1,10 +1,13 @@
 /**
- * `npm run chaos -- --transactions 500 --seed 42 --workers 2`: drives a seeded mix of
+ * `npm run chaos -- --transactions 500 --seed 42 --workers 2 [--engine cluster]`: drives a seeded mix of
  * transactions through the real stack while a seeded schedule of faults hits it (worker kills,
  * a Temporal restart, an API restart, Zuz failures and webhook trouble), then checks the
  * invariants, prints the violations per invariant, writes a JSON report and exits non-zero on
- * any violation. The seed and the schedule are printed, so a failure can be replayed.
+ * any violation. The seed and the schedule are printed, so a failure can be replayed. The
+ * Temporal is the CLI's dev server (`--engine dev`, the default) or the Temporal server on
+ * PostgreSQL of `npm run cluster` (`--engine cluster`; the restart fault hits its server process).
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -49,6 +52,9 @@ async function main(): Promise<number> {
     `[chaos] fault schedule (${schedule.length} faults, each due once that many transactions have finished):\n${describeSchedule(schedule)}`,
   );
 
+  // `npm run chaos` provisions the CLI; the cluster's binaries are built here once per machine (cached after).
+  if (args.engine === 'cluster' && provisionCluster() !== 0) return 1;
+
   const guard = new ExitGuard();
   guard.install();
   const logsDir = mkdtempSync(path.join(tmpdir(), 'pos-chaos-'));
@@ -79,10 +85,12 @@ async function main(): Promise<number> {
   let runError: string | undefined;
   let stackStartupMs: number | undefined;
   try {
-    console.log(`[chaos] starting the stack (logs in ${logsDir})...`);
-    stack = await ChaosStack.start({ workers: args.workers, timeScale: args.timeScale, logsDir }, (kill) => guard.set('stack', kill));
+    console.log(`[chaos] starting the stack on the ${args.engine === 'cluster' ? 'cluster' : 'dev server'} (logs in ${logsDir})...`);
+    stack = await ChaosStack.start({ workers: args.workers, timeScale: args.timeScale, logsDir, engine: args.engine }, (kill) =>
+      guard.set('stack', kill),
+    );
     console.log(
-      `[chaos] Temporal ${stack.temporalAddress}, API ${stack.apiUrl}, ${args.workers} workers, PostgreSQL ${stack.postgres.owned ? 'started for the run' : 'from DATABASE_URL'}`,
+      `[chaos] ${stack.engine.description} at ${stack.temporalAddress}, API ${stack.apiUrl}, ${args.workers} workers, PostgreSQL ${stack.postgres.owned ? 'started for the run' : 'from DATABASE_URL'}`,
     );
 
     const driveStartedAt = Date.now();
@@ -98,7 +106,7 @@ async function main(): Promise<number> {
       runError = err.message;
       abort.abort();
     });
-    const forgetter = await connectForgetter(stack.temporalAddress);
+    const forgetter = await connectForgetter(stack.temporalConfig);
     try {
       runs = await driveTransactions(plans, api, progress, {
         concurrency: args.concurrency,
@@ -120,13 +128,13 @@ async function main(): Promise<number> {
       `[chaos] drive done after ${Math.round((Date.now() - driveStartedAt) / 1000)}s; waiting up to ${settleMs / 1000}s for Zuz to settle, then checking`,
     );
     let zuzSettled = await Promise.race([stack.zuz.idle().then(() => true), sleep(settleMs).then(() => false)]);
-    closingReconciliation = await reconcileOnce(stack.temporalAddress, String(stack.baseEnv.TEMPORAL_TASK_QUEUE), RECONCILIATION_MS);
+    closingReconciliation = await reconcileOnce(stack.temporalConfig, String(stack.baseEnv.TEMPORAL_TASK_QUEUE), RECONCILIATION_MS);
     console.log(`[chaos] closing reconciliation: ${JSON.stringify(closingReconciliation)}`);
     // Its repairs (voids, refunds) send webhooks of their own.
     zuzSettled = zuzSettled && (await Promise.race([stack.zuz.idle().then(() => true), sleep(settleMs).then(() => false)]));
     evidence = await collectEvidence(runs, {
       api,
-      temporalAddress: stack.temporalAddress,
+      temporal: stack.temporalConfig,
       databaseUrl: stack.postgres.url,
       zuz: stack.zuz,
       giveUpAt: Date.now() + EVIDENCE_MS,
@@ -149,6 +157,7 @@ async function main(): Promise<number> {
     processExits: stack?.processExits ?? [],
     invariants,
     stack: {
+      engine: stack?.engine.description ?? (args.engine === 'cluster' ? 'Temporal server on PostgreSQL (cluster)' : 'Temporal dev server'),
       temporalAddress: stack?.temporalAddress ?? '-',
       apiUrl: stack?.apiUrl ?? '-',
       workers: args.workers,
@@ -168,6 +177,15 @@ async function main(): Promise<number> {
   writeReport(report, reportFile);
   printSummary(report, reportFile);
   return report.ok ? 0 : 1;
+}
+
+/** `bash scripts/provision-temporal.sh cluster`: the Temporal server, SQL tool and UI server (a no-op once cached). */
+function provisionCluster(): number {
+  const script = path.resolve(__dirname, '..', '..', '..', 'scripts', 'provision-temporal.sh');
+  const result = spawnSync('bash', [script, 'cluster'], { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (result.status !== 0)
+    console.error(`[chaos] could not provision the cluster's binaries (${result.error?.message ?? `exit ${result.status}`})`);
+  return result.status ?? 1;
 }
 
 /** When Zuz was down (epoch ms), from the outages as injected. */

@@ -3,15 +3,17 @@
  * so that money moved by late answers (after the flow's deadlines) is put right and the ledger
  * invariant sees the end state a day later.
  */
-import { Client, Connection } from '@temporalio/client';
+import type { TemporalConfig } from '../../src/config';
+import { connectClient } from '../../src/infrastructure/temporal';
 import type { ReconciliationSummary } from '../../src/workflows/reconcile';
 
 export type ClosingReconciliation = ReconciliationSummary | { error: string };
 
-export async function reconcileOnce(temporalAddress: string, taskQueue: string, timeoutMs: number): Promise<ClosingReconciliation> {
-  const connection = await Connection.connect({ address: temporalAddress, connectTimeout: 10_000 });
+export async function reconcileOnce(temporal: TemporalConfig, taskQueue: string, timeoutMs: number): Promise<ClosingReconciliation> {
+  // The service's keys: the summary comes back encrypted by the workers.
+  const client = await connectClient(temporal, [], { connectTimeout: 10_000 });
+  const connection = client.connection;
   try {
-    const client = new Client({ connection });
     const run = client.workflow.execute('reconcileTransactions', {
       taskQueue,
       workflowId: `chaos-reconciliation-${Date.now()}`,

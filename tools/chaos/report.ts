@@ -30,6 +30,8 @@ export interface ChaosReport {
   stoppedByGlobalTimeout: boolean;
   machine: { cpus: number; cpuModel?: string; memoryGb: number; platform: string; node: string };
   stack: {
+    /** The Temporal it ran on (--engine): e.g. "Temporal 1.29.1 server on PostgreSQL (cluster)". */
+    engine: string;
     temporalAddress: string;
     apiUrl: string;
     workers: number;
@@ -175,6 +177,7 @@ function transactionLine(item: Evidence, driveStartedAt: number): TransactionLin
 /** The command line that replays the run: the same seed, sizes and opt-in faults. */
 export function replayCommand(args: ChaosArgs & { seed: number }): string {
   const extras = [
+    args.engine !== 'dev' ? ` --engine ${args.engine}` : '',
     args.zuzOutageSeconds > 0 ? ` --zuz-outage-seconds ${args.zuzOutageSeconds}` : '',
     args.deadlineSeconds !== 180 ? ` --deadline-seconds ${args.deadlineSeconds}` : '',
     args.timeScale !== 0.1 ? ` --time-scale ${args.timeScale}` : '',

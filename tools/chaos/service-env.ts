@@ -4,6 +4,7 @@
  * that every kind of transaction ends in seconds.
  */
 import { randomUUID } from 'node:crypto';
+import { throwawayEncryptionEnv } from '../../sandbox/payload-keys';
 
 export const API_KEY = 'chaos-api-key-0123456789';
 export const ZUZ_CREDENTIALS = { appId: 'chaos-app', privateKey: 'chaos-zuz-private-key' };
@@ -59,6 +60,10 @@ export function serviceEnvironment(addresses: StackAddresses): NodeJS.ProcessEnv
     RISK_MAX_TRANSACTIONS_PER_HOUR: '1000000000',
     RISK_MAX_AMOUNT_PER_DAY: '1000000000000',
     WORKER_SHUTDOWN_GRACE_SECONDS: '2',
+    // Encrypted payloads, as production runs (one key per run, shared by every process of it).
+    PAYLOAD_ENCRYPTION: 'on',
+    ...throwawayEncryptionEnv(),
+    CODEC_SERVER_ADDRESS: '',
     ...FLOW_ENV,
   };
 }

@@ -1,14 +1,16 @@
 /**
- * The real stack on loopback, on free ports: the Temporal dev server (a child process whose
- * history lives in a file, so it survives a restart), the Zuz and PMS simulators in this
+ * The real stack on loopback, on free ports: a Temporal (`engine`: the dev server, a child
+ * process whose history lives in a file so that it survives a restart, or the production-shape
+ * cluster, the Temporal server on its own PostgreSQL), the Zuz and PMS simulators in this
  * process (so the run can set faults and read the ledger), a PostgreSQL, N worker processes
  * and one API process. It also knows how to break and mend each part.
  */
 import path from 'node:path';
-import { loadDevConfig } from '../../sandbox/config';
-import { freePort, startDevServer, type DevServer, type DevServerOptions } from '../../sandbox/dev-server';
+import { loadTemporalConfig, type TemporalConfig } from '../../src/config';
+import { freePort } from '../../sandbox/dev-server';
 import { startPmsSimulator, type PmsSimulator } from '../../sandbox/simulators/pms';
 import { startZuzSimulator, type ZuzSimulator } from '../../sandbox/simulators/zuz';
+import { ClusterEngine, DevServerEngine, type EngineKind, type TemporalEngine } from './engine';
 import type { KillSignal } from './fault-schedule';
 import { ensurePostgres, type ChaosPostgres } from './postgres';
 import { sleep } from './sleep';
@@ -21,9 +23,11 @@ export interface StackOptions {
   workers: number;
   timeScale: number;
   logsDir: string;
+  /** The Temporal to run on; default the dev server. */
+  engine?: EngineKind;
   /** Set on top of the worker and API processes' environment (the benchmark's flow waits and levers). */
   serviceEnv?: NodeJS.ProcessEnv;
-  /** Keep Temporal's history in memory instead of a file (nothing can restart the server then). Default: a file. */
+  /** Dev server only: keep Temporal's history in memory instead of a file (nothing can restart the server then). Default: a file. */
   historyInMemory?: boolean;
   /** Real milliseconds Zuz waits for a webhook answer; default: its 5 s, scaled by `timeScale`. */
   webhookTimeoutMs?: number;
@@ -40,8 +44,7 @@ export class ChaosStack {
 
   private constructor(
     readonly postgres: ChaosPostgres,
-    private temporal: DevServer,
-    private readonly temporalOptions: DevServerOptions,
+    readonly engine: TemporalEngine,
     readonly zuz: ZuzSimulator,
     readonly pms: PmsSimulator,
     readonly apiUrl: string,
@@ -59,16 +62,23 @@ export class ChaosStack {
     const parts: Array<() => void> = [];
     setKiller(() => parts.forEach((kill) => kill()));
 
-    const postgres = await ensurePostgres();
-    parts.push(() => postgres.stopNow());
-    const temporalOptions: DevServerOptions = {
-      cli: loadDevConfig(process.env).temporalCli,
-      port: await freePort(), // fixed from now on: a restart comes back on the same address
-      dbFile: options.historyInMemory ? undefined : path.join(options.logsDir, 'temporal.sqlite'),
-      logFile: path.join(options.logsDir, 'temporal.log'),
-    };
-    const temporal = await startDevServer(temporalOptions);
-    parts.push(() => temporal.process.kill('SIGKILL'));
+    let postgres: ChaosPostgres;
+    let temporal: TemporalEngine;
+    if (options.engine === 'cluster') {
+      // The cluster's PostgreSQL (started for the run) also holds the service's database, unless DATABASE_URL is set.
+      let killCluster: () => void = () => undefined;
+      parts.push(() => killCluster());
+      const cluster = await ClusterEngine.start(options, (kill) => (killCluster = kill));
+      temporal = cluster;
+      postgres = process.env.DATABASE_URL
+        ? await ensurePostgres()
+        : { url: await cluster.cluster.createDatabase('pos'), owned: true, stopNow: () => undefined };
+    } else {
+      postgres = await ensurePostgres();
+      parts.push(() => postgres.stopNow());
+      temporal = await DevServerEngine.start(options);
+      parts.push(() => temporal.killNow());
+    }
     const zuz = await startZuzSimulator({ ...ZUZ_CREDENTIALS, timeScale: options.timeScale, webhookTimeoutMs: options.webhookTimeoutMs });
     const pms = await startPmsSimulator({ apiKey: PMS_API_KEY });
     const apiPort = await freePort();
@@ -88,7 +98,7 @@ export class ChaosStack {
       (_, i) => new ServiceProcess(`worker-${i}`, path.join(dist, 'worker.js'), path.join(options.logsDir, `worker-${i}.log`), onExit),
     );
     const api = new ServiceProcess('api', path.join(dist, 'api', 'server.js'), path.join(options.logsDir, 'api.log'), onExit);
-    stack = new ChaosStack(postgres, temporal, temporalOptions, zuz, pms, apiUrl, baseEnv, workers, api);
+    stack = new ChaosStack(postgres, temporal, zuz, pms, apiUrl, baseEnv, workers, api);
     setKiller(() => stack.killAllNow()); // from here on the stack kills its own parts
 
     await Promise.all([...workers.map((_, i) => stack.startWorker(i)), stack.startApi()]);
@@ -96,11 +106,16 @@ export class ChaosStack {
   }
 
   get temporalAddress(): string {
-    return this.temporal.address;
+    return this.engine.address;
+  }
+
+  /** The Temporal connection the service processes use, payload keys included: for the run's own clients. */
+  get temporalConfig(): TemporalConfig {
+    return loadTemporalConfig({ ...this.baseEnv, TEMPORAL_ADDRESS: this.engine.address });
   }
 
   get temporalPid(): number | undefined {
-    return this.temporal.process.pid;
+    return this.engine.pid;
   }
 
   /** Stops every worker and starts it again with `env` on top of the base environment. */
@@ -159,17 +174,7 @@ export class ChaosStack {
   restartTemporal(signal: KillSignal, downMs: number, onBegin: () => void): Promise<{ pid?: number }> {
     return this.serialize('temporal', async () => {
       onBegin();
-      const pid = this.temporal.process.pid;
-      if (signal === 'SIGTERM') {
-        await this.temporal.stop();
-      } else {
-        const exited = new Promise((resolve) => this.temporal.process.once('exit', resolve));
-        this.temporal.process.kill('SIGKILL');
-        await exited;
-      }
-      await sleep(downMs);
-      this.temporal = await startDevServer(this.temporalOptions);
-      return { pid, restartedPid: this.temporal.process.pid };
+      return this.engine.restart(signal, downMs);
     });
   }
 
@@ -205,7 +210,7 @@ export class ChaosStack {
   async stop(): Promise<void> {
     this.stopping = true;
     await Promise.all([this.api.stop('SIGTERM'), ...this.workers.map((w) => w.stop('SIGTERM'))]);
-    await this.temporal.stop();
+    await this.engine.stop();
     await Promise.all([this.zuz.close(), this.pms.close()]);
     this.postgres.stopNow();
   }
@@ -215,7 +220,7 @@ export class ChaosStack {
     this.stopping = true;
     this.api.killNow();
     for (const worker of this.workers) worker.killNow();
-    if (this.temporal.process.exitCode === null && this.temporal.process.signalCode === null) this.temporal.process.kill('SIGKILL');
+    this.engine.killNow();
     this.postgres.stopNow();
   }
 }

@@ -23,6 +23,7 @@ export function printSummary(report: ChaosReport, reportFile: string): void {
     '',
     `Chaos run: seed ${report.seed}, ${report.args.transactions} transactions, ${report.args.workers} workers, concurrency ${report.args.concurrency}, ${report.machine.cpus} CPUs, took ${formatDuration(report.durationMs)}${report.stackStartupMs !== undefined ? ` (stack start ${formatDuration(report.stackStartupMs)})` : ''}${report.stoppedByGlobalTimeout ? ' (STOPPED BY THE GLOBAL TIMEOUT)' : ''}`,
   );
+  lines.push(`Engine: ${report.stack.engine}`);
   lines.push(`Transactions: ${counts.started}/${counts.planned} started, ${counts.terminal} terminal`);
   for (const [kind, byStatus] of Object.entries(counts.perKindAndStatus)) {
     lines.push(

@@ -14,6 +14,8 @@ import { Client, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
+import { loadTemporalConfig } from '../../src/config';
+import { dataConverterOf } from '../../src/infrastructure/temporal';
 import { transactionKey } from '../../src/domain/merchant';
 import { workflowIdFor, type TransactionView, type ZuzEvent } from '../../src/domain/transaction';
 import { cancelUpdate, captureUpdate, transactionQuery, zuzEventSignal } from '../../src/workflows/messages';
@@ -70,7 +72,9 @@ export async function runSeeds(
 ): Promise<void> {
   const clock = new SimulationClock(env);
   const worlds = new WorldDirectory();
-  const client = new Client({ connection: env.connection, namespace: env.namespace });
+  // The service's payload codec when PAYLOAD_ENCRYPTION_KEYS is set (the same helper as every client and worker).
+  const dataConverter = dataConverterOf(loadTemporalConfig());
+  const client = new Client({ connection: env.connection, namespace: env.namespace, dataConverter });
   const taskQueue = `simulation-${randomUUID()}`;
   const worker = new RestartableWorker(() =>
     Worker.create({
@@ -80,6 +84,7 @@ export async function runSeeds(
       workflowBundle: bundle,
       activities: createSimulatedActivities(worlds),
       maxCachedWorkflows: 100,
+      dataConverter,
     }),
   );
 
@@ -180,7 +185,11 @@ export async function runSeeds(
         if (field?.data) run.published.push(JSON.parse(Buffer.from(field.data).toString('utf8')) as string);
       }
       try {
-        await Worker.runReplayHistory({ workflowBundle: bundle, replayName: `simulation-${run.plan.seed}` }, history, workflowId);
+        await Worker.runReplayHistory(
+          { workflowBundle: bundle, replayName: `simulation-${run.plan.seed}`, dataConverter },
+          history,
+          workflowId,
+        );
       } catch (err) {
         run.replayFailure = String(err);
       }

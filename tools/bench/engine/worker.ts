@@ -6,7 +6,7 @@
 import { Worker } from '@temporalio/worker';
 import { ConfigError, loadTemporalConfig, loadWorkerOpsConfig, loadWorkerTuning } from '../../../src/config';
 import { startHealthServer } from '../../../src/infrastructure/health-server';
-import { connectClient, connectWorker, isTemporalReachable } from '../../../src/infrastructure/temporal';
+import { connectClient, connectWorker, dataConverterOf, isTemporalReachable } from '../../../src/infrastructure/temporal';
 import { createEngineActivities } from './activities';
 
 async function main(): Promise<void> {
@@ -20,6 +20,8 @@ async function main(): Promise<void> {
     taskQueue: temporal.taskQueue,
     workflowsPath: require.resolve('./workflows'),
     activities: createEngineActivities(client),
+    // The same payload codec as the flow's workers: the engine ceiling pays for encryption too.
+    dataConverter: dataConverterOf(temporal),
   });
   const health = await startHealthServer(ops.health.host, ops.health.port, async () => ({
     worker: worker.getState() === 'RUNNING',

@@ -12,6 +12,7 @@ import type { EngineStep } from '../engine/shape';
 import { isWebhookPath, shapeFromHistory } from '../engine/shape-from-history';
 import { QueryCounter } from '../db-stats';
 import { fetchHistories, summarizeHistories, webhookTimings } from '../histories';
+import { codecCost, type CodecCost } from '../codec-cost';
 import { openLoop } from '../load';
 import { CpuMeter, memory } from '../process-stats';
 import { mean, round, summarizeLatency, type LatencySummary } from '../summary-stats';
@@ -45,6 +46,8 @@ export interface FlowResult {
     historyEventsPerTransaction: number | null;
     meanEventsByKind: Record<string, number>;
     peakRssMiB: Record<string, number>;
+    /** Payload encryption's CPU over one measured history's payloads (null: encryption off). */
+    codec: CodecCost | null;
   };
 }
 
@@ -86,6 +89,7 @@ export async function measureFlow(ctx: BenchContext): Promise<FlowResult> {
   const shape = model
     ? shapeFromHistory(model, Math.round(SHORT_PENDING_MS * ctx.args.timeScale), ms(FLOW_ENV.FLOW_WEBHOOK_GRACE_PERIOD as StringValue))
     : null;
+  const codec = model ? await codecCost(stack.client.options.loadedDataConverter.payloadCodecs[0], model) : null;
   const n = Math.max(1, views.length);
   const pids = stack.pids();
   const peak = (list: number[]) => round(Math.max(0, ...list.map((pid) => memory(pid).peakRssMiB)));
@@ -118,6 +122,7 @@ export async function measureFlow(ctx: BenchContext): Promise<FlowResult> {
       historyEventsPerTransaction: mean(events.eventsPerWorkflow),
       meanEventsByKind: events.meanByKind,
       peakRssMiB: { workerMax: peak(pids.workers), api: peak(pids.api), temporal: peak(pids.temporal) },
+      codec,
     },
   };
 }
