@@ -126,6 +126,27 @@ describeCluster('the service on Temporal server + PostgreSQL + UI server', () =>
     expect(found.map((w) => w.execution.workflowId)).toEqual([workflowId]);
     // The Web UI's page itself is served too.
     expect((await fetch(`${cluster.uiUrl}/namespaces/${cluster.namespace}/workflows`)).status).toBe(200);
+
+    // The UI is told of the codec server (served by the API, payloads being encrypted), which answers the UI's origin.
+    const settings = (await (await fetch(`${cluster.uiUrl}/api/v1/settings`)).json()) as { Codec?: { Endpoint?: string } };
+    const endpoint = settings.Codec?.Endpoint ?? '';
+    expect(endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/codec$/);
+    const codec = async (operation: 'encode' | 'decode', body: unknown) => {
+      const response = await fetch(`${endpoint}/${operation}`, {
+        method: 'POST',
+        headers: { origin: cluster.uiUrl, 'content-type': 'application/json', 'x-namespace': cluster.namespace },
+        body: JSON.stringify(body),
+      });
+      expect(response.status).toBe(200);
+      return (await response.json()) as { payloads: Array<{ metadata: Record<string, string>; data: string }> };
+    };
+    const plain = {
+      metadata: { encoding: Buffer.from('json/plain').toString('base64') },
+      data: Buffer.from('"cus_demo"').toString('base64'),
+    };
+    const encoded = await codec('encode', { payloads: [plain] });
+    expect(Buffer.from(encoded.payloads[0].metadata.encoding, 'base64').toString()).toBe('binary/encrypted');
+    expect((await codec('decode', encoded)).payloads).toEqual([plain]);
   });
 
   test('kill -9 of the Temporal server while a transaction waits for its capture: restarted, captured, nothing lost', async () => {

@@ -44,6 +44,8 @@ export interface TemporalClusterOptions {
   ports?: { temporal?: number; ui?: number; postgres?: number };
   /** Start the standalone Web UI server; default true. */
   uiServer?: boolean;
+  /** The codec server the Web UI decodes payloads with (the API serves it when payloads are encrypted). */
+  codecEndpoint?: string;
   binaries?: ClusterBinaries;
   /** The Temporal server's log level; default info. */
   temporalLogLevel?: string;
@@ -206,6 +208,7 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
         temporalAddress,
         port: ports.ui || (await freePort()),
         namespace,
+        codecEndpoint: options.codecEndpoint,
         configDir: path.join(options.dataDir, 'ui'),
         logFile: path.join(logsDir, 'ui-server.log'),
       });
@@ -274,10 +277,15 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
 
   options.onStarting?.({ stop, killNow });
   try {
+    // Payloads are encrypted (keys under the data directory): the API serves the codec, the UI decodes through it.
+    const encryption = sandboxEncryptionEnv(options.dataDir, process.env);
+    const codecAddress = encryption.PAYLOAD_ENCRYPTION_KEYS ? `127.0.0.1:${await freePort()}` : undefined;
+    const uiPort = ports.ui || (await freePort());
     const engine = await startTemporalCluster({
       ...options,
-      ports: { temporal: ports.temporal, ui: ports.ui, postgres: ports.postgres },
+      ports: { temporal: ports.temporal, ui: uiPort, postgres: ports.postgres },
       uiServer: true,
+      codecEndpoint: codecAddress && `http://${codecAddress}/codec`,
       onStarting: (control) => (engineControl = control),
     });
     const { temporalAddress, namespace, logsDir } = engine;
@@ -320,7 +328,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       TEMPORAL_TLS_KEY: '',
       DATABASE_URL: databaseUrl,
       // Encrypted payloads, as in production: the keys kept under the data directory (as npm start's).
-      ...sandboxEncryptionEnv(options.dataDir, process.env),
+      ...encryption,
+      ...(codecAddress ? { CODEC_SERVER_ADDRESS: codecAddress, CODEC_SERVER_CORS_ORIGINS: `http://127.0.0.1:${uiPort}` } : {}),
       ZUZ_BASE_URL: zuz.url,
       ZUZ_ENV: 'test',
       PMS_BASE_URL: pms.url,

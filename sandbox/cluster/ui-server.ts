@@ -11,6 +11,8 @@ export interface UiServerOptions {
   temporalAddress: string;
   port: number;
   namespace: string;
+  /** The codec server's endpoint the UI decodes payloads with (the browser calls it), if payloads are encrypted. */
+  codecEndpoint?: string;
   /** Where its config file is written (<dir>/ui-server.yaml). */
   configDir: string;
   logFile: string;
@@ -32,6 +34,7 @@ export async function startUiServer(options: UiServerOptions): Promise<{ child: 
       'notifyOnNewVersion: false', // no internet here
       'cors:',
       '  cookieInsecure: true', // plain http on loopback
+      ...(options.codecEndpoint ? ['codec:', `  endpoint: ${options.codecEndpoint}`] : []),
       '',
     ].join('\n'),
   );
