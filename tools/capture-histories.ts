@@ -137,39 +137,30 @@ const capturedLate: ZuzOperationResult = { kind: 'capture', operationId: 'cap_sc
 /** The straight path (scripted activities that all succeed) with every payload encrypted: `--encrypted-sample`. */
 const ENCRYPTED_SAMPLE: ScriptedBranch = { name: 'approved-encrypted', activities: () => ({}), encrypted: true };
 
+/**
+ * Every capture attempt looks lost (the capture did land at Zuz), so the flow voids and Zuz refuses
+ * (409): the first `hidingReads` reads of the payment do not show the capture yet (lagging), the
+ * later ones do.
+ */
+function captureLandedUnseen(hidingReads: number): () => Partial<TransactionActivities> {
+  return () => {
+    let reads = 0;
+    return {
+      capturePayment: () =>
+        Promise.reject(ApplicationFailure.create({ type: UPSTREAM_UNAVAILABLE, message: 'connection reset', nonRetryable: true })),
+      readPaymentState: () =>
+        Promise.resolve(++reads <= hidingReads ? { authorization: authorized } : { authorization: authorized, capture: capturedLate }),
+      voidAuthorization: () =>
+        Promise.reject(ApplicationFailure.create({ type: UPSTREAM_REFUSED, message: 'Zuz answered 409', nonRetryable: true })),
+    };
+  };
+}
+
 const SCRIPTED_BRANCHES: ScriptedBranch[] = [
-  {
-    // Every capture attempt looked lost and the read showed none, so the flow voids; Zuz refuses (409)
-    // because the capture had landed after all: the refusal is settled from the payment's state.
-    name: 'void-refused-capture-landed',
-    activities: () => {
-      let reads = 0;
-      return {
-        capturePayment: () =>
-          Promise.reject(ApplicationFailure.create({ type: UPSTREAM_UNAVAILABLE, message: 'connection reset', nonRetryable: true })),
-        readPaymentState: () =>
-          Promise.resolve(++reads === 1 ? { authorization: authorized } : { authorization: authorized, capture: capturedLate }),
-        voidAuthorization: () =>
-          Promise.reject(ApplicationFailure.create({ type: UPSTREAM_REFUSED, message: 'Zuz answered 409', nonRetryable: true })),
-      };
-    },
-  },
-  {
-    // v5: as above, but the read right after the refusal lags too (shows no capture): the flow reads
-    // the payment again after a pause and finds the capture (simulation seeds 21 and 91).
-    name: 'void-refused-reread-finds-capture',
-    activities: () => {
-      let reads = 0;
-      return {
-        capturePayment: () =>
-          Promise.reject(ApplicationFailure.create({ type: UPSTREAM_UNAVAILABLE, message: 'connection reset', nonRetryable: true })),
-        readPaymentState: () =>
-          Promise.resolve(++reads <= 2 ? { authorization: authorized } : { authorization: authorized, capture: capturedLate }),
-        voidAuthorization: () =>
-          Promise.reject(ApplicationFailure.create({ type: UPSTREAM_REFUSED, message: 'Zuz answered 409', nonRetryable: true })),
-      };
-    },
-  },
+  // The read of the capture's fate shows none, so the flow voids; the read after the refusal shows the capture: the refusal is settled from it.
+  { name: 'void-refused-capture-landed', activities: captureLandedUnseen(1) },
+  // v5: the read right after the refusal lags too: the flow reads the payment again after a pause and finds the capture (simulation seeds 21 and 91).
+  { name: 'void-refused-reread-finds-capture', activities: captureLandedUnseen(2) },
 ];
 
 /** The refund workflow's branches, each a refund of the captured `approved` branch (Zuz's simulator decides by amount). */
