@@ -12,26 +12,13 @@ import type { LedgerEntry, ZuzSimulator } from '../../sandbox/simulators/zuz';
 import type { ApiClient } from './api-client';
 import { mapWithConcurrency } from './concurrency';
 import type { TransactionRun } from './driver';
-import type { DatabaseRow } from '../invariants/types';
+import type { TransactionEvidence } from '../invariants/types';
 
 export type { DatabaseRow } from '../invariants/types';
 
-export interface Evidence {
+/** The shared invariants' evidence (tools/invariants/types.ts), with the chaos driver's own record of the run. */
+export interface Evidence extends Omit<TransactionEvidence, 'run'> {
   run: TransactionRun;
-  /** GET /v1/transactions/:id now (undefined with `apiError` when it could not be read). */
-  apiView?: TransactionView;
-  apiError?: string;
-  /** The workflow's execution status and, once completed, its result. */
-  workflowStatus?: string;
-  workflowRunId?: string;
-  workflowResult?: TransactionView;
-  workflowError?: string;
-  /** undefined: no row; `databaseError` when it could not be read. */
-  row?: DatabaseRow;
-  databaseError?: string;
-  /** Every Zuz payment this transaction touched, and every ledger entry on them. */
-  paymentIds: string[];
-  ledger: LedgerEntry[];
 }
 
 export interface EvidenceSources {

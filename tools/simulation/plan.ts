@@ -4,21 +4,11 @@
  * answer, delay, failure and webhook) is drawn lazily by the world from streams of the same seed.
  */
 import type { TransactionRequest } from '../../src/domain/transaction';
+import type { KindName } from '../chaos/kinds';
 import { SeededRandom } from '../chaos/random';
 
-export type SimKind =
-  | 'approved'
-  | 'declined'
-  | 'pending_approved'
-  | 'pending_declined'
-  | 'manual_capture'
-  | 'manual_cancel'
-  | 'manual_expiring'
-  | 'manual_capture_refused'
-  | 'auto_cancel'
-  | 'risk_rejected'
-  | 'card_not_found'
-  | 'card_unusable';
+/** The chaos suite's kinds, and those only the simulation's world can stage. */
+export type SimKind = KindName | 'auto_cancel' | 'risk_rejected' | 'card_not_found' | 'card_unusable';
 
 /** calm: every call answers; flaky: calls fail before or after acting now and then; outage: Zuz refuses everything for a while. */
 export type Weather = 'calm' | 'flaky' | 'outage';
