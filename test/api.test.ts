@@ -264,7 +264,8 @@ describe('Temporal unreachable (the app here talks to a port where nothing liste
     expect(read.headers.get('retry-after')).toBe('5');
     const captured = await post('/v1/transactions/tx-unreachable/capture', '{}', authorized);
     expect(captured.status).toBe(503);
-  });
+    // Each route's Temporal call is retried by the SDK's client for about 20 s before the 503: three of them do not fit jest's default minute.
+  }, 180_000);
 
   test('a genuine webhook is 503 with Retry-After, so Zuz keeps it and retries (never a 2xx it cannot stand behind)', async () => {
     const eventType = 'payment.capture.update';
