@@ -13,7 +13,8 @@ import { loadApiConfig, loadDatabaseConfig, loadFlowOverrides, loadTemporalConfi
 import { loadDevConfig } from './config';
 import { startApiServer } from '../src/api/server';
 import { openDatabase, type Database } from '../src/infrastructure/database';
-import { freePort, startDevServer, type DevServer } from './dev-server';
+import { startDevServer, type DevServer } from './dev-server';
+import { freeLowPort } from './cluster/temporal-server';
 import { logger, temporalLogger } from '../src/infrastructure/logger';
 import { connectClient, connectWorker, dataConverterOf } from '../src/infrastructure/temporal';
 import { payloadCodecOf } from '../src/infrastructure/payload-codec';
@@ -110,7 +111,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }
     // Payloads are encrypted as in production: the key is generated once and kept in the data directory.
     const encryption = sandboxEncryptionEnv(dev.dataDir, baseEnv);
-    const codecPort = encryption.PAYLOAD_ENCRYPTION_KEYS ? dev.codecServerPort || (await freePort()) : undefined;
+    // Outside the ephemeral range: the dev server, started before the API binds this port, takes
+    // ephemeral ports for its own services and could take a port picked from that range meanwhile.
+    const codecPort = encryption.PAYLOAD_ENCRYPTION_KEYS ? dev.codecServerPort || (await freeLowPort()) : undefined;
     const codecEndpoint = codecPort ? `http://127.0.0.1:${codecPort}/codec` : undefined;
     const temporal = await startDevServer({
       cli: dev.temporalCli,
