@@ -3,7 +3,7 @@
  * process), the Zuz and PMS simulators, the database, a worker and the API. `npm start` runs it
  * with fixed ports; the end-to-end tests run it on free ports.
  */
-import { mkdtempSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Runtime, type NativeConnection } from '@temporalio/worker';
@@ -13,8 +13,9 @@ import { loadApiConfig, loadDatabaseConfig, loadFlowOverrides, loadTemporalConfi
 import { loadDevConfig } from './config';
 import { startApiServer } from '../src/api/server';
 import { openDatabase, type Database } from '../src/infrastructure/database';
-import { startDevServer, type DevServer } from './dev-server';
+import { startDevServer } from './dev-server';
 import { freeLowPort } from './cluster/temporal-server';
+import { startTemporalCluster } from './cluster/cluster';
 import { logger, temporalLogger } from '../src/infrastructure/logger';
 import { connectClient, connectWorker, dataConverterOf } from '../src/infrastructure/temporal';
 import { payloadCodecOf } from '../src/infrastructure/payload-codec';
@@ -68,6 +69,21 @@ export interface LocalStackOptions {
   installRuntime?: boolean;
   /** OpenTelemetry tracing for the worker and the API's client (off when undefined). */
   tracing?: Tracing;
+  /**
+   * The Temporal it runs on: the CLI's dev server (default), or the production shape of
+   * `npm run cluster` — the Temporal server on its own private PostgreSQL, in a temporary
+   * directory removed at stop (the end-to-end suite runs on both in CI).
+   */
+  engine?: StackEngine;
+}
+
+export type StackEngine = 'dev-server' | 'cluster';
+
+/** What the stack needs of its Temporal, whichever engine it is. */
+export interface StackTemporal {
+  address: string;
+  uiUrl?: string;
+  stop(): Promise<void>;
 }
 
 export interface LocalStack {
@@ -89,7 +105,7 @@ export interface LocalStack {
   db: Database;
   zuz: ZuzSimulator;
   pms: PmsSimulator;
-  temporal: DevServer;
+  temporal: StackTemporal;
   stop(): Promise<void>;
 }
 
@@ -115,14 +131,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // ephemeral ports for its own services and could take a port picked from that range meanwhile.
     const codecPort = encryption.PAYLOAD_ENCRYPTION_KEYS ? dev.codecServerPort || (await freeLowPort()) : undefined;
     const codecEndpoint = codecPort ? `http://127.0.0.1:${codecPort}/codec` : undefined;
-    const temporal = await startDevServer({
-      cli: dev.temporalCli,
-      port: dev.temporalPort,
-      uiPort: options.persist || options.webUi ? dev.temporalUiPort : undefined,
-      dbFile: options.persist ? path.join(dev.dataDir, 'temporal.sqlite') : undefined,
-      logFile: path.join(dev.dataDir, 'temporal.log'),
-      codecEndpoint,
-    });
+    const temporal =
+      options.engine === 'cluster'
+        ? await startThrowawayCluster(codecEndpoint, options.persist || options.webUi)
+        : await startDevServer({
+            cli: dev.temporalCli,
+            port: dev.temporalPort,
+            uiPort: options.persist || options.webUi ? dev.temporalUiPort : undefined,
+            dbFile: options.persist ? path.join(dev.dataDir, 'temporal.sqlite') : undefined,
+            logFile: path.join(dev.dataDir, 'temporal.log'),
+            codecEndpoint,
+          });
     stoppers.push(() => temporal.stop());
 
     const pms = await startPmsSimulator({ port: dev.pmsSimPort, apiKey: baseEnv.PMS_API_KEY ?? DEV_DEFAULTS.PMS_API_KEY });
@@ -211,6 +230,26 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await stop();
     throw err;
   }
+}
+
+/** The cluster of `npm run cluster` without the service's processes (this stack runs its own), on free ports below the ephemeral range. */
+async function startThrowawayCluster(codecEndpoint: string | undefined, webUi = false): Promise<StackTemporal> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'pos-stack-cluster-'));
+  chmodSync(dataDir, 0o755); // run as root, PostgreSQL runs as its own user and makes its directory inside
+  const cluster = await startTemporalCluster({
+    dataDir,
+    ports: { temporal: 0 }, // free ports (below 32768, as the server's membership table needs)
+    uiServer: webUi,
+    codecEndpoint,
+  });
+  return {
+    address: cluster.temporalAddress,
+    uiUrl: cluster.uiUrl,
+    async stop() {
+      await cluster.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** The Web UI's origin as a browser may spell it (127.0.0.1 or localhost), for the codec server's CORS. */

@@ -2,17 +2,23 @@
  * End to end, for real: the Temporal dev server, a worker, the API and the Zuz and PMS
  * simulators, talking HTTP; the database is PostgreSQL when DATABASE_URL is set, else PGlite.
  * Each transaction goes from POST to its terminal state, and is checked against Zuz's ledger.
+ * `E2E_ENGINE=cluster` runs the same suite on the production shape instead: the Temporal server
+ * on PostgreSQL (`npm run cluster`'s, see sandbox/cluster); `.ci/run` runs it on both.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { TransactionView } from '../src/domain/transaction';
 import { isTerminal, workflowIdFor } from '../src/domain/transaction';
-import { startLocalStack, throwawayStackEnv, type LocalStack } from '../sandbox/local-stack';
+import { startLocalStack, throwawayStackEnv, type LocalStack, type StackEngine } from '../sandbox/local-stack';
 import { MOCK_CARDS } from '../sandbox/simulators/cards';
 import { bundleWorkflows, freePort } from './helpers/temporal';
 import { signWebhook } from '../src/infrastructure/zuz/signature';
 import { requestFingerprint } from '../src/domain/request-fingerprint';
 import { zuzEventSignal } from '../src/workflows/messages';
 import { decodeHistory, findInHistory } from './helpers/history-payloads';
+
+const ENGINES: readonly StackEngine[] = ['dev-server', 'cluster'];
+const engine = (process.env.E2E_ENGINE ?? 'dev-server') as StackEngine;
+if (!ENGINES.includes(engine)) throw new Error(`E2E_ENGINE: must be one of ${ENGINES.join(', ')} (got "${engine}")`);
 
 let stack: LocalStack;
 
@@ -22,6 +28,7 @@ beforeAll(async () => {
     env: throwawayStackEnv('e2e', { TEMPORAL_PORT: String(await freePort()) }),
     workflowBundle,
     installRuntime: false,
+    engine,
     flowOptions: { webhookGracePeriod: '3 seconds', pollInitialInterval: '200 milliseconds', pollMaxInterval: '1 second' },
   });
 }, 180_000);
