@@ -22,7 +22,7 @@ const READY_TIMEOUT_MS = 90_000;
  * On top of the chaos suite's service environment: manual-capture transactions must stay
  * `authorized` through the whole scale phase (the chaos suite voids them after 20 s).
  */
-const BENCH_SERVICE_ENV = { FLOW_AUTHORIZATION_EXPIRY: '2h' };
+export const BENCH_SERVICE_ENV = { FLOW_AUTHORIZATION_EXPIRY: '2h' };
 
 export interface BenchStackOptions {
   workers: number;
@@ -32,7 +32,7 @@ export interface BenchStackOptions {
 }
 
 /** The real provider's patience with our webhook endpoint (its 5 s), whatever the time scale. */
-const WEBHOOK_TIMEOUT_MS = 5000;
+export const WEBHOOK_TIMEOUT_MS = 5000;
 
 export class BenchStack {
   private constructor(
