@@ -43,3 +43,16 @@ test('regression: a void refused for a capture that lagging reads hide ends succ
     );
   }
 }, 300_000);
+
+// Seed 2007 found a flaw (fixed in flow v6, patch `reread-missing-known-authorization`): the
+// authorization stayed Pending past the flow's deadline while every decision webhook was lost,
+// and the one read of the payment at the deadline lagged (showed no authorization at all). The
+// flow took that as "nothing held" and ended without a void, leaving the approved 374.46 held.
+test('regression: a lagging read after the authorization deadline does not leave the authorization held (seed 2007)', async () => {
+  const [summary] = await simulateBatch([2007], { concurrency: 1 });
+  expect({ violations: summary.violations, outcome: summary.outcome }).toEqual({
+    violations: [],
+    outcome: 'failed/authorization_timeout/released',
+  });
+  expect(summary.branches).toEqual(expect.arrayContaining(['readAuthorizationFate:none', 'rereadAuthorizationFate:succeed']));
+}, 300_000);

@@ -50,6 +50,8 @@ class FakeZuz {
   voidRefused = false;
   /** After a refused void, this many reads lag behind Zuz's ledger (do not show the late capture yet). */
   laggingReadsAfterRefusal = 0;
+  /** Reads of the payment lag behind Zuz's ledger (show no authorization) until this much (skipped) time after the authorization request. */
+  readsHideAuthorizationFor?: number;
   private authorizationRequestedAt = 0;
 
   activities(): TransactionActivities {
@@ -85,6 +87,12 @@ class FakeZuz {
         const readableAt = this.authorizationRequestedAt + (this.readsFailFor ?? 0);
         if (Context.current().info.currentAttemptScheduledTimestampMs < readableAt) {
           throw ApplicationFailure.create({ type: 'UpstreamUnavailable', message: 'Zuz answered 503' });
+        }
+        if (
+          Context.current().info.currentAttemptScheduledTimestampMs <
+          this.authorizationRequestedAt + (this.readsHideAuthorizationFor ?? 0)
+        ) {
+          return { ...this.polled, authorization: undefined };
         }
         if (this.polled.capture && this.laggingReadsAfterRefusal > 0) {
           this.laggingReadsAfterRefusal--;
@@ -423,6 +431,29 @@ test('an authorization unreadable until its deadline is voided once Zuz shows it
   expect(view).toMatchObject({ status: 'failed', failure: { code: 'authorization_timeout' }, zuz: { voidId: 'void_1' } });
   expect(view.steps.find((s) => s.name === 'readAuthorizationFate')?.branch).toBe('succeed');
   expect(zuz.calls.filter((c) => c.startsWith('capture'))).toHaveLength(0);
+});
+
+// v6, found by the simulation (seed 2007): Zuz gave the authorization an id, so a read without it lags.
+test('a read that does not show an authorization Zuz gave an id to is read again, and the approved authorization is voided', async () => {
+  const zuz = new FakeZuz();
+  zuz.authorization = result('authorization', 'Pending');
+  zuz.polled = { authorization: result('authorization', 'Succeed') };
+  zuz.readsHideAuthorizationFor = (2 * 60 + 30) * 60 * 1000; // half an hour past the 2-hour deadline
+  const view = await run(zuz, { request: request() });
+
+  expect(view).toMatchObject({
+    status: 'failed',
+    failure: { code: 'authorization_timeout' },
+    authorizedAmount: 1000,
+    zuz: { voidId: 'void_1' },
+    release: 'released',
+  });
+  const fate = view.steps.filter((s) => s.name === 'readAuthorizationFate' || s.name === 'rereadAuthorizationFate').map((s) => s.branch);
+  expect(fate[0]).toBe('none');
+  expect(fate.length).toBeGreaterThan(2); // more than one reread: the pauses grow until the read catches up
+  expect(fate.slice(1, -1).every((branch) => branch === 'none')).toBe(true);
+  expect(fate[fate.length - 1]).toBe('succeed');
+  expect(zuz.calls.filter((c) => c === 'void')).toHaveLength(1);
 });
 
 test('an authorization still pending when the flow gave up is watched, and voided when Zuz approves it late', async () => {

@@ -156,11 +156,30 @@ function captureLandedUnseen(hidingReads: number): () => Partial<TransactionActi
   };
 }
 
+/**
+ * The authorization stays Pending past the flow's deadline (4 s below) and Zuz approves it, but
+ * the payment's reads lag: they show no authorization until `hiddenForMs` after it was asked for.
+ */
+function authorizationUnseen(hiddenForMs: number): () => Partial<TransactionActivities> {
+  return () => {
+    let askedAt = Infinity;
+    return {
+      createAuthorization: () => {
+        askedAt = Date.now();
+        return Promise.resolve({ paymentId: 'pay_scripted', authorization: { ...authorized, status: 'Pending' } });
+      },
+      readPaymentState: () => Promise.resolve(Date.now() - askedAt < hiddenForMs ? {} : { authorization: authorized }),
+    };
+  };
+}
+
 const SCRIPTED_BRANCHES: ScriptedBranch[] = [
   // The read of the capture's fate shows none, so the flow voids; the read after the refusal shows the capture: the refusal is settled from it.
   { name: 'void-refused-capture-landed', activities: captureLandedUnseen(1) },
   // v5: the read right after the refusal lags too: the flow reads the payment again after a pause and finds the capture (simulation seeds 21 and 91).
   { name: 'void-refused-reread-finds-capture', activities: captureLandedUnseen(2) },
+  // v6: at the deadline the read shows no authorization although Zuz gave it an id: the flow reads again, finds it approved, voids it (simulation seed 2007).
+  { name: 'authorization-unseen-reread-finds-it', activities: authorizationUnseen(5000) },
 ];
 
 /** The refund workflow's branches, each a refund of the captured `approved` branch (Zuz's simulator decides by amount). */

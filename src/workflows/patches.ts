@@ -66,3 +66,16 @@ export const REREAD_UNEXPLAINED_VOID_REFUSALS_PATCH = 'reread-unexplained-void-r
 export function rereadUnexplainedVoidRefusals(): boolean {
   return patched(REREAD_UNEXPLAINED_VOID_REFUSALS_PATCH);
 }
+
+/**
+ * v6: when the flow gives up on an authorization, a read of the payment that does not show an
+ * authorization Zuz gave an id to is not taken as "none was held": that read lags behind Zuz's
+ * ledger. The payment is read again, with growing pauses, until the authorization shows or it
+ * would have expired at Zuz (found by the deterministic simulation, seed 2007: the authorization
+ * stayed held).
+ */
+export const REREAD_MISSING_KNOWN_AUTHORIZATION_PATCH = 'reread-missing-known-authorization';
+
+export function rereadMissingKnownAuthorization(): boolean {
+  return patched(REREAD_MISSING_KNOWN_AUTHORIZATION_PATCH);
+}

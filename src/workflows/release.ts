@@ -9,7 +9,7 @@ import type { TransactionState } from './transaction-state';
 import { stepActivities } from './activities';
 import { awaitZuzResult, toMs } from './await-zuz-result';
 import { unreachable } from './exhaustive';
-import { releaseUnansweredAuthorizations, rereadUnexplainedVoidRefusals } from './patches';
+import { releaseUnansweredAuthorizations, rereadMissingKnownAuthorization, rereadUnexplainedVoidRefusals } from './patches';
 import { formatDuration, formatMoney, type ReleaseOutcome, type ZuzOperationResult } from '../domain/transaction';
 import type { ZuzPaymentState } from '../infrastructure/zuz';
 import { UPSTREAM_REFUSED } from '../domain/errors';
@@ -88,13 +88,7 @@ async function sendVoid(tx: TransactionState, options: FlowOptions, round: 1 | 2
  */
 export async function releaseUnansweredAuthorization(tx: TransactionState, options: FlowOptions): Promise<void> {
   if (!tx.zuz.paymentId) return; // no payment, no authorization
-  const { zuzPersistent } = stepActivities(options.steps);
-  const state = await tx.step(
-    'readAuthorizationFate',
-    () => zuzPersistent.readPaymentState({ paymentId: tx.zuz.paymentId! }),
-    ({ authorization }) => authorization?.status.toLowerCase() ?? 'none',
-    'readPaymentState',
-  );
+  const state = await readAuthorizationFate(tx, options);
   if (!state.authorization) return;
   tx.operationReported(state.authorization);
   // Zuz refuses to void a pending authorization: wait for its answer, as long as it could hold money.
@@ -103,6 +97,27 @@ export async function releaseUnansweredAuthorization(tx: TransactionState, optio
   // Zuz did hold the money after all: the record says how much, and that it was released.
   tx.authorized(authorization.amount);
   await voidAuthorization(tx, options);
+}
+
+/**
+ * The payment's authorization as Zuz shows it. A read without the authorization Zuz gave an id
+ * to lags behind Zuz's ledger (it cannot mean that none was held): from v6 the payment is read
+ * again until the authorization shows, or until it would have expired at Zuz anyway.
+ */
+async function readAuthorizationFate(tx: TransactionState, options: FlowOptions): Promise<ZuzPaymentState> {
+  const state = await readPayment(tx, options, 'readAuthorizationFate', authorizationStatus);
+  if (state.authorization || !tx.zuz.authorizationId || !rereadMissingKnownAuthorization()) return state;
+  return rereadPaymentUntil(tx, options, {
+    stepName: 'rereadAuthorizationFate',
+    branch: authorizationStatus,
+    shows: (read) => !!read.authorization,
+    within: options.authorizationExpiry,
+    because: 'Zuz gave the authorization an id, the read does not show it yet',
+  });
+}
+
+function authorizationStatus({ authorization }: ZuzPaymentState): string {
+  return authorization?.status.toLowerCase() ?? 'none';
 }
 
 /**
@@ -145,34 +160,54 @@ function refusalReason({ void: voided, capture }: ZuzPaymentState): string {
 
 /** The payment as it explains the refusal; an unexplained refusal is read again until it is explained or the capture deadline passes. */
 async function readPaymentAfterRefusedVoid(tx: TransactionState, options: FlowOptions): Promise<ZuzPaymentState> {
-  const state = await readPayment(tx, options, 'readPaymentAfterRefusedVoid');
+  const state = await readPayment(tx, options, 'readPaymentAfterRefusedVoid', refusalReason);
   if (refusalReason(state) !== 'unexplained' || !rereadUnexplainedVoidRefusals()) return state;
-  return rereadUntilExplained(tx, options);
+  // Zuz refused for a reason its read does not show yet: a capture whose answers were all lost is the likeliest.
+  return rereadPaymentUntil(tx, options, {
+    stepName: 'rereadPaymentAfterRefusedVoid',
+    branch: refusalReason,
+    shows: (read) => refusalReason(read) !== 'unexplained',
+    within: options.captureDeadline,
+    because: 'the void was refused without a visible reason',
+  });
+}
+
+/** What a read of the payment is waited for, and for how long. */
+interface Reread {
+  stepName: string;
+  /** The step journal's branch for each read. */
+  branch: (state: ZuzPaymentState) => string;
+  shows: (state: ZuzPaymentState) => boolean;
+  within: Duration;
+  /** Why the flow reads again, in the pause's summary. */
+  because: string;
 }
 
 /**
- * Zuz refused the void for a reason its read does not show yet (a read may lag behind its
- * ledger; a capture whose answers were all lost is the likeliest reason). Reads again after
- * growing durable pauses, as polling does, and returns the first read that explains the
- * refusal, or the last one at the capture deadline.
+ * A read of the payment can lag behind Zuz's ledger. Reads again after growing durable pauses,
+ * as polling does, and returns the first read that shows what the flow knows must be there, or
+ * the last one once `within` has passed.
  */
-async function rereadUntilExplained(tx: TransactionState, options: FlowOptions): Promise<ZuzPaymentState> {
-  const giveUpAt = Date.now() + toMs(options.captureDeadline);
+async function rereadPaymentUntil(tx: TransactionState, options: FlowOptions, reread: Reread): Promise<ZuzPaymentState> {
+  const giveUpAt = Date.now() + toMs(reread.within);
   let pause = toMs(options.pollInitialInterval);
   for (;;) {
     const wait = Math.max(1, Math.min(pause, giveUpAt - Date.now()));
-    await sleep(wait, {
-      summary: `wait ${formatDuration(wait)} before reading the payment again (the void was refused without a visible reason)`,
-    });
-    const state = await readPayment(tx, options, 'rereadPaymentAfterRefusedVoid');
-    if (refusalReason(state) !== 'unexplained' || Date.now() >= giveUpAt) return state;
+    await sleep(wait, { summary: `wait ${formatDuration(wait)} before reading the payment again (${reread.because})` });
+    const state = await readPayment(tx, options, reread.stepName, reread.branch);
+    if (reread.shows(state) || Date.now() >= giveUpAt) return state;
     pause = Math.min(pause * 2, toMs(options.pollMaxInterval));
   }
 }
 
-function readPayment(tx: TransactionState, options: FlowOptions, stepName: string): Promise<ZuzPaymentState> {
+function readPayment(
+  tx: TransactionState,
+  options: FlowOptions,
+  stepName: string,
+  branch: (state: ZuzPaymentState) => string,
+): Promise<ZuzPaymentState> {
   const { zuzPersistent } = stepActivities(options.steps);
-  return tx.step(stepName, () => zuzPersistent.readPaymentState({ paymentId: tx.zuz.paymentId! }), refusalReason, 'readPaymentState');
+  return tx.step(stepName, () => zuzPersistent.readPaymentState({ paymentId: tx.zuz.paymentId! }), branch, 'readPaymentState');
 }
 
 /** A result still pending at Zuz is awaited (webhook, then polling) until the deadline; a final one is returned as it is. */

@@ -115,7 +115,9 @@ export function expectedOutcome(run: SeedRun): ExpectedOutcome | undefined {
   }
   // Zuz decided in time, but the flow may not have learned it in time: its webhooks lost, its reads failed or lagging.
   // Giving up at the deadline is then the flow's design (nothing is held: what Zuz approved is voided), so either end is right.
-  const mayHaveMissedIt = plan.authorizationPending && plan.weather !== 'calm';
+  // Reads lag in rough weather, and in any weather once the world lost a capture's answers (world.ts, readPayment).
+  const readsLagged = (world.fates.get('readPayment:stale') ?? 0) > 0;
+  const mayHaveMissedIt = plan.authorizationPending && (plan.weather !== 'calm' || readsLagged);
   if (mayHaveMissedIt && run.view?.failure?.code === 'authorization_timeout') return undefined;
   if (authorization.finalStatus === 'Failed')
     return { status: 'declined', failureCode: 'authorization_declined', capturedAmount: 0, money: 'never-authorized' };
