@@ -21,6 +21,8 @@ const engine = (process.env.E2E_ENGINE ?? 'dev-server') as StackEngine;
 if (!ENGINES.includes(engine)) throw new Error(`E2E_ENGINE: must be one of ${ENGINES.join(', ')} (got "${engine}")`);
 
 let stack: LocalStack;
+/** This run's transactions: a database may hold an earlier run's (CI runs the suite on both engines against one PostgreSQL). */
+const RUN_PREFIX = `e2e-${randomBytes(3).toString('hex')}-`;
 
 beforeAll(async () => {
   const workflowBundle = await bundleWorkflows();
@@ -47,7 +49,7 @@ async function api(method: 'GET' | 'POST', route: string, body?: unknown) {
 }
 
 async function startTransaction(paymentMethodId: string, amount = 1250, capture: 'auto' | 'manual' = 'auto') {
-  const transactionId = `e2e-${randomUUID()}`;
+  const transactionId = `${RUN_PREFIX}${randomUUID()}`;
   const created = await api('POST', '/v1/transactions', {
     transactionId,
     customerId: 'cus_demo',
@@ -154,7 +156,7 @@ test('an unknown payment method fails the transaction before anything reaches Zu
 });
 
 test('repeating a request returns the same transaction; the same id with another body is refused', async () => {
-  const transactionId = `e2e-${randomUUID()}`;
+  const transactionId = `${RUN_PREFIX}${randomUUID()}`;
   const body = { transactionId, customerId: 'cus_demo', paymentMethodId: 'pm_approved', amount: 990, currency: 'EUR' };
   expect((await api('POST', '/v1/transactions', body)).status).toBe(202);
   const again = await api('POST', '/v1/transactions', body);
@@ -168,7 +170,7 @@ test('repeating a request returns the same transaction; the same id with another
 });
 
 test('a workflow started with another request but not yet recorded (its start looked failed) makes a new body a 409, leaving no claim', async () => {
-  const transactionId = `e2e-${randomUUID()}`;
+  const transactionId = `${RUN_PREFIX}${randomUUID()}`;
   const first = {
     transactionId,
     customerId: 'cus_demo',
@@ -317,7 +319,7 @@ describe('card data', () => {
     const inRequest = plantedToken();
     const inWebhook = plantedToken();
     // A till that pastes the token into the description: it travels in the workflow's input and its steps' inputs.
-    const transactionId = `e2e-${randomUUID()}`;
+    const transactionId = `${RUN_PREFIX}${randomUUID()}`;
     const created = await api('POST', '/v1/transactions', {
       transactionId,
       customerId: 'cus_demo',
@@ -380,7 +382,8 @@ describe('card data', () => {
     // The mock cards have no CVV: their card number and their token are all the card data there is.
     const secrets = MOCK_CARDS.flatMap((card) => [card.cardNumber, card.providerToken]);
     const { rows } = await stack.db.query<{ transaction_id: string }>(
-      `SELECT transaction_id FROM transactions WHERE transaction_id LIKE 'e2e-%'`,
+      `SELECT transaction_id FROM transactions WHERE transaction_id LIKE $1`,
+      [`${RUN_PREFIX}%`],
     );
     expect(rows.map((row) => row.transaction_id)).toEqual(expect.arrayContaining(ids));
     for (const { transaction_id } of rows) {
@@ -423,7 +426,7 @@ describe('after Temporal has forgotten a transaction, its record still holds', (
   }
 
   test('the same request again answers the recorded transaction and starts nothing; another body is 409', async () => {
-    const transactionId = `e2e-${randomUUID()}`;
+    const transactionId = `${RUN_PREFIX}${randomUUID()}`;
     const body = { transactionId, customerId: 'cus_demo', paymentMethodId: 'pm_approved', amount: 1270, currency: 'EUR' };
     expect((await api('POST', '/v1/transactions', body)).status).toBe(202);
     const finished = await untilTerminal(transactionId);
@@ -477,7 +480,7 @@ describe('after Temporal has forgotten a transaction, its record still holds', (
   });
 
   test('a second workflow run for a recorded transaction stops at its first step, before Zuz', async () => {
-    const transactionId = `e2e-${randomUUID()}`;
+    const transactionId = `${RUN_PREFIX}${randomUUID()}`;
     const request = {
       transactionId,
       customerId: 'cus_demo',

@@ -4,7 +4,7 @@
  * other steps ran the same activity type before it (polls of the payment, then a read of its fate).
  */
 import type { WorkflowHandle } from '@temporalio/client';
-import { withAttempts } from '../src/api/step-attempts';
+import { StepAttempts, type NewEventsReader } from '../src/api/step-attempts';
 import type { StepRecord } from '../src/domain/transaction';
 
 function scheduled(eventId: number, type: string, activityId: string) {
@@ -14,11 +14,28 @@ function started(eventId: number, scheduledEventId: number, attempt: number) {
   return { eventId, activityTaskStartedEventAttributes: { scheduledEventId, attempt } };
 }
 
-function handle(events: object[], pendingActivities: object[] = []): WorkflowHandle {
-  return {
-    fetchHistory: () => Promise.resolve({ events }),
-    describe: () => Promise.resolve({ raw: { pendingActivities } }),
+/** A run whose history is `events` (its length: the last event's id), read through a reader that records each read. */
+function run(events: Array<{ eventId: number }>, pendingActivities: object[] = []) {
+  const reads: number[] = [];
+  const handle = {
+    describe: () =>
+      Promise.resolve({
+        workflowId: 'wf',
+        runId: 'run',
+        historyLength: Math.max(0, ...events.map((e) => e.eventId)),
+        raw: { pendingActivities },
+      }),
   } as unknown as WorkflowHandle;
+  const reader: NewEventsReader = (_execution, after) => {
+    reads.push(after);
+    // Newest first, as GetWorkflowExecutionHistoryReverse pages them.
+    return Promise.resolve(events.filter((e) => e.eventId > after).reverse() as unknown as Awaited<ReturnType<NewEventsReader>>);
+  };
+  return { handle, reader, reads, events };
+}
+
+async function withAttempts(r: ReturnType<typeof run>, steps: StepRecord[]) {
+  return new StepAttempts(r.reader).of(r.handle, steps);
 }
 
 const step = (name: string, historyFrom: number | undefined, extra: Partial<StepRecord> = {}): StepRecord => ({
@@ -48,7 +65,7 @@ test("a step named otherwise than its activity gets that activity's attempts, no
     step('voidAuthorization', 29),
     step('voidAuthorizationAgain', 39, { activity: 'voidAuthorization', state: 'running' }),
   ];
-  const journal = await withAttempts(handle(history, [{ activityId: '5', attempt: 3 }]), steps);
+  const journal = await withAttempts(run(history, [{ activityId: '5', attempt: 3 }]), steps);
   expect(journal.map((s) => [s.name, s.attempts])).toEqual([
     ['createAuthorization', 2],
     ['awaitAuthorizationResult', undefined],
@@ -63,6 +80,38 @@ test("a step named otherwise than its activity gets that activity's attempts, no
 
 test('a journal written before steps carried their history position is matched in order of type', async () => {
   const history = [scheduled(5, 'capturePayment', '1'), started(6, 5, 2)];
-  const journal = await withAttempts(handle(history), [step('capturePayment', undefined)]);
+  const journal = await withAttempts(run(history), [step('capturePayment', undefined)]);
   expect(journal[0].attempts).toBe(2);
+});
+
+test('a run already read costs no history read while it waits; a grown one reads only its new events', async () => {
+  const events = [scheduled(5, 'createAuthorization', '1'), started(6, 5, 1), scheduled(10, 'capturePayment', '2')];
+  const r = run(events);
+  const attempts = new StepAttempts(r.reader);
+  const steps = [step('createAuthorization', 4), step('capturePayment', 9, { state: 'running' })];
+
+  expect((await attempts.of(r.handle, steps)).map((s) => s.attempts)).toEqual([1, undefined]);
+  expect((await attempts.of(r.handle, steps)).map((s) => s.attempts)).toEqual([1, undefined]);
+  expect(r.reads).toEqual([0]); // the second call read nothing: the history had not grown
+
+  // The capture ends after 3 attempts: its Started event is written then, after the events read before.
+  events.push(started(12, 10, 3));
+  expect((await attempts.of(r.handle, steps)).map((s) => s.attempts)).toEqual([1, 3]);
+  expect(r.reads).toEqual([0, 10]); // only the events after the last one read
+});
+
+test('the least recently read run is forgotten first, and is read whole again when asked for', async () => {
+  const a = run([scheduled(5, 'capturePayment', '1'), started(6, 5, 2)]);
+  const b = { ...run([scheduled(5, 'capturePayment', '1'), started(6, 5, 1)]) };
+  (b.handle as unknown as { describe: () => Promise<object> }).describe = () =>
+    Promise.resolve({ workflowId: 'wf-b', runId: 'run', historyLength: 6, raw: {} });
+  const reads: string[] = [];
+  const attempts = new StepAttempts((execution, after) => {
+    reads.push(`${execution.workflowId}>${after}`);
+    return (execution.workflowId === 'wf' ? a : b).reader(execution, after);
+  }, 1);
+  await attempts.of(a.handle, [step('capturePayment', 4)]);
+  await attempts.of(b.handle, [step('capturePayment', 4)]);
+  expect((await attempts.of(a.handle, [step('capturePayment', 4)]))[0].attempts).toBe(2);
+  expect(reads).toEqual(['wf>0', 'wf-b>0', 'wf>0']);
 });

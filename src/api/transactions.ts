@@ -29,7 +29,7 @@ import { allowOnly, ApiError, validationError } from './errors';
 import { captureSchema, createTransactionSchema, idempotencyKeyHeader, listTransactionsQuery, transactionIdParam } from './schemas';
 import { listTransactions, plainCustomerSearchValue, type CustomerSearchValue } from './transaction-list';
 import { isTemporalUnavailable } from '../infrastructure/temporal';
-import { withAttempts } from './step-attempts';
+import { reverseHistoryReader, StepAttempts } from './step-attempts';
 import { FIELDS_ONLY_IN_HISTORY, type TransactionRecords } from '../infrastructure/transaction-record';
 import { refundedAmount, type RefundRecords } from '../infrastructure/refund-record';
 import type { RefundView } from '../domain/refund';
@@ -58,6 +58,8 @@ export function transactionsRouter({
   customerSearchValue = plainCustomerSearchValue,
 }: TransactionsRouterOptions): Router {
   const router = Router();
+  // Each step's attempts, from the runs' histories: only the events added since the last read are fetched.
+  const stepAttempts = new StepAttempts(reverseHistoryReader(client));
   router.use('/:id/refunds', refundsRouter({ client, records, refunds, taskQueue, flowOptions }));
 
   router.post('/', async (req, res) => {
@@ -159,7 +161,7 @@ export function transactionsRouter({
     const refunded = await refundsOf(refunds, key);
     try {
       const view = await handle.query(transactionQuery);
-      res.json({ ...view, steps: await withAttempts(handle, view.steps), ...refunded });
+      res.json({ ...view, steps: await stepAttempts.of(handle, view.steps), ...refunded });
     } catch (err) {
       if (!(err instanceof WorkflowNotFoundError)) throw err;
       res.json({ ...(await fromRecord(records, key)), ...refunded });
