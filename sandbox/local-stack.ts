@@ -19,6 +19,7 @@ import { startTemporalCluster } from './cluster/cluster';
 import { logger, temporalLogger } from '../src/infrastructure/logger';
 import { connectClient, connectWorker, dataConverterOf } from '../src/infrastructure/temporal';
 import { payloadCodecOf } from '../src/infrastructure/payload-codec';
+import { prometheusTelemetry } from '../src/infrastructure/metrics-exporter';
 import { sandboxEncryptionEnv } from './payload-keys';
 import { startPmsSimulator, type PmsSimulator } from './simulators/pms';
 import { startZuzSimulator, type ZuzSimulator } from './simulators/zuz';
@@ -122,7 +123,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       Runtime.install({
         logger: temporalLogger(logger.child({ component: 'worker' })),
         shutdownSignals: [],
-        telemetryOptions: { metrics: { prometheus: { bindAddress: loadWorkerOpsConfig(baseEnv).metricsAddress } } },
+        telemetryOptions: prometheusTelemetry(loadWorkerOpsConfig(baseEnv).metricsAddress),
       });
     }
     // Payloads are encrypted as in production: the key is generated once and kept in the data directory.
@@ -166,6 +167,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       // process of this user can call it, but could read the key file in the data directory anyway.
       CODEC_SERVER_CORS_ORIGINS: temporal.uiUrl ? uiOrigins(temporal.uiUrl) : undefined,
       ...baseEnv,
+      // This stack's own Temporal, whatever profile the developer's temporal.toml holds (an API key, TLS).
+      TEMPORAL_CONFIG_FILE: '/dev/null',
+      TEMPORAL_PROFILE: undefined,
       ...encryption,
       CODEC_SERVER_ADDRESS: codecPort ? `127.0.0.1:${codecPort}` : undefined,
     };

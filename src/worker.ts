@@ -20,6 +20,7 @@ import {
   type WorkerTuning,
 } from './config';
 import { startHealthServer } from './infrastructure/health-server';
+import { prometheusTelemetry } from './infrastructure/metrics-exporter';
 import { openDatabase } from './infrastructure/database';
 import { prebuiltWorkflowBundle } from './infrastructure/workflow-bundle';
 import { logger, temporalLogger } from './infrastructure/logger';
@@ -80,13 +81,19 @@ async function main(): Promise<void> {
   const ops = loadWorkerOpsConfig();
   Runtime.install({
     logger: temporalLogger(logger.child({ component: 'worker' })),
-    // The SDK's own metrics (task latencies, slots, polls...) and the flow's, on one Prometheus endpoint.
-    telemetryOptions: { metrics: { prometheus: { bindAddress: ops.metricsAddress } } },
+    // The SDK's metrics and the flow's, on one Prometheus endpoint, by Prometheus's conventions (see the module).
+    telemetryOptions: prometheusTelemetry(ops.metricsAddress),
   });
 
   const plugins = tracing ? [tracing.plugin] : [];
   const client = await connectClient(temporal, plugins);
-  await assertSearchAttributesRegistered(client, temporal.namespace);
+  // TEMPORAL_SEARCH_ATTRIBUTE_CHECK=off: where the OperatorService is not offered (Temporal Cloud), the attributes are created with tcld or the Cloud UI.
+  if (temporal.checkSearchAttributes) await assertSearchAttributesRegistered(client, temporal.namespace);
+  else
+    logger.warn(
+      { component: 'worker', namespace: temporal.namespace },
+      'TEMPORAL_SEARCH_ATTRIBUTE_CHECK=off: not checking that the namespace has the search attributes TransactionStatus, CustomerId, TransactionAmount and MerchantId (a transaction cannot start without them)',
+    );
   const db = await openDatabase('url' in databaseConfig ? { ...databaseConfig, poolMax: loadDatabasePoolSize() } : databaseConfig);
   const connection = await connectWorker(temporal);
   const worker = await createTransactionWorker({

@@ -1,4 +1,8 @@
 /** Configuration: a bad value stops start-up with a message naming the variable and the problem. */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Client } from '@temporalio/client';
 import {
   assertSafeForProduction,
   ConfigError,
@@ -11,6 +15,8 @@ import {
   SANDBOX_CREDENTIALS,
   type Env,
 } from '../src/config';
+import { assertSearchAttributesRegistered } from '../src/infrastructure/temporal';
+import { createPrivateCa, type PrivateCa } from '../sandbox/cluster/temporal-server';
 import { loadDevConfig } from '../sandbox/config';
 import { DEV_DEFAULTS } from '../sandbox/local-stack';
 import { pmsConfigFromEnv } from '../sandbox/simulators/pms/envConfig';
@@ -213,5 +219,269 @@ describe('production entry points refuse what is safe only against the simulator
     const pms = pmsConfigFromEnv({});
     expect(zuz.ok && zuz.value.privateKey).toBe(SANDBOX_CREDENTIALS.ZUZ_PRIVATE_KEY);
     expect(pms.ok && pms.value.apiKey).toBe(SANDBOX_CREDENTIALS.PMS_API_KEY);
+  });
+});
+
+describe('the Temporal connection: @temporalio/envconfig, the variables and TOML profiles of the temporal CLI', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pos-config-test-'));
+  let pki: PrivateCa;
+  let other: PrivateCa;
+
+  beforeAll(async () => {
+    mkdirSync(path.join(dir, 'pki'));
+    mkdirSync(path.join(dir, 'other'));
+    [pki, other] = [await createPrivateCa(path.join(dir, 'pki')), await createPrivateCa(path.join(dir, 'other'))];
+  }, 30_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const pem = (file: string) => readFileSync(file);
+  const toml = (name: string, lines: string[]) => {
+    const file = path.join(dir, name);
+    writeFileSync(file, lines.join('\n'));
+    return file;
+  };
+
+  test('defaults: localhost:7233, namespace default, no TLS, the search attribute check on; empty variables count as unset', () => {
+    expect(loadTemporalConfig({ TEMPORAL_ADDRESS: '', TEMPORAL_API_KEY: '', TEMPORAL_TLS_CLIENT_CERT_PATH: '' })).toEqual({
+      address: 'localhost:7233',
+      namespace: 'default',
+      taskQueue: 'pos-transactions',
+      apiKey: undefined,
+      tls: undefined,
+      grpcMetadata: undefined,
+      checkSearchAttributes: true,
+      source: 'environment',
+      payloadEncryption: undefined,
+    });
+  });
+
+  test('the standard variables: a private CA, the server name, a client certificate (files read at load)', () => {
+    const config = loadTemporalConfig({
+      TEMPORAL_ADDRESS: 'temporal.internal:7233',
+      TEMPORAL_NAMESPACE: 'payments',
+      TEMPORAL_TLS_SERVER_CA_CERT_PATH: pki.caFile,
+      TEMPORAL_TLS_SERVER_NAME: pki.serverName,
+      TEMPORAL_TLS_CLIENT_CERT_PATH: pki.client.certFile,
+      TEMPORAL_TLS_CLIENT_KEY_PATH: pki.client.keyFile,
+      TEMPORAL_GRPC_META_X_ROUTE: 'eu',
+    });
+    expect(config).toMatchObject({ address: 'temporal.internal:7233', namespace: 'payments', grpcMetadata: { 'x-route': 'eu' } });
+    expect(config.tls).toEqual({
+      serverNameOverride: pki.serverName,
+      serverRootCACertificate: pem(pki.caFile),
+      clientCertPair: { crt: pem(pki.client.certFile), key: pem(pki.client.keyFile) },
+    });
+  });
+
+  test('PEM in variables (_DATA), as for a secret store', () => {
+    const config = loadTemporalConfig({
+      TEMPORAL_TLS_SERVER_CA_CERT_DATA: pem(pki.caFile).toString(),
+      TEMPORAL_TLS_CLIENT_CERT_DATA: pem(pki.client.certFile).toString(),
+      TEMPORAL_TLS_CLIENT_KEY_DATA: pem(pki.client.keyFile).toString(),
+    });
+    expect(config.tls?.serverRootCACertificate).toEqual(pem(pki.caFile));
+    expect(config.tls?.clientCertPair?.key).toEqual(pem(pki.client.keyFile));
+  });
+
+  test('TLS as the SDK decides it: an API key implies TLS (system CAs), TEMPORAL_TLS=false outranks everything', () => {
+    expect(loadTemporalConfig({ TEMPORAL_API_KEY: 'k' })).toMatchObject({ apiKey: 'k', tls: {} });
+    expect(loadTemporalConfig({ TEMPORAL_TLS: 'TRUE' }).tls).toEqual({});
+    expect(loadTemporalConfig({ TEMPORAL_TLS: '1', TEMPORAL_TLS_SERVER_NAME: 'x.example' }).tls).toEqual({
+      serverNameOverride: 'x.example',
+    });
+    expect(loadTemporalConfig({ TEMPORAL_API_KEY: 'k', TEMPORAL_TLS: 'false' }).tls).toBeUndefined();
+    // TLS off: the files are not even read.
+    expect(loadTemporalConfig({ TEMPORAL_TLS: 'false', TEMPORAL_TLS_CLIENT_CERT_PATH: '/nonexistent' }).tls).toBeUndefined();
+  });
+
+  test('a TOML profile (TEMPORAL_CONFIG_FILE + TEMPORAL_PROFILE), which the variables override one by one', () => {
+    const file = toml('profiles.toml', [
+      '[profile.default]',
+      'address = "localhost:7233"',
+      '[profile.prod]',
+      'address = "prod.internal:7233"',
+      'namespace = "payments"',
+      'api_key = "from-the-file"',
+      '[profile.prod.tls]',
+      `server_ca_cert_path = "${pki.caFile}"`,
+      `server_name = "${pki.serverName}"`,
+      `client_cert_path = "${pki.client.certFile}"`,
+      `client_key_path = "${pki.client.keyFile}"`,
+      '[profile.prod.grpc_meta]',
+      'x-team = "pos"',
+    ]);
+    const config = loadTemporalConfig({ TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'prod' });
+    expect(config).toMatchObject({
+      address: 'prod.internal:7233',
+      namespace: 'payments',
+      apiKey: 'from-the-file',
+      grpcMetadata: { 'x-team': 'pos' },
+      source: `profile "prod" of ${file}`,
+    });
+    expect(config.tls).toEqual({
+      serverNameOverride: pki.serverName,
+      serverRootCACertificate: pem(pki.caFile),
+      clientCertPair: { crt: pem(pki.client.certFile), key: pem(pki.client.keyFile) },
+    });
+    const overridden = loadTemporalConfig({
+      TEMPORAL_CONFIG_FILE: file,
+      TEMPORAL_PROFILE: 'prod',
+      TEMPORAL_ADDRESS: 'other.internal:7233',
+      TEMPORAL_TLS_SERVER_NAME: 'other.example',
+    });
+    expect(overridden).toMatchObject({
+      address: 'other.internal:7233',
+      namespace: 'payments',
+      tls: { serverNameOverride: 'other.example' },
+    });
+    // Without TEMPORAL_PROFILE: the profile named default.
+    expect(loadTemporalConfig({ TEMPORAL_CONFIG_FILE: file })).toMatchObject({ address: 'localhost:7233', tls: undefined });
+  });
+
+  test('the default file: ~/.config/temporalio/temporal.toml (XDG_CONFIG_HOME), as the CLI finds it; none there is no profile', () => {
+    mkdirSync(path.join(dir, 'xdg', 'temporalio'), { recursive: true });
+    writeFileSync(path.join(dir, 'xdg', 'temporalio', 'temporal.toml'), '[profile.default]\naddress = "from-default-file:7233"\n');
+    expect(loadTemporalConfig({ XDG_CONFIG_HOME: path.join(dir, 'xdg') }).address).toBe('from-default-file:7233');
+    expect(loadTemporalConfig({ HOME: path.join(dir, 'no-such-home') }).address).toBe('localhost:7233');
+    // An empty file (what the sandboxes give their processes: /dev/null) has no profile.
+    expect(loadTemporalConfig({ TEMPORAL_CONFIG_FILE: '/dev/null', XDG_CONFIG_HOME: path.join(dir, 'xdg') }).address).toBe(
+      'localhost:7233',
+    );
+  });
+
+  test.each([
+    [
+      'a missing certificate file',
+      () => ({ TEMPORAL_TLS_CLIENT_CERT_PATH: '/x', TEMPORAL_TLS_CLIENT_KEY_PATH: pki.client.keyFile }),
+      'TEMPORAL_TLS_CLIENT_CERT_PATH: cannot read /x: ENOENT',
+    ],
+    [
+      'a missing CA file',
+      () => ({ TEMPORAL_TLS_SERVER_CA_CERT_PATH: path.join(dir, 'nope.pem') }),
+      `TEMPORAL_TLS_SERVER_CA_CERT_PATH: cannot read ${path.join(dir, 'nope.pem')}: ENOENT`,
+    ],
+    [
+      'a certificate without its key',
+      () => ({ TEMPORAL_TLS_CLIENT_CERT_PATH: pki.client.certFile }),
+      'TEMPORAL_TLS_CLIENT_CERT_PATH: the client certificate and key go together: set both or neither',
+    ],
+    [
+      'a CA file that is no certificate',
+      () => ({ TEMPORAL_TLS_SERVER_CA_CERT_PATH: pki.client.keyFile }),
+      'TEMPORAL_TLS_SERVER_CA_CERT_PATH: is not a PEM certificate',
+    ],
+    [
+      "another certificate's key",
+      () => ({ TEMPORAL_TLS_CLIENT_CERT_PATH: pki.client.certFile, TEMPORAL_TLS_CLIENT_KEY_PATH: other.client.keyFile }),
+      'TEMPORAL_TLS_CLIENT_KEY_PATH: is not the private key of the client certificate',
+    ],
+    [
+      'a key that is no key',
+      () => ({ TEMPORAL_TLS_CLIENT_CERT_DATA: pem(pki.client.certFile).toString(), TEMPORAL_TLS_CLIENT_KEY_DATA: 'not a key' }),
+      'TEMPORAL_TLS_CLIENT_KEY_DATA: is not an unencrypted PEM private key',
+    ],
+    ['a malformed TEMPORAL_TLS', () => ({ TEMPORAL_TLS: 'yes' }), 'TEMPORAL_TLS: must be true or false'],
+    ['an address without a port', () => ({ TEMPORAL_ADDRESS: 'temporal.internal' }), 'TEMPORAL_ADDRESS: must be host:port'],
+    [
+      'TEMPORAL_TLS_DISABLE_HOST_VERIFICATION=true',
+      () => ({ TEMPORAL_TLS_DISABLE_HOST_VERIFICATION: 'true' }),
+      'TEMPORAL_TLS_DISABLE_HOST_VERIFICATION: is not supported by the TypeScript SDK: set TEMPORAL_TLS_SERVER_NAME',
+    ],
+    [
+      'a missing TEMPORAL_CONFIG_FILE',
+      () => ({ TEMPORAL_CONFIG_FILE: path.join(dir, 'missing.toml') }),
+      `TEMPORAL_CONFIG_FILE: cannot read ${path.join(dir, 'missing.toml')}: ENOENT`,
+    ],
+    [
+      'a file that is not TOML',
+      () => ({ TEMPORAL_CONFIG_FILE: toml('broken.toml', ['[profile.default', 'address = 1']) }),
+      'TEMPORAL_CONFIG_FILE: ',
+    ],
+    [
+      'an unknown profile',
+      () => ({ TEMPORAL_CONFIG_FILE: toml('two.toml', ['[profile.default]', '[profile.staging]']), TEMPORAL_PROFILE: 'prod' }),
+      `TEMPORAL_PROFILE: no profile "prod" in ${path.join(dir, 'two.toml')} (it has "default", "staging")`,
+    ],
+    ['a profile without a file', () => ({ TEMPORAL_PROFILE: 'prod' }), 'TEMPORAL_PROFILE: no config file to take profile "prod" from'],
+    [
+      "a profile's missing file, named by its TOML key",
+      () => ({
+        TEMPORAL_CONFIG_FILE: toml('bad-path.toml', ['[profile.prod.tls]', 'server_ca_cert_path = "/etc/missing-ca.pem"']),
+        TEMPORAL_PROFILE: 'prod',
+      }),
+      `tls.server_ca_cert_path (profile "prod" of ${path.join(dir, 'bad-path.toml')}): cannot read /etc/missing-ca.pem: ENOENT`,
+    ],
+    [
+      "the profile's path beside a variable's data",
+      () => ({
+        TEMPORAL_CONFIG_FILE: toml('path.toml', ['[profile.default.tls]', `client_cert_path = "${pki.client.certFile}"`]),
+        TEMPORAL_TLS_CLIENT_CERT_DATA: 'x',
+      }),
+      'Cannot specify both client_cert_path and client_cert_data',
+    ],
+    [
+      'TEMPORAL_SEARCH_ATTRIBUTE_CHECK',
+      () => ({ TEMPORAL_SEARCH_ATTRIBUTE_CHECK: 'skip' }),
+      'TEMPORAL_SEARCH_ATTRIBUTE_CHECK: must be on or off',
+    ],
+  ])('%s is named, without a stack trace', (_what, env, expected) => {
+    const message = messageOf(() => loadTemporalConfig(env()));
+    expect(message).toContain(expected);
+    expect(message).not.toMatch(/^\s+at /m);
+  });
+
+  test.each([
+    ['TEMPORAL_TLS_CERT', 'TEMPORAL_TLS_CLIENT_CERT_PATH'],
+    ['TEMPORAL_TLS_KEY', 'TEMPORAL_TLS_CLIENT_KEY_PATH'],
+    ['TEMPORAL_TLS_CA', 'TEMPORAL_TLS_SERVER_CA_CERT_PATH'],
+  ])('the old name %s is refused, naming %s', (old, name) => {
+    expect(messageOf(() => loadTemporalConfig({ [old]: '/etc/pos/file.pem' }))).toContain(`${old}: is no longer read: set ${name}`);
+  });
+
+  test('an API key is never shown in an error', () => {
+    const message = messageOf(() => loadTemporalConfig({ TEMPORAL_API_KEY: 'secret-api-key', TEMPORAL_ADDRESS: 'no-port' }));
+    expect(message).not.toContain('secret-api-key');
+  });
+
+  test('TEMPORAL_SEARCH_ATTRIBUTE_CHECK=off turns the worker start-up check off', () => {
+    expect(loadTemporalConfig({}).checkSearchAttributes).toBe(true);
+    expect(loadTemporalConfig({ TEMPORAL_SEARCH_ATTRIBUTE_CHECK: 'off' }).checkSearchAttributes).toBe(false);
+  });
+
+  /** A client whose OperatorService answers `listSearchAttributes` with `answer`. */
+  const clientAnswering = (answer: () => Promise<unknown>) =>
+    ({ connection: { operatorService: { listSearchAttributes: answer } } }) as unknown as Client;
+
+  test.each([
+    [7, 'PERMISSION_DENIED'],
+    [12, 'UNIMPLEMENTED'],
+  ])(
+    'where the OperatorService is refused (%s, as Temporal Cloud), the check says how to create the attributes and how to skip it',
+    async (code, name) => {
+      const refusing = clientAnswering(() =>
+        Promise.reject(Object.assign(new Error(`${code} ${name}: Request unauthorized.`), { code, details: 'Request unauthorized.' })),
+      );
+      const error = await assertSearchAttributesRegistered(refusing, 'payments.a1b2c').catch((err: Error) => err);
+      expect(error).toBeInstanceOf(ConfigError);
+      const message = (error as Error).message;
+      expect(message).toContain(`(${name}: Request unauthorized.)`);
+      expect(message).toContain('TransactionStatus (Keyword), CustomerId (Keyword), TransactionAmount (Int), MerchantId (Keyword)');
+      expect(message).toContain(
+        'tcld namespace search-attributes add --namespace payments.a1b2c --search-attribute TransactionStatus=Keyword --search-attribute CustomerId=Keyword --search-attribute TransactionAmount=Int --search-attribute MerchantId=Keyword',
+      );
+      expect(message).toContain('Cloud UI');
+      expect(message).toContain('set TEMPORAL_SEARCH_ATTRIBUTE_CHECK=off');
+    },
+  );
+
+  test('missing search attributes are named, with the commands that create them; other failures pass through', async () => {
+    const some = clientAnswering(() => Promise.resolve({ customAttributes: { TransactionStatus: 2, CustomerId: 2 } }));
+    const message = await assertSearchAttributesRegistered(some, 'default').catch((err: Error) => err.message);
+    expect(message).toContain('Namespace "default" lacks the search attributes TransactionAmount, MerchantId');
+    expect(message).toContain(
+      'temporal operator search-attribute create --namespace default --name TransactionAmount --type Int --name MerchantId --type Keyword',
+    );
+    const unavailable = clientAnswering(() => Promise.reject(Object.assign(new Error('14 UNAVAILABLE'), { code: 14 })));
+    await expect(assertSearchAttributesRegistered(unavailable, 'default')).rejects.toThrow('14 UNAVAILABLE');
   });
 });

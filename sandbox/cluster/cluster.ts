@@ -322,10 +322,14 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       TEMPORAL_ADDRESS: temporalAddress,
       TEMPORAL_NAMESPACE: namespace,
       TEMPORAL_TASK_QUEUE: taskQueue,
+      // Plain loopback, whatever the caller's shell or ~/.config/temporalio/temporal.toml say: no profile file
+      // (/dev/null), no API key (empty = unset), TLS off (TEMPORAL_TLS=false outranks any TLS setting).
+      TEMPORAL_CONFIG_FILE: '/dev/null',
+      TEMPORAL_PROFILE: '',
       TEMPORAL_API_KEY: '',
       TEMPORAL_TLS: 'false',
-      TEMPORAL_TLS_CERT: '',
-      TEMPORAL_TLS_KEY: '',
+      TEMPORAL_TLS_CLIENT_CERT_PATH: '',
+      TEMPORAL_TLS_CLIENT_KEY_PATH: '',
       DATABASE_URL: databaseUrl,
       // Encrypted payloads, as in production: the keys kept under the data directory (as npm start's).
       ...encryption,

@@ -2,14 +2,16 @@
  * The Temporal server of the cluster, as production runs it: the `temporal-server` binary with a
  * config file (sandbox/cluster/temporal-server.yaml), on PostgreSQL whose schemas the SQL tool
  * sets up and upgrades; then the namespace (with a retention period) and the service's search
- * attributes, registered through the server's own APIs.
+ * attributes, registered through the server's own APIs. Optionally the frontend serves TLS, with
+ * certificates from a private CA (`createPrivateCa`), and requires client certificates (mTLS).
  */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { Connection } from '@temporalio/client';
+import { Connection, type TLSConfig } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import { transactionSearchAttributes } from '../../src/domain/search-attributes';
@@ -114,6 +116,101 @@ export async function serverPorts(frontend: number): Promise<TemporalServerPorts
   };
 }
 
+/** A certificate and its private key, PEM files. */
+export interface PemPair {
+  certFile: string;
+  keyFile: string;
+}
+
+/** A throwaway private CA and what it signed: the frontend's certificate and two client certificates. */
+export interface PrivateCa {
+  /** The CA's certificate (PEM): what clients trust the server by, and the server trusts clients by. */
+  caFile: string;
+  /** The DNS name in the server certificate (beside localhost and 127.0.0.1): what clients check it against. */
+  serverName: string;
+  server: PemPair;
+  /** The Temporal server's own client certificate: its system worker's, and the cluster harness's calls. */
+  system: PemPair;
+  /** A client certificate for the service (CN pos-payments). */
+  client: PemPair;
+}
+
+/**
+ * Creates a private CA in `dir` with `openssl` (P-256 keys, valid 2 days) and signs with it a
+ * server certificate for `serverName`, localhost and 127.0.0.1, and two client certificates.
+ * Extensions are explicit (CA:TRUE and keyCertSign on the CA; CA:FALSE, serverAuth or clientAuth
+ * and a subjectAltName on the leaves): rustls, which the SDK's worker connection uses, accepts
+ * nothing less.
+ */
+export async function createPrivateCa(dir: string, serverName = 'temporal.pos.test', openssl = '/usr/bin/openssl'): Promise<PrivateCa> {
+  const file = (name: string) => path.join(dir, name);
+  const ssl = (...args: string[]) => run(openssl, args);
+  const key = (name: string) => ssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', file(`${name}-key.pem`));
+  const sign = async (name: string, subject: string, extensions: string[], ca?: string) => {
+    await key(name);
+    await ssl('req', '-new', '-key', file(`${name}-key.pem`), '-subj', subject, '-out', file(`${name}.csr`));
+    writeFileSync(file(`${name}.ext`), [...extensions, 'subjectKeyIdentifier=hash', ''].join('\n'));
+    const issuer = ca ? ['-CA', file(`${ca}.pem`), '-CAkey', file(`${ca}-key.pem`)] : ['-signkey', file(`${name}-key.pem`)];
+    await ssl(
+      'x509',
+      '-req',
+      '-in',
+      file(`${name}.csr`),
+      ...issuer,
+      '-set_serial',
+      `0x${randomBytes(8).toString('hex')}`,
+      '-days',
+      '2',
+      '-sha256',
+      '-extfile',
+      file(`${name}.ext`),
+      '-out',
+      file(`${name}.pem`),
+    );
+    return { certFile: file(`${name}.pem`), keyFile: file(`${name}-key.pem`) };
+  };
+  const leaf = ['basicConstraints=critical,CA:FALSE', 'keyUsage=critical,digitalSignature', 'authorityKeyIdentifier=keyid'];
+  const ca = await sign('ca', '/CN=POS payments test CA', ['basicConstraints=critical,CA:TRUE', 'keyUsage=critical,keyCertSign,cRLSign']);
+  return {
+    caFile: ca.certFile,
+    serverName,
+    server: await sign(
+      'server',
+      `/CN=${serverName}`,
+      [...leaf, 'extendedKeyUsage=serverAuth', `subjectAltName=DNS:${serverName},DNS:localhost,IP:127.0.0.1`],
+      'ca',
+    ),
+    system: await sign('system', '/CN=temporal-system', [...leaf, 'extendedKeyUsage=clientAuth'], 'ca'),
+    client: await sign('client', '/CN=pos-payments', [...leaf, 'extendedKeyUsage=clientAuth'], 'ca'),
+  };
+}
+
+/** TLS on the frontend (global.tls.frontend); internode traffic stays plaintext, on loopback. */
+export interface TemporalServerTls {
+  /** PEM: the frontend's certificate (it must name `serverName`) and key. */
+  server: PemPair;
+  /** PEM: the CA the frontend's certificate chains to; with requireClientAuth, client certificates must chain to it too. */
+  caFile: string;
+  serverName: string;
+  /** mTLS: the frontend refuses a client without a certificate signed by `caFile`. Default false. */
+  requireClientAuth?: boolean;
+  /**
+   * PEM: the client certificate of the server's own system worker (global.tls.systemWorker: it calls
+   * the frontend for schedules and other system workflows) and of this harness's calls.
+   */
+  system: PemPair;
+}
+
+/** The SDK TLS options of the harness's own connections to a frontend served with `tls`. */
+export function harnessTls(tls: TemporalServerTls | undefined): TLSConfig | undefined {
+  if (!tls) return undefined;
+  return {
+    serverNameOverride: tls.serverName,
+    serverRootCACertificate: readFileSync(tls.caFile),
+    clientCertPair: { crt: readFileSync(tls.system.certFile), key: readFileSync(tls.system.keyFile) },
+  };
+}
+
 export interface TemporalServerOptions {
   binaries: ClusterBinaries;
   pg: ClusterPostgres;
@@ -122,6 +219,8 @@ export interface TemporalServerOptions {
   /** Default: sandbox/cluster/temporal-server.yaml. */
   configFile?: string;
   logLevel?: string;
+  /** Serve the frontend over TLS; default plaintext. */
+  tls?: TemporalServerTls;
 }
 
 /** Starts `temporal-server start` (all four services) and waits until the frontend answers. */
@@ -148,6 +247,15 @@ export async function startTemporalServer(options: TemporalServerOptions): Promi
     POS_TEMPORAL_WORKER_PORT: String(ports.worker),
     POS_TEMPORAL_WORKER_MEMBERSHIP_PORT: String(ports.workerMembership),
     POS_TEMPORAL_DYNAMIC_CONFIG: path.join(path.dirname(configFile), 'dynamic-config.yaml'),
+    ...(options.tls && {
+      POS_TEMPORAL_TLS_CERT_FILE: options.tls.server.certFile,
+      POS_TEMPORAL_TLS_KEY_FILE: options.tls.server.keyFile,
+      POS_TEMPORAL_TLS_CA_FILE: options.tls.caFile,
+      POS_TEMPORAL_TLS_SERVER_NAME: options.tls.serverName,
+      POS_TEMPORAL_TLS_REQUIRE_CLIENT_AUTH: String(options.tls.requireClientAuth ?? false),
+      POS_TEMPORAL_TLS_SYSTEM_CERT_FILE: options.tls.system.certFile,
+      POS_TEMPORAL_TLS_SYSTEM_KEY_FILE: options.tls.system.keyFile,
+    }),
   };
   const child = new Child({
     name: 'Temporal server',
@@ -160,7 +268,8 @@ export async function startTemporalServer(options: TemporalServerOptions): Promi
     parentDeathSignal: 'SIGKILL',
   });
   try {
-    await waitFor('Temporal server', () => frontendAnswers(`127.0.0.1:${ports.frontend}`), 120_000, child);
+    const tls = harnessTls(options.tls);
+    await waitFor('Temporal server', () => frontendAnswers(`127.0.0.1:${ports.frontend}`, tls), 120_000, child);
   } catch (err) {
     child.killNow();
     throw err;
@@ -168,8 +277,8 @@ export async function startTemporalServer(options: TemporalServerOptions): Promi
   return child;
 }
 
-async function frontendAnswers(address: string): Promise<boolean> {
-  const connection = await Connection.connect({ address, connectTimeout: 1000 });
+async function frontendAnswers(address: string, tls: TLSConfig | undefined): Promise<boolean> {
+  const connection = await Connection.connect({ address, tls, connectTimeout: 1000 });
   try {
     await connection.withDeadline(Date.now() + 2000, () => connection.workflowService.getSystemInfo({}));
     return true;
@@ -190,8 +299,10 @@ export async function ensureNamespace(
   namespace: string,
   retentionDays: number,
   log: (line: string) => void,
+  /** The harness's TLS options (`harnessTls`) when the frontend serves TLS. */
+  tls?: TLSConfig,
 ): Promise<void> {
-  const connection = await Connection.connect({ address });
+  const connection = await Connection.connect({ address, tls });
   try {
     const retry = <T>(what: string, call: () => Promise<T>) => retryWhileStarting(what, call);
     await retry('register the namespace', async () => {

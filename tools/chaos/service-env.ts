@@ -39,11 +39,14 @@ export function serviceEnvironment(addresses: StackAddresses): NodeJS.ProcessEnv
     TEMPORAL_ADDRESS: addresses.temporalAddress,
     TEMPORAL_NAMESPACE: 'default',
     TEMPORAL_TASK_QUEUE: `chaos-${randomUUID()}`,
-    // Whatever the caller's shell says, this stack is plain loopback with no tracing.
+    // Whatever the caller's shell says, this stack is plain loopback with no tracing (and no
+    // Temporal profile: /dev/null, not ~/.config/temporalio/temporal.toml).
+    TEMPORAL_CONFIG_FILE: '/dev/null',
+    TEMPORAL_PROFILE: '',
     TEMPORAL_API_KEY: '',
     TEMPORAL_TLS: 'false',
-    TEMPORAL_TLS_CERT: '',
-    TEMPORAL_TLS_KEY: '',
+    TEMPORAL_TLS_CLIENT_CERT_PATH: '',
+    TEMPORAL_TLS_CLIENT_KEY_PATH: '',
     OTEL_TRACES_EXPORTER: 'none',
     DATABASE_URL: addresses.databaseUrl,
     ZUZ_BASE_URL: addresses.zuzUrl,
