@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { BenchReport } from '../tools/bench/report';
+import type { ScaleOutReport } from '../tools/bench/scale-out';
 import { runTool, stopRunningTools } from './helpers/processes';
 
 const BENCH = path.join(__dirname, '..', 'build', 'tools', 'bench', 'main.js');
@@ -81,4 +82,41 @@ test('a bad argument stops with a clear message', async () => {
   const { code, output } = await runTool(process.execPath, [BENCH, '--workers', 'many']);
   expect(code).toBe(2);
   expect(output).toContain('--workers must be a number');
+});
+
+const SCALE_OUT = path.join(__dirname, '..', 'build', 'tools', 'bench', 'scale-out.js');
+
+test(
+  'the scale-out bench runs on the cluster: a second worker and a second API process each carry transactions, CPU is counted for every role',
+  async () => {
+    const reportFile = path.join(dir, 'scale-out-report.json');
+    const { code, output } = await runTool(
+      process.execPath,
+      [SCALE_OUT, '--quick', '--workers', '1,2', '--apis', '2', '--report', reportFile],
+      {
+        ...process.env,
+        DATABASE_URL: '', // the cluster's own PostgreSQL holds the service's database too
+      },
+    );
+    expect({ code, output: code === 0 ? '' : output.slice(-6000) }).toEqual({ code: 0, output: '' });
+    const report = JSON.parse(readFileSync(reportFile, 'utf8')) as ScaleOutReport;
+    expect(report.engine).toMatch(/on PostgreSQL/);
+    expect(report.points.map((p) => [p.workers, p.apis])).toEqual([
+      [1, 2],
+      [2, 2],
+    ]);
+    for (const point of report.points) {
+      expect(point.transactions).toBeGreaterThan(0);
+      expect(point.failed).toBe(0);
+      // Every role did work for these transactions: a process the meter did not find would read 0.
+      expect(Object.values(point.cpuMsPerTransaction).every((ms) => ms > 0)).toBe(true);
+    }
+  },
+  5 * 60_000,
+);
+
+test('the scale-out bench refuses a bad list with a clear message', async () => {
+  const { code, output } = await runTool(process.execPath, [SCALE_OUT, '--workers', '1,two']);
+  expect(code).toBe(2);
+  expect(output).toContain('--workers must be a comma-separated list of counts');
 });
