@@ -30,6 +30,7 @@ import {
 } from '../src/config';
 import { transactionSearchAttributes } from '../src/domain/search-attributes';
 import { binaryCacheDir } from '../sandbox/config';
+import { composeDotEnv } from './helpers/compose-env';
 
 /**
  * The only images docker-compose.yml and the Dockerfile may pull, each with where its tag was
@@ -117,15 +118,7 @@ function composeWith(vars: Env): ComposeFile {
 function generatedDotEnv(): Env {
   const dir = mkdtempSync(path.join(tmpdir(), 'pos-compose-env-'));
   try {
-    const file = path.join(dir, '.env');
-    const run = spawnSync('sh', [path.join(root, 'deploy/compose-env.sh'), file], { encoding: 'utf8' });
-    if (run.status !== 0) throw new Error(`deploy/compose-env.sh failed: ${run.stderr}`);
-    return Object.fromEntries(
-      readFileSync(file, 'utf8')
-        .split('\n')
-        .filter((line) => /^[A-Za-z_]\w*=/.test(line))
-        .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
-    );
+    return composeDotEnv(dir);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

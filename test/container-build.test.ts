@@ -15,7 +15,7 @@
  * script or copying what it staged. It takes 2-4 minutes, nearly all of it the script's two
  * `npm ci` and the TypeScript build.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,6 +23,7 @@ import path from 'node:path';
 import { Client as PgClient } from 'pg';
 import { parse } from 'yaml';
 import { freePort, temporalCliPath } from './helpers/temporal';
+import { composeDotEnv } from './helpers/compose-env';
 
 const root = path.join(__dirname, '..');
 const BUILD_TIMEOUT_MS = 6 * 60_000;
@@ -135,19 +136,6 @@ function composeCommand(service: string): string[] | undefined {
     services: Record<string, ComposeService>;
   };
   return compose.services[service]?.command;
-}
-
-/** What deploy/compose-env.sh writes to .env. */
-function composeDotEnv(dir: string): Record<string, string> {
-  const file = path.join(dir, '.env');
-  const run = spawnSync('sh', [path.join(root, 'deploy/compose-env.sh'), file], { encoding: 'utf8' });
-  if (run.status !== 0) throw new Error(`deploy/compose-env.sh failed: ${run.stderr}`);
-  return Object.fromEntries(
-    readFileSync(file, 'utf8')
-      .split('\n')
-      .filter((line) => /^\w+=/.test(line))
-      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
-  );
 }
 
 /**
