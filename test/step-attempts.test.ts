@@ -115,3 +115,18 @@ test('the least recently read run is forgotten first, and is read whole again wh
   expect((await attempts.of(a.handle, [step('capturePayment', 4)]))[0].attempts).toBe(2);
   expect(reads).toEqual(['wf>0', 'wf-b>0', 'wf>0']);
 });
+
+test('two reads of a grown run at once take its new events in once (each step keeps its own activity)', async () => {
+  const events = [scheduled(5, 'readPaymentState', '1'), started(6, 5, 1)];
+  const r = run(events);
+  const attempts = new StepAttempts(r.reader);
+  // A journal from before steps carried their history position: matched in order of type, so a duplicate would shift them.
+  const steps = (n: number) => Array.from({ length: n }, (_, i) => step(`read${i}`, undefined, { activity: 'readPaymentState' }));
+  await attempts.of(r.handle, steps(1));
+
+  events.push(scheduled(10, 'readPaymentState', '2'), started(11, 10, 2), scheduled(20, 'readPaymentState', '3'), started(21, 20, 3));
+  await Promise.all([attempts.of(r.handle, steps(3)), attempts.of(r.handle, steps(3))]);
+
+  events.push(scheduled(30, 'readPaymentState', '4'), started(31, 30, 7));
+  expect((await attempts.of(r.handle, steps(4))).map((s) => s.attempts)).toEqual([1, 2, 3, 7]);
+});

@@ -97,6 +97,8 @@ export class StepAttempts {
       const events = await this.readNewEvents(execution, run.readThrough);
       events.sort((a, b) => Number(a.eventId) - Number(b.eventId));
       for (const event of events) {
+        // Two reads of the same run at once both fetch the new events: the one that lands second skips what the first took in.
+        if (Number(event.eventId) <= run.readThrough) continue;
         const attributes = event.activityTaskScheduledEventAttributes;
         if (attributes?.activityType?.name) {
           const entry = { eventId: Number(event.eventId), type: attributes.activityType.name, activityId: attributes.activityId ?? '' };
