@@ -122,8 +122,20 @@ export function workflowIdFor(transactionKey: string): string {
 
 /** An amount as people read it: minor units in the currency's own decimals (12.50 EUR, 1250 JPY). */
 export function formatMoney(amount: number, currency: string): string {
-  const digits = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+  const digits = minorUnitDigits(currency);
   return `${(amount / 10 ** digits).toFixed(digits)} ${currency}`;
+}
+
+/** Building an Intl.NumberFormat costs more than the whole rest of a status update, and the flow formats on every one: once per currency. */
+const digitsByCurrency = new Map<string, number>();
+
+function minorUnitDigits(currency: string): number {
+  let digits = digitsByCurrency.get(currency);
+  if (digits === undefined) {
+    digits = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+    digitsByCurrency.set(currency, digits);
+  }
+  return digits;
 }
 
 /** A duration as people read it, for summaries: 30 s, 15 min, 2 h, 7 days. */

@@ -11,13 +11,16 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { z } from 'zod';
 import { argsOrUsage, integer, parseArgs } from '../cli-args';
 import { CoverageTally } from './coverage';
+import { ResultsFile, ResultsFileError, simulationCodeHash } from './results-file';
 import { simulateBatch, type SeedSummary } from './simulate';
 
-const USAGE = `usage: npm run simulate -- [--seeds N] [--from S] [--seed S] [--processes P] [--concurrency C] [--json]
+const USAGE = `usage: npm run simulate -- [--seeds N] [--from S] [--seed S] [--processes P] [--concurrency C] [--results FILE] [--json]
   --seeds N        how many seeds (one transaction each), from --from (default 1); default 200
   --seed S         one seed alone, with its trace (the reproduction of a failure)
   --processes P    worker processes, each with its own time-skipping server (default: the CPUs)
-  --concurrency C  transactions in flight at once per process (default 16: faster than one at a time)`;
+  --concurrency C  transactions in flight at once per process (default 16: faster than one at a time)
+  --results FILE   append each seed's verdict to FILE; seeds FILE already holds (judged by the same code) are
+                   not run again but counted: a long run stopped midway resumes where it was`;
 
 const argsSchema = z
   .object({
@@ -26,6 +29,7 @@ const argsSchema = z
     seed: integer('seed').min(0, '--seed must be >= 0').optional(),
     processes: integer('processes').min(1, '--processes must be >= 1').max(64).default(availableParallelism()),
     concurrency: integer('concurrency').min(1, '--concurrency must be >= 1').max(200).default(16),
+    results: z.string().min(1, '--results needs a file name').optional(),
     child: z.string().optional(),
     json: z.boolean().default(false),
   })
@@ -66,11 +70,24 @@ async function runOne(seed: number): Promise<number> {
 }
 
 async function runMany(args: Args): Promise<number> {
-  const seeds = Array.from({ length: args.seeds }, (_, i) => args.from + i);
-  const processes = Math.min(args.processes, seeds.length);
-  const shares = Array.from({ length: processes }, (_, p) => seeds.filter((_, i) => i % processes === p));
+  const requested = Array.from({ length: args.seeds }, (_, i) => args.from + i);
   const coverage = new CoverageTally();
   const failures: SeedSummary[] = [];
+  const tally = (summary: SeedSummary) => {
+    coverage.add(summary.branches, summary.outcome);
+    if (summary.violations.length > 0) failures.push(summary);
+  };
+  const results = openResults(args.results);
+  if (results === null) return 2;
+  const earlier = requested.filter((seed) => results?.earlier.has(seed));
+  for (const seed of earlier) tally(results!.earlier.get(seed)!);
+  const seeds = requested.filter((seed) => !results?.earlier.has(seed));
+  if (earlier.length > 0)
+    console.log(`${earlier.length} of the ${requested.length} seeds were judged earlier (${args.results}); running ${seeds.length}`);
+  const processes = Math.max(1, Math.min(args.processes, seeds.length));
+  const shares = Array.from({ length: processes }, (_, p) => seeds.filter((_, i) => i % processes === p)).filter(
+    (share) => share.length > 0,
+  );
   let done = 0;
   const startedAt = Date.now();
   const progress = setInterval(() => {
@@ -87,8 +104,8 @@ async function runMany(args: Args): Promise<number> {
             });
             child.on('message', ({ summary }: { summary: SeedSummary }) => {
               done++;
-              coverage.add(summary.branches, summary.outcome);
-              if (summary.violations.length > 0) failures.push(summary);
+              tally(summary);
+              results?.append(summary);
             });
             child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`a simulation process exited ${code}`))));
           }),
@@ -100,11 +117,29 @@ async function runMany(args: Args): Promise<number> {
   const seconds = (Date.now() - startedAt) / 1000;
   const reach = coverage.summary();
   if (args.json) {
-    console.log(JSON.stringify({ seeds: done, seconds, perSecond: done / seconds, coverage: coverage.toJSON(), reach, failures }, null, 2));
+    console.log(
+      JSON.stringify(
+        {
+          seeds: done + earlier.length,
+          earlier: earlier.length,
+          seconds,
+          perSecond: done / seconds,
+          coverage: coverage.toJSON(),
+          reach,
+          failures,
+        },
+        null,
+        2,
+      ),
+    );
   } else {
     console.log(
       `${done} seeds in ${seconds.toFixed(1)} s: ${(done / seconds).toFixed(2)} schedules/s (${processes} processes x ${args.concurrency})`,
     );
+    if (earlier.length > 0)
+      console.log(
+        `with the ${earlier.length} judged earlier: ${done + earlier.length} seeds, ${args.from} to ${args.from + args.seeds - 1}`,
+      );
     console.log(`flow branches reached (step journal): ${reach.reached}/${reach.of}`);
     if (reach.unreached.length) console.log(`  not reached: ${reach.unreached.join(', ')}`);
     if (reach.unlisted.length) console.log(`  reached but not in the list: ${reach.unlisted.join(', ')}`);
@@ -121,6 +156,18 @@ async function runMany(args: Args): Promise<number> {
     console.log(failures.length === 0 ? 'no invariant violated' : `${failures.length} failing seed(s)`);
   }
   return failures.length > 0 ? 1 : 0;
+}
+
+/** The --results file, none when not asked for, or null after saying why it cannot be used. */
+function openResults(file: string | undefined): ResultsFile | undefined | null {
+  if (file === undefined) return undefined;
+  try {
+    return ResultsFile.open(file, simulationCodeHash());
+  } catch (err) {
+    if (!(err instanceof ResultsFileError)) throw err;
+    console.error(err.message);
+    return null;
+  }
 }
 
 if (require.main === module || isChild) {

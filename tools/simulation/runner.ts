@@ -3,10 +3,10 @@
  * worker, its activities served by the seed's simulated world, its webhooks and the till's
  * requests delivered by the clock. `concurrency` transactions run at once in the environment.
  *
- * Worker crashes: the worker keeps no workflow in its cache (`maxCachedWorkflows: 0`), so every
- * workflow task is run by a worker that knows nothing of the run and rebuilds it by replaying the
- * history — what a crash between any two tasks leaves, for every task of every seed rather than
- * at a few drawn points. Crashes inside a step are the world's lost answers: the call acted and
+ * Worker crashes: every finished history is replayed from its first event by a replay worker
+ * that never saw the run (BatchReplayer) — how a worker resumes after a crash between any two
+ * workflow tasks, so this checks every task of every seed rather than a few drawn points;
+ * `restartWorkers` also kills the live worker at each seed's drawn crash point. Crashes inside a step are the world's lost answers: the call acted and
  * the answer never came back, so the step runs again (the same idempotency key).
  */
 import { randomUUID } from 'node:crypto';
@@ -22,6 +22,7 @@ import { cancelUpdate, captureUpdate, transactionQuery, zuzEventSignal } from '.
 import type { ProcessTransactionInput } from '../../src/workflows/process-transaction';
 import { createSimulatedActivities, WorldDirectory } from './activities';
 import { SimulationClock } from './clock';
+import { BatchReplayer } from './replayer';
 import { planFor, type ClientRequest, type ClientStep, type SimulationPlan } from './plan';
 import { SimulatedWorld } from './world';
 
@@ -88,6 +89,7 @@ export async function runSeeds(
     }),
   );
 
+  const replayer = new BatchReplayer({ workflowBundle: bundle, replayName: 'simulation', dataConverter });
   const pending = [...seeds];
   const running = new Map<number, SeedRun & { done: boolean }>();
 
@@ -184,15 +186,7 @@ export async function runSeeds(
         const field = event.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.TransactionStatus;
         if (field?.data) run.published.push(JSON.parse(Buffer.from(field.data).toString('utf8')) as string);
       }
-      try {
-        await Worker.runReplayHistory(
-          { workflowBundle: bundle, replayName: `simulation-${run.plan.seed}`, dataConverter },
-          history,
-          workflowId,
-        );
-      } catch (err) {
-        run.replayFailure = String(err);
-      }
+      run.replayFailure = await replayer.replay(history, workflowId);
       worlds.remove(run.world);
       running.delete(run.plan.seed);
       options.onSeed(run);
@@ -215,6 +209,7 @@ export async function runSeeds(
     );
   } finally {
     await Promise.all(finishing);
+    await replayer.close();
     await worker.stop();
   }
 }

@@ -1,0 +1,101 @@
+/**
+ * `--results FILE`: every finished seed's verdict, one JSON line each, so that a long run (20,000
+ * seeds take hours on a laptop) can be stopped and resumed: seeds already in the file are not run
+ * again, and the report counts them. The file's first line names the code that judged them (a
+ * hash of the flow and the simulation); a file made by other code is refused, not mixed in.
+ */
+import { createHash } from 'node:crypto';
+import { appendFileSync, existsSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import type { SeedSummary } from './simulate';
+
+const headerSchema = z.object({ code: z.string() });
+const summarySchema = z.object({
+  seed: z.number().int(),
+  kind: z.string(),
+  weather: z.string(),
+  outcome: z.string(),
+  expected: z.string().optional(),
+  branches: z.array(z.string()),
+  violations: z.array(z.object({ invariant: z.string(), why: z.string() })),
+  trace: z.array(z.string()),
+});
+
+export class ResultsFileError extends Error {
+  override name = 'ResultsFileError';
+}
+
+export class ResultsFile {
+  private constructor(
+    readonly file: string,
+    /** Seeds judged earlier by the same code. */
+    readonly earlier: ReadonlyMap<number, SeedSummary>,
+  ) {}
+
+  static open(file: string, code: string): ResultsFile {
+    if (!existsSync(file)) {
+      writeFileSync(file, `${JSON.stringify({ code })}\n`);
+      return new ResultsFile(file, new Map());
+    }
+    let text = readFileSync(file, 'utf8');
+    if (!text.endsWith('\n')) {
+      // A line cut short by a stop mid-write: dropped (that seed simply runs again), so the next line starts clean.
+      text = text.slice(0, text.lastIndexOf('\n') + 1);
+      truncateSync(file, Buffer.byteLength(text));
+    }
+    const [first, ...rest] = text.split('\n');
+    const header = headerSchema.safeParse(parseLine(first));
+    if (!header.success) throw new ResultsFileError(`${file} is not a results file of npm run simulate (its first line names no code)`);
+    if (header.data.code !== code)
+      throw new ResultsFileError(
+        `${file} holds verdicts of other code (the flow or the simulation changed since): remove it, or give another --results file`,
+      );
+    const earlier = new Map<number, SeedSummary>();
+    for (const [index, line] of rest.entries()) {
+      if (line.trim() === '') continue;
+      const summary = summarySchema.safeParse(parseLine(line));
+      if (!summary.success) throw new ResultsFileError(`${file} line ${index + 2} is not a seed's verdict`);
+      earlier.set(summary.data.seed, summary.data);
+    }
+    return new ResultsFile(file, earlier);
+  }
+
+  append(summary: SeedSummary): void {
+    // The trace is for failures: a green seed's line stays small.
+    const line = summary.violations.length > 0 ? summary : { ...summary, trace: [] };
+    appendFileSync(this.file, `${JSON.stringify(line)}\n`);
+  }
+}
+
+function parseLine(line: string | undefined): unknown {
+  try {
+    return JSON.parse(line ?? '');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * What judged the seeds: the flow (src/ and, after a build, its bundle; or SIMULATION_WORKFLOWS),
+ * the simulated world and the invariants. Any change to them changes the hash.
+ */
+export function simulationCodeHash(): string {
+  const roots = [path.resolve(__dirname, '..', '..', 'src'), __dirname, path.resolve(__dirname, '..', 'invariants')];
+  if (process.env.SIMULATION_WORKFLOWS) roots.push(path.resolve(process.env.SIMULATION_WORKFLOWS));
+  const hash = createHash('sha256');
+  for (const file of roots.flatMap((root) => sourceFiles(root)).sort()) {
+    hash.update(path.relative(path.resolve(__dirname, '..', '..'), file));
+    hash.update(readFileSync(file));
+  }
+  return hash.digest('hex').slice(0, 16);
+}
+
+function sourceFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).flatMap((name) => {
+    const file = path.join(dir, name);
+    if (statSync(file).isDirectory()) return sourceFiles(file);
+    return /\.(js|ts)$/.test(name) && !name.endsWith('.d.ts') ? [file] : [];
+  });
+}
