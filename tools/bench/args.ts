@@ -1,11 +1,14 @@
 /** The command line of `npm run bench`, validated with zod (the chaos suite's approach): a wrong flag stops with a clear message. */
 import { z } from 'zod';
 import { integer, parseArgs } from '../cli-args';
+import { ENGINES } from '../chaos/args';
 
 const argsSchema = z
   .object({
     /** Tiny sizes, seconds per phase: proves the harness works (npm test), measures nothing. */
     quick: z.boolean().default(false),
+    /** The Temporal it runs on: the CLI's dev server, or the Temporal server on PostgreSQL (`npm run cluster`'s). */
+    engine: z.enum(ENGINES, { error: `--engine must be ${ENGINES.join(' or ')}` }).default('dev'),
     report: z.string().min(1, '--report must be a file path').default('bench-report.json'),
     workers: integer('workers').min(1, '--workers must be >= 1').max(8, '--workers must be <= 8').default(2),
     /** Added to every answer of Zuz and PMS (their `latencyMs` fault). */
@@ -39,7 +42,7 @@ const argsSchema = z
 
 export type BenchArgs = z.infer<typeof argsSchema>;
 
-export const USAGE = `Usage: npm run bench -- [--quick] [--report bench-report.json] [--workers 2] [--provider-latency-ms 0]
+export const USAGE = `Usage: npm run bench -- [--quick] [--engine dev|cluster] [--report bench-report.json] [--workers 2] [--provider-latency-ms 0]
                         [--time-scale 0.02] [--temporal-history memory|file] [--waiting 10000] [--scale-only] [--skip-levers] [--keep-logs]`;
 
 const BOOLEAN_FLAGS = new Set(['quick', 'scaleOnly', 'skipLevers', 'keepLogs']);

@@ -10,6 +10,7 @@ import { loadTemporalConfig } from '../../src/config';
 import { freePort } from '../../sandbox/dev-server';
 import { connectClient } from '../../src/infrastructure/temporal';
 import { ApiClient } from '../chaos/api-client';
+import type { EngineKind } from '../chaos/engine';
 import type { ExitGuard } from '../chaos/exit-guard';
 import { API_KEY } from '../chaos/service-env';
 import { ServiceProcess } from '../chaos/service-process';
@@ -25,6 +26,7 @@ const READY_TIMEOUT_MS = 90_000;
 export const BENCH_SERVICE_ENV = { FLOW_AUTHORIZATION_EXPIRY: '2h' };
 
 export interface BenchStackOptions {
+  engine: EngineKind;
   workers: number;
   timeScale: number;
   logsDir: string;

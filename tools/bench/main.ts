@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick]`: starts the real stack (the chaos suite's: Temporal dev server,
+ * `npm run bench [-- --quick] [--engine cluster]`: starts the real stack (the chaos suite's: Temporal dev server or the cluster,
  * N worker processes, the API process, the simulators, PostgreSQL) plus the engine-ceiling
  * workers, and measures in one run: the flow's maximum throughput and its latencies at half
  * that load, the engine's ceiling for the same shape, the non-durable baseline, the cost per
@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadDevConfig } from '../../sandbox/config';
 import { SHORT_PENDING_MS } from '../../sandbox/simulators/zuz/timing';
+import { provisionCluster } from '../chaos/engine';
 import { ExitGuard } from '../chaos/exit-guard';
 import { FLOW_ENV } from '../chaos/service-env';
 import { parseBenchArgs } from './args';
@@ -39,6 +40,8 @@ const QUICK_LEVERS = 1;
 async function main(): Promise<number> {
   const args = argsOrUsage(parseBenchArgs, process.argv.slice(2));
   if (!args) return 2;
+  // `npm run bench` provisions the CLI; the cluster's binaries are built here once per machine (cached after).
+  if (args.engine === 'cluster' && !provisionCluster('bench')) return 1;
   const started = Date.now();
   const say = (message: string) => console.log(`[bench +${Math.round((Date.now() - started) / 1000)}s] ${message}`);
   const sizes = sizesFor(args.quick, args.waiting);
@@ -53,6 +56,7 @@ async function main(): Promise<number> {
     args,
     sizes,
     setup: {
+      temporal: args.engine === 'cluster' ? 'Temporal server on PostgreSQL (cluster)' : 'Temporal dev server',
       workers: args.workers,
       database: process.env.DATABASE_URL ? 'DATABASE_URL' : 'PostgreSQL started for the run',
       temporalHistory: args.temporalHistory,
@@ -79,9 +83,16 @@ async function main(): Promise<number> {
   let machine = machineInfo(loadDevConfig(process.env).temporalCli, 'unknown');
   try {
     stack = await BenchStack.start(
-      { workers: args.workers, timeScale: args.timeScale, logsDir, historyInMemory: args.temporalHistory === 'memory' },
+      {
+        engine: args.engine,
+        workers: args.workers,
+        timeScale: args.timeScale,
+        logsDir,
+        historyInMemory: args.temporalHistory === 'memory',
+      },
       guard,
     );
+    report.setup.temporal = stack.services.engine.description;
     machine = machineInfo(loadDevConfig(process.env).temporalCli, await postgresVersion(stack.services.postgres.url));
     machine.loadAverageAtStart = loadAtStart;
     const workload = new Workload(Date.now().toString(36), sizes.customers);

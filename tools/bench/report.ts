@@ -29,6 +29,8 @@ export interface BenchReport {
   sizes: Sizes;
   machine: MachineInfo;
   setup: {
+    /** The Temporal it ran on, as the engine names itself ("Temporal 1.29.1 server on PostgreSQL (cluster)"). */
+    temporal: string;
     workers: number;
     database: string;
     temporalHistory: 'memory' | 'file';

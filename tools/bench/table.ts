@@ -16,7 +16,7 @@ export function renderReport(report: BenchReport): string {
       `Node ${machine.node}, SDK ${machine.temporalSdk}, ${machine.temporalCli}, ${machine.postgres}; commit ${machine.gitCommit}${machine.gitDirty ? ' (+ uncommitted changes)' : ''}`,
   );
   out.push(
-    `Setup: ${report.setup.workers} worker processes, database ${report.setup.database}, Temporal history in ${report.setup.temporalHistory}, pending authorization ${report.setup.pendingAuthorizationMs} ms, provider latency ${report.setup.providerLatencyMs} ms${
+    `Setup: ${report.setup.temporal ?? 'Temporal dev server'}, ${report.setup.workers} worker processes, database ${report.setup.database}${report.args.engine === 'cluster' ? '' : `, Temporal history in ${report.setup.temporalHistory}`}, pending authorization ${report.setup.pendingAuthorizationMs} ms, provider latency ${report.setup.providerLatencyMs} ms${
       Object.keys(report.setup.tuningEnv).length
         ? `, workers with ${Object.entries(report.setup.tuningEnv)
             .map(([k, v]) => `${k}=${v}`)

@@ -4,7 +4,7 @@
  * own PostgreSQL, see sandbox/cluster). Either one can be restarted by a fault, comes back on the
  * same address with every workflow, and names itself for the report.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { loadDevConfig } from '../../sandbox/config';
@@ -34,6 +34,18 @@ export interface EngineOptions {
   logsDir: string;
   /** Dev server only: keep the history in memory (nothing can restart the server then). */
   historyInMemory?: boolean;
+}
+
+/**
+ * `bash scripts/provision-temporal.sh cluster`: the Temporal server, SQL tool and UI server, built
+ * once per machine (a no-op once cached). False after saying why, if they cannot be had.
+ */
+export function provisionCluster(tool: string): boolean {
+  const script = path.resolve(__dirname, '..', '..', '..', 'scripts', 'provision-temporal.sh');
+  const result = spawnSync('bash', [script, 'cluster'], { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (result.status !== 0)
+    console.error(`[${tool}] could not provision the cluster's binaries (${result.error?.message ?? `exit ${result.status}`})`);
+  return result.status === 0;
 }
 
 /** `temporal version 1.5.1 (Server 1.29.1, UI 2.42.1)` / `temporal version 1.29.1`; undefined if it cannot say. */

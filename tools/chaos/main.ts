@@ -7,7 +7,6 @@
  * Temporal is the CLI's dev server (`--engine dev`, the default) or the Temporal server on
  * PostgreSQL of `npm run cluster` (`--engine cluster`; the restart fault hits its server process).
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -29,6 +28,7 @@ import { sleep } from './sleep';
 import { buildReport, replayCommand, writeReport, type ChaosReport } from './report';
 import { API_KEY, AUTHORIZATION_EXPIRY_MS, FLOW_ENV } from './service-env';
 import { ChaosStack } from './stack';
+import { provisionCluster } from './engine';
 import { printSummary } from './summary';
 
 /** After the driving phase: how long Zuz may take to finish its webhook retries, and the reads of the end state. */
@@ -53,7 +53,7 @@ async function main(): Promise<number> {
   );
 
   // `npm run chaos` provisions the CLI; the cluster's binaries are built here once per machine (cached after).
-  if (args.engine === 'cluster' && provisionCluster() !== 0) return 1;
+  if (args.engine === 'cluster' && !provisionCluster('chaos')) return 1;
 
   const guard = new ExitGuard();
   guard.install();
@@ -177,15 +177,6 @@ async function main(): Promise<number> {
   writeReport(report, reportFile);
   printSummary(report, reportFile);
   return report.ok ? 0 : 1;
-}
-
-/** `bash scripts/provision-temporal.sh cluster`: the Temporal server, SQL tool and UI server (a no-op once cached). */
-function provisionCluster(): number {
-  const script = path.resolve(__dirname, '..', '..', '..', 'scripts', 'provision-temporal.sh');
-  const result = spawnSync('bash', [script, 'cluster'], { stdio: ['ignore', 'inherit', 'inherit'] });
-  if (result.status !== 0)
-    console.error(`[chaos] could not provision the cluster's binaries (${result.error?.message ?? `exit ${result.status}`})`);
-  return result.status ?? 1;
 }
 
 /** When Zuz was down (epoch ms), from the outages as injected. */
