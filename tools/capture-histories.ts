@@ -32,6 +32,7 @@ import type { FlowOverrides } from '../src/workflows/options';
 import { refundKey, refundWorkflowIdFor, type RefundView } from '../src/domain/refund';
 import { loadTemporalConfig } from '../src/config';
 import { connectClient, dataConverterOf } from '../src/infrastructure/temporal';
+import { runToolMain } from './cli-args';
 
 interface Branch {
   name: string;
@@ -400,10 +401,4 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-main().then(
-  () => process.exit(0),
-  (err) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runToolMain(main);

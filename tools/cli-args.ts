@@ -53,3 +53,19 @@ export function argsOrUsage<T>(parse: (argv: readonly string[]) => T, argv: read
     return undefined;
   }
 }
+
+/**
+ * Runs a tool's `main` and exits with its code: 1, after printing the error (after `crashPrefix`,
+ * if given), if it threw. The exit is explicit because a tool's clients and workers may keep
+ * handles open after it is done.
+ */
+export function runToolMain(main: () => Promise<number | void>, crashPrefix?: string): void {
+  main().then(
+    (code) => process.exit(code ?? 0),
+    (err: unknown) => {
+      if (crashPrefix) console.error(crashPrefix, err);
+      else console.error(err);
+      process.exit(1);
+    },
+  );
+}

@@ -15,7 +15,7 @@ import { provisionCluster } from '../chaos/engine';
 import { ExitGuard } from '../chaos/exit-guard';
 import { FLOW_ENV } from '../chaos/service-env';
 import { parseBenchArgs } from './args';
-import { argsOrUsage } from '../cli-args';
+import { argsOrUsage, runToolMain } from '../cli-args';
 import { BenchStack } from './bench-stack';
 import { postgresVersion } from './db-stats';
 import type { EngineVariant } from './engine/shape';
@@ -179,10 +179,4 @@ async function measureEverythingButScale(
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err) => {
-    console.error('[bench] crashed:', err);
-    process.exit(1);
-  },
-);
+runToolMain(main, '[bench] crashed:');

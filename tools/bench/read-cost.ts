@@ -20,7 +20,7 @@ import { DEFAULT_MERCHANT_ID, transactionKey } from '../../src/domain/merchant';
 import { workflowIdFor, type TransactionView } from '../../src/domain/transaction';
 import { transactionQuery, zuzEventSignal } from '../../src/workflows/messages';
 import { startLocalStack, throwawayStackEnv } from '../../sandbox/local-stack';
-import { argsOrUsage, integer, parseArgs } from '../cli-args';
+import { argsOrUsage, integer, parseArgs, runToolMain } from '../cli-args';
 import { summarizeLatency } from './summary-stats';
 
 const argsSchema = z
@@ -129,11 +129,5 @@ async function main(): Promise<number> {
 }
 
 if (require.main === module) {
-  main().then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
+  runToolMain(main);
 }

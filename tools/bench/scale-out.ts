@@ -21,7 +21,7 @@ import { ExitGuard } from '../chaos/exit-guard';
 import { API_KEY } from '../chaos/service-env';
 import { ServiceProcess } from '../chaos/service-process';
 import { ChaosStack } from '../chaos/stack';
-import { argsOrUsage, parseArgs } from '../cli-args';
+import { argsOrUsage, parseArgs, runToolMain } from '../cli-args';
 import { BENCH_SERVICE_ENV, WEBHOOK_TIMEOUT_MS } from './bench-stack';
 import { FlowClient } from './flow-client';
 import { findMaximum, type RampResult } from './phases/ramp';
@@ -306,11 +306,5 @@ async function main(): Promise<number> {
 }
 
 if (require.main === module) {
-  main().then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
+  runToolMain(main);
 }

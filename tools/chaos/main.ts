@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ApiClient } from './api-client';
 import { parseChaosArgs } from './args';
-import { argsOrUsage } from '../cli-args';
+import { argsOrUsage, runToolMain } from '../cli-args';
 import { driveTransactions, type TransactionRun } from './driver';
 import { collectEvidence, type Evidence } from './evidence';
 import { ExitGuard } from './exit-guard';
@@ -186,10 +186,4 @@ function outageWindows(injected: readonly InjectedFault[]): Array<{ from: number
     .map((fault) => ({ from: Date.parse(fault.at), to: Date.parse(fault.at) + fault.tookMs }));
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err) => {
-    console.error('[chaos] crashed:', err);
-    process.exit(1);
-  },
-);
+runToolMain(main, '[chaos] crashed:');

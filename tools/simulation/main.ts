@@ -9,7 +9,7 @@ import { fork } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { z } from 'zod';
-import { argsOrUsage, integer, parseArgs } from '../cli-args';
+import { argsOrUsage, integer, parseArgs, runToolMain } from '../cli-args';
 import { CoverageTally } from './coverage';
 import { ResultsFile, ResultsFileError, simulationCodeHash } from './results-file';
 import { simulateBatch, type SeedSummary } from './simulate';
@@ -171,11 +171,5 @@ function openResults(file: string | undefined): ResultsFile | undefined | null {
 }
 
 if (require.main === module || isChild) {
-  main().then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
+  runToolMain(main);
 }
