@@ -456,6 +456,46 @@ test('a read that does not show an authorization Zuz gave an id to is read again
   expect(zuz.calls.filter((c) => c === 'void')).toHaveLength(1);
 });
 
+// v7, found by the simulation (seeds 783, 1058, 1289): every answer to the authorization was lost, so the flow knows no id, and the read lags.
+test('an authorization whose answers were all lost and that a lagging read hides is read again, and voided', async () => {
+  const zuz = new FakeZuz();
+  zuz.zuzDown = true; // every attempt's answer is lost; Zuz approved one of them
+  zuz.polled = { authorization: result('authorization', 'Succeed') };
+  zuz.readsHideAuthorizationFor = 20 * 60 * 1000;
+  const quickGiveUp: StepPolicy = { startToCloseTimeout: '5 seconds', retry: { initialInterval: '10 milliseconds', maximumAttempts: 3 } };
+  const view = await run(zuz, { request: request(), options: { steps: { zuzCommands: quickGiveUp } } });
+
+  expect(view).toMatchObject({
+    status: 'failed',
+    failure: { code: 'provider_unavailable' },
+    authorizedAmount: 1000,
+    zuz: { voidId: 'void_1' },
+    release: 'released',
+  });
+  const fate = view.steps.filter((s) => s.name === 'readAuthorizationFate' || s.name === 'rereadAuthorizationFate').map((s) => s.branch);
+  expect(fate[0]).toBe('none');
+  expect(fate[fate.length - 1]).toBe('succeed');
+  expect(zuz.calls.filter((c) => c === 'void')).toHaveLength(1);
+});
+
+test('when the answers were lost and no read ever shows an authorization, the flow reads until the authorization deadline, then ends', async () => {
+  const zuz = new FakeZuz();
+  zuz.zuzDown = true; // no attempt reached Zuz
+  zuz.polled = {};
+  const quickGiveUp: StepPolicy = { startToCloseTimeout: '5 seconds', retry: { initialInterval: '10 milliseconds', maximumAttempts: 3 } };
+  const view = await run(zuz, { request: request(), options: { steps: { zuzCommands: quickGiveUp } } });
+
+  expect(view).toMatchObject({ status: 'failed', failure: { code: 'provider_unavailable' }, authorizedAmount: 0 });
+  expect(view.zuz.voidId).toBeUndefined();
+  const reads = view.steps.filter((s) => s.name === 'readAuthorizationFate' || s.name === 'rereadAuthorizationFate');
+  expect(reads.length).toBeGreaterThan(2);
+  expect(reads.every((s) => s.branch === 'none')).toBe(true);
+  const readFor = Date.parse(reads[reads.length - 1].startedAt) - Date.parse(reads[0].startedAt);
+  expect(readFor).toBeGreaterThanOrEqual(2 * 60 * 60 * 1000 - 1000); // the default authorization deadline, 2 hours
+  expect(readFor).toBeLessThan(3 * 60 * 60 * 1000);
+  expect(zuz.calls.filter((c) => c === 'void')).toHaveLength(0);
+});
+
 test('an authorization still pending when the flow gave up is watched, and voided when Zuz approves it late', async () => {
   const zuz = new FakeZuz();
   zuz.authorization = result('authorization', 'Pending');

@@ -174,6 +174,23 @@ function authorizationUnseen(hiddenForMs: number): () => Partial<TransactionActi
   };
 }
 
+/**
+ * Every answer to the authorization request is lost (Zuz approved one attempt), so the flow knows
+ * no id; reads of the payment show no authorization until `hiddenForMs` after the first attempt.
+ */
+function authorizationAnswersLost(hiddenForMs: number): () => Partial<TransactionActivities> {
+  return () => {
+    let askedAt = Infinity;
+    return {
+      createAuthorization: () => {
+        askedAt = Math.min(askedAt, Date.now());
+        return Promise.reject(ApplicationFailure.create({ type: 'UpstreamUnavailable', message: 'the answer was lost (scripted)' }));
+      },
+      readPaymentState: () => Promise.resolve(Date.now() - askedAt < hiddenForMs ? {} : { authorization: authorized }),
+    };
+  };
+}
+
 const SCRIPTED_BRANCHES: ScriptedBranch[] = [
   // The read of the capture's fate shows none, so the flow voids; the read after the refusal shows the capture: the refusal is settled from it.
   { name: 'void-refused-capture-landed', activities: captureLandedUnseen(1) },
@@ -181,6 +198,8 @@ const SCRIPTED_BRANCHES: ScriptedBranch[] = [
   { name: 'void-refused-reread-finds-capture', activities: captureLandedUnseen(2) },
   // v6: at the deadline the read shows no authorization although Zuz gave it an id: the flow reads again, finds it approved, voids it (simulation seed 2007).
   { name: 'authorization-unseen-reread-finds-it', activities: authorizationUnseen(5000) },
+  // v7: every answer to the authorization is lost and the first read lags: the flow reads again, finds it approved, voids it (simulation seeds 783, 1058, 1289).
+  { name: 'authorization-answers-lost-reread-finds-it', activities: authorizationAnswersLost(3000) },
 ];
 
 /** The refund workflow's branches, each a refund of the captured `approved` branch (Zuz's simulator decides by amount). */

@@ -79,3 +79,17 @@ export const REREAD_MISSING_KNOWN_AUTHORIZATION_PATCH = 'reread-missing-known-au
 export function rereadMissingKnownAuthorization(): boolean {
   return patched(REREAD_MISSING_KNOWN_AUTHORIZATION_PATCH);
 }
+
+/**
+ * v7: when every answer to the authorization request was lost (Zuz may have acted on one) and the
+ * read of the payment shows no authorization, that read is not taken as "none was held" either:
+ * it can lag behind Zuz's ledger, and the flow knows no id to look for. An authorization a
+ * webhook reported on the payment is taken as found; otherwise the payment is read again, with
+ * growing pauses, for as long as the flow would have waited for the authorization's answer
+ * (found by the deterministic simulation, seeds 783, 1058 and 1289: the authorization stayed held).
+ */
+export const REREAD_AFTER_LOST_AUTHORIZATION_ANSWERS_PATCH = 'reread-after-lost-authorization-answers';
+
+export function rereadAfterLostAuthorizationAnswers(): boolean {
+  return patched(REREAD_AFTER_LOST_AUTHORIZATION_ANSWERS_PATCH);
+}

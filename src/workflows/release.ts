@@ -9,7 +9,12 @@ import type { TransactionState } from './transaction-state';
 import { stepActivities } from './activities';
 import { awaitZuzResult, toMs } from './await-zuz-result';
 import { unreachable } from './exhaustive';
-import { releaseUnansweredAuthorizations, rereadMissingKnownAuthorization, rereadUnexplainedVoidRefusals } from './patches';
+import {
+  releaseUnansweredAuthorizations,
+  rereadAfterLostAuthorizationAnswers,
+  rereadMissingKnownAuthorization,
+  rereadUnexplainedVoidRefusals,
+} from './patches';
 import { formatDuration, formatMoney, type ReleaseOutcome, type ZuzOperationResult } from '../domain/transaction';
 import type { ZuzPaymentState } from '../infrastructure/zuz';
 import { UPSTREAM_REFUSED } from '../domain/errors';
@@ -102,18 +107,45 @@ export async function releaseUnansweredAuthorization(tx: TransactionState, optio
 /**
  * The payment's authorization as Zuz shows it. A read without the authorization Zuz gave an id
  * to lags behind Zuz's ledger (it cannot mean that none was held): from v6 the payment is read
- * again until the authorization shows, or until it would have expired at Zuz anyway.
+ * again until the authorization shows, or until it would have expired at Zuz anyway. From v7 a
+ * read without one after the request's answers were lost is not trusted either.
  */
 async function readAuthorizationFate(tx: TransactionState, options: FlowOptions): Promise<ZuzPaymentState> {
   const state = await readPayment(tx, options, 'readAuthorizationFate', authorizationStatus);
-  if (state.authorization || !tx.zuz.authorizationId || !rereadMissingKnownAuthorization()) return state;
-  return rereadPaymentUntil(tx, options, {
+  if (state.authorization) return state;
+  if (tx.zuz.authorizationId) {
+    if (!rereadMissingKnownAuthorization()) return state;
+    return rereadPaymentUntil(tx, options, {
+      stepName: 'rereadAuthorizationFate',
+      branch: authorizationStatus,
+      shows: (read) => !!read.authorization,
+      within: options.authorizationExpiry,
+      because: 'Zuz gave the authorization an id, the read does not show it yet',
+    });
+  }
+  if (!rereadAfterLostAuthorizationAnswers()) return state;
+  return lookForAuthorizationWithLostAnswers(tx, options);
+}
+
+/**
+ * Every answer to the authorization request was lost, so the flow has no id to look for, and the
+ * read shows none. A webhook Zuz sent about an authorization on this payment settles it (the
+ * flow only accepts events of its own payment); otherwise the payment is read again with growing
+ * pauses, for as long as the flow would have waited for the authorization's answer, until one
+ * shows or a webhook reports it.
+ */
+async function lookForAuthorizationWithLostAnswers(tx: TransactionState, options: FlowOptions): Promise<ZuzPaymentState> {
+  const reported = () => tx.finalResult('authorization');
+  const alreadyReported = reported();
+  if (alreadyReported) return { authorization: alreadyReported };
+  const state = await rereadPaymentUntil(tx, options, {
     stepName: 'rereadAuthorizationFate',
     branch: authorizationStatus,
-    shows: (read) => !!read.authorization,
-    within: options.authorizationExpiry,
-    because: 'Zuz gave the authorization an id, the read does not show it yet',
+    shows: (read) => !!read.authorization || !!reported(),
+    within: options.authorizationDeadline,
+    because: "the authorization's answers were lost, and the read may lag behind Zuz",
   });
+  return state.authorization ? state : { ...state, authorization: reported() };
 }
 
 function authorizationStatus({ authorization }: ZuzPaymentState): string {
