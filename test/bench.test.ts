@@ -69,7 +69,11 @@ test(
     expect(report.scale!.levels.length).toBeGreaterThanOrEqual(2);
     expect(report.scale!.levels.every((level) => level.workerRssMiB.every(isNumber) && isNumber(level.newTransactionMs.p50))).toBe(true);
 
-    expect(report.headline.goals.map((goal) => goal.goal)).toHaveLength(4);
+    // The goals of #17, each measured in this one run (the per-step overhead from the flow's journal against the baseline's calls).
+    expect(report.headline.goals.map((goal) => goal.goal)).toHaveLength(5);
+    expect(
+      report.headline.goals.filter((goal) => goal.goal.startsWith('engine overhead per step')).map((goal) => isNumber(goal.measured)),
+    ).toEqual([true]);
     // The till's one-request answer was measured (Prefer: wait, a 201 with the decision) and set against the baseline's same span.
     expect(report.flow!.halfLoad.decision.postToDecisionMs.count).toBeGreaterThan(0);
     expect(isNumber(report.flow!.halfLoad.decision.postToDecisionMs.p50) && isNumber(report.baseline!.halfLoad.decisionMs.p50)).toBe(true);
@@ -82,6 +86,9 @@ test('a bad argument stops with a clear message', async () => {
   const { code, output } = await runTool(process.execPath, [BENCH, '--workers', 'many']);
   expect(code).toBe(2);
   expect(output).toContain('--workers must be a number');
+  const engine = await runTool(process.execPath, [BENCH, '--engine', 'sqlite']);
+  expect(engine.code).toBe(2);
+  expect(engine.output).toContain('--engine must be dev or cluster');
 });
 
 const SCALE_OUT = path.join(__dirname, '..', 'build', 'tools', 'bench', 'scale-out.js');
