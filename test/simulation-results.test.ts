@@ -2,7 +2,7 @@
  * `npm run simulate -- --results FILE` (tools/simulation/results-file.ts): a long run resumes
  * from the verdicts it wrote, and never counts verdicts that other code gave.
  */
-import { appendFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ResultsFile, ResultsFileError, simulationCodeHash } from '../tools/simulation/results-file';
@@ -60,7 +60,20 @@ test('a line cut short by a stop mid-write is dropped (that seed runs again); a 
   expect(readFileSync(broken, 'utf8').split('\n')[0]).toBe('{"code":"code-a"}');
 });
 
-test('the code hash names the flow and the simulation as they are', () => {
+test('the code hash names the flow and the simulation as they are: a changed source changes it', () => {
   expect(simulationCodeHash()).toMatch(/^[0-9a-f]{16}$/);
   expect(simulationCodeHash()).toBe(simulationCodeHash());
+  // A candidate flow (SIMULATION_WORKFLOWS) is part of what judged the seeds.
+  const candidate = mkdtempSync(path.join(tmpdir(), 'sim-flow-'));
+  writeFileSync(path.join(candidate, 'index.ts'), 'export const step = 1;\n');
+  const saved = process.env.SIMULATION_WORKFLOWS;
+  try {
+    process.env.SIMULATION_WORKFLOWS = candidate;
+    const before = simulationCodeHash();
+    writeFileSync(path.join(candidate, 'index.ts'), 'export const step = 2;\n');
+    expect(simulationCodeHash()).not.toBe(before);
+  } finally {
+    if (saved === undefined) delete process.env.SIMULATION_WORKFLOWS;
+    else process.env.SIMULATION_WORKFLOWS = saved;
+  }
 });

@@ -77,18 +77,29 @@ function parseLine(line: string | undefined): unknown {
 }
 
 /**
- * What judged the seeds: the flow (src/ and, after a build, its bundle; or SIMULATION_WORKFLOWS),
- * the simulated world and the invariants. Any change to them changes the hash.
+ * What judged the seeds: the TypeScript sources of the service (src/), the simulated world and
+ * the invariants (or SIMULATION_WORKFLOWS' flow). Sources, not the build: a bundle names the
+ * folder it was built in, and a build folder keeps files whose sources are gone, so the same
+ * commit would hash differently in two checkouts. Any change to the sources changes the hash.
  */
 export function simulationCodeHash(): string {
-  const roots = [path.resolve(__dirname, '..', '..', 'src'), __dirname, path.resolve(__dirname, '..', 'invariants')];
-  if (process.env.SIMULATION_WORKFLOWS) roots.push(path.resolve(process.env.SIMULATION_WORKFLOWS));
+  const root = repositoryRoot();
+  const dirs = ['src', 'tools/simulation', 'tools/invariants'].map((dir) => path.join(root, dir));
+  if (process.env.SIMULATION_WORKFLOWS) dirs.push(path.resolve(process.env.SIMULATION_WORKFLOWS));
   const hash = createHash('sha256');
-  for (const file of roots.flatMap((root) => sourceFiles(root)).sort()) {
-    hash.update(path.relative(path.resolve(__dirname, '..', '..'), file));
+  for (const file of dirs.flatMap((dir) => sourceFiles(dir)).sort()) {
+    hash.update(path.relative(root, file));
     hash.update(readFileSync(file));
   }
   return hash.digest('hex').slice(0, 16);
+}
+
+/** The folder holding package.json, above this file (run from tools/ or from build/tools/). */
+function repositoryRoot(): string {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'package.json'))) return dir;
+    if (path.dirname(dir) === dir) throw new Error(`no package.json above ${__dirname}`);
+  }
 }
 
 function sourceFiles(dir: string): string[] {
@@ -96,6 +107,6 @@ function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const file = path.join(dir, name);
     if (statSync(file).isDirectory()) return sourceFiles(file);
-    return /\.(js|ts)$/.test(name) && !name.endsWith('.d.ts') ? [file] : [];
+    return name.endsWith('.ts') && !name.endsWith('.d.ts') ? [file] : [];
   });
 }
