@@ -85,8 +85,9 @@ export function rereadMissingKnownAuthorization(): boolean {
  * read of the payment shows no authorization, that read is not taken as "none was held" either:
  * it can lag behind Zuz's ledger, and the flow knows no id to look for. An authorization a
  * webhook reported on the payment is taken as found; otherwise the payment is read again, with
- * growing pauses, for as long as the flow would have waited for the authorization's answer
- * (found by the deterministic simulation, seeds 783, 1058 and 1289: the authorization stayed held).
+ * growing pauses, for one longest polling interval (the time the flow's polling already allows a
+ * read to catch up). Only when the step failed for lost answers (provider_unavailable), not on a
+ * refusal such as an unknown card (found by the deterministic simulation, seeds 783, 1058 and 1289: the authorization stayed held).
  */
 export const REREAD_AFTER_LOST_AUTHORIZATION_ANSWERS_PATCH = 'reread-after-lost-authorization-answers';
 

@@ -123,7 +123,8 @@ async function readAuthorizationFate(tx: TransactionState, options: FlowOptions)
       because: 'Zuz gave the authorization an id, the read does not show it yet',
     });
   }
-  if (!rereadAfterLostAuthorizationAnswers()) return state;
+  // Only lost answers leave an authorization the flow cannot name; a refusal (PMS: no such card) was an answer.
+  if (tx.failure?.code !== 'provider_unavailable' || !rereadAfterLostAuthorizationAnswers()) return state;
   return lookForAuthorizationWithLostAnswers(tx, options);
 }
 
@@ -131,8 +132,8 @@ async function readAuthorizationFate(tx: TransactionState, options: FlowOptions)
  * Every answer to the authorization request was lost, so the flow has no id to look for, and the
  * read shows none. A webhook Zuz sent about an authorization on this payment settles it (the
  * flow only accepts events of its own payment); otherwise the payment is read again with growing
- * pauses, for as long as the flow would have waited for the authorization's answer, until one
- * shows or a webhook reports it.
+ * pauses for one longest polling interval: the flow's polling already counts on a read catching
+ * up with Zuz within that time, so a read still empty then is taken as "none was made".
  */
 async function lookForAuthorizationWithLostAnswers(tx: TransactionState, options: FlowOptions): Promise<ZuzPaymentState> {
   const reported = () => tx.finalResult('authorization');
@@ -142,7 +143,7 @@ async function lookForAuthorizationWithLostAnswers(tx: TransactionState, options
     stepName: 'rereadAuthorizationFate',
     branch: authorizationStatus,
     shows: (read) => !!read.authorization || !!reported(),
-    within: options.authorizationDeadline,
+    within: options.pollMaxInterval,
     because: "the authorization's answers were lost, and the read may lag behind Zuz",
   });
   return state.authorization ? state : { ...state, authorization: reported() };
