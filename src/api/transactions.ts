@@ -145,6 +145,13 @@ export function transactionsRouter({
         if (claim.kind === 'new') await records.unclaim(key);
         throw new ApiError(409, 'transaction_conflict', `Transaction ${request.transactionId} exists with a different request`);
       }
+      if (claim.kind === 'new') {
+        // This call claimed the id first; a concurrent repeat of it (which saw the claim before this
+        // call's start reached Temporal) started the workflow. This call answers as the one that created it.
+        const view = waitSeconds ? await decisionOf(client, records, key, waitSeconds) : undefined;
+        res.status(view && view.status !== 'processing' ? 201 : 202).json(view ?? acceptedView(request));
+        return;
+      }
       res.status(200).json(waitSeconds ? await decisionOf(client, records, key, waitSeconds) : await currentView(client, records, key));
     }
   });

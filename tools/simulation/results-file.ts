@@ -77,17 +77,19 @@ function parseLine(line: string | undefined): unknown {
 }
 
 /**
- * What judged the seeds: the TypeScript sources of the service (src/), the simulated world and
- * the invariants (or SIMULATION_WORKFLOWS' flow). Sources, not the build: a bundle names the
+ * What judged the seeds: the TypeScript sources of the service (src/ but its HTTP API), the
+ * simulated world and the invariants (or SIMULATION_WORKFLOWS' flow). Sources, not the build: a bundle names the
  * folder it was built in, and a build folder keeps files whose sources are gone, so the same
  * commit would hash differently in two checkouts. Any change to the sources changes the hash.
  */
 export function simulationCodeHash(): string {
   const root = repositoryRoot();
   const dirs = ['src', 'tools/simulation', 'tools/invariants'].map((dir) => path.join(root, dir));
+  // The HTTP API is the one part of the service the simulation never runs (it drives the workflows directly).
+  const notRun = path.join(root, 'src', 'api');
   if (process.env.SIMULATION_WORKFLOWS) dirs.push(path.resolve(process.env.SIMULATION_WORKFLOWS));
   const hash = createHash('sha256');
-  for (const file of dirs.flatMap((dir) => sourceFiles(dir)).sort()) {
+  for (const file of dirs.flatMap((dir) => sourceFiles(dir).filter((f) => !f.startsWith(notRun + path.sep))).sort()) {
     hash.update(path.relative(root, file));
     hash.update(readFileSync(file));
   }
