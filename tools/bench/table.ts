@@ -184,36 +184,6 @@ export function renderReport(report: BenchReport): string {
       ),
     );
   }
-  if (report.shapesAtHalfLoad.length) {
-    out.push(
-      '',
-      '### Flow shape at half load: database steps as activities (v7) vs local activities (v8), in turns',
-      table(
-        [
-          'shape',
-          'round',
-          'done',
-          'failed',
-          'POST -> decision p50 ms',
-          'POST -> end p50 ms',
-          'p99 ms',
-          'CPU ms/tx workers',
-          'CPU ms/tx Temporal',
-        ],
-        report.shapesAtHalfLoad.map((s) => [
-          s.shape,
-          s.round,
-          s.completed,
-          s.failed,
-          s.decisionMs.p50,
-          s.endToEndMs.p50,
-          s.endToEndMs.p99,
-          s.cpuMsPerTransaction.workers,
-          s.cpuMsPerTransaction.temporal,
-        ]),
-      ),
-    );
-  }
   if (report.flowShapeLevers.length) {
     out.push(
       '',
