@@ -171,16 +171,8 @@ export function renderReport(report: BenchReport): string {
       '',
       '### Levers (flow, closed loop at the best concurrency, workers restarted per lever)',
       table(
-        ['lever', 'tx/s', 'vs control %', 'p50 ms', 'p99 ms', 'failed', 'local activities / tx'],
-        report.levers.map((l) => [
-          l.name,
-          l.perSecond,
-          l.changePercent,
-          l.latencyMs.p50,
-          l.latencyMs.p99,
-          l.failed,
-          l.localActivitiesPerTransaction,
-        ]),
+        ['lever', 'tx/s', 'vs control %', 'p50 ms', 'p99 ms', 'failed'],
+        report.levers.map((l) => [l.name, l.perSecond, l.changePercent, l.latencyMs.p50, l.latencyMs.p99, l.failed]),
       ),
     );
   }

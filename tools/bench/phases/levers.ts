@@ -5,18 +5,13 @@
  * workers are left with the defaults.
  */
 import path from 'node:path';
-import { workflowIdFor } from '../../../src/domain/transaction';
-import { transactionKey } from '../../../src/domain/merchant';
 import { closedLoop } from '../load';
-import { bundleWithDatabaseStepsAsActivities } from '../levers/flow-shape';
 import { round, summarizeLatency, type LatencySummary } from '../summary-stats';
 import type { BenchContext } from './context';
 
 export interface Lever {
   name: string;
   env: NodeJS.ProcessEnv;
-  /** More environment, made when the lever is measured (a bundle to build, say). */
-  prepare?: () => Promise<NodeJS.ProcessEnv>;
 }
 
 export interface LeverResult extends Lever {
@@ -25,22 +20,13 @@ export interface LeverResult extends Lever {
   latencyMs: LatencySummary;
   /** Against the control run. */
   changePercent: number | null;
-  /** Local-activity markers in one transaction's history run after the loop: shows which flow shape ran. */
-  localActivitiesPerTransaction: number;
 }
 
 const NO_KEEP_ALIVE = path.resolve(__dirname, '..', 'levers', 'no-keep-alive.js');
-const WORKFLOW_BUNDLE_PRELOAD = path.resolve(__dirname, '..', 'levers', 'workflow-bundle.js');
 
 export const CONTROL: Lever = { name: 'control (defaults)', env: {} };
 
 export const LEVERS: Lever[] = [
-  // First, so the quick bench in `npm test` measures it too.
-  {
-    name: 'database steps as activities (flow v7 shape)',
-    env: { NODE_OPTIONS: `--require ${WORKFLOW_BUNDLE_PRELOAD}` },
-    prepare: async () => ({ BENCH_WORKFLOW_BUNDLE: await bundleWithDatabaseStepsAsActivities() }),
-  },
   { name: 'HTTP keep-alive off (PMS, Zuz)', env: { NODE_OPTIONS: `--require ${NO_KEEP_ALIVE}` } },
   { name: 'DATABASE_POOL_MAX=2', env: { DATABASE_POOL_MAX: '2' } },
   { name: 'pollers 2+2 (workflow+activity)', env: { WORKER_WORKFLOW_TASK_POLLERS: '2', WORKER_ACTIVITY_TASK_POLLERS: '2' } },
@@ -60,22 +46,15 @@ export async function measureLevers(ctx: BenchContext, concurrency: number, leve
   const { stack, sizes, workload } = ctx;
   const runs: Array<Omit<LeverResult, 'changePercent'>> = [];
   try {
-    for (const { prepare, ...lever } of [...levers, CONTROL]) {
-      await stack.services.restartWorkers({ ...lever.env, ...(await prepare?.()) });
+    for (const lever of [...levers, CONTROL]) {
+      await stack.services.restartWorkers(lever.env);
       const run = await closedLoop(
         concurrency,
         sizes.closedLoopMs,
         sizes.warmupMs,
         async () => void (await stack.flow.run(workload.transaction())),
       );
-      const localActivitiesPerTransaction = await localActivitiesOfOneTransaction(ctx);
-      runs.push({
-        ...lever,
-        perSecond: round(run.perSecond, 2),
-        failed: run.failed,
-        latencyMs: summarizeLatency(run.latenciesMs),
-        localActivitiesPerTransaction,
-      });
+      runs.push({ ...lever, perSecond: round(run.perSecond, 2), failed: run.failed, latencyMs: summarizeLatency(run.latenciesMs) });
       ctx.say(`lever ${lever.name}: ${round(run.perSecond, 2)}/s (p50 ${summarizeLatency(run.latenciesMs).p50} ms, ${run.failed} failed)`);
     }
   } catch (err) {
@@ -84,10 +63,4 @@ export async function measureLevers(ctx: BenchContext, concurrency: number, leve
   }
   const control = runs[runs.length - 1].perSecond;
   return runs.map((run) => ({ ...run, changePercent: control ? round((run.perSecond / control - 1) * 100) : null }));
-}
-
-async function localActivitiesOfOneTransaction({ stack, workload }: BenchContext): Promise<number> {
-  const view = await stack.flow.run(workload.transaction());
-  const history = await stack.client.workflow.getHandle(workflowIdFor(transactionKey(view.merchantId, view.transactionId))).fetchHistory();
-  return (history.events ?? []).filter((event) => event.markerRecordedEventAttributes?.markerName === 'core_local_activity').length;
 }
