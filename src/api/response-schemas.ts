@@ -65,10 +65,7 @@ export const stepSchema = z
       .number()
       .int()
       .positive()
-      .meta({
-        description:
-          "Attempts so far, from Temporal's event history (only GET /v1/transactions/{id}); a database step before Zuz (a local activity since flow v8) shows its attempts once it has ended",
-      })
+      .meta({ description: "Attempts so far, from Temporal's event history (only GET /v1/transactions/{id})" })
       .optional(),
   })
   .meta({ id: 'Step' });

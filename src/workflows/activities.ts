@@ -4,42 +4,17 @@
  * worker's step is picked up again by another soon after). The profiles themselves are flow
  * options (see options.ts).
  */
-import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { StepPolicies, StepPolicy } from './options';
-import { databaseStepsRunLocally } from './patches';
+import type { StepPolicies } from './options';
 
 export function stepActivities(policies: StepPolicies) {
   return {
-    /** The last step of each workflow: always an ordinary activity (see databaseSteps). */
-    database: proxyActivities<Pick<Activities, 'finalizeTransaction' | 'finalizeRefund'>>(policies.database),
+    database: proxyActivities<
+      Pick<Activities, 'recordTransaction' | 'assignAccountId' | 'screenTransaction' | 'finalizeTransaction' | 'finalizeRefund'>
+    >(policies.database),
     zuzCommands: proxyActivities<Pick<Activities, 'createPayment' | 'createAuthorization' | 'capturePayment'>>(policies.zuzCommands),
     zuzPersistent: proxyActivities<Pick<Activities, 'voidAuthorization' | 'readPaymentState' | 'requestRefund'>>(policies.zuzPersistent),
     zuzQueries: proxyActivities<Pick<Activities, 'readPaymentState'>>(policies.zuzQueries),
-  };
-}
-
-type OpeningSteps = Pick<Activities, 'recordTransaction' | 'assignAccountId' | 'screenTransaction'>;
-export type DatabaseSteps = OpeningSteps & Pick<Activities, 'finalizeTransaction'>;
-
-/**
- * The transaction's database steps. Call once, at the start of the run. Since v8 the steps before
- * Zuz is asked (record, assign the account, screen) are local activities: short, idempotent calls
- * to our own database, run by the worker that runs the workflow with the same timeout and
- * retries, so the till's answer waits for no trip through the task queue. A run that started
- * before v8 keeps ordinary activities to its end.
- *
- * The last step stays an ordinary activity: the workflow task after it completes the workflow
- * and counts the outcome (metrics.ts); run inside that task, the step would hold it open while a
- * webhook can arrive, the server would then refuse the completion, and the task would run again
- * and count the outcome twice (test/metrics.test.ts saw it).
- */
-export function databaseSteps(policy: StepPolicy): DatabaseSteps {
-  const opening = databaseStepsRunLocally() ? proxyLocalActivities<OpeningSteps>(policy) : proxyActivities<OpeningSteps>(policy);
-  return {
-    recordTransaction: opening.recordTransaction,
-    assignAccountId: opening.assignAccountId,
-    screenTransaction: opening.screenTransaction,
-    finalizeTransaction: proxyActivities<Pick<Activities, 'finalizeTransaction'>>(policy).finalizeTransaction,
   };
 }

@@ -12,7 +12,3 @@ export function voidWhenCaptureNeverArrived(): boolean {
 export function releaseUnansweredAuthorizations(): boolean {
   return false;
 }
-
-export function databaseStepsRunLocally(): boolean {
-  return false;
-}
