@@ -19,9 +19,28 @@ beforeAll(async () => {
 }, 60_000);
 
 test('the corpus holds histories of every branch', () => {
-  expect(new Set(histories.filter((h) => !h.encrypted).map((h) => h.version))).toEqual(new Set(['v1', 'v2', 'v3', 'v4', 'v5', 'v6', 'v7']));
-  expect(histories.length).toBeGreaterThanOrEqual(104);
+  expect(new Set(histories.filter((h) => !h.encrypted).map((h) => h.version))).toEqual(
+    new Set(['v1', 'v2', 'v3', 'v4', 'v5', 'v6', 'v7', 'v8']),
+  );
+  expect(histories.length).toBeGreaterThanOrEqual(128);
   expect(histories.filter((h) => h.encrypted).length).toBeGreaterThanOrEqual(1);
+});
+
+test('from v8 the database steps before Zuz are local activities (markers), before it ordinary activities', () => {
+  const stepsOf = (version: string) => {
+    const { history } = histories.find((h) => !h.encrypted && h.version === version && h.branch === 'approved')!;
+    const events = (history as { events: Array<Record<string, { activityType?: { name: string }; markerName?: string }>> }).events;
+    return {
+      activities: events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []),
+      localActivityMarkers: events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity').length,
+    };
+  };
+  expect(stepsOf('v7').activities).toEqual(expect.arrayContaining(['recordTransaction', 'assignAccountId', 'finalizeTransaction']));
+  expect(stepsOf('v7').localActivityMarkers).toBe(0);
+  const v8 = stepsOf('v8');
+  expect(v8.activities).not.toEqual(expect.arrayContaining(['recordTransaction']));
+  expect(v8.activities).toEqual(expect.arrayContaining(['createAuthorization', 'capturePayment', 'finalizeTransaction']));
+  expect(v8.localActivityMarkers).toBe(3); // record, assign, screen
 });
 
 test('an encrypted history is ciphertext: its request is nowhere in it, and it does not replay without the key', async () => {

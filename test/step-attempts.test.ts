@@ -14,6 +14,24 @@ function started(eventId: number, scheduledEventId: number, attempt: number) {
   return { eventId, activityTaskStartedEventAttributes: { scheduledEventId, attempt } };
 }
 
+/** The marker the SDK's core writes when a local activity ends (its `data`: JSON, snake_case, in clear). */
+function localActivity(eventId: number, type: string, attempt: number, backoff?: object) {
+  const data = Buffer.from(
+    JSON.stringify({ seq: 1, attempt, activity_id: String(eventId), activity_type: type, ...(backoff && { backoff }) }),
+  );
+  return {
+    eventId,
+    markerRecordedEventAttributes: { markerName: 'core_local_activity', details: { data: { payloads: [{ metadata: {}, data }] } } },
+  };
+}
+function patchMarker(eventId: number) {
+  const data = Buffer.from(JSON.stringify({ id: 'database-steps-as-local-activities', deprecated: false }));
+  return {
+    eventId,
+    markerRecordedEventAttributes: { markerName: 'core_patch', details: { 'patch-data': { payloads: [{ metadata: {}, data }] } } },
+  };
+}
+
 /** A run whose history is `events` (its length: the last event's id), read through a reader that records each read. */
 function run(events: Array<{ eventId: number }>, pendingActivities: object[] = []) {
   const reads: number[] = [];
@@ -129,4 +147,32 @@ test('two reads of a grown run at once take its new events in once (each step ke
 
   events.push(scheduled(30, 'readPaymentState', '4'), started(31, 30, 7));
   expect((await attempts.of(r.handle, steps(4))).map((s) => s.attempts)).toEqual([1, 2, 3, 7]);
+});
+
+test('database steps run as local activities (v8) get the attempts of their markers; a marker before a timer-delayed retry is not a step', async () => {
+  const history = [
+    patchMarker(3),
+    localActivity(5, 'recordTransaction', 1),
+    localActivity(6, 'assignAccountId', 3),
+    localActivity(10, 'screenTransaction', 4, { seconds: 90 }), // failed 4 times, then waited on a timer
+    localActivity(14, 'screenTransaction', 5),
+    scheduled(16, 'createAuthorization', '1'),
+    started(17, 16, 2),
+    localActivity(30, 'finalizeTransaction', 1),
+  ];
+  const steps = [
+    step('recordTransaction', 2),
+    step('assignAccountId', 5),
+    step('screenTransaction', 6),
+    step('createAuthorization', 15),
+    step('finalizeTransaction', 25),
+  ];
+  const journal = await withAttempts(run(history), steps);
+  expect(journal.map((s) => [s.name, s.attempts])).toEqual([
+    ['recordTransaction', 1],
+    ['assignAccountId', 3],
+    ['screenTransaction', 5],
+    ['createAuthorization', 2],
+    ['finalizeTransaction', 1],
+  ]);
 });

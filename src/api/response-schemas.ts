@@ -65,7 +65,10 @@ export const stepSchema = z
       .number()
       .int()
       .positive()
-      .meta({ description: "Attempts so far, from Temporal's event history (only GET /v1/transactions/{id})" })
+      .meta({
+        description:
+          "Attempts so far, from Temporal's event history (only GET /v1/transactions/{id}); a database step before Zuz (a local activity since flow v8) shows its attempts once it has ended",
+      })
       .optional(),
   })
   .meta({ id: 'Step' });

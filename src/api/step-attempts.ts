@@ -3,8 +3,11 @@
  * number of each finished activity in the event history, and of each activity still being
  * retried in the workflow's description. (The workflow cannot see its activities' retries, so
  * the journal it keeps has no attempt counts; Temporal has them, so they are not kept twice.)
- * It reads event types, ids and attempt numbers only, never a payload, so payload encryption
- * (src/infrastructure/payload-codec.ts) leaves it as it is.
+ * Local activities (the database steps before Zuz, since flow v8) are found by the marker each leaves when it
+ * ends: one still being retried shows no attempt count until it ends.
+ * It reads event types, ids and attempt numbers only, never a payload the codec encodes (a local
+ * activity marker's `data` is written by the SDK's core, in clear, after the codec has run), so payload
+ * encryption (src/infrastructure/payload-codec.ts) leaves it as it is.
  *
  * Cheap at any history length: a history only grows, so what a run's events said is kept (per
  * run, for the most recently read runs) and each read fetches only the events added since, newest
@@ -105,6 +108,9 @@ export class StepAttempts {
           run.scheduled.push(entry);
           run.byScheduledEvent.set(entry.eventId, entry);
         }
+        // A local activity (a database step before Zuz, since v8) is one marker, written when it ends, with its attempt count.
+        const local = localActivityOf(event);
+        if (local) run.scheduled.push({ eventId: Number(event.eventId), ...local });
         // A retried activity's Started event is written when it ends, after events of a page read earlier: the map finds it.
         const started = event.activityTaskStartedEventAttributes;
         const entry = started ? run.byScheduledEvent.get(Number(started.scheduledEventId)) : undefined;
@@ -116,5 +122,32 @@ export class StepAttempts {
     this.runs.set(key, run);
     if (this.runs.size > this.maxRuns) this.runs.delete(this.runs.keys().next().value!);
     return run;
+  }
+}
+
+/** The SDK core's marker for a finished local activity; its `data` detail is JSON with snake_case fields. */
+const LOCAL_ACTIVITY_MARKER = 'core_local_activity';
+
+/**
+ * A finished local activity's type, id and attempts, from its marker. A marker with a backoff is
+ * an attempt that failed before a timer-delayed retry (a longer pause than the local retry
+ * threshold): its retry leaves its own marker, with the attempts counted on, so it is skipped.
+ */
+function localActivityOf(event: HistoryEvent): Omit<ScheduledActivity, 'eventId'> | undefined {
+  const marker = event.markerRecordedEventAttributes;
+  if (marker?.markerName !== LOCAL_ACTIVITY_MARKER) return undefined;
+  const data = marker.details?.data?.payloads?.[0]?.data;
+  if (!data) return undefined;
+  try {
+    const parsed = JSON.parse(Buffer.from(data).toString('utf8')) as {
+      activity_type?: string;
+      activity_id?: string;
+      attempt?: number;
+      backoff?: unknown;
+    };
+    if (!parsed.activity_type || parsed.backoff) return undefined;
+    return { type: parsed.activity_type, activityId: parsed.activity_id ?? '', attempt: parsed.attempt || 1 };
+  } catch {
+    return undefined; // not a marker this reader understands: the step shows no attempt count
   }
 }

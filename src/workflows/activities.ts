@@ -4,17 +4,61 @@
  * worker's step is picked up again by another soon after). The profiles themselves are flow
  * options (see options.ts).
  */
-import { proxyActivities } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { StepPolicies } from './options';
+import type { StepPolicies, StepPolicy } from './options';
+import { databaseStepsRunLocally, releaseUnansweredAuthorizations, riskScreeningApplies } from './patches';
 
 export function stepActivities(policies: StepPolicies) {
   return {
-    database: proxyActivities<
-      Pick<Activities, 'recordTransaction' | 'assignAccountId' | 'screenTransaction' | 'finalizeTransaction' | 'finalizeRefund'>
-    >(policies.database),
+    /** The last step of each workflow: always an ordinary activity (see databaseSteps). */
+    database: proxyActivities<Pick<Activities, 'finalizeTransaction' | 'finalizeRefund'>>(policies.database),
     zuzCommands: proxyActivities<Pick<Activities, 'createPayment' | 'createAuthorization' | 'capturePayment'>>(policies.zuzCommands),
     zuzPersistent: proxyActivities<Pick<Activities, 'voidAuthorization' | 'readPaymentState' | 'requestRefund'>>(policies.zuzPersistent),
     zuzQueries: proxyActivities<Pick<Activities, 'readPaymentState'>>(policies.zuzQueries),
   };
+}
+
+type OpeningSteps = Pick<Activities, 'recordTransaction' | 'assignAccountId' | 'screenTransaction'>;
+export type DatabaseSteps = OpeningSteps & Pick<Activities, 'finalizeTransaction'>;
+
+/**
+ * The transaction's database steps. Call once, at the start of the run. Since v8 the steps before
+ * Zuz is asked (record, assign the account, screen) are local activities: short, idempotent calls
+ * to our own database, run by the worker that runs the workflow with the same timeout and
+ * retries, so the till's answer waits for no trip through the task queue. A run that started
+ * before v8 keeps ordinary activities to its end.
+ *
+ * The last step stays an ordinary activity: the workflow task after it completes the workflow
+ * and counts the outcome (metrics.ts); run inside that task, the step would hold it open while a
+ * webhook can arrive, the server would then refuse the completion, and the task would run again
+ * and count the outcome twice (test/metrics.test.ts saw it).
+ */
+export function databaseSteps(policy: StepPolicy): DatabaseSteps {
+  const local = databaseStepsRunLocally();
+  if (local) decideOpeningPatchesFirst();
+  const opening = local ? proxyLocalActivities<OpeningSteps>(policy) : proxyActivities<OpeningSteps>(policy);
+  return {
+    recordTransaction: opening.recordTransaction,
+    assignAccountId: opening.assignAccountId,
+    screenTransaction: opening.screenTransaction,
+    finalizeTransaction: proxyActivities<Pick<Activities, 'finalizeTransaction'>>(policy).finalizeTransaction,
+  };
+}
+
+/**
+ * Decides, before the first local activity, the patches the opening consults between its local
+ * activities and its first ordinary one (risk screening; the payment in its own step). Replaying,
+ * `patched()` sees only the markers of the workflow task being replayed, and the local activities'
+ * markers can be spread over several tasks (the SDK completes a task early while they run: past
+ * 80 % of the task's timeout, and at once when a query came with the task, as the till's GET does
+ * when it arrives before a worker picks the task up): a patch decided after them can land in a
+ * later task than the one replay is in, and replay fails ("patch marker encountered for change risk-screening, but there is no corresponding change
+ * command"). Decided here, their markers come first, in the task that starts the run, wherever the
+ * task is split (test/local-activities.test.ts splits it after each command in turn). Later calls
+ * of the same patches answer the same and write nothing.
+ */
+function decideOpeningPatchesFirst(): void {
+  riskScreeningApplies();
+  releaseUnansweredAuthorizations();
 }

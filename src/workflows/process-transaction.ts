@@ -8,7 +8,7 @@
 import type { TransactionRequest, TransactionView } from '../domain/transaction';
 import { flowOptions, type FlowOverrides } from './options';
 import { TransactionState } from './transaction-state';
-import { stepActivities } from './activities';
+import { databaseSteps } from './activities';
 import { authorize } from './authorize';
 import { captureOrRelease } from './capture';
 import { screenForRisk } from './screen-risk';
@@ -23,7 +23,7 @@ export interface ProcessTransactionInput {
 
 export async function processTransaction({ request, options }: ProcessTransactionInput): Promise<TransactionView> {
   const flow = flowOptions(options);
-  const { database } = stepActivities(flow.steps);
+  const database = databaseSteps(flow.steps.database);
   const tx = new TransactionState(request);
   handleZuzEvents(tx);
   handleClientRequests(tx);
@@ -34,7 +34,7 @@ export async function processTransaction({ request, options }: ProcessTransactio
   );
   tx.assignAccount(accountId);
 
-  const cleared = await screenForRisk(tx, flow);
+  const cleared = await screenForRisk(tx, database);
   const authorized = cleared && (await authorize(tx, flow));
   if (authorized) await captureOrRelease(tx, flow);
 

@@ -1,15 +1,13 @@
 /** Risk screening (added in v2): a velocity and limit check before any money is touched. */
-import type { FlowOptions } from './options';
 import type { TransactionState } from './transaction-state';
-import { stepActivities } from './activities';
+import type { DatabaseSteps } from './activities';
 import { riskScreeningApplies } from './patches';
 
 /** Returns true when the transaction may go on to authorization; otherwise it is declined. */
-export async function screenForRisk(tx: TransactionState, options: FlowOptions): Promise<boolean> {
+export async function screenForRisk(tx: TransactionState, database: DatabaseSteps): Promise<boolean> {
   // Transactions that started before this step existed go on without it.
   if (!riskScreeningApplies()) return true;
 
-  const { database } = stepActivities(options.steps);
   const { customerId, amount } = tx.request;
   const transactionId = tx.key;
   const verdict = await tx.step(

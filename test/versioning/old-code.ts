@@ -12,3 +12,7 @@ export function voidWhenCaptureNeverArrived(): boolean {
 export function releaseUnansweredAuthorizations(): boolean {
   return false;
 }
+
+export function databaseStepsRunLocally(): boolean {
+  return false;
+}

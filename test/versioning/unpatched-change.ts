@@ -12,3 +12,8 @@ export function voidWhenCaptureNeverArrived(): boolean {
 export function releaseUnansweredAuthorizations(): boolean {
   return true;
 }
+
+/** Not the change under test: the database steps stay ordinary activities, as in the v1 histories. */
+export function databaseStepsRunLocally(): boolean {
+  return false;
+}

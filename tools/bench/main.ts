@@ -24,7 +24,7 @@ import type { BenchContext } from './phases/context';
 import { measureBaseline, type BaselineResult } from './phases/baseline';
 import { measureEngine } from './phases/engine';
 import { measureFlow, type FlowResult } from './phases/flow';
-import { LEVERS, measureLevers } from './phases/levers';
+import { LEVERS, measureLevers, measureShapesAtHalfLoad } from './phases/levers';
 import { measureScale } from './phases/scale';
 import { flowShapeLevers, headline, writeReport, type BenchReport } from './report';
 import { sizesFor } from './sizes';
@@ -74,6 +74,7 @@ async function main(): Promise<number> {
     baseline: null,
     scale: null,
     levers: [],
+    shapesAtHalfLoad: [],
     errors,
   };
   const loadAtStart = readFileSync('/proc/loadavg', 'utf8').trim();
@@ -145,7 +146,7 @@ type Phase = <T>(name: string, run: () => Promise<T>) => Promise<T | undefined>;
 /** Flow, engine ceiling (and its variants), baseline, levers: filled into `report`. */
 async function measureEverythingButScale(
   ctx: BenchContext,
-  report: Pick<BenchReport, 'flow' | 'engine' | 'baseline' | 'levers' | 'errors'>,
+  report: Pick<BenchReport, 'flow' | 'engine' | 'baseline' | 'levers' | 'shapesAtHalfLoad' | 'errors'>,
   phase: Phase,
 ): Promise<void> {
   const { args, sizes, workload } = ctx;
@@ -176,6 +177,7 @@ async function measureEverythingButScale(
   if (!args.skipLevers) {
     const levers = args.quick ? LEVERS.slice(0, QUICK_LEVERS) : LEVERS;
     report.levers = (await phase('levers', () => measureLevers(ctx, concurrency, levers))) ?? [];
+    report.shapesAtHalfLoad = (await phase('flow shapes at half load', () => measureShapesAtHalfLoad(ctx, rate, args.quick ? 1 : 2))) ?? [];
   }
 }
 

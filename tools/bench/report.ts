@@ -6,7 +6,7 @@ import type { EngineVariant } from './engine/shape';
 import type { BaselineResult } from './phases/baseline';
 import type { EngineResult } from './phases/engine';
 import type { FlowResult } from './phases/flow';
-import type { LeverResult } from './phases/levers';
+import type { LeverResult, ShapeAtHalfLoad } from './phases/levers';
 import type { ScaleResult } from './phases/scale';
 import type { Sizes } from './sizes';
 import type { StepOverhead } from './step-overhead';
@@ -56,6 +56,8 @@ export interface BenchReport {
   baseline: Omit<BaselineResult, 'stepDurationsMs'> | null;
   scale: ScaleResult | null;
   levers: LeverResult[];
+  /** The database steps as activities (v7 shape) against local activities (v8), at half load, in turns. */
+  shapesAtHalfLoad: ShapeAtHalfLoad[];
   /** What the engine variants say a change of the flow's shape would buy (throughput, against same-shape). */
   flowShapeLevers: Array<{ variant: EngineVariant; perSecond: number; changePercent: number | null; historyEvents: number | null }>;
   errors: string[];

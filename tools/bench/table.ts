@@ -171,8 +171,46 @@ export function renderReport(report: BenchReport): string {
       '',
       '### Levers (flow, closed loop at the best concurrency, workers restarted per lever)',
       table(
-        ['lever', 'tx/s', 'vs control %', 'p50 ms', 'p99 ms', 'failed'],
-        report.levers.map((l) => [l.name, l.perSecond, l.changePercent, l.latencyMs.p50, l.latencyMs.p99, l.failed]),
+        ['lever', 'tx/s', 'vs control %', 'p50 ms', 'p99 ms', 'failed', 'local activities / tx'],
+        report.levers.map((l) => [
+          l.name,
+          l.perSecond,
+          l.changePercent,
+          l.latencyMs.p50,
+          l.latencyMs.p99,
+          l.failed,
+          l.localActivitiesPerTransaction,
+        ]),
+      ),
+    );
+  }
+  if (report.shapesAtHalfLoad.length) {
+    out.push(
+      '',
+      '### Flow shape at half load: database steps as activities (v7) vs local activities (v8), in turns',
+      table(
+        [
+          'shape',
+          'round',
+          'done',
+          'failed',
+          'POST -> decision p50 ms',
+          'POST -> end p50 ms',
+          'p99 ms',
+          'CPU ms/tx workers',
+          'CPU ms/tx Temporal',
+        ],
+        report.shapesAtHalfLoad.map((s) => [
+          s.shape,
+          s.round,
+          s.completed,
+          s.failed,
+          s.decisionMs.p50,
+          s.endToEndMs.p50,
+          s.endToEndMs.p99,
+          s.cpuMsPerTransaction.workers,
+          s.cpuMsPerTransaction.temporal,
+        ]),
       ),
     );
   }

@@ -1,5 +1,6 @@
 /**
- * Reads the engine shape off one real history of the flow: each scheduled activity (by name),
+ * Reads the engine shape off one real history of the flow: each scheduled activity (by name; a
+ * local one by its marker),
  * each upsert and marker (a patch's marker brings its own upsert), the grace timer as a wait, and each signal attributed to the activity
  * that caused it — the last one scheduled before it. The signal that ended a wait comes the
  * provider's pending time after its activity; the others come at once (Zuz sends them with, or
@@ -17,8 +18,13 @@ export function shapeFromHistory(events: readonly HistoryEvent[], pendingMs: num
   let previousWasMarker = false;
   for (const event of events) {
     const wasMarker = previousWasMarker;
-    previousWasMarker = !!event.markerRecordedEventAttributes;
-    if (event.activityTaskScheduledEventAttributes) {
+    const local = localActivityName(event);
+    previousWasMarker = !!event.markerRecordedEventAttributes && local === undefined;
+    if (local !== undefined) {
+      // A local activity (the database steps before Zuz since flow v8) leaves only its marker.
+      lastActivity = { kind: 'activity', name: local, local: true, signalsAfterMs: [] };
+      steps.push(lastActivity);
+    } else if (event.activityTaskScheduledEventAttributes) {
       lastActivity = {
         kind: 'activity',
         name: event.activityTaskScheduledEventAttributes.activityType?.name ?? 'activity',
@@ -49,6 +55,18 @@ export function shapeFromHistory(events: readonly HistoryEvent[], pendingMs: num
     }
   }
   return steps;
+}
+
+/** The activity type of a local activity's marker (its `data` detail: JSON written by the SDK's core), else undefined. */
+function localActivityName(event: HistoryEvent): string | undefined {
+  const marker = event.markerRecordedEventAttributes;
+  const data = marker?.markerName === 'core_local_activity' ? marker.details?.data?.payloads?.[0]?.data : undefined;
+  if (!data) return undefined;
+  try {
+    return (JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type?: string }).activity_type ?? 'activity';
+  } catch {
+    return 'activity';
+  }
 }
 
 /** The history to copy: one whose wait was ended by the webhook (the measured path). */

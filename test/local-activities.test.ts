@@ -1,0 +1,118 @@
+/**
+ * Flow v8 runs the database steps before Zuz as local activities. The SDK can complete the workflow
+ * task before they end and go on in a new one, so their markers spread over several tasks: when
+ * they run long (a slow database), and when a query (the till's GET) came with the task. Such a
+ * history must still replay. The chaos suite found one that did not (patches decided between local
+ * activities: see decideOpeningPatchesFirst).
+ */
+import { randomUUID } from 'node:crypto';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { Worker } from '@temporalio/worker';
+import type { TransactionActivities } from '../src/activities';
+import type { TransactionRequest } from '../src/domain/transaction';
+import { transactionQuery } from '../src/workflows/messages';
+import { openingCommandEventIds, splitOpeningTaskAfter, type JsonHistory } from './helpers/split-workflow-task';
+import { bundleWorkflows, createDevServerEnv } from './helpers/temporal';
+
+let env: TestWorkflowEnvironment;
+let workflowBundle: { code: string };
+
+beforeAll(async () => {
+  [env, workflowBundle] = await Promise.all([createDevServerEnv(), bundleWorkflows()]);
+}, 180_000);
+
+afterAll(async () => {
+  await env?.teardown();
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Activities that approve everything; recording the transaction takes `recordMs`. */
+function approvingActivities(recordMs: number): TransactionActivities {
+  const ok = (kind: 'authorization' | 'capture' | 'void', amount = 1000) => ({
+    kind,
+    operationId: `${kind}_1`,
+    status: 'Succeed' as const,
+    amount,
+  });
+  return {
+    recordTransaction: () => sleep(recordMs),
+    assignAccountId: () => Promise.resolve('acct_1'),
+    screenTransaction: () => Promise.resolve({ cleared: true as const }),
+    createPayment: () => Promise.resolve({ paymentId: 'pay_1' }),
+    createAuthorization: () => Promise.resolve({ paymentId: 'pay_1', authorization: ok('authorization') }),
+    capturePayment: ({ amount }: { amount: number }) => Promise.resolve(ok('capture', amount)),
+    voidAuthorization: () => Promise.resolve(ok('void')),
+    readPaymentState: () => Promise.resolve({}),
+    finalizeTransaction: () => Promise.resolve(),
+  } as unknown as TransactionActivities;
+}
+
+const request = (): TransactionRequest => ({
+  transactionId: randomUUID(),
+  customerId: 'cus_1',
+  paymentMethodId: 'pm_1',
+  amount: 1000,
+  currency: 'EUR',
+  capture: 'auto',
+});
+
+/** Runs one transaction to its end; `beforeWorker` runs once it is started, before any worker polls. */
+async function runOneTransaction(activities: TransactionActivities, beforeWorker?: (workflowId: string) => Promise<unknown>) {
+  const taskQueue = `local-activities-${randomUUID()}`;
+  const transaction = request();
+  const workflowId = `transaction-${transaction.transactionId}`;
+  const handle = await env.client.workflow.start('processTransaction', { taskQueue, workflowId, args: [{ request: transaction }] });
+  const before = beforeWorker?.(workflowId);
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle, activities });
+  const history = await worker.runUntil(async () => {
+    await Promise.all([handle.result(), before]);
+    return handle.fetchHistory();
+  });
+  return { history, workflowId };
+}
+
+/** How many workflow tasks completed before the first ordinary activity was scheduled. */
+function openingTasks(history: Awaited<ReturnType<typeof runOneTransaction>>['history']): number {
+  const events = history.events ?? [];
+  const firstActivity = events.findIndex((event) => event.activityTaskScheduledEventAttributes);
+  return events.slice(0, firstActivity).filter((event) => event.workflowTaskCompletedEventAttributes).length;
+}
+
+test('a transaction whose slow local database step spread over several workflow tasks replays from its history', async () => {
+  // Recording takes 9 s, longer than the SDK lets a workflow task wait (80 % of its 10 s timeout).
+  const { history, workflowId } = await runOneTransaction(approvingActivities(9000));
+  expect(openingTasks(history)).toBeGreaterThan(1);
+  await Worker.runReplayHistory({ workflowBundle }, history, workflowId);
+}, 60_000);
+
+test('a query that waits for the first workflow task splits the opening (as in the chaos run), and the history replays', async () => {
+  // The server hands a query sent before any worker polls to the worker with the task; the SDK
+  // answers it as soon as the workflow waits on its first local activity, completing the task early.
+  const queryFirstTask = (id: string) => env.client.workflow.getHandle(id).query(transactionQuery);
+  const { history, workflowId } = await runOneTransaction(approvingActivities(1000), queryFirstTask);
+  expect(openingTasks(history)).toBeGreaterThan(1);
+  await Worker.runReplayHistory({ workflowBundle }, history, workflowId);
+}, 60_000);
+
+test('the opening replays wherever the SDK splits its workflow task (every split point, as the chaos suite saw one)', async () => {
+  const { history, workflowId } = await runOneTransaction(approvingActivities(0));
+  const json = JSON.parse(historyToJSON(history)) as JsonHistory;
+  const opening = openingCommandEventIds(json);
+  // The whole opening in one task: patch markers, three local activities' markers, the first ordinary activity.
+  const markers = json.events.filter((event) => opening.includes(Number(event.eventId)) && event.markerRecordedEventAttributes);
+  expect(markers.map((event) => (event.markerRecordedEventAttributes as { markerName: string }).markerName)).toEqual(
+    expect.arrayContaining(['core_patch', 'core_local_activity', 'core_local_activity', 'core_local_activity']),
+  );
+
+  const failures: string[] = [];
+  for (const afterEventId of opening.slice(0, -1)) {
+    try {
+      await Worker.runReplayHistory({ workflowBundle }, splitOpeningTaskAfter(json, afterEventId), workflowId);
+    } catch (error) {
+      failures.push(`split after event ${afterEventId}: ${(error as Error).message.slice(0, 300)}`);
+    }
+  }
+  expect(failures).toEqual([]);
+}, 120_000);
