@@ -96,6 +96,15 @@ function evidenceOf(run: SeedRun): TransactionEvidence {
   };
 }
 
+/** The flow gave up on an authorization Zuz took: failed with `code`, and whatever Zuz approved is released. */
+function gaveUpOnAuthorization(
+  code: 'provider_unavailable' | 'authorization_timeout',
+  authorization: { finalStatus?: string },
+): ExpectedOutcome {
+  const held = authorization.finalStatus === 'Succeed';
+  return { status: 'failed', failureCode: code, capturedAmount: 0, money: held ? 'voided' : 'never-authorized' };
+}
+
 /** The terminal state the flow owes this world, or undefined when a decision raced a deadline (either side is right). */
 export function expectedOutcome(run: SeedRun): ExpectedOutcome | undefined {
   const { plan, world } = run;
@@ -109,16 +118,10 @@ export function expectedOutcome(run: SeedRun): ExpectedOutcome | undefined {
   if (!authorization) return { status: 'failed', failureCode: 'provider_unavailable', capturedAmount: 0, money: 'never-authorized' };
   // Zuz took it, but no answer to any attempt got back (a flaky network through every retry: 0.39^8 per
   // flaky seed): to the flow Zuz was unreachable, so it gives up as designed and releases what Zuz approved.
-  if (!world.fates.get('createAuthorization:answered')) {
-    const held = authorization.finalStatus === 'Succeed';
-    return { status: 'failed', failureCode: 'provider_unavailable', capturedAmount: 0, money: held ? 'voided' : 'never-authorized' };
-  }
+  if (!world.fates.get('createAuthorization:answered')) return gaveUpOnAuthorization('provider_unavailable', authorization);
   const decidedAfter = authorization.resolvesAt === undefined ? 0 : authorization.resolvesAt - authorization.createdAt;
   if (Math.abs(decidedAfter - AUTHORIZATION_DEADLINE_MS) < DEADLINE_RACE_MS) return undefined;
-  if (decidedAfter > AUTHORIZATION_DEADLINE_MS) {
-    const held = authorization.finalStatus === 'Succeed';
-    return { status: 'failed', failureCode: 'authorization_timeout', capturedAmount: 0, money: held ? 'voided' : 'never-authorized' };
-  }
+  if (decidedAfter > AUTHORIZATION_DEADLINE_MS) return gaveUpOnAuthorization('authorization_timeout', authorization);
   // Zuz decided in time, but the flow may not have learned it in time: its webhooks lost, its reads failed or lagging.
   // Giving up at the deadline is then the flow's design (nothing is held: what Zuz approved is voided), so either end is right.
   // Reads lag in rough weather, and in any weather once the world lost a capture's answers (world.ts, readPayment).
