@@ -9,9 +9,10 @@ import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
-import type { TransactionActivities } from '../src/activities';
 import type { TransactionRequest } from '../src/domain/transaction';
 import { transactionQuery } from '../src/workflows/messages';
+import type { TransactionActivities } from '../src/activities';
+import { approvingActivities } from './helpers/approving-activities';
 import { openingCommandEventIds, splitOpeningTaskAfter, type JsonHistory } from './helpers/split-workflow-task';
 import { bundleWorkflows, createDevServerEnv } from './helpers/temporal';
 
@@ -25,29 +26,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await env?.teardown();
 });
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Activities that approve everything; recording the transaction takes `recordMs`. */
-function approvingActivities(recordMs: number): TransactionActivities {
-  const ok = (kind: 'authorization' | 'capture' | 'void', amount = 1000) => ({
-    kind,
-    operationId: `${kind}_1`,
-    status: 'Succeed' as const,
-    amount,
-  });
-  return {
-    recordTransaction: () => sleep(recordMs),
-    assignAccountId: () => Promise.resolve('acct_1'),
-    screenTransaction: () => Promise.resolve({ cleared: true as const }),
-    createPayment: () => Promise.resolve({ paymentId: 'pay_1' }),
-    createAuthorization: () => Promise.resolve({ paymentId: 'pay_1', authorization: ok('authorization') }),
-    capturePayment: ({ amount }: { amount: number }) => Promise.resolve(ok('capture', amount)),
-    voidAuthorization: () => Promise.resolve(ok('void')),
-    readPaymentState: () => Promise.resolve({}),
-    finalizeTransaction: () => Promise.resolve(),
-  } as unknown as TransactionActivities;
-}
 
 const request = (): TransactionRequest => ({
   transactionId: randomUUID(),
@@ -82,7 +60,7 @@ function openingTasks(history: Awaited<ReturnType<typeof runOneTransaction>>['hi
 
 test('a transaction whose slow local database step spread over several workflow tasks replays from its history', async () => {
   // Recording takes 9 s, longer than the SDK lets a workflow task wait (80 % of its 10 s timeout).
-  const { history, workflowId } = await runOneTransaction(approvingActivities(9000));
+  const { history, workflowId } = await runOneTransaction(approvingActivities({ recordMs: 9000 }));
   expect(openingTasks(history)).toBeGreaterThan(1);
   await Worker.runReplayHistory({ workflowBundle }, history, workflowId);
 }, 60_000);
@@ -91,13 +69,13 @@ test('a query that waits for the first workflow task splits the opening (as in t
   // The server hands a query sent before any worker polls to the worker with the task; the SDK
   // answers it as soon as the workflow waits on its first local activity, completing the task early.
   const queryFirstTask = (id: string) => env.client.workflow.getHandle(id).query(transactionQuery);
-  const { history, workflowId } = await runOneTransaction(approvingActivities(1000), queryFirstTask);
+  const { history, workflowId } = await runOneTransaction(approvingActivities({ recordMs: 1000 }), queryFirstTask);
   expect(openingTasks(history)).toBeGreaterThan(1);
   await Worker.runReplayHistory({ workflowBundle }, history, workflowId);
 }, 60_000);
 
 test('the opening replays wherever the SDK splits its workflow task (every split point, as the chaos suite saw one)', async () => {
-  const { history, workflowId } = await runOneTransaction(approvingActivities(0));
+  const { history, workflowId } = await runOneTransaction(approvingActivities());
   const json = JSON.parse(historyToJSON(history)) as JsonHistory;
   const opening = openingCommandEventIds(json);
   // The whole opening in one task: patch markers, three local activities' markers, the first ordinary activity.

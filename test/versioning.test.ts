@@ -8,10 +8,10 @@ import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
-import type { TransactionActivities } from '../src/activities';
 import type { TransactionRequest, TransactionView } from '../src/domain/transaction';
 import { captureUpdate, transactionQuery } from '../src/workflows/messages';
 import { bundleWorkflows, bundleWorkflowsWithPatches, createDevServerEnv } from './helpers/temporal';
+import { approvingActivities } from './helpers/approving-activities';
 import { storedHistories } from './helpers/histories';
 
 let env: TestWorkflowEnvironment;
@@ -32,27 +32,6 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-/** Activities that approve everything and remember what ran. */
-function approvingActivities(calls: string[]): TransactionActivities {
-  const ok = (kind: 'authorization' | 'capture' | 'void', amount = 1000) => ({
-    kind,
-    operationId: `${kind}_1`,
-    status: 'Succeed' as const,
-    amount,
-  });
-  return {
-    recordTransaction: async () => void calls.push('recordTransaction'),
-    assignAccountId: async () => (calls.push('assignAccountId'), 'acct_1'),
-    screenTransaction: async () => (calls.push('screenTransaction'), { cleared: true as const }),
-    createPayment: async () => (calls.push('createPayment'), { paymentId: 'pay_1' }),
-    createAuthorization: async () => (calls.push('createAuthorization'), { paymentId: 'pay_1', authorization: ok('authorization') }),
-    capturePayment: async ({ amount }: { amount: number }) => (calls.push('capturePayment'), ok('capture', amount)),
-    voidAuthorization: async () => (calls.push('voidAuthorization'), ok('void')),
-    readPaymentState: async () => ({}),
-    finalizeTransaction: async () => void calls.push('finalizeTransaction'),
-  };
-}
-
 function manualRequest(): TransactionRequest {
   return { transactionId: randomUUID(), customerId: 'cus_1', paymentMethodId: 'pm_1', amount: 1000, currency: 'EUR', capture: 'manual' };
 }
@@ -65,7 +44,7 @@ test('a transaction started on a v1 worker and paused mid-flow completes on a v2
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: bundles.v1,
-    activities: approvingActivities(calls),
+    activities: approvingActivities({ calls }),
   });
 
   // On v1: the transaction is authorized and waits for the client's capture request.
@@ -84,7 +63,7 @@ test('a transaction started on a v1 worker and paused mid-flow completes on a v2
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: bundles.v2,
-    activities: approvingActivities(calls),
+    activities: approvingActivities({ calls }),
     maxCachedWorkflows: 0,
   });
   const view = (await v2Worker.runUntil(async () => {
@@ -103,7 +82,7 @@ test('a transaction started on a v1 worker and paused mid-flow completes on a v2
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: bundles.v2,
-    activities: approvingActivities(freshCalls),
+    activities: approvingActivities({ calls: freshCalls }),
   });
   await v2Again.runUntil(async () => {
     const started = await env.client.workflow.start('processTransaction', {
