@@ -137,7 +137,8 @@ test("a transaction shows in both processes' metrics and logs, without card data
   const apiMetrics = await (await fetch(apiMetricsUrl)).text();
   expect(apiMetrics).toMatch(/pos_http_requests_total\{method="POST",route="\/v1\/transactions",status="202"\} [1-9]/);
   expect(apiMetrics).toMatch(/pos_http_requests_total\{method="GET",route="\/v1\/transactions\/:id",status="200"\} [1-9]/);
-  expect(apiMetrics).toMatch(/pos_zuz_webhooks_total\{outcome="delivered"\} [1-9]/);
+  // Zuz's webhooks come on their own schedule: one that arrives after the workflow closed is stored, not delivered.
+  expect(apiMetrics).toMatch(/pos_zuz_webhooks_total\{outcome="(delivered|stored)"\} [1-9]/);
 
   // The workflow's counters are exported by the SDK's runtime once its metrics are flushed.
   let workerMetrics = '';
