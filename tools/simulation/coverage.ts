@@ -6,7 +6,11 @@
  */
 import type { TransactionView } from '../../src/domain/transaction';
 
-/** Every journal branch the flow's code can take (src/workflows/), so the report can name the unreached. */
+/**
+ * Every journal branch the flow's code can take in a run that ends (src/workflows/), so the report can
+ * name the unreached. A step whose failure ends the workflow (e.g. recordTransaction's) is not here:
+ * such a run has no result to count, and the invariants call it a violation (no workflow result).
+ */
 export const FLOW_BRANCHES: readonly string[] = [
   'screenTransaction:cleared',
   'screenTransaction:rejected',
@@ -28,6 +32,7 @@ export const FLOW_BRANCHES: readonly string[] = [
   'rereadAuthorizationFate:succeed',
   'rereadAuthorizationFate:failed',
   'rereadAuthorizationFate:pending',
+  'awaitLateAuthorizationResult:answer',
   'awaitLateAuthorizationResult:webhook',
   'awaitLateAuthorizationResult:polling',
   'awaitLateAuthorizationResult:deadline',
@@ -41,6 +46,7 @@ export const FLOW_BRANCHES: readonly string[] = [
   'awaitCaptureResult:answer',
   'awaitCaptureResult:webhook',
   'awaitCaptureResult:polling',
+  'awaitCaptureResult:deadline',
   'voidAuthorization:succeed',
   'voidAuthorization:pending',
   'voidAuthorization:failed',
@@ -50,11 +56,18 @@ export const FLOW_BRANCHES: readonly string[] = [
   'readPaymentAfterRefusedVoid:capture-failed',
   'readPaymentAfterRefusedVoid:capture-pending',
   'readPaymentAfterRefusedVoid:unexplained',
+  'rereadPaymentAfterRefusedVoid:voided',
   'rereadPaymentAfterRefusedVoid:unexplained',
   'rereadPaymentAfterRefusedVoid:capture-succeed',
+  'rereadPaymentAfterRefusedVoid:capture-failed',
+  'rereadPaymentAfterRefusedVoid:capture-pending',
+  'awaitLateCaptureResult:answer',
   'awaitLateCaptureResult:webhook',
   'awaitLateCaptureResult:polling',
+  'awaitLateCaptureResult:deadline',
   'voidAuthorizationAgain:succeed',
+  'voidAuthorizationAgain:pending',
+  'voidAuthorizationAgain:failed',
   'voidAuthorizationAgain:failed-step',
 ];
 
