@@ -30,7 +30,7 @@ const argsSchema = z
       .regex(/^\d+(,\d+)*$/, '--sizes must be a comma-separated list of history lengths, e.g. 100,1000,5000')
       .transform((list) => list.split(',').map(Number))
       .default([100, 1000, 5000]),
-    reads: integer('reads').min(5, '--reads must be >= 5').max(10_000).default(50),
+    reads: integer('reads').min(5, '--reads must be >= 5').max(10_000, '--reads must be <= 10000').default(50),
   })
   .strict();
 

@@ -34,8 +34,11 @@ const argsSchema = z
     seeds: integer('seeds').min(1, '--seeds must be >= 1').default(200),
     from: integer('from').min(0, '--from must be >= 0').default(1),
     seed: integer('seed').min(0, '--seed must be >= 0').optional(),
-    processes: integer('processes').min(1, '--processes must be >= 1').max(MAX_PROCESSES).default(DEFAULT_PROCESSES),
-    concurrency: integer('concurrency').min(1, '--concurrency must be >= 1').max(200).default(16),
+    processes: integer('processes')
+      .min(1, '--processes must be >= 1')
+      .max(MAX_PROCESSES, `--processes must be <= ${MAX_PROCESSES}`)
+      .default(DEFAULT_PROCESSES),
+    concurrency: integer('concurrency').min(1, '--concurrency must be >= 1').max(200, '--concurrency must be <= 200').default(16),
     results: z.string().min(1, '--results needs a file name').optional(),
     child: z.string().optional(),
     json: z.boolean().default(false),
