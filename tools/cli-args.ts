@@ -9,8 +9,21 @@ export class ArgsError extends Error {
   override name = 'ArgsError';
 }
 
-/** `--name` of the integer option `name`: a number, and a whole one. */
-export const integer = (name: string) => z.coerce.number({ error: `--${name} must be a number` }).int(`--${name} must be an integer`);
+/**
+ * `--name` of the integer option `name`: a number, and a whole one. A bound given no message of its
+ * own names the flag too (zod would otherwise give it this schema's message, "must be a number").
+ */
+export const integer = (name: string) =>
+  z.coerce
+    .number({
+      // Typed as any issue: zod passes this schema's checks' issues here too, not only the invalid type.
+      error: (issue: z.core.$ZodRawIssue) => {
+        if (issue.code === 'too_big') return `--${name} must be <= ${String(issue.maximum)}`;
+        if (issue.code === 'too_small') return `--${name} must be >= ${String(issue.minimum)}`;
+        return `--${name} must be a number`;
+      },
+    })
+    .int(`--${name} must be an integer`);
 
 export function parseArgs<Schema extends z.ZodType>(
   argv: readonly string[],
