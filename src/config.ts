@@ -534,6 +534,21 @@ const apiSchema = z.object({
   API_HOST: nonEmpty.default('127.0.0.1'),
   API_PORT: port.default(3000),
   API_KEYS: apiKeys,
+  /** Operators' keys: every merchant's reconciliation findings, no merchant route (comma-separated, apart from API_KEYS). */
+  OPERATOR_API_KEYS: z
+    .string()
+    .transform((value, ctx) => {
+      const keys = value
+        .split(',')
+        .map((key) => key.trim())
+        .filter(Boolean);
+      keys.forEach((key, index) => {
+        if (key.length < 16)
+          ctx.issues.push({ code: 'custom', message: `entry ${index + 1}: each key must be at least 16 characters`, input: value });
+      });
+      return keys;
+    })
+    .optional(),
   API_METRICS_ADDRESS: listenAddress.default({ host: '127.0.0.1', port: 9465 }),
   API_RATE_LIMIT_PER_MINUTE: positiveInt.optional(),
   ZUZ_PRIVATE_KEY: nonEmpty,
@@ -589,6 +604,8 @@ export interface ApiConfig {
   host: string;
   port: number;
   apiKeys: ApiKey[];
+  /** Operator keys (OPERATOR_API_KEYS): they act for no merchant. */
+  operatorKeys: string[];
   webhook: { privateKey: string; maxAgeMs: number };
   /** Prometheus metrics, on a listener of their own: never on the public port. */
   metrics: { host: string; port: number };
@@ -613,11 +630,16 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
   }
   if (c.CODEC_SERVER_ADDRESS && !encrypted)
     problems.push('CODEC_SERVER_ADDRESS: the codec server needs PAYLOAD_ENCRYPTION_KEYS (there is nothing to decode)');
+  const merchantKeys = new Set(c.API_KEYS.map((k) => k.key));
+  // One key, one caller: a key in both lists could not say whether it acts for a merchant.
+  if (c.OPERATOR_API_KEYS?.some((key) => merchantKeys.has(key)))
+    problems.push('OPERATOR_API_KEYS: a key is also listed in API_KEYS (an operator key must act for no merchant)');
   if (problems.length) throw new ConfigError(`Invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
   return {
     host: c.API_HOST,
     port: c.API_PORT,
     apiKeys: c.API_KEYS,
+    operatorKeys: c.OPERATOR_API_KEYS ?? [],
     webhook: { privateKey: c.ZUZ_PRIVATE_KEY, maxAgeMs: c.ZUZ_WEBHOOK_MAX_AGE_SECONDS * 1000 },
     metrics: c.API_METRICS_ADDRESS,
     rateLimitPerMinute: c.API_RATE_LIMIT_PER_MINUTE,
@@ -641,7 +663,7 @@ const MIN_PRODUCTION_SECRET_BYTES = 32;
 
 /** What each production entry point reads: the API verifies webhooks and takes keys; the worker calls Zuz and PMS. */
 const PRODUCTION_VARIABLES = {
-  api: ['API_KEYS', 'ZUZ_PRIVATE_KEY', 'PAYLOAD_ENCRYPTION_KEYS', 'CODEC_SERVER_TOKEN'],
+  api: ['API_KEYS', 'OPERATOR_API_KEYS', 'ZUZ_PRIVATE_KEY', 'PAYLOAD_ENCRYPTION_KEYS', 'CODEC_SERVER_TOKEN'],
   worker: ['ZUZ_PRIVATE_KEY', 'ZUZ_BASE_URL', 'ZUZ_ENV', 'PMS_API_KEY', 'PMS_BASE_URL', 'PAYLOAD_ENCRYPTION_KEYS'],
 } as const;
 
@@ -682,6 +704,12 @@ export function assertSafeForProduction(entryPoint: ProductionEntryPoint, env: E
       apiKeyList.data.map((k) => k.key),
       'has a key',
     );
+  const operatorKeys = set('OPERATOR_API_KEYS')
+    ?.split(',')
+    .map((key) => key.trim())
+    .filter(Boolean);
+  if (operatorKeys?.some((key) => Buffer.byteLength(key) < MIN_PRODUCTION_SECRET_BYTES))
+    problems.push(`OPERATOR_API_KEYS: has a key shorter than ${MIN_PRODUCTION_SECRET_BYTES} bytes`);
   for (const name of ['ZUZ_PRIVATE_KEY', 'PMS_API_KEY'] as const) {
     const value = set(name);
     if (uses(name) && value !== undefined) secret(name, [value], 'is');

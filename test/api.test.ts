@@ -312,6 +312,7 @@ describe('metrics have a listener of their own (API_METRICS_ADDRESS), never the 
         host: '127.0.0.1',
         port: 0,
         apiKeys: [{ merchantId: 'default', key: API_KEY }],
+        operatorKeys: [],
         webhook: { privateKey: PRIVATE_KEY, maxAgeMs: 60_000 },
         metrics: { host: '127.0.0.1', port: 0 },
       },

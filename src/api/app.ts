@@ -5,7 +5,7 @@ import helmet from 'helmet';
 import type { Client } from '@temporalio/client';
 import type { ApiConfig } from '../config';
 import type { Logger } from '../infrastructure/logger';
-import { requireApiKey } from './auth';
+import { merchantsOnly, requireApiKey } from './auth';
 import { allowOnly, errorHandler, sendError } from './errors';
 import { transactionsRouter, type TransactionsRouterOptions } from './transactions';
 import { zuzWebhookRouter } from './webhooks';
@@ -25,7 +25,7 @@ export interface AppOptions {
   /** The application database: the transaction record the API consults before Temporal. */
   db: Database;
   taskQueue: string;
-  config: Pick<ApiConfig, 'apiKeys' | 'webhook' | 'rateLimitPerMinute' | 'customerPseudonymKey'>;
+  config: Pick<ApiConfig, 'apiKeys' | 'webhook' | 'rateLimitPerMinute' | 'customerPseudonymKey'> & Partial<Pick<ApiConfig, 'operatorKeys'>>;
   log: Logger;
   flowOptions?: TransactionsRouterOptions['flowOptions'];
   /** The registry the app counts into; served by the caller on a listener of its own (startApiServer). Default: a new one. */
@@ -69,13 +69,14 @@ export function createApp({ client, db, taskQueue, config, log, flowOptions, met
   );
   app.use(
     '/v1',
-    requireApiKey(config.apiKeys),
+    requireApiKey(config.apiKeys, config.operatorKeys),
     ...(config.rateLimitPerMinute ? [rateLimitPerKey({ limit: config.rateLimitPerMinute })] : []),
     express.json({ limit: '16kb', type: () => true }),
   );
   app.use('/v1/reconciliation', reconciliationRouter(reconciliation));
   app.use(
     '/v1/transactions',
+    merchantsOnly,
     transactionsRouter({
       client,
       records,

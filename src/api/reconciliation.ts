@@ -1,9 +1,11 @@
 /**
- * GET /v1/reconciliation/runs: the reconciliation's report for operators — each run of the daily
- * schedule, what it checked and every discrepancy with what was done about it.
+ * GET /v1/reconciliation/runs: the reconciliation's report — each run of the daily schedule and
+ * every discrepancy with what was done about it. A merchant's key reads its own transactions'
+ * findings only (by its own transaction ids); an operator's key reads every merchant's.
  */
 import { Router } from 'express';
 import type { ReconciliationStore } from '../infrastructure/reconciliation-store';
+import { callerOf } from './auth';
 import { allowOnly, validationError } from './errors';
 import { reconciliationRunsQuery } from './schemas';
 
@@ -12,7 +14,8 @@ export function reconciliationRouter(store: ReconciliationStore): Router {
   router.get('/runs', async (req, res) => {
     const query = reconciliationRunsQuery.safeParse(req.query);
     if (!query.success) throw validationError(query.error, 'query');
-    res.json({ runs: await store.latestRuns(query.data.limit) });
+    const caller = callerOf(res);
+    res.json({ runs: await store.latestRuns(query.data.limit, caller.role === 'merchant' ? caller.merchantId : 'all') });
   });
   router.all('/runs', allowOnly('GET', 'HEAD'));
   return router;

@@ -195,10 +195,13 @@ export const reconciliationRunsSchema = z
         periodStart: z.iso
           .datetime()
           .meta({ description: 'Transactions accepted since then were checked (plus any with late events or no outcome)' }),
-        checked: z.number().int(),
+        checked: z.number().int().optional().meta({ description: 'Operators only: transactions checked across merchants' }),
         discrepancies: z.array(
           z.object({
-            transactionId: z.string(),
+            merchantId: z.string().optional().meta({ description: 'Operators only: whose transaction it is' }),
+            transactionId: z
+              .string()
+              .meta({ description: "The merchant's own transaction id (for operators: the transaction's key, merchant/id)" }),
             kind: z.string().meta({ description: 'captured_after_failure, authorization_held, capture_amount_mismatch or outcome_lost' }),
             detail: z.string(),
             repair: z.string().meta({ description: 'refund, void or report' }),

@@ -4,6 +4,7 @@
  * the transaction record (a refund next to the published status, never instead of it).
  */
 import type { Database } from './database';
+import { parseTransactionKey } from '../domain/merchant';
 import type { Discrepancy, RecordedFacts } from '../domain/reconciliation';
 import type { TransactionStatus, ZuzOperationResult } from '../domain/transaction';
 
@@ -12,8 +13,17 @@ export interface ReconciliationRunReport {
   startedAt: string;
   finishedAt?: string;
   periodStart: string;
-  checked: number;
-  discrepancies: Array<{ transactionId: string; kind: string; detail: string; repair: string; outcome: string; foundAt: string }>;
+  /** Operators only: how many transactions the run checked, across merchants. */
+  checked?: number;
+  discrepancies: Array<{
+    merchantId?: string;
+    transactionId: string;
+    kind: string;
+    detail: string;
+    repair: string;
+    outcome: string;
+    foundAt: string;
+  }>;
 }
 
 export class ReconciliationStore {
@@ -108,8 +118,12 @@ export class ReconciliationStore {
     await this.db.query(`UPDATE reconciliation_runs SET finished_at = now(), checked = $2 WHERE run_id = $1`, [runId, checked]);
   }
 
-  /** The latest runs, newest first, with what each found. */
-  async latestRuns(limit: number): Promise<ReconciliationRunReport[]> {
+  /**
+   * The latest runs, newest first, with what each found: for one merchant, only its own
+   * transactions' findings, named by its own ids (and no run-wide count, which would tell of
+   * other merchants' volume); for operators (`all`), every finding with its merchant.
+   */
+  async latestRuns(limit: number, scope: string | 'all'): Promise<ReconciliationRunReport[]> {
     const runs = await this.db.query<{ run_id: string; started_at: Date; finished_at: Date | null; period_start: Date; checked: number }>(
       `SELECT * FROM reconciliation_runs ORDER BY started_at DESC LIMIT $1`,
       [limit],
@@ -119,23 +133,29 @@ export class ReconciliationStore {
       ? await this.db.query<{
           run_id: string;
           transaction_id: string;
+          merchant_id: string | null;
           kind: string;
           detail: string;
           repair: string;
           outcome: string;
           found_at: Date;
-        }>(`SELECT * FROM reconciliation_discrepancies WHERE run_id = ANY($1) ORDER BY found_at`, [ids])
+        }>(
+          `SELECT d.*, t.merchant_id FROM reconciliation_discrepancies d LEFT JOIN transactions t USING (transaction_id)
+            WHERE d.run_id = ANY($1) AND ($2::text IS NULL OR t.merchant_id = $2) ORDER BY d.found_at`,
+          [ids, scope === 'all' ? null : scope],
+        )
       : { rows: [] };
     return runs.rows.map((run) => ({
       runId: run.run_id,
       startedAt: new Date(run.started_at).toISOString(),
       finishedAt: run.finished_at ? new Date(run.finished_at).toISOString() : undefined,
       periodStart: new Date(run.period_start).toISOString(),
-      checked: Number(run.checked),
+      ...(scope === 'all' ? { checked: Number(run.checked) } : {}),
       discrepancies: found.rows
         .filter((d) => d.run_id === run.run_id)
         .map((d) => ({
-          transactionId: d.transaction_id,
+          ...(scope === 'all' ? { merchantId: parseTransactionKey(d.transaction_id).merchantId } : {}),
+          transactionId: scope === 'all' ? d.transaction_id : parseTransactionKey(d.transaction_id).transactionId,
           kind: d.kind,
           detail: d.detail,
           repair: d.repair,
