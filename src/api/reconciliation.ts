@@ -15,7 +15,9 @@ export function reconciliationRouter(store: ReconciliationStore): Router {
     const query = reconciliationRunsQuery.safeParse(req.query);
     if (!query.success) throw validationError(query.error, 'query');
     const caller = callerOf(res);
-    res.json({ runs: await store.latestRuns(query.data.limit, caller.role === 'merchant' ? caller.merchantId : 'all') });
+    res.json({
+      runs: await store.latestRuns(query.data.limit, caller.role === 'merchant' ? { merchantId: caller.merchantId } : 'every-merchant'),
+    });
   });
   router.all('/runs', allowOnly('GET', 'HEAD'));
   return router;

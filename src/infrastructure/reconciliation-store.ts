@@ -121,9 +121,9 @@ export class ReconciliationStore {
   /**
    * The latest runs, newest first, with what each found: for one merchant, only its own
    * transactions' findings, named by its own ids (and no run-wide count, which would tell of
-   * other merchants' volume); for operators (`all`), every finding with its merchant.
+   * other merchants' volume); for operators (`every-merchant`), every finding with its merchant.
    */
-  async latestRuns(limit: number, scope: string | 'all'): Promise<ReconciliationRunReport[]> {
+  async latestRuns(limit: number, scope: { merchantId: string } | 'every-merchant'): Promise<ReconciliationRunReport[]> {
     const runs = await this.db.query<{ run_id: string; started_at: Date; finished_at: Date | null; period_start: Date; checked: number }>(
       `SELECT * FROM reconciliation_runs ORDER BY started_at DESC LIMIT $1`,
       [limit],
@@ -142,7 +142,7 @@ export class ReconciliationStore {
         }>(
           `SELECT d.*, t.merchant_id FROM reconciliation_discrepancies d LEFT JOIN transactions t USING (transaction_id)
             WHERE d.run_id = ANY($1) AND ($2::text IS NULL OR t.merchant_id = $2) ORDER BY d.found_at`,
-          [ids, scope === 'all' ? null : scope],
+          [ids, scope === 'every-merchant' ? null : scope.merchantId],
         )
       : { rows: [] };
     return runs.rows.map((run) => ({
@@ -150,12 +150,12 @@ export class ReconciliationStore {
       startedAt: new Date(run.started_at).toISOString(),
       finishedAt: run.finished_at ? new Date(run.finished_at).toISOString() : undefined,
       periodStart: new Date(run.period_start).toISOString(),
-      ...(scope === 'all' ? { checked: Number(run.checked) } : {}),
+      ...(scope === 'every-merchant' ? { checked: Number(run.checked) } : {}),
       discrepancies: found.rows
         .filter((d) => d.run_id === run.run_id)
         .map((d) => ({
-          ...(scope === 'all' ? { merchantId: parseTransactionKey(d.transaction_id).merchantId } : {}),
-          transactionId: scope === 'all' ? d.transaction_id : parseTransactionKey(d.transaction_id).transactionId,
+          ...(scope === 'every-merchant' ? { merchantId: parseTransactionKey(d.transaction_id).merchantId } : {}),
+          transactionId: scope === 'every-merchant' ? d.transaction_id : parseTransactionKey(d.transaction_id).transactionId,
           kind: d.kind,
           detail: d.detail,
           repair: d.repair,
