@@ -15,8 +15,8 @@ export type Caller = { role: 'merchant'; merchantId: string } | { role: 'operato
 export function requireApiKey(keys: ApiKey[], operatorKeys: string[] = []): RequestHandler {
   // Hashing first gives equal-length buffers, so the comparison leaks neither content nor length.
   const known: Array<{ caller: Caller; digest: Buffer }> = [
-    ...keys.map(({ merchantId, key }) => ({ caller: { role: 'merchant', merchantId }, digest: digest(key) })),
-    ...operatorKeys.map((key) => ({ caller: { role: 'operator' }, digest: digest(key) })),
+    ...keys.map(({ merchantId, key }) => ({ caller: { role: 'merchant' as const, merchantId }, digest: digest(key) })),
+    ...operatorKeys.map((key) => ({ caller: { role: 'operator' as const }, digest: digest(key) })),
   ];
   return (req, res, next) => {
     const match = /^Bearer (.+)$/.exec(req.header('authorization') ?? '');
