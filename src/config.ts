@@ -11,7 +11,7 @@ import type { Duration } from '@temporalio/common';
 import { loadClientConfigFromToml, loadClientConfigProfile, type ClientConfigProfile, type ConfigDataSource } from '@temporalio/envconfig';
 import type { WorkerOptions } from '@temporalio/worker';
 import ms, { type StringValue } from 'ms';
-import { DEFAULT_MERCHANT_ID, MERCHANT_ID_PATTERN } from './domain/merchant';
+import { DEFAULT_MERCHANT_ID, parseApiKeys, type ApiKey } from './domain/merchant';
 import { KEY_ID_PATTERN, PAYLOAD_KEY_BYTES, PayloadKeyring, type PayloadEncryptionConfig } from './infrastructure/payload-codec';
 
 export class ConfigError extends Error {
@@ -337,7 +337,7 @@ const databaseSchema = z.object({
 
 export type DatabaseConfig = { url: string } | { dataDir: string };
 
-/** A real PostgreSQL when DATABASE_URL is set; otherwise the embedded one under POS_DATA_DIR. */
+/** A real PostgreSQL when DATABASE_URL is set; otherwise the embedded one under POS_DATA_DIR (the sandbox only: `assertSafeForProduction` requires DATABASE_URL). */
 export function loadDatabaseConfig(env: Env = process.env): DatabaseConfig {
   const c = parse(databaseSchema, env);
   return c.DATABASE_URL ? { url: c.DATABASE_URL } : { dataDir: path.resolve(c.POS_DATA_DIR, 'pglite') };
@@ -487,38 +487,13 @@ export function loadFlowOverrides(env: Env = process.env) {
   return set.length ? (Object.fromEntries(set) as Partial<Record<keyof typeof overrides, Duration>>) : undefined;
 }
 
-/** A key of API_KEYS and the merchant it acts for. */
-export interface ApiKey {
-  merchantId: string;
-  key: string;
-}
-
+export type { ApiKey };
 export { DEFAULT_MERCHANT_ID };
 
-/**
- * API_KEYS: comma-separated `merchantId:key` entries, or bare keys (the merchant `default`, so a
- * list from before merchants keeps working). Errors name the entry by position, never by content:
- * a mistyped entry may be a key.
- */
+/** API_KEYS: `merchantId:key` entries or bare keys (the format and its rules: parseApiKeys in ./domain/merchant.ts). */
 const apiKeys = z.string().transform((value, ctx): ApiKey[] => {
-  const keys: ApiKey[] = [];
-  const fail = (message: string) => ctx.issues.push({ code: 'custom', message, input: value });
-  const entries = value
-    .split(',')
-    .map((entry) => entry.trim())
-    .filter(Boolean);
-  if (!entries.length) fail('must list at least one key');
-  entries.forEach((entry, index) => {
-    const parts = entry.split(':');
-    if (parts.length > 2) return fail(`entry ${index + 1}: a key may not contain ":" (entries are merchantId:key or key)`);
-    const [merchantId, key] = parts.length === 2 ? [parts[0].trim(), parts[1].trim()] : [DEFAULT_MERCHANT_ID, parts[0]];
-    if (!MERCHANT_ID_PATTERN.test(merchantId)) return fail(`entry ${index + 1}: the merchant id must match ${MERCHANT_ID_PATTERN.source}`);
-    if (key.length < 16) return fail(`entry ${index + 1}: each key must be at least 16 characters`);
-    const listed = keys.find((k) => k.key === key);
-    // One key, one merchant: a key shared by two could not say whose transactions it may see.
-    if (listed && listed.merchantId !== merchantId) return fail(`entry ${index + 1}: this key is also listed for another merchant`);
-    if (!listed) keys.push({ merchantId, key });
-  });
+  const { keys, problems } = parseApiKeys(value);
+  for (const message of problems) ctx.issues.push({ code: 'custom', message, input: value });
   return keys;
 });
 
@@ -663,8 +638,8 @@ const MIN_PRODUCTION_SECRET_BYTES = 32;
 
 /** What each production entry point reads: the API verifies webhooks and takes keys; the worker calls Zuz and PMS. */
 const PRODUCTION_VARIABLES = {
-  api: ['API_KEYS', 'OPERATOR_API_KEYS', 'ZUZ_PRIVATE_KEY', 'PAYLOAD_ENCRYPTION_KEYS', 'CODEC_SERVER_TOKEN'],
-  worker: ['ZUZ_PRIVATE_KEY', 'ZUZ_BASE_URL', 'ZUZ_ENV', 'PMS_API_KEY', 'PMS_BASE_URL', 'PAYLOAD_ENCRYPTION_KEYS'],
+  api: ['API_KEYS', 'OPERATOR_API_KEYS', 'ZUZ_PRIVATE_KEY', 'PAYLOAD_ENCRYPTION_KEYS', 'CODEC_SERVER_TOKEN', 'DATABASE_URL'],
+  worker: ['DATABASE_URL', 'ZUZ_PRIVATE_KEY', 'ZUZ_BASE_URL', 'ZUZ_ENV', 'PMS_API_KEY', 'PMS_BASE_URL', 'PAYLOAD_ENCRYPTION_KEYS'],
 } as const;
 
 export type ProductionEntryPoint = keyof typeof PRODUCTION_VARIABLES;
@@ -718,6 +693,12 @@ export function assertSafeForProduction(entryPoint: ProductionEntryPoint, env: E
     const value = set(name);
     if (uses(name) && value !== undefined && !/^https:\/\//i.test(value)) problems.push(`${name}: must be an https:// URL`);
   }
+  // The embedded database is one process's own: an API and a worker on it would keep claims, refunds
+  // and late events apart from each other (every refund would then answer 409).
+  if (uses('DATABASE_URL') && set('DATABASE_URL') === undefined)
+    problems.push(
+      'DATABASE_URL: must be set (the PostgreSQL the API and the workers share); the embedded database is for the sandbox only',
+    );
   // The general loader defaults to `test`; a deployment must say which Zuz it talks to.
   if (uses('ZUZ_ENV') && set('ZUZ_ENV') === undefined) problems.push('ZUZ_ENV: must be set explicitly (test or live)');
   // Encryption is production's default: running without it must be said (PAYLOAD_ENCRYPTION=off), never an omission.

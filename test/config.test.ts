@@ -151,6 +151,7 @@ describe('production entry points refuse what is safe only against the simulator
     PMS_API_KEY: long('pms-key'),
     // Payload encryption is production's default: without keys both entry points refuse (test/payload-encryption.test.ts).
     PAYLOAD_ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
+    DATABASE_URL: 'postgres://pos@db.example/pos',
   };
   /** The message an entry point stops with. */
   const refusal = (entryPoint: 'api' | 'worker', env: Env) => messageOf(() => assertSafeForProduction(entryPoint, env));
@@ -175,6 +176,9 @@ describe('production entry points refuse what is safe only against the simulator
     ['worker', { PMS_BASE_URL: 'http://pms.example' }, 'PMS_BASE_URL: must be an https:// URL'],
     ['worker', { ZUZ_ENV: undefined }, 'ZUZ_ENV: must be set explicitly'],
     ['worker', { ZUZ_ENV: '' }, 'ZUZ_ENV: must be set explicitly'],
+    // Without it each process would open its own embedded database (issue 31, finding 7).
+    ['api', { DATABASE_URL: undefined }, 'DATABASE_URL: must be set'],
+    ['worker', { DATABASE_URL: '' }, 'DATABASE_URL: must be set'],
   ] as const)('%s: %j is refused', (entryPoint, override, expected) => {
     const message = refusal(entryPoint, { ...production, ...override });
     expect(message).toContain(expected);
