@@ -28,6 +28,7 @@ import { ensureReconciliationSchedule, workflowLookup } from '../src/infrastruct
 import type { ProcessTransactionInput } from '../src/workflows/process-transaction';
 import type { Tracing } from '../src/infrastructure/tracing';
 import { prebuiltWorkflowBundle } from '../src/infrastructure/workflow-bundle';
+import { merchantsOfApiKeys, parseApiKeys } from '../src/domain/merchant';
 
 type Env = Record<string, string | undefined>;
 
@@ -145,7 +146,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           });
     stoppers.push(() => temporal.stop());
 
-    const pms = await startPmsSimulator({ port: dev.pmsSimPort, apiKey: baseEnv.PMS_API_KEY ?? DEV_DEFAULTS.PMS_API_KEY });
+    const pms = await startPmsSimulator({
+      port: dev.pmsSimPort,
+      apiKey: baseEnv.PMS_API_KEY ?? DEV_DEFAULTS.PMS_API_KEY,
+      // Customers are each merchant's own at PMS: the mock cards are seeded for every merchant the API has keys for.
+      merchants: merchantsOf(baseEnv.API_KEYS || DEV_DEFAULTS.API_KEYS),
+    });
     stoppers.push(() => pms.close());
     const zuz = await startZuzSimulator({
       port: dev.zuzSimPort,
@@ -254,6 +260,11 @@ async function startThrowawayCluster(codecEndpoint: string | undefined, webUi = 
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** The merchants of an API_KEYS list (a malformed list is the API's configuration error to report, at its start). */
+export function merchantsOf(apiKeys: string): string[] {
+  return merchantsOfApiKeys(parseApiKeys(apiKeys).keys);
 }
 
 /** The Web UI's origin as a browser may spell it (127.0.0.1 or localhost), for the codec server's CORS. */

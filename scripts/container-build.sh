@@ -19,6 +19,7 @@
 # docker-compose.yml; the Dockerfile's `simulators` target lays them over OUT_DIR):
 #   SIMULATORS_DIR/sandbox/simulators/          node sandbox/simulators/zuz/main.js, .../pms/main.js
 #   SIMULATORS_DIR/src/infrastructure/zuz/      the wire format and webhook signature they share with the service
+#   SIMULATORS_DIR/src/domain/merchant.js       the API_KEYS format (the PMS simulator seeds its cards per merchant)
 #
 # It cleans dist/ and build/ and reinstalls node_modules in the repository it builds: run it on
 # a clean copy (the image's build stage, CI's temporary copy), not in a working tree in use.
@@ -108,13 +109,17 @@ say "checking that the entry points load from $out alone"
 
 if [ -n "$sims" ]; then
   say "staging the Zuz and PMS simulators in $sims"
-  for dir in sandbox/simulators src/infrastructure/zuz; do
-    [ -d "build/$dir" ] || fail "the build did not produce build/$dir"
+  for dir in sandbox/simulators src/infrastructure/zuz src/domain/merchant.js; do
+    [ -e "build/$dir" ] || fail "the build did not produce build/$dir"
     mkdir -p "$(dirname "$sims/$dir")"
     cp -R "build/$dir" "$sims/$dir"
   done
   find "$sims" -type f -name '*.map' -delete
-  (cd "$sims" && env NODE_PATH="$out/node_modules" node -e 'require("./sandbox/simulators/zuz"); require("./sandbox/simulators/pms")') ||
+  (cd "$sims" && env NODE_PATH="$out/node_modules" node -e '
+    require("./sandbox/simulators/zuz");
+    require("./sandbox/simulators/pms");
+    require("./sandbox/simulators/pms/envConfig");
+  ') ||
     fail "the simulators do not load from $sims with the runtime's node_modules"
 fi
 

@@ -13,6 +13,7 @@ import { startPmsSimulator, type PmsSimulator } from '../sandbox/simulators/pms'
 import { startZuzSimulator, type ZuzSimulator } from '../sandbox/simulators/zuz';
 import { MOCK_CARDS } from '../sandbox/simulators/cards';
 import type { TransactionRequest } from '../src/domain/transaction';
+import { transactionKey } from '../src/domain/merchant';
 
 let db: Database;
 let zuz: ZuzSimulator;
@@ -174,6 +175,21 @@ describe('Zuz activities', () => {
     expect(failure.type).toBe(type);
     expect(failure.nonRetryable).toBe(true);
     expect(failure.category).toBe(ApplicationFailureCategory.BENIGN);
+  });
+
+  test("PMS is asked for the transaction's merchant: another merchant's customer's card is PaymentMethodNotFound and reaches no Zuz", async () => {
+    const { cardNumber: _pan, ...approved } = MOCK_CARDS.find((c) => c.paymentMethodId === 'pm_approved')!;
+    const card = { customerId: `cus_${randomUUID()}`, paymentMethodId: `pm_${randomUUID()}` };
+    pms.addPaymentMethod({ ...approved, ...card }, 'acme');
+
+    // The same customer and payment-method ids, under the default merchant's key (a bare id) and globex's.
+    for (const transactionId of [`act-${randomUUID()}`, transactionKey('globex', `act-${randomUUID()}`)]) {
+      const failure = await failureOf(env.run(activities.createAuthorization, request({ ...card, transactionId })));
+      expect(failure).toMatchObject({ type: 'PaymentMethodNotFound', nonRetryable: true });
+      expect(zuz.ledger.entries({ reconciliationId: transactionId })).toEqual([]);
+    }
+    const own = request({ ...card, transactionId: transactionKey('acme', `act-${randomUUID()}`) });
+    expect((await env.run(activities.createAuthorization, own)).authorization).toMatchObject({ kind: 'authorization', status: 'Succeed' });
   });
 
   test('a 5xx from Zuz is left to the retry policy, and the retry completes the same operation', async () => {

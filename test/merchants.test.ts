@@ -2,7 +2,9 @@
  * Merchants, end to end on the real stack: each API key acts for its merchant only. Two
  * merchants may use the same transaction id without sharing anything (workflow, record row,
  * Zuz payment); another merchant's transaction answers exactly as an unknown one does; lists
- * and their cursors stay within the merchant.
+ * and their cursors stay within the merchant; customers and their saved cards are each merchant's
+ * own at PMS (the sandbox seeds the demo customer `cus_demo` for every merchant with keys, so each
+ * merchant below charges its own `cus_demo`, never another's).
  */
 import { randomUUID } from 'node:crypto';
 import type { TransactionView } from '../src/domain/transaction';
@@ -10,6 +12,7 @@ import { isTerminal, workflowIdFor } from '../src/domain/transaction';
 import { transactionKey } from '../src/domain/merchant';
 import { merchantIdKey } from '../src/domain/search-attributes';
 import type { LocalStack } from '../sandbox/local-stack';
+import { MOCK_CARDS } from '../sandbox/simulators/cards';
 import { callApi, QUICK_FLOW, startTestStack } from './helpers/stack';
 
 const ACME = 'acme-key-0123456789abcdef0123456789';
@@ -37,6 +40,7 @@ function api(key: string, method: 'GET' | 'POST', route: string, body?: unknown)
   return callApi<Answer['body']>(stack, method, route, body, { key });
 }
 
+/** The seeded demo customer's approved card: each merchant's own copy of it. */
 function request(transactionId: string, amount: number, capture: 'auto' | 'manual' = 'auto') {
   return { transactionId, customerId: 'cus_demo', paymentMethodId: 'pm_approved', amount, currency: 'EUR', capture };
 }
@@ -87,6 +91,51 @@ test('two merchants using the same transaction id get two transactions: own work
   const described = await stack.client.workflow.getHandle(workflowIdFor(transactionKey('globex', id))).describe();
   expect(described.typedSearchAttributes.get(merchantIdKey)).toBe('globex');
   expect(described.memo?.merchantId).toBe('globex');
+}, 60_000);
+
+test("a saved card is its merchant's alone: another merchant posting the same customer and payment-method ids gets payment_method_not_found, and Zuz no authorization", async () => {
+  const tag = randomUUID();
+  const customerId = `cus_acme_${tag}`;
+  const paymentMethodId = `pm_acme_${tag}`;
+  // A card PMS holds for acme's customer only (it behaves as the seeded approved card at Zuz).
+  const { cardNumber: _pan, ...approved } = MOCK_CARDS.find((card) => card.paymentMethodId === 'pm_approved')!;
+  const added = await fetch(`${stack.pms.url}/_admin/payment-methods`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${stack.env.PMS_API_KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      merchant_id: 'acme',
+      id: paymentMethodId,
+      customer_id: customerId,
+      brand: approved.brand,
+      last4: approved.last4,
+      expiry_month: approved.expiryMonth,
+      expiry_year: approved.expiryYear,
+      status: approved.status,
+      provider_token: approved.providerToken,
+    }),
+  });
+  expect(added.status).toBe(201);
+
+  const charge = (id: string) => ({ ...request(id, 700), customerId, paymentMethodId });
+  const theirs = `steal-${tag}`;
+  expect((await api(GLOBEX, 'POST', '/v1/transactions', charge(theirs))).status).toBe(202);
+  const globex = await finished('globex', GLOBEX, theirs);
+  expect([globex.status, globex.failure?.code, globex.authorizedAmount, globex.capturedAmount]).toEqual([
+    'failed',
+    'payment_method_not_found',
+    0,
+    0,
+  ]);
+  // Zuz never saw acme's card token on globex's behalf: no authorization (nor capture) under globex's key.
+  const atZuz = stack.zuz.ledger.entries({ reconciliationId: transactionKey('globex', theirs) });
+  expect(atZuz.filter((e) => e.kind === 'authorization' || e.kind === 'capture')).toEqual([]);
+  if (globex.zuz.paymentId) expect(stack.zuz.ledger.entries({ paymentId: globex.zuz.paymentId })).toEqual([]);
+
+  // The card's own merchant charges it as usual.
+  const mine = `own-${tag}`;
+  expect((await api(ACME, 'POST', '/v1/transactions', charge(mine))).status).toBe(202);
+  const acme = await finished('acme', ACME, mine);
+  expect([acme.status, acme.capturedAmount]).toEqual(['succeeded', 700]);
 }, 60_000);
 
 test("another merchant's transaction is indistinguishable from an unknown one: read, capture and cancel all 404", async () => {

@@ -13,7 +13,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { loadApiConfig } from '../../src/config';
 import { freePort } from '../dev-server';
-import { DEV_DEFAULTS } from '../local-stack';
+import { DEV_DEFAULTS, merchantsOf } from '../local-stack';
 import { startPmsSimulator, type PmsSimulator } from '../simulators/pms';
 import { startZuzSimulator, type ZuzSimulator } from '../simulators/zuz';
 import { clusterBinaries, missingClusterBinaries, type ClusterBinaries } from './binaries';
@@ -298,7 +298,11 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       PMS_API_KEY: process.env.PMS_API_KEY || DEV_DEFAULTS.PMS_API_KEY,
     };
     const timeScale = options.simTimeScale ?? 1;
-    const pms = await startPmsSimulator({ port: ports.pms ?? 0, apiKey: credentials.PMS_API_KEY });
+    const pms = await startPmsSimulator({
+      port: ports.pms ?? 0,
+      apiKey: credentials.PMS_API_KEY,
+      merchants: merchantsOf(credentials.API_KEYS),
+    });
     parts.add('PMS simulator', () => pms.close());
     const zuz = await startZuzSimulator({
       port: ports.zuz ?? 0,

@@ -13,10 +13,10 @@ beforeEach(async () => {
 afterEach(() => pms.close());
 
 const auth = (key = API_KEY) => ({ authorization: `Bearer ${key}` });
-const lookup = (customerId: string, paymentMethodId: string, headers: Record<string, string> = auth()) =>
-  httpRequest(`${pms.url}/v1/customers/${customerId}/payment-methods/${paymentMethodId}`, { headers });
+const lookup = (customerId: string, paymentMethodId: string, headers: Record<string, string> = auth(), merchantId = 'default', on = pms) =>
+  httpRequest(`${on.url}/v1/merchants/${merchantId}/customers/${customerId}/payment-methods/${paymentMethodId}`, { headers });
 
-describe('GET /v1/customers/:customerId/payment-methods/:paymentMethodId', () => {
+describe('GET /v1/merchants/:merchantId/customers/:customerId/payment-methods/:paymentMethodId', () => {
   it('returns the method in the agreed shape', async () => {
     const res = await lookup('cus_demo', 'pm_approved');
     expect(res.status).toBe(200);
@@ -54,6 +54,29 @@ describe('GET /v1/customers/:customerId/payment-methods/:paymentMethodId', () =>
     expect(unknown.body).toEqual({ error: { code: 'not_found', message: expect.any(String) } });
     expect(foreign.body).toEqual(unknown.body);
     expect((await lookup('cus_other', 'pm_other_customer')).status).toBe(200);
+  });
+
+  it('keeps customers per merchant: the cards are seeded for each configured merchant, and nobody else finds them', async () => {
+    const merchants = await startPmsSimulator({ apiKey: API_KEY, merchants: ['default', 'acme'] });
+    try {
+      const acme = await lookup('cus_demo', 'pm_approved', auth(), 'acme', merchants);
+      expect(acme.status).toBe(200);
+      expect(acme.body).toEqual((await lookup('cus_demo', 'pm_approved', auth(), 'default', merchants)).body);
+      // A merchant without keys has no customers: its lookup of a seeded card is an unknown id's 404.
+      const foreign = await lookup('cus_demo', 'pm_approved', auth(), 'globex', merchants);
+      expect(foreign.status).toBe(404);
+      expect(foreign.body).toEqual((await lookup('cus_demo', 'pm_nope', auth(), 'acme', merchants)).body);
+    } finally {
+      await merchants.close();
+    }
+    // Without a list, only `default` is seeded.
+    expect((await lookup('cus_demo', 'pm_approved', auth(), 'acme')).status).toBe(404);
+  });
+
+  it('has no lookup without a merchant: the unscoped path is an unknown route', async () => {
+    const res = await httpRequest(`${pms.url}/v1/customers/cus_demo/payment-methods/pm_approved`, { headers: auth() });
+    expect(res.status).toBe(404);
+    expect(res.body).toEqual({ error: { code: 'not_found', message: 'No such route' } });
   });
 });
 
@@ -98,12 +121,33 @@ describe('adding payment methods', () => {
     provider_token: 'tok_0123456789abcdef01234567',
   };
 
-  it('POST /_admin/payment-methods adds a method that the lookup then returns', async () => {
+  it('POST /_admin/payment-methods adds a method (for the merchant `default` when none is named) that the lookup then returns', async () => {
     const res = await httpRequest(`${pms.url}/_admin/payment-methods`, { method: 'POST', headers: auth(), body: added });
     expect(res.status).toBe(201);
+    expect(res.body).toEqual({ ...added, type: 'card', merchant_id: 'default' });
     const read = await lookup('cus_new', 'pm_added');
     expect(read.status).toBe(200);
     expect(read.body).toEqual({ ...added, type: 'card' });
+  });
+
+  it('POST /_admin/payment-methods with merchant_id adds the method for that merchant only', async () => {
+    const res = await httpRequest(`${pms.url}/_admin/payment-methods`, {
+      method: 'POST',
+      headers: auth(),
+      body: { ...added, merchant_id: 'acme' },
+    });
+    expect(res.status).toBe(201);
+    expect(res.body.merchant_id).toBe('acme');
+    expect((await lookup('cus_new', 'pm_added', auth(), 'acme')).body).toEqual({ ...added, type: 'card' });
+    expect((await lookup('cus_new', 'pm_added', auth(), 'default')).status).toBe(404);
+    expect((await lookup('cus_new', 'pm_added', auth(), 'globex')).status).toBe(404);
+    const bad = await httpRequest(`${pms.url}/_admin/payment-methods`, {
+      method: 'POST',
+      headers: auth(),
+      body: { ...added, merchant_id: 'Not/A-Merchant' },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toMatch(/merchant_id/);
   });
 
   it('rejects a bad body with 400 and a missing key with 401', async () => {
@@ -122,9 +166,12 @@ describe('adding payment methods', () => {
     expect((await lookup('cus_new', 'pm_added')).status).toBe(404);
   });
 
-  it('addPaymentMethod() adds (or replaces) a method in-process', async () => {
+  it('addPaymentMethod() adds (or replaces) a method in-process, for `default` or the merchant named', async () => {
     pms.addPaymentMethod({ ...findMockCard('pm_approved')!, paymentMethodId: 'pm_in_process', status: 'blocked' });
     expect((await lookup('cus_demo', 'pm_in_process')).body).toMatchObject({ id: 'pm_in_process', status: 'blocked', last4: '1111' });
+    pms.addPaymentMethod({ ...findMockCard('pm_approved')!, paymentMethodId: 'pm_acme_only' }, 'acme');
+    expect((await lookup('cus_demo', 'pm_acme_only', auth(), 'acme')).status).toBe(200);
+    expect((await lookup('cus_demo', 'pm_acme_only')).status).toBe(404);
   });
 });
 
@@ -141,13 +188,31 @@ describe('seeded cards and configuration', () => {
   });
 
   it('reads the standalone configuration from the environment', () => {
-    expect(pmsConfigFromEnv({})).toEqual({ ok: true, value: { port: 4200, host: '127.0.0.1', apiKey: 'dev-pms-key' } });
+    expect(pmsConfigFromEnv({})).toEqual({
+      ok: true,
+      value: { port: 4200, host: '127.0.0.1', apiKey: 'dev-pms-key', merchants: ['default'] },
+    });
     expect(pmsConfigFromEnv({ PMS_SIM_PORT: '0', PMS_API_KEY: 'k' })).toEqual({
       ok: true,
-      value: { port: 0, host: '127.0.0.1', apiKey: 'k' },
+      value: { port: 0, host: '127.0.0.1', apiKey: 'k', merchants: ['default'] },
     });
     const bad = pmsConfigFromEnv({ PMS_SIM_PORT: 'http' });
     expect(bad.ok).toBe(false);
     if (!bad.ok) expect(bad.message).toContain('PMS_SIM_PORT');
+  });
+
+  it("seeds the merchants of the service's API_KEYS (a bare key is `default`), read with the service's parser", () => {
+    const keys = `acme:${'a'.repeat(20)}, ${'d'.repeat(20)},globex:${'g'.repeat(20)},acme:${'b'.repeat(20)}`;
+    const read = pmsConfigFromEnv({ API_KEYS: keys });
+    expect(read.ok && read.value.merchants).toEqual(['acme', 'default', 'globex']);
+    expect(pmsConfigFromEnv({ API_KEYS: ' ' })).toMatchObject({ ok: true, value: { merchants: ['default'] } });
+    // The service's rules, and its discretion: the message names the entry, never the key.
+    const bad = pmsConfigFromEnv({ API_KEYS: 'acme:short-secret' });
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) {
+      expect(bad.message).toContain('API_KEYS');
+      expect(bad.message).toContain('entry 1');
+      expect(bad.message).not.toContain('short-secret');
+    }
   });
 });

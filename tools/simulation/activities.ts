@@ -65,8 +65,8 @@ export function createSimulatedActivities(worlds: WorldDirectory): TransactionAc
     readPayment: (paymentId: string) => worlds.ofPayment(paymentId).zuz.readPayment(paymentId),
   };
   const pms = {
-    findPaymentMethod: (customerId: string, paymentMethodId: string) =>
-      worlds.ofCustomer(customerId).pms.findPaymentMethod(customerId, paymentMethodId),
+    findPaymentMethod: (merchantId: string, customerId: string, paymentMethodId: string) =>
+      worlds.ofCustomer(customerId).pms.findPaymentMethod(merchantId, customerId, paymentMethodId),
   };
   // The production activities take the HTTP clients' classes; these objects have the same methods.
   const zuzActivities = createZuzActivities(zuz as unknown as ZuzClient, pms as unknown as PmsClient);

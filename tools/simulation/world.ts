@@ -14,6 +14,7 @@ import { UpstreamError } from '../../src/infrastructure/http';
 import type { ZuzPaymentState } from '../../src/infrastructure/zuz';
 import type { SavedCard } from '../../src/infrastructure/pms';
 import type { TransactionView, ZuzEvent, ZuzOperationKind, ZuzOperationResult, ZuzOperationStatus } from '../../src/domain/transaction';
+import { DEFAULT_MERCHANT_ID } from '../../src/domain/merchant';
 import { SeededRandom } from '../chaos/random';
 import type { SimulationPlan } from './plan';
 
@@ -414,10 +415,17 @@ export class SimulatedZuz {
 export class SimulatedPms {
   constructor(private readonly world: SimulatedWorld) {}
 
-  async findPaymentMethod(customerId: string, paymentMethodId: string): Promise<SavedCard | undefined> {
+  /** As PMS: the plan's card belongs to its merchant's customer only; anyone else's lookup finds nothing. */
+  async findPaymentMethod(merchantId: string, customerId: string, paymentMethodId: string): Promise<SavedCard | undefined> {
     const { plan } = this.world;
+    const owner = plan.request.merchantId ?? DEFAULT_MERCHANT_ID;
     return this.world.call('PMS', 'findPaymentMethod', () => {
-      if (customerId !== plan.request.customerId || paymentMethodId !== plan.request.paymentMethodId || plan.card === 'not-found')
+      if (
+        merchantId !== owner ||
+        customerId !== plan.request.customerId ||
+        paymentMethodId !== plan.request.paymentMethodId ||
+        plan.card === 'not-found'
+      )
         return undefined;
       return { status: plan.card === 'expired' ? 'expired' : 'active', token: tokenOf(plan.seed) };
     });

@@ -1,8 +1,8 @@
-/** The PMS simulator's HTTP surface: one lookup route, two admin routes, all behind the API key. */
+/** The PMS simulator's HTTP surface: one (merchant-scoped) lookup route, two admin routes, all behind the API key. */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { sendPmsError } from './errors';
 import { pmsFaultsSchema, type PmsFaultBook } from './faults';
-import { fromWire, paymentMethodWire, toWire, type PaymentMethodStore } from './paymentMethods';
+import { addPaymentMethodWire, fromWire, toWire, type PaymentMethodStore } from './paymentMethods';
 import type { Sleeper } from '../shared/sleeper';
 import { describeIssues } from '../shared/zodIssues';
 
@@ -19,19 +19,22 @@ export function createPmsApp({ apiKey, store, faults, sleeper }: PmsAppDeps): ex
   app.use(requireBearer(apiKey));
   app.use(express.json());
 
-  app.get('/v1/customers/:customerId/payment-methods/:paymentMethodId', async (req, res) => {
+  // Customers are each merchant's own: the lookup names the merchant (src/infrastructure/pms).
+  app.get('/v1/merchants/:merchantId/customers/:customerId/payment-methods/:paymentMethodId', async (req, res) => {
     await sleeper.sleep(faults.latencyMs());
     if (faults.takeFailure()) return sendPmsError(res, 503, 'unavailable', 'Payment-methods service unavailable (simulated fault)');
-    const method = store.findForCustomer(req.params.customerId, req.params.paymentMethodId);
+    const method = store.findForCustomer(req.params.merchantId, req.params.customerId, req.params.paymentMethodId);
     if (!method) return sendPmsError(res, 404, 'not_found', 'No such payment method for this customer');
     res.status(200).json(toWire(method));
   });
 
+  // The body is a method in the wire shape plus `merchant_id` (default `default`).
   app.post('/_admin/payment-methods', (req, res) => {
-    const parsed = paymentMethodWire.safeParse(req.body);
+    const parsed = addPaymentMethodWire.safeParse(req.body);
     if (!parsed.success) return sendPmsError(res, 400, 'bad_request', describeIssues(parsed.error.issues));
-    store.add(fromWire(parsed.data));
-    res.status(201).json(toWire(fromWire(parsed.data)));
+    const { merchant_id: merchantId, ...wire } = parsed.data;
+    store.add(merchantId, fromWire(wire));
+    res.status(201).json({ merchant_id: merchantId, ...toWire(fromWire(wire)) });
   });
 
   app.post('/_admin/faults', (req, res) => {

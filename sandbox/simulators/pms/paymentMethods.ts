@@ -1,6 +1,13 @@
-/** The PMS simulator's data: payment methods by id, seeded with the shared mock cards. */
+/**
+ * The PMS simulator's data: payment methods by merchant and id, the shared mock cards seeded for
+ * each merchant. Customers are each merchant's own, as in the service: one merchant's lookup never
+ * finds another's method, whatever customer and method ids it names.
+ */
 import { z } from 'zod';
+import { DEFAULT_MERCHANT_ID, MERCHANT_ID_PATTERN } from '../../../src/domain/merchant';
 import { MOCK_CARDS, type MockCard } from '../cards';
+
+export { DEFAULT_MERCHANT_ID };
 
 /** A stored payment method: a mock card without its number (the PMS only knows the token). */
 export type PaymentMethod = Omit<MockCard, 'cardNumber'>;
@@ -18,6 +25,11 @@ export const paymentMethodWire = z.object({
   provider_token: z.string().min(1),
 });
 export type PaymentMethodWire = z.output<typeof paymentMethodWire>;
+
+/** The admin route's body: a method in the wire shape, for a merchant (`default` when absent, as before merchants). */
+export const addPaymentMethodWire = paymentMethodWire.extend({
+  merchant_id: z.string().regex(MERCHANT_ID_PATTERN, `must match ${MERCHANT_ID_PATTERN.source}`).default(DEFAULT_MERCHANT_ID),
+});
 
 export function toWire(method: PaymentMethod): PaymentMethodWire {
   return {
@@ -47,20 +59,26 @@ export function fromWire(wire: PaymentMethodWire): PaymentMethod {
 }
 
 export class PaymentMethodStore {
-  private readonly byId = new Map<string, PaymentMethod>();
+  /** Merchant id, then payment-method id. */
+  private readonly byMerchant = new Map<string, Map<string, PaymentMethod>>();
 
-  constructor() {
-    for (const { cardNumber: _number, ...method } of MOCK_CARDS) this.add(method);
+  /** Seeds the mock cards for each merchant (at least `default`). */
+  constructor(merchants: readonly string[] = [DEFAULT_MERCHANT_ID]) {
+    for (const merchantId of merchants) {
+      for (const { cardNumber: _number, ...method } of MOCK_CARDS) this.add(merchantId, method);
+    }
   }
 
-  /** Adds or replaces (by id). */
-  add(method: PaymentMethod): void {
-    this.byId.set(method.paymentMethodId, { ...method });
+  /** Adds or replaces (by merchant and id). */
+  add(merchantId: string, method: PaymentMethod): void {
+    let methods = this.byMerchant.get(merchantId);
+    if (!methods) this.byMerchant.set(merchantId, (methods = new Map<string, PaymentMethod>()));
+    methods.set(method.paymentMethodId, { ...method });
   }
 
-  /** Only the owner sees a method: another customer's id is indistinguishable from an unknown one. */
-  findForCustomer(customerId: string, paymentMethodId: string): PaymentMethod | undefined {
-    const method = this.byId.get(paymentMethodId);
+  /** Only the owner (this merchant's customer) sees a method: anyone else's is indistinguishable from an unknown one. */
+  findForCustomer(merchantId: string, customerId: string, paymentMethodId: string): PaymentMethod | undefined {
+    const method = this.byMerchant.get(merchantId)?.get(paymentMethodId);
     return method && method.customerId === customerId ? { ...method } : undefined;
   }
 }

@@ -1,7 +1,7 @@
 /** Starts the PMS simulator in-process: what tests and the standalone entry point both use. */
 import { createPmsApp } from './app';
 import { PmsFaultBook, type PmsFaults } from './faults';
-import { PaymentMethodStore, type PaymentMethod } from './paymentMethods';
+import { DEFAULT_MERCHANT_ID, PaymentMethodStore, type PaymentMethod } from './paymentMethods';
 import { listen } from '../shared/listen';
 import { Sleeper } from '../shared/sleeper';
 
@@ -12,25 +12,28 @@ export interface PmsSimulatorOptions {
   host?: string;
   /** The bearer token every request must carry. */
   apiKey: string;
+  /** The merchants the mock cards are seeded for (each its own copy); default `default` only. */
+  merchants?: readonly string[];
 }
 
 export interface PmsSimulator {
   url: string;
-  addPaymentMethod(method: PaymentMethod): void;
+  /** Adds (or replaces) a method of a merchant's customer; the merchant is `default` when not given. */
+  addPaymentMethod(method: PaymentMethod, merchantId?: string): void;
   /** Replaces the current faults; `{}` clears them. */
   setFaults(faults: PmsFaults): void;
   close(): Promise<void>;
 }
 
 export async function startPmsSimulator(options: PmsSimulatorOptions): Promise<PmsSimulator> {
-  const store = new PaymentMethodStore();
+  const store = new PaymentMethodStore(options.merchants?.length ? options.merchants : [DEFAULT_MERCHANT_ID]);
   const faults = new PmsFaultBook();
   const sleeper = new Sleeper();
   const app = createPmsApp({ apiKey: options.apiKey, store, faults, sleeper });
   const server = await listen(app, options.port ?? 0, options.host ?? '127.0.0.1');
   return {
     url: server.url,
-    addPaymentMethod: (method) => store.add(method),
+    addPaymentMethod: (method, merchantId = DEFAULT_MERCHANT_ID) => store.add(merchantId, method),
     setFaults: (next) => faults.set(next),
     close: async () => {
       sleeper.cancelAll();

@@ -1,6 +1,11 @@
 /**
  * The payment-methods service (PMS) adapter: a customer's saved card, and the provider token
  * that stands for it. The one place that knows PMS's wire format; callers get a SavedCard.
+ *
+ * Customers are each merchant's own (as for accounts and risk), so a lookup names the merchant:
+ * `GET /v1/merchants/:merchantId/customers/:customerId/payment-methods/:paymentMethodId`. Another
+ * merchant's customer, or a method of another customer, answers 404 like an unknown id: a
+ * merchant can never have another merchant's saved card charged.
  */
 import { z } from 'zod';
 import { requestJson, UpstreamError } from '../http';
@@ -33,9 +38,11 @@ export interface PmsClientConfig {
 export class PmsClient {
   constructor(private readonly config: PmsClientConfig) {}
 
-  /** The card, or undefined when PMS knows no such payment method for this customer. */
-  async findPaymentMethod(customerId: string, paymentMethodId: string): Promise<SavedCard | undefined> {
-    const path = `/v1/customers/${encodeURIComponent(customerId)}/payment-methods/${encodeURIComponent(paymentMethodId)}`;
+  /** The card, or undefined when PMS knows no such payment method for this merchant's customer. */
+  async findPaymentMethod(merchantId: string, customerId: string, paymentMethodId: string): Promise<SavedCard | undefined> {
+    const path =
+      `/v1/merchants/${encodeURIComponent(merchantId)}/customers/${encodeURIComponent(customerId)}` +
+      `/payment-methods/${encodeURIComponent(paymentMethodId)}`;
     const { status, body } = await requestJson('PMS', this.config.baseUrl.replace(/\/$/, '') + path, {
       method: 'GET',
       headers: { authorization: `Bearer ${this.config.apiKey}` },
