@@ -14,6 +14,8 @@ import { startZuzSimulator, type ZuzSimulator } from '../sandbox/simulators/zuz'
 import { MOCK_CARDS } from '../sandbox/simulators/cards';
 import type { TransactionRequest } from '../src/domain/transaction';
 import { transactionKey } from '../src/domain/merchant';
+import { RefundRecords } from '../src/infrastructure/refund-record';
+import { refundFingerprint } from '../src/api/refunds';
 
 let db: Database;
 let zuz: ZuzSimulator;
@@ -216,5 +218,82 @@ describe('Zuz activities', () => {
     const state = await env.run(activities.readPaymentState, { paymentId });
     expect(state.capture).toMatchObject({ status: 'Succeed', amount: 4000, operationId: capture.operationId });
     expect(zuz.ledger.entries({ paymentId }).filter((e) => e.kind === 'capture')).toHaveLength(1);
+  });
+});
+
+describe('the reconciliation follows what no workflow follows (issue 31, findings 5, 6 and the payment id)', () => {
+  /** A transaction recorded, authorized and captured at Zuz; its record as the flow finalizes it. */
+  async function captured(status: 'succeeded' | 'failed', amount: number): Promise<{ key: string; paymentId: string }> {
+    const tx = request({ customerId: 'cus_demo', amount });
+    await env.run(activities.recordTransaction, tx);
+    const { paymentId } = await env.run(activities.createPayment, tx);
+    // The record names the payment as soon as Zuz opens it, long before the flow finalizes.
+    const linked = await db.query<{ zuz_payment_id: string }>(`SELECT zuz_payment_id FROM transactions WHERE transaction_id = $1`, [
+      tx.transactionId,
+    ]);
+    expect(linked.rows[0].zuz_payment_id).toBe(paymentId);
+    await env.run(activities.createAuthorization, { ...tx, paymentId });
+    await env.run(activities.capturePayment, { transactionId: tx.transactionId, paymentId, amount });
+    await db.query(
+      `UPDATE transactions SET status = $2, captured_amount = $3, finalized_at = now() - interval '3 days', updated_at = now() - interval '3 days',
+              created_at = now() - interval '3 days' WHERE transaction_id = $1`,
+      [tx.transactionId, status, status === 'succeeded' ? amount : 0],
+    );
+    return { key: tx.transactionId, paymentId };
+  }
+
+  async function reconcile(): Promise<Array<{ transactionId: string; kind: string; outcome: string }>> {
+    const runId = `run-${randomUUID()}`;
+    const periodStart = new Date(Date.now() - 3600_000).toISOString();
+    await env.run(activities.openReconciliationRun, { runId, periodStart });
+    for (let after: string | undefined = ''; after !== undefined;) {
+      after = (await env.run(activities.reconcilePage, { runId, periodStart, after })).next;
+    }
+    const { rows } = await db.query<{ transaction_id: string; kind: string; outcome: string }>(
+      `SELECT transaction_id, kind, outcome FROM reconciliation_discrepancies WHERE run_id = $1 ORDER BY kind, subject`,
+      [runId],
+    );
+    return rows.map((row) => ({ transactionId: row.transaction_id, kind: row.kind, outcome: row.outcome }));
+  }
+
+  test('a refund pending at its deadline, days old, is settled from Zuz; one that never reached Zuz is released; neither is asked again', async () => {
+    const { key, paymentId } = await captured('succeeded', 1000);
+    const refunds = new RefundRecords(db);
+    const reserved = async (refundId: string, amount: number) => {
+      const ask = { refundId, amount, reason: 'returned' };
+      expect((await refunds.reserve(key, ask, refundFingerprint(ask))).kind).toBe('reserved');
+    };
+    await reserved('asked', 300);
+    await env.run(activities.requestRefund, { transactionKey: key, refundId: 'asked', paymentId, amount: 300, reason: 'returned' });
+    await reserved('never-sent', 200);
+    // Both older than the period: only their being pending makes the run look at them.
+    await db.query(`UPDATE refunds SET created_at = now() - interval '3 days' WHERE transaction_id = $1`, [key]);
+
+    expect((await reconcile()).filter((d) => d.transactionId === key)).toEqual([
+      { transactionId: key, kind: 'refund_unsettled', outcome: 'refund_succeeded' },
+      { transactionId: key, kind: 'refund_unsettled', outcome: 'released' },
+    ]);
+    expect((await refunds.of(key)).map((r) => [r.refundId, r.status])).toEqual([
+      ['asked', 'succeeded'],
+      ['never-sent', 'failed'],
+    ]);
+    expect(zuz.ledger.entries({ paymentId }).filter((e) => e.kind === 'refund')).toHaveLength(1);
+    // Settled: the next run finds nothing left to do for it (it converges).
+    expect((await reconcile()).filter((d) => d.transactionId === key)).toEqual([]);
+  });
+
+  test('a late capture the flow never took is refunded once; the run after finds it settled and refunds nothing', async () => {
+    const { key, paymentId } = await captured('failed', 800);
+    await db.query(`UPDATE transactions SET updated_at = now() WHERE transaction_id = $1`, [key]);
+    expect((await reconcile()).filter((d) => d.transactionId === key)).toEqual([
+      { transactionId: key, kind: 'captured_after_failure', outcome: 'refunded' },
+    ]);
+    expect((await reconcile()).filter((d) => d.transactionId === key)).toEqual([]);
+    expect(
+      zuz.ledger
+        .entries({ paymentId })
+        .filter((e) => e.kind === 'refund')
+        .map((e) => `${e.status}:${e.amount}`),
+    ).toEqual(['Succeed:800']);
   });
 });

@@ -57,3 +57,58 @@ test('a transaction with no outcome and no workflow is reported lost; a young or
   expect(findDiscrepancies(record({ status: 'processing', finalized: false, ageMs: 1000 }), 'gone', {})).toEqual([]);
   expect(findDiscrepancies(record(), 'running', { capture: op('capture', 'Succeed') })).toEqual([]);
 });
+
+// Issue 31, finding 4: a failed capture leaves the hold as surely as none at all.
+test.each([
+  ['a failed capture and no void', { capture: op('capture', 'Failed') }],
+  ['a failed capture and a void still pending', { capture: op('capture', 'Failed'), void: op('void', 'Pending') }],
+  ['a failed capture and a failed void', { capture: op('capture', 'Failed'), void: op('void', 'Failed') }],
+])('an approved authorization with %s is released', (_case, zuz) => {
+  expect(findDiscrepancies(record(), 'closed', { authorization: op('authorization', 'Succeed'), ...zuz })).toEqual([
+    expect.objectContaining({ kind: 'authorization_held', repair: { action: 'void' } }),
+  ]);
+});
+
+test('a capture still pending may yet take the money: no void, the next run looks again', () => {
+  expect(
+    findDiscrepancies(record(), 'closed', { authorization: op('authorization', 'Succeed'), capture: op('capture', 'Pending') }),
+  ).toEqual([]);
+});
+
+// Issue 31, finding 5: the reconciliation's own refunds are followed at Zuz, by their reconciliation id.
+describe("the reconciliation's own refunds", () => {
+  const captured = { authorization: op('authorization', 'Succeed'), capture: op('capture', 'Succeed', 900) };
+  const ownRefund = (status: ZuzOperationResult['status'], amount = 900) => ({ ...op('refund', status, amount), reconciliationId: 'tx-1' });
+
+  test('one Zuz has not settled is reported pending, and no second refund is asked', () => {
+    expect(findDiscrepancies(record(), 'closed', { ...captured, refunds: [ownRefund('Pending')] })).toEqual([
+      expect.objectContaining({ kind: 'refund_pending', repair: { action: 'report' } }),
+    ]);
+  });
+
+  test('one Zuz settled counts as refunded even before the record knows it (the run converges)', () => {
+    expect(findDiscrepancies(record(), 'closed', { ...captured, refunds: [ownRefund('Succeed')] })).toEqual([]);
+  });
+
+  test('one Zuz failed leaves the money charged: refunded again', () => {
+    expect(findDiscrepancies(record(), 'closed', { ...captured, refunds: [ownRefund('Failed')] })).toEqual([
+      expect.objectContaining({ kind: 'captured_after_failure', repair: { action: 'refund', amount: 900 } }),
+    ]);
+  });
+
+  test("a refund under another reconciliation id (a merchant's) is not the reconciliation's", () => {
+    const others = { ...ownRefund('Succeed'), reconciliationId: 'tx-1/refunds/r1' };
+    expect(findDiscrepancies(record(), 'closed', { ...captured, refunds: [others] })).toEqual([
+      expect.objectContaining({ kind: 'captured_after_failure' }),
+    ]);
+  });
+});
+
+test('a lost outcome whose authorization Zuz holds is reported and the hold released: no one will capture it', () => {
+  expect(
+    findDiscrepancies(record({ status: 'processing', finalized: false }), 'gone', { authorization: op('authorization', 'Succeed') }),
+  ).toEqual([
+    expect.objectContaining({ kind: 'outcome_lost' }),
+    expect.objectContaining({ kind: 'authorization_held', repair: { action: 'void' } }),
+  ]);
+});

@@ -7,7 +7,10 @@
 import { randomUUID } from 'node:crypto';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { TransactionView } from '../src/domain/transaction';
-import type { RefundView } from '../src/domain/refund';
+import { refundKey, refundWorkflowIdFor, type RefundView } from '../src/domain/refund';
+import { RefundRecords } from '../src/infrastructure/refund-record';
+import { refundFingerprint } from '../src/api/refunds';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { isTerminal, workflowIdFor } from '../src/domain/transaction';
 import type { LocalStack } from '../sandbox/local-stack';
 import { callApi, QUICK_FLOW, startTestStack } from './helpers/stack';
@@ -119,6 +122,49 @@ test('a refund Zuz declines fails, and its amount can be refunded again', async 
   expect([all.status, all.body.amount]).toEqual([202, 1250]);
   await until(`/v1/transactions/${id}`, (v) => v.refundedAmount === 1250);
   expect(zuzRefunds(paymentId).sort()).toEqual(['Failed:15', 'Succeed:1250']);
+}, 60_000);
+
+/** Temporal's retention, on demand: the workflow deleted, as a day after it closed (tools/chaos/forget.ts does the same). */
+async function forgetWorkflow(workflowId: string): Promise<void> {
+  const { client } = stack;
+  await client.workflowService.deleteWorkflowExecution({ namespace: client.options.namespace, workflowExecution: { workflowId } });
+  for (;;) {
+    const gone = await client.workflow
+      .getHandle(workflowId)
+      .describe()
+      .then(
+        () => false,
+        (err: unknown) => err instanceof WorkflowNotFoundError,
+      );
+    if (gone) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+test('the record decides a refund for ever: a repeat of one that may have reached Zuz starts nothing once Temporal has forgotten it; one never sent is started', async () => {
+  const { id, paymentId } = await succeeded();
+  const refunds = `/v1/transactions/${id}/refunds`;
+  const once = { refundId: 'once', amount: 300, reason: 'one item returned' };
+  expect((await api('POST', refunds, once)).status).toBe(202);
+  await until(`/v1/transactions/${id}`, (v) => v.refunds?.[0]?.status === 'succeeded');
+  const workflowId = refundWorkflowIdFor(refundKey(id, 'once'));
+  await stack.client.workflow.getHandle(workflowId).result();
+  // The record as a refund still pending at its deadline leaves it, once retention has passed.
+  await stack.db.query(`UPDATE refunds SET status = 'pending', finalized_at = NULL WHERE transaction_id = $1 AND refund_id = 'once'`, [id]);
+  await forgetWorkflow(workflowId);
+
+  const repeat = await api('POST', refunds, once);
+  expect([repeat.status, repeat.body.status]).toEqual([200, 'pending']);
+  // No workflow was started for it: with Zuz's idempotency key expired too, one would have refunded again.
+  await expect(stack.client.workflow.getHandle(workflowId).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+  expect(zuzRefunds(paymentId)).toEqual(['Succeed:300']);
+
+  // A reservation whose workflow never started (Temporal unreachable at the time) never asked Zuz: its repeat starts it.
+  const unsent = { refundId: 'unsent', amount: 200, reason: 'price adjustment' };
+  await new RefundRecords(stack.db).reserve(id, unsent, refundFingerprint(unsent));
+  expect((await api('POST', refunds, unsent)).status).toBe(200);
+  await until(`/v1/transactions/${id}`, (v) => v.refunds?.find((r) => r.refundId === 'unsent')?.status === 'succeeded');
+  expect(zuzRefunds(paymentId).sort()).toEqual(['Succeed:200', 'Succeed:300']);
 }, 60_000);
 
 test('only a succeeded transaction can be refunded; another id is 404', async () => {

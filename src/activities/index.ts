@@ -3,7 +3,9 @@ import type { Database } from '../infrastructure/database';
 import type { PmsClient } from '../infrastructure/pms';
 import type { ZuzClient } from '../infrastructure/zuz';
 import { createDatabaseActivities, type RiskLimits } from './database';
-import { createZuzActivities } from './zuz';
+import { createZuzActivities, type ZuzStepRecorder } from './zuz';
+import { TransactionRecords } from '../infrastructure/transaction-record';
+import { RefundRecords } from '../infrastructure/refund-record';
 import { createReconciliationActivities, type WorkflowLookup } from './reconciliation';
 
 export interface ActivityDependencies {
@@ -20,8 +22,18 @@ export interface ActivityDependencies {
 export function createActivities({ db, zuz, pms, risk, workflowOf, currentRunId }: ActivityDependencies) {
   return {
     ...createDatabaseActivities(db, risk, currentRunId),
-    ...createZuzActivities(zuz, pms),
+    ...createZuzActivities(zuz, pms, recorderOver(db)),
     ...createReconciliationActivities(db, zuz, workflowOf),
+  };
+}
+
+/** The Zuz steps write what they learn into the record as they go (src/activities/zuz.ts). */
+function recorderOver(db: Database): ZuzStepRecorder {
+  const records = new TransactionRecords(db);
+  const refunds = new RefundRecords(db);
+  return {
+    paymentOpened: (transactionKey, paymentId) => records.linkPayment(transactionKey, paymentId),
+    refundAsked: (order) => refunds.markAsked(order.transactionKey, order.refundId),
   };
 }
 

@@ -5,14 +5,24 @@
  * its own idempotency key, so a retried page never refunds or voids twice.
  */
 import { Context, log } from '@temporalio/activity';
-import { findDiscrepancies, type Discrepancy, type WorkflowFacts } from '../domain/reconciliation';
+import {
+  findDiscrepancies,
+  LOST_AFTER_MS,
+  reconciliationRefunds,
+  type Discrepancy,
+  type RecordedFacts,
+  type WorkflowFacts,
+} from '../domain/reconciliation';
+import { refundKey, refundWorkflowIdFor, type RefundOutcome } from '../domain/refund';
+import { workflowIdFor } from '../domain/transaction';
+import { RefundRecords } from '../infrastructure/refund-record';
 import type { Database } from '../infrastructure/database';
 import { ReconciliationStore } from '../infrastructure/reconciliation-store';
 import type { ZuzClient, ZuzPaymentState } from '../infrastructure/zuz';
 import { UpstreamError } from '../infrastructure/http';
 
-/** How the reconciliation learns whether a transaction's workflow still runs. */
-export type WorkflowLookup = (transactionId: string) => Promise<WorkflowFacts>;
+/** How the reconciliation learns whether a workflow (a transaction's, or a refund's) still runs, by its workflow id. */
+export type WorkflowLookup = (workflowId: string) => Promise<WorkflowFacts>;
 
 export interface ReconciliationPage {
   runId: string;
@@ -32,6 +42,7 @@ const PAGE_SIZE = 100;
 
 export function createReconciliationActivities(db: Database, zuz: ZuzClient, workflowOf: WorkflowLookup) {
   const store = new ReconciliationStore(db);
+  const refunds = new RefundRecords(db);
   return {
     async openReconciliationRun(input: { runId: string; periodStart: string }): Promise<void> {
       await store.openRun(input.runId, new Date(input.periodStart));
@@ -42,7 +53,7 @@ export function createReconciliationActivities(db: Database, zuz: ZuzClient, wor
       let discrepancies = 0;
       for (const transactionId of ids) {
         Context.current().heartbeat(transactionId);
-        discrepancies += await reconcileOne(store, zuz, workflowOf, page.runId, transactionId);
+        discrepancies += await reconcileOne(store, refunds, zuz, workflowOf, page.runId, transactionId);
       }
       return { checked: ids.length, discrepancies, next: ids.length === PAGE_SIZE ? ids[ids.length - 1] : undefined };
     },
@@ -55,6 +66,7 @@ export function createReconciliationActivities(db: Database, zuz: ZuzClient, wor
 
 async function reconcileOne(
   store: ReconciliationStore,
+  refunds: RefundRecords,
   zuz: ZuzClient,
   workflowOf: WorkflowLookup,
   runId: string,
@@ -62,18 +74,23 @@ async function reconcileOne(
 ): Promise<number> {
   const recorded = await store.factsOf(transactionId);
   if (!recorded) return 0;
-  const workflow = await workflowOf(transactionId);
+  const workflow = await workflowOf(workflowIdFor(transactionId));
   const paymentId = recorded.paymentId ?? (await store.paymentOfLateEvents(transactionId));
   const zuzState = paymentId ? await readPaymentUnlessUnknown(zuz, paymentId) : {};
   if (!zuzState) {
     // Zuz definitely refused to show the payment (404, say): nothing to compare, and one such
     // payment must not stop the run for every other transaction. Reported; the next run tries again.
     log.warn('Reconciliation could not read the payment at Zuz; left for the next run', { runId, transactionId, paymentId });
+    await store.reconcileAgain(transactionId, true);
     return 0;
   }
-  const found = findDiscrepancies({ ...recorded, paymentId }, workflow, zuzState);
-  for (const discrepancy of found) {
-    const outcome = await repair(store, zuz, transactionId, paymentId, discrepancy);
+  const facts = { ...recorded, paymentId };
+  const found: Array<{ discrepancy: Discrepancy; outcome: string }> = [];
+  for (const discrepancy of findDiscrepancies(facts, workflow, zuzState)) {
+    found.push({ discrepancy, outcome: await repair(store, zuz, facts, zuzState, discrepancy) });
+  }
+  found.push(...(await followPendingRefunds(refunds, workflowOf, transactionId, zuzState)));
+  for (const { discrepancy, outcome } of found) {
     await store.recordDiscrepancy(runId, transactionId, discrepancy, outcome);
     log.warn('Reconciliation discrepancy', {
       runId,
@@ -87,8 +104,12 @@ async function reconcileOne(
       .metricMeter.createCounter('pos_reconciliation_discrepancies', 'count', 'Discrepancies found by reconciliation')
       .add(1, { kind: discrepancy.kind, outcome });
   }
+  // What Zuz says it has refunded is the record's figure from now on (a refund that settled since).
+  await store.noteRefunded(transactionId, reconciliationRefunds(facts, zuzState).refunded);
+  // Anything found is looked at again next run, until a run finds nothing: a pending refund or release is followed to its end.
+  await store.reconcileAgain(transactionId, found.length > 0);
   if (workflow !== 'running')
-    await store.markLateEventsReconciled(transactionId, found.length ? found.map((d) => d.kind).join(',') : 'agrees');
+    await store.markLateEventsReconciled(transactionId, found.length ? found.map((d) => d.discrepancy.kind).join(',') : 'agrees');
   return found.length;
 }
 
@@ -102,31 +123,93 @@ async function readPaymentUnlessUnknown(zuz: ZuzClient, paymentId: string): Prom
   }
 }
 
-/** Carries out the repair; a repair Zuz refuses is reported rather than retried for ever. */
+/**
+ * Carries out the repair; a repair Zuz refuses is reported rather than retried for ever. Its
+ * outcome says where the money stands: a refund or void Zuz has not settled yet is `*_pending`,
+ * and the transaction is checked again next run until it is settled.
+ */
 async function repair(
   store: ReconciliationStore,
   zuz: ZuzClient,
-  transactionId: string,
-  paymentId: string | undefined,
+  facts: RecordedFacts,
+  zuzState: ZuzPaymentState,
   discrepancy: Discrepancy,
 ): Promise<string> {
   const { repair } = discrepancy;
+  const { transactionId, paymentId } = facts;
   if (repair.action === 'report' || !paymentId) return 'reported';
   try {
     if (repair.action === 'refund') {
+      // Each refund Zuz failed is asked again under a new key; the same key otherwise, so a retried
+      // page (or a read lagging behind the refund) meets Zuz's answer to the first request.
+      const failed = reconciliationRefunds(facts, zuzState).failed;
       const refund = await zuz.createRefund(
         paymentId,
         { amount: repair.amount, reason: 'reconciliation', reconciliationId: transactionId },
-        `pos:${transactionId}:refund:reconciliation`,
+        `pos:${transactionId}:refund:reconciliation${failed ? `:${failed + 1}` : ''}`,
       );
       await store.recordRefund(transactionId, refund);
-      return refund.status === 'Failed' ? 'refund_refused' : 'refunded';
+      return { Succeed: 'refunded', Pending: 'refund_pending', Failed: 'refund_refused' }[refund.status];
     }
-    const voided = await zuz.createVoid(paymentId, `pos:${transactionId}:void:reconciliation`);
-    return voided.status === 'Failed' ? 'void_refused' : 'voided';
+    // A void Zuz failed is asked again under a new key (the first one's key answers its failure for a day).
+    const round = zuzState.void?.status === 'Failed' ? ':2' : '';
+    const voided = await zuz.createVoid(paymentId, `pos:${transactionId}:void:reconciliation${round}`);
+    return { Succeed: 'voided', Pending: 'release_pending', Failed: 'release_failed' }[voided.status];
   } catch (err) {
     // A refusal (4xx) is final for this run and reported; an outage fails the page, which Temporal retries.
     if (err instanceof UpstreamError && !err.retryable) return `repair_refused: ${err.message}`;
     throw err;
   }
+}
+
+/**
+ * A merchant's refund still pending in the record with no workflow following it (it reached its
+ * deadline, or its workflow never started) is settled from what Zuz shows of it, found by the
+ * reconciliation id it was asked with, and never asked of Zuz again. One that never reached Zuz
+ * gives its amount back once it is clearly abandoned.
+ */
+async function followPendingRefunds(
+  refunds: RefundRecords,
+  workflowOf: WorkflowLookup,
+  transactionId: string,
+  zuzState: ZuzPaymentState,
+): Promise<Array<{ discrepancy: Discrepancy; outcome: string }>> {
+  const followed: Array<{ discrepancy: Discrepancy; outcome: string }> = [];
+  for (const pending of await refunds.pendingOf(transactionId)) {
+    const key = refundKey(transactionId, pending.refundId);
+    if ((await workflowOf(refundWorkflowIdFor(key))) === 'running') continue;
+    const atZuz = zuzState.refunds?.find((r) => r.reconciliationId === key);
+    const discrepancy = (detail: string): Discrepancy => ({
+      kind: 'refund_unsettled',
+      subject: pending.refundId,
+      detail,
+      repair: { action: 'report' },
+    });
+    if (atZuz && atZuz.status !== 'Pending') {
+      const outcome: RefundOutcome =
+        atZuz.status === 'Succeed'
+          ? { status: 'succeeded', zuz: atZuz }
+          : { status: 'failed', message: atZuz.description ?? 'Zuz declined the refund', zuz: atZuz };
+      await refunds.finalize(transactionId, pending.refundId, outcome);
+      followed.push({
+        discrepancy: discrepancy(`Refund ${pending.refundId} ${atZuz.status} at Zuz; recorded`),
+        outcome: `refund_${outcome.status}`,
+      });
+    } else if (atZuz) {
+      followed.push({ discrepancy: discrepancy(`Refund ${pending.refundId} still pending at Zuz`), outcome: 'refund_pending' });
+    } else if (!pending.askedZuz && pending.ageMs > LOST_AFTER_MS) {
+      await refunds.finalize(transactionId, pending.refundId, {
+        status: 'failed',
+        message: 'The refund never reached Zuz; its amount is refundable again',
+      });
+      followed.push({ discrepancy: discrepancy(`Refund ${pending.refundId} never reached Zuz`), outcome: 'released' });
+    } else if (pending.askedZuz) {
+      // Asked, yet Zuz shows nothing under its id: asking again could refund twice, so a person decides.
+      followed.push({
+        discrepancy: discrepancy(`Refund ${pending.refundId} was asked of Zuz, which shows no such refund`),
+        outcome: 'reported',
+      });
+    }
+  }
+  return followed;
 }

@@ -10,6 +10,7 @@ import type { ZuzClient, ZuzPaymentState } from '../infrastructure/zuz';
 import { UpstreamError } from '../infrastructure/http';
 import type { ZuzOperationResult } from '../domain/transaction';
 import { refundKey, type RefundOrder } from '../domain/refund';
+import { parseTransactionKey } from '../domain/merchant';
 import {
   PAYMENT_METHOD_NOT_FOUND,
   PAYMENT_METHOD_UNUSABLE,
@@ -30,22 +31,40 @@ export interface AuthorizationRequest extends PaymentRequest {
   paymentMethodId: string;
 }
 
-export function createZuzActivities(zuz: ZuzClient, pms: PmsClient) {
+/**
+ * What the record learns from these steps as they happen: the payment's id as soon as Zuz names it
+ * (so the reconciliation and late events find any payment the flow touched, even if the flow never
+ * finalizes), and that a refund is about to be asked of Zuz (so it is never asked twice).
+ */
+export interface ZuzStepRecorder {
+  paymentOpened(transactionKey: string, paymentId: string): Promise<void>;
+  refundAsked(order: RefundOrder): Promise<void>;
+}
+
+const RECORDS_NOTHING: ZuzStepRecorder = { paymentOpened: async () => {}, refundAsked: async () => {} };
+
+export function createZuzActivities(zuz: ZuzClient, pms: PmsClient, recorder: ZuzStepRecorder = RECORDS_NOTHING) {
+  const open = async (input: PaymentRequest) => {
+    const opened = await openPayment(zuz, input);
+    await recorder.paymentOpened(input.transactionId, opened.paymentId);
+    return opened;
+  };
   return {
     /** Opens the payment at Zuz: it holds no money until an authorization succeeds on it. */
     async createPayment(input: PaymentRequest): Promise<{ paymentId: string }> {
-      return openPayment(zuz, input);
+      return open(input);
     },
 
     /**
-     * Asks PMS for the card token and Zuz for an authorization on the payment. Executions started
-     * before v3 pass no paymentId: for them this opens the payment too (same idempotency key).
+     * Asks PMS for the card token (the transaction's merchant's customer's card) and Zuz for an
+     * authorization on the payment. Executions started before v3 pass no paymentId: for them this
+     * opens the payment too (same idempotency key).
      */
     async createAuthorization(
       input: AuthorizationRequest & { paymentId?: string },
     ): Promise<{ paymentId: string; authorization: ZuzOperationResult }> {
-      const token = await cardToken(pms, input.customerId, input.paymentMethodId);
-      const paymentId = input.paymentId ?? (await openPayment(zuz, input)).paymentId;
+      const token = await cardToken(pms, input.transactionId, input.customerId, input.paymentMethodId);
+      const paymentId = input.paymentId ?? (await open(input)).paymentId;
       const authorization = await upstream(
         () =>
           zuz.createAuthorization(
@@ -82,6 +101,7 @@ export function createZuzActivities(zuz: ZuzClient, pms: PmsClient) {
      */
     async requestRefund(order: RefundOrder): Promise<ZuzOperationResult> {
       const key = refundKey(order.transactionKey, order.refundId);
+      await recorder.refundAsked(order);
       return upstream(
         () => zuz.createRefund(order.paymentId, { amount: order.amount, reason: order.reason, reconciliationId: key }, `pos:${key}`),
         // Zuz refusing (4xx: nothing left to refund there, say) is the refund's answer, not an outage.
@@ -89,9 +109,16 @@ export function createZuzActivities(zuz: ZuzClient, pms: PmsClient) {
       );
     },
 
-    /** What Zuz currently says about each operation of the payment (the polling fallback). */
+    /**
+     * What Zuz currently says about each operation of the payment (the polling fallback). A read
+     * changes nothing, and the payment is one Zuz itself named: a 4xx here (a key being rotated, a
+     * lagging replica) is passing, so it is retried like an outage, never taken as the flow's answer.
+     */
     async readPaymentState(input: { paymentId: string }): Promise<ZuzPaymentState> {
-      return upstream(() => zuz.readPayment(input.paymentId));
+      return upstream(
+        () => zuz.readPayment(input.paymentId),
+        (error) => ApplicationFailure.create({ type: UPSTREAM_UNAVAILABLE, message: `${error.message} (a read: retried)` }),
+      );
     },
   };
 }
@@ -109,8 +136,10 @@ function idempotencyKey(transactionId: string, operation: 'payment' | 'authoriza
   return `pos:${transactionId}:${operation}`;
 }
 
-async function cardToken(pms: PmsClient, customerId: string, paymentMethodId: string): Promise<string> {
-  const card = await upstream(() => pms.findPaymentMethod(customerId, paymentMethodId));
+/** The card's token, asked of PMS for the transaction's merchant: customers (and their cards) are each merchant's own. */
+async function cardToken(pms: PmsClient, transactionKey: string, customerId: string, paymentMethodId: string): Promise<string> {
+  const { merchantId } = parseTransactionKey(transactionKey);
+  const card = await upstream(() => pms.findPaymentMethod(merchantId, customerId, paymentMethodId));
   if (!card) throw businessFailure(PAYMENT_METHOD_NOT_FOUND, `Payment method ${paymentMethodId} was not found for this customer`);
   if (card.status !== 'active') throw businessFailure(PAYMENT_METHOD_UNUSABLE, `Payment method ${paymentMethodId} is ${card.status}`);
   return card.token;

@@ -2,7 +2,8 @@
  * POST /v1/transactions/:id/refunds: a refund of a succeeded transaction, in full or in part.
  * The record reserves the amount first (several partial refunds, never beyond what was
  * captured, even when they race), then the refund's own workflow carries it out. The client's
- * `refundId` makes it idempotent: the same request again answers the first refund as it stands.
+ * `refundId` makes it idempotent: the same request again answers the first refund as it stands,
+ * from the record, for ever.
  */
 import { createHash } from 'node:crypto';
 import { Router } from 'express';
@@ -37,7 +38,7 @@ export function refundsRouter({ client, records, refunds, taskQueue, flowOptions
     const transaction = await records.find(key);
     if (!transaction) throw new ApiError(404, 'not_found', `No transaction ${id.data}`);
 
-    const reservation = await refunds.reserve(key, request, fingerprintOf(request));
+    const reservation = await refunds.reserve(key, request, refundFingerprint(request));
     switch (reservation.kind) {
       case 'conflict':
         throw new ApiError(409, 'refund_conflict', `Refund ${request.refundId} exists with a different request`);
@@ -49,8 +50,12 @@ export function refundsRouter({ client, records, refunds, taskQueue, flowOptions
         ]);
       case 'reserved':
       case 'repeat': {
-        // A repeat of a refund whose start failed (Temporal unreachable, say) starts it now.
-        if (reservation.refund.status === 'pending') {
+        // A repeat of a refund whose start failed (Temporal unreachable, say) starts it now. One
+        // that may have reached Zuz never starts again: once Temporal has forgotten its workflow and
+        // Zuz its idempotency key, a new start would be a second refund. The record answers it, and
+        // the reconciliation follows it at Zuz.
+        const neverSent = reservation.kind === 'reserved' || !reservation.askedZuz;
+        if (reservation.refund.status === 'pending' && neverSent) {
           const order: RefundOrder = {
             transactionKey: key,
             refundId: request.refundId,
@@ -85,7 +90,7 @@ async function startRefund(client: Client, taskQueue: string, order: RefundOrder
 }
 
 /** The same refund id with another amount or reason is another request (409). */
-function fingerprintOf(request: RefundRequest): string {
+export function refundFingerprint(request: RefundRequest): string {
   return createHash('sha256')
     .update(JSON.stringify([request.refundId, request.amount ?? null, request.reason]))
     .digest('hex');

@@ -71,6 +71,11 @@ export interface ZuzOperationResult {
   description?: string;
 }
 
+/** A refund as Zuz lists it on the payment: with the reconciliation id it was asked with, which names whose refund it is. */
+export interface ZuzRefundResult extends ZuzOperationResult {
+  reconciliationId?: string;
+}
+
 /** A webhook event, as the API hands it to the workflow. */
 export interface ZuzEvent extends ZuzOperationResult {
   eventId: string;

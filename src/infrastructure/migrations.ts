@@ -143,4 +143,25 @@ export const MIGRATIONS: readonly Migration[] = [
        )`,
     ],
   },
+  {
+    version: 7,
+    name: 'refunds decided by the record for ever; what the reconciliation follows',
+    statements: [
+      // Set just before the refund is first asked of Zuz: a pending refund without it was never
+      // sent, so starting it again is safe; one with it is never sent again (src/api/refunds.ts).
+      `ALTER TABLE refunds ADD COLUMN asked_zuz_at timestamptz`,
+      // Refunds from before may have been sent: they count as asked, so none is ever asked twice.
+      `UPDATE refunds SET asked_zuz_at = created_at`,
+      `CREATE INDEX refunds_pending_idx ON refunds (transaction_id) WHERE status = 'pending'`,
+      // A transaction whose last check left something open (a refund or a release still pending at Zuz): checked again.
+      `ALTER TABLE transactions ADD COLUMN reconcile_again boolean NOT NULL DEFAULT false`,
+      `CREATE INDEX transactions_reconcile_again_idx ON transactions (transaction_id) WHERE reconcile_again`,
+      // The reconciliation's period is by last change (a transaction finalized days after it was accepted is checked too).
+      `CREATE INDEX transactions_updated_idx ON transactions (updated_at)`,
+      // What a finding is about within its transaction (a refund's id), so two refunds' findings in one run are two rows.
+      `ALTER TABLE reconciliation_discrepancies ADD COLUMN subject text NOT NULL DEFAULT ''`,
+      `ALTER TABLE reconciliation_discrepancies DROP CONSTRAINT reconciliation_discrepancies_pkey`,
+      `ALTER TABLE reconciliation_discrepancies ADD PRIMARY KEY (run_id, transaction_id, kind, subject)`,
+    ],
+  },
 ];

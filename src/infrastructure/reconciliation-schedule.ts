@@ -4,7 +4,6 @@
  */
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { WorkflowFacts } from '../domain/reconciliation';
-import { workflowIdFor } from '../domain/transaction';
 
 export const RECONCILIATION_SCHEDULE_ID = 'daily-reconciliation';
 
@@ -23,10 +22,10 @@ export async function ensureReconciliationSchedule(client: Client, taskQueue: st
 }
 
 /** Whether a transaction's workflow still runs, has closed, or is gone from Temporal. */
-export function workflowLookup(client: Client): (transactionId: string) => Promise<WorkflowFacts> {
-  return async (transactionId) => {
+export function workflowLookup(client: Client): (workflowId: string) => Promise<WorkflowFacts> {
+  return async (workflowId) => {
     try {
-      const { status } = await client.workflow.getHandle(workflowIdFor(transactionId)).describe();
+      const { status } = await client.workflow.getHandle(workflowId).describe();
       return status.name === 'RUNNING' ? 'running' : 'closed';
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return 'gone';

@@ -38,20 +38,39 @@ export class ReconciliationStore {
   }
 
   /**
-   * The next page of transactions to check, in id order after `after`: those accepted since the
-   * period's start, those with late events not yet reconciled, and any never finalized.
+   * The next page of transactions to check, in id order after `after`: every one that changed
+   * since the period's start (accepted, finalized days later, or refunded), any never finalized,
+   * any with late events not yet reconciled or a refund still pending, and any a run left open.
    */
   async candidates(periodStart: Date, after: string, limit: number): Promise<string[]> {
     const { rows } = await this.db.query<{ transaction_id: string }>(
       `SELECT transaction_id FROM (
-         SELECT transaction_id FROM transactions WHERE created_at >= $1 OR finalized_at IS NULL
+         SELECT transaction_id FROM transactions WHERE updated_at >= $1 OR created_at >= $1 OR finalized_at IS NULL OR reconcile_again
          UNION
          SELECT transaction_id FROM zuz_late_events WHERE reconciled_at IS NULL
+         UNION
+         SELECT transaction_id FROM refunds WHERE status = 'pending' OR created_at >= $1 OR finalized_at >= $1
        ) candidates
        WHERE transaction_id > $2 ORDER BY transaction_id LIMIT $3`,
       [periodStart.toISOString(), after, limit],
     );
     return rows.map((row) => row.transaction_id);
+  }
+
+  /** Whether the next run looks at the transaction again, whatever its age (something is still open). */
+  async reconcileAgain(transactionId: string, again: boolean): Promise<void> {
+    await this.db.query(`UPDATE transactions SET reconcile_again = $2 WHERE transaction_id = $1 AND reconcile_again <> $2`, [
+      transactionId,
+      again,
+    ]);
+  }
+
+  /** What Zuz has refunded of the reconciliation's own refunds: the record's figure only grows. */
+  async noteRefunded(transactionId: string, refunded: number): Promise<void> {
+    await this.db.query(
+      `UPDATE transactions SET refunded_amount = $2, updated_at = now() WHERE transaction_id = $1 AND refunded_amount < $2`,
+      [transactionId, refunded],
+    );
   }
 
   async factsOf(transactionId: string): Promise<RecordedFacts | undefined> {
@@ -92,16 +111,16 @@ export class ReconciliationStore {
 
   async recordDiscrepancy(runId: string, transactionId: string, discrepancy: Discrepancy, outcome: string): Promise<void> {
     await this.db.query(
-      `INSERT INTO reconciliation_discrepancies (run_id, transaction_id, kind, detail, repair, outcome) VALUES ($1, $2, $3, $4, $5, $6)
-       ON CONFLICT (run_id, transaction_id, kind) DO UPDATE SET outcome = EXCLUDED.outcome`,
-      [runId, transactionId, discrepancy.kind, discrepancy.detail, discrepancy.repair.action, outcome],
+      `INSERT INTO reconciliation_discrepancies (run_id, transaction_id, kind, subject, detail, repair, outcome) VALUES ($1, $2, $3, $4, $5, $6, $7)
+       ON CONFLICT (run_id, transaction_id, kind, subject) DO UPDATE SET outcome = EXCLUDED.outcome`,
+      [runId, transactionId, discrepancy.kind, discrepancy.subject ?? '', discrepancy.detail, discrepancy.repair.action, outcome],
     );
   }
 
-  /** The refund as a second fact on the record: the published status stays. */
+  /** The refund as a second fact on the record: the published status stays. A refund adds to what earlier ones gave back. */
   async recordRefund(transactionId: string, refund: ZuzOperationResult): Promise<void> {
     await this.db.query(
-      `UPDATE transactions SET zuz_refund_id = $2, refunded_amount = CASE WHEN $3 = 'Succeed' THEN $4 ELSE refunded_amount END, updated_at = now()
+      `UPDATE transactions SET zuz_refund_id = $2, refunded_amount = CASE WHEN $3 = 'Succeed' THEN refunded_amount + $4 ELSE refunded_amount END, updated_at = now()
         WHERE transaction_id = $1`,
       [transactionId, refund.operationId, refund.status, refund.amount],
     );

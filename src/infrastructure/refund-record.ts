@@ -8,8 +8,8 @@ import type { RefundOutcome, RefundRequest, RefundStatus, RefundView } from '../
 
 export type Reservation =
   | { kind: 'reserved'; refund: RefundView }
-  /** The same refund id with the same request: the first one, as it stands. */
-  | { kind: 'repeat'; refund: RefundView }
+  /** The same refund id with the same request: the first one, as it stands; `askedZuz`: whether it may have reached Zuz. */
+  | { kind: 'repeat'; refund: RefundView; askedZuz: boolean }
   | { kind: 'conflict' }
   | { kind: 'not_refundable'; status: string }
   | { kind: 'exceeds'; refundable: number };
@@ -24,6 +24,16 @@ interface RefundRow {
   failure_message: string | null;
   created_at: Date | string;
   finalized_at: Date | string | null;
+  asked_zuz_at: Date | string | null;
+}
+
+/** A refund still pending in the record, as the reconciliation follows it. */
+export interface PendingRefund {
+  refundId: string;
+  amount: number;
+  /** Whether the refund may have reached Zuz (it is then never asked again, only read). */
+  askedZuz: boolean;
+  ageMs: number;
 }
 
 export class RefundRecords {
@@ -47,7 +57,7 @@ export class RefundRecords {
       ]);
       if (existing.rows[0]) {
         return existing.rows[0].request_fingerprint === fingerprint
-          ? { kind: 'repeat', refund: toView(existing.rows[0]) }
+          ? { kind: 'repeat', refund: toView(existing.rows[0]), askedZuz: existing.rows[0].asked_zuz_at !== null }
           : { kind: 'conflict' };
       }
       if (transaction.status !== 'succeeded') return { kind: 'not_refundable', status: transaction.status };
@@ -74,6 +84,28 @@ export class RefundRecords {
       transactionKey,
     ]);
     return rows.map(toView);
+  }
+
+  /**
+   * Notes that the refund is about to be asked of Zuz, before the request leaves: from then on a
+   * repeat of it is answered from the record and never starts a refund again, even once Temporal
+   * and Zuz have both forgotten it.
+   */
+  async markAsked(transactionKey: string, refundId: string): Promise<void> {
+    await this.db.query(`UPDATE refunds SET asked_zuz_at = coalesce(asked_zuz_at, now()) WHERE transaction_id = $1 AND refund_id = $2`, [
+      transactionKey,
+      refundId,
+    ]);
+  }
+
+  /** The transaction's refunds still pending, for the reconciliation to follow. */
+  async pendingOf(transactionKey: string): Promise<PendingRefund[]> {
+    const { rows } = await this.db.query<{ refund_id: string; amount: string; asked: boolean; age_ms: string }>(
+      `SELECT refund_id, amount, asked_zuz_at IS NOT NULL AS asked, (extract(epoch FROM now() - created_at) * 1000)::bigint AS age_ms
+         FROM refunds WHERE transaction_id = $1 AND status = 'pending' ORDER BY created_at, refund_id`,
+      [transactionKey],
+    );
+    return rows.map((row) => ({ refundId: row.refund_id, amount: Number(row.amount), askedZuz: row.asked, ageMs: Number(row.age_ms) }));
   }
 
   /** The refund's outcome, written once: a final refund is never rewritten. */

@@ -257,6 +257,14 @@ export class TransactionRecords {
     );
   }
 
+  /** The payment Zuz opened for the transaction, noted as soon as it exists (finalize writes it again). */
+  async linkPayment(key: string, paymentId: string): Promise<void> {
+    await this.db.query(`UPDATE transactions SET zuz_payment_id = $2 WHERE transaction_id = $1 AND zuz_payment_id IS NULL`, [
+      key,
+      paymentId,
+    ]);
+  }
+
   /** Whether a Zuz event was already handed to its transaction's workflow (a replay adds nothing). */
   async wasDelivered(eventId: string): Promise<boolean> {
     const { rows } = await this.db.query(`SELECT 1 FROM zuz_delivered_events WHERE event_id = $1`, [eventId]);

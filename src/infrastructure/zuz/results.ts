@@ -2,14 +2,14 @@
  * Translation of Zuz's transaction and payment objects into the service's own
  * ZuzOperationResult: the domain never sees a Zuz object, and no card data crosses.
  */
-import type { ZuzOperationKind, ZuzOperationResult } from '../../domain/transaction';
+import type { ZuzOperationKind, ZuzOperationResult, ZuzRefundResult } from '../../domain/transaction';
 import type { ZuzPayment, ZuzTransaction } from './wire';
 
 /**
  * The latest result of each operation on a payment, by kind; a kind not performed yet is absent.
  * A payment may have several refunds: `refunds` lists them all, so a refund's own result is found by its id.
  */
-export type ZuzPaymentState = Partial<Record<ZuzOperationKind, ZuzOperationResult>> & { refunds?: ZuzOperationResult[] };
+export type ZuzPaymentState = Partial<Record<ZuzOperationKind, ZuzOperationResult>> & { refunds?: ZuzRefundResult[] };
 
 export function toOperationResult(kind: ZuzOperationKind, t: ZuzTransaction): ZuzOperationResult {
   return {
@@ -43,6 +43,9 @@ export function toPaymentState(payment: ZuzPayment): ZuzPaymentState {
     capture: latestOf('capture', related.captures),
     void: latestOf('void', related.voids),
     refund: latestOf('refund', related.refunds),
-    refunds: related.refunds?.map((t) => toOperationResult('refund', t)),
+    refunds: related.refunds?.map((t) => ({
+      ...toOperationResult('refund', t),
+      ...(t.reconciliation_id !== undefined ? { reconciliationId: t.reconciliation_id } : {}),
+    })),
   };
 }
