@@ -28,7 +28,6 @@ import type { ProcessTransactionInput } from '../workflows/process-transaction';
 import { allowOnly, ApiError, validationError } from './errors';
 import { captureSchema, createTransactionSchema, idempotencyKeyHeader, listTransactionsQuery, transactionIdParam } from './schemas';
 import { listTransactions, plainCustomerSearchValue, type CustomerSearchValue } from './transaction-list';
-import { isTemporalUnavailable } from '../infrastructure/temporal';
 import { reverseHistoryReader, StepAttempts } from './step-attempts';
 import { FIELDS_ONLY_IN_HISTORY, type TransactionRecords } from '../infrastructure/transaction-record';
 import { refundedAmount, type RefundRecords } from '../infrastructure/refund-record';
@@ -107,26 +106,29 @@ export function transactionsRouter({
       } satisfies WorkflowStartOptions;
       // A claim an earlier call made may already have its workflow: that one starts plainly (and
       // meets the already-started answer below); update-with-start is for a transaction new here.
+      // Once Temporal has taken the start the transaction is accepted: nothing after it (binding
+      // the run, the wait) may fail the request or reach the catch below, which withdraws the claim.
       if (!waitSeconds || claim.kind !== 'new') {
         const handle = await client.workflow.start('processTransaction', start);
-        await records.bindRun(key, handle.firstExecutionRunId);
-        if (waitSeconds) res.status(200).json(await decisionOf(client, records, key, waitSeconds));
-        else res.status(claim.kind === 'new' ? 202 : 200).json(acceptedView(request));
+        // Binding here only spares the workflow's first step the work: that step binds its run all the same.
+        await records.bindRun(key, handle.firstExecutionRunId).catch(() => false);
+        const view = waitSeconds ? await decisionOf(client, records, key, waitSeconds).catch(() => undefined) : undefined;
+        res.status(claim.kind === 'new' ? 202 : 200).json(view ?? acceptedView(request));
         return;
       }
       // The start and the wait for the decision in one call to Temporal (update-with-start).
       const starting = new WithStartWorkflowOperation('processTransaction', start);
       const view = await client.workflow
         .executeUpdateWithStart(decisionUpdate, { args: [{ waitSeconds }], startWorkflowOperation: starting })
-        .catch(async (err: unknown) => {
+        .catch(async () => {
           // The wait failed: if the start went through, the transaction is accepted all the same
-          // (202, as without the header); if the start failed, its own error decides the answer.
+          // (202, as without the header), whatever the wait met, an outage included; if the start
+          // failed (or Temporal never answered it), its own error decides the answer.
           const startError = await starting.workflowHandle().then(
             () => undefined,
             (e: unknown) => (e instanceof Error ? e : new Error('The workflow could not be started')),
           );
           if (startError) throw startError;
-          if (isTemporalUnavailable(err)) throw err;
           return undefined;
         });
       // No bindRun here: the handle does not carry the run id, and the workflow's first step binds its own run.
@@ -148,7 +150,8 @@ export function transactionsRouter({
       if (claim.kind === 'new') {
         // This call claimed the id first; a concurrent repeat of it (which saw the claim before this
         // call's start reached Temporal) started the workflow. This call answers as the one that created it.
-        const view = waitSeconds ? await decisionOf(client, records, key, waitSeconds) : undefined;
+        // The workflow exists, so the transaction is accepted whatever the wait meets (202, as without the header).
+        const view = waitSeconds ? await decisionOf(client, records, key, waitSeconds).catch(() => undefined) : undefined;
         res.status(view && view.status !== 'processing' ? 201 : 202).json(view ?? acceptedView(request));
         return;
       }
@@ -211,7 +214,13 @@ function preferredWait(prefer: string | undefined): number | undefined {
   return seconds > 0 ? Math.min(seconds, MAX_DECISION_WAIT_SECONDS) : undefined;
 }
 
-/** A repeat that asks to wait: the running workflow's decision, or the transaction as it stands once it has finished. */
+/**
+ * A request that asks to wait: the authorization's decision, or the transaction as it stands once
+ * it has finished. The state is read first with the query, which adds nothing to the history; only
+ * while the authorization is still undecided does it wait with the update (about five events
+ * each), so a till repeating its request for days (a manual capture) does not grow the history
+ * towards Temporal's limit: the waits are bounded by the authorization phase.
+ */
 async function decisionOf(
   client: Client,
   records: TransactionRecords,
@@ -219,7 +228,10 @@ async function decisionOf(
   waitSeconds: number,
 ): Promise<RecordedView | TransactionView> {
   try {
-    return await (await boundHandle(client, records, key)).executeUpdate(decisionUpdate, { args: [{ waitSeconds }] });
+    const handle = await boundHandle(client, records, key);
+    const view = await handle.query(transactionQuery);
+    if (view.status !== 'processing') return view;
+    return await handle.executeUpdate(decisionUpdate, { args: [{ waitSeconds }] });
   } catch (err) {
     if (!(err instanceof WorkflowNotFoundError)) throw err;
     return currentView(client, records, key);
