@@ -3,6 +3,7 @@
  * amount and never beyond it, also when refunds race for the last amount (PostgreSQL when
  * DATABASE_URL is set, as in CI; else the embedded PGlite).
  */
+import { refundKey, transactionKeyOfRefund } from '../src/domain/refund';
 import { randomUUID } from 'node:crypto';
 import { openDatabase, type Database } from '../src/infrastructure/database';
 import { RefundRecords } from '../src/infrastructure/refund-record';
@@ -99,4 +100,11 @@ test('refunds racing for the last amount: exactly as many as fit are reserved, n
     expect(results.filter((r) => r.kind === 'exceeds').map((r) => (r.kind === 'exceeds' ? r.refundable : -1))).toEqual(Array(17).fill(100));
     expect((await refunds.of(key)).reduce((sum, r) => sum + r.amount, 0)).toBe(900);
   }
+});
+
+test("a refund's reconciliation id names its transaction, so a late refund webhook is kept for that transaction's reconciliation", () => {
+  expect(transactionKeyOfRefund(refundKey('acme/tx-1', 'r1'))).toBe('acme/tx-1');
+  expect(transactionKeyOfRefund(refundKey('tx-1', 'r1'))).toBe('tx-1');
+  // The reconciliation's own refunds are asked under the transaction's key itself.
+  expect(transactionKeyOfRefund('acme/tx-1')).toBe('acme/tx-1');
 });

@@ -14,7 +14,7 @@
 import express, { Router, type Response } from 'express';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { workflowIdFor, type ZuzEvent } from '../domain/transaction';
-import { refundWorkflowIdFor } from '../domain/refund';
+import { refundWorkflowIdFor, transactionKeyOfRefund } from '../domain/refund';
 import { verifyZuzWebhook, type ZuzWebhookVerdict } from '../infrastructure/zuz';
 import type { Logger } from '../infrastructure/logger';
 import type { TransactionRecords } from '../infrastructure/transaction-record';
@@ -80,14 +80,18 @@ export function zuzWebhookRouter({ client, records, privateKey, maxAgeMs, log, c
 
   /**
    * A refund's events go to the refund's own workflow, named by the reconciliation id the refund
-   * was asked with. None running (it has finished with its answer, or the refund is not one a
-   * client asked for, like reconciliation's own): nothing to hand over.
+   * was asked with. None running (it has ended pending at its deadline, or the refund is the
+   * reconciliation's own): the event is kept for the reconciliation, which settles the refund
+   * from Zuz — a refund's late answer is money owed or given, as a capture's is.
    */
   async function deliverRefundEvent(res: Response, event: ZuzEvent, reconciliationId: string | undefined): Promise<void> {
     if (!reconciliationId) return acknowledge(res, 'ignored');
     if (await records.wasDelivered(event.eventId)) return acknowledge(res, 'duplicate');
     const delivered = await signalIfRunning(client, refundWorkflowIdFor(reconciliationId), event);
-    if (!delivered) return acknowledge(res, 'ignored');
+    if (!delivered) {
+      const stored = await records.storeLateEvent(transactionKeyOfRefund(reconciliationId), event);
+      return acknowledge(res, stored === 'unknown-transaction' ? 'ignored' : 'stored');
+    }
     await records.markDelivered(event.eventId, reconciliationId);
     log.info({ eventId: event.eventId, refund: reconciliationId, status: event.status }, 'Zuz refund event delivered');
     return acknowledge(res, 'delivered');

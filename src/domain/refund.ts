@@ -51,8 +51,19 @@ export type RefundOutcome =
  * collides with a transaction's key.
  */
 export function refundKey(transactionKey: string, refundId: string): string {
-  return `${transactionKey}/refunds/${refundId}`;
+  return `${transactionKey}${REFUNDS}${refundId}`;
 }
+
+/**
+ * The transaction a refund's reconciliation id belongs to: a client's refund (`refundKey`), or the
+ * reconciliation's own, asked under the transaction's key itself.
+ */
+export function transactionKeyOfRefund(reconciliationId: string): string {
+  const at = reconciliationId.lastIndexOf(REFUNDS);
+  return at < 0 ? reconciliationId : reconciliationId.slice(0, at);
+}
+
+const REFUNDS = '/refunds/';
 
 export function refundWorkflowIdFor(key: string): string {
   return `refund-${key}`;
