@@ -202,10 +202,16 @@ export const reconciliationRunsSchema = z
             transactionId: z
               .string()
               .meta({ description: "The merchant's own transaction id (for operators: the transaction's key, merchant/id)" }),
-            kind: z.string().meta({ description: 'captured_after_failure, authorization_held, capture_amount_mismatch or outcome_lost' }),
+            kind: z.string().meta({
+              description:
+                'captured_after_failure, refund_pending, authorization_held, refund_unsettled, capture_amount_mismatch or outcome_lost',
+            }),
             detail: z.string(),
             repair: z.string().meta({ description: 'refund, void or report' }),
-            outcome: z.string().meta({ description: 'refunded, voided, reported, or why the repair was refused' }),
+            outcome: z.string().meta({
+              description:
+                'refunded, refund_pending, refund_refused, voided, release_pending, release_failed, refund_succeeded, refund_failed, released, reported, or why Zuz refused the repair',
+            }),
             foundAt: z.iso.datetime(),
           }),
         ),
