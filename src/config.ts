@@ -467,6 +467,7 @@ const flowSchema = z.object({
   FLOW_AUTHORIZATION_DEADLINE: duration.optional(),
   FLOW_CAPTURE_DEADLINE: duration.optional(),
   FLOW_AUTHORIZATION_EXPIRY: duration.optional(),
+  FLOW_REFUND_DEADLINE: duration.optional(),
 });
 
 /**
@@ -482,6 +483,7 @@ export function loadFlowOverrides(env: Env = process.env) {
     authorizationDeadline: c.FLOW_AUTHORIZATION_DEADLINE,
     captureDeadline: c.FLOW_CAPTURE_DEADLINE,
     authorizationExpiry: c.FLOW_AUTHORIZATION_EXPIRY,
+    refundDeadline: c.FLOW_REFUND_DEADLINE,
   };
   const set = Object.entries(overrides).filter(([, v]) => v !== undefined);
   return set.length ? (Object.fromEntries(set) as Partial<Record<keyof typeof overrides, Duration>>) : undefined;

@@ -53,8 +53,16 @@ test(
       'outcome-as-expected': 0,
       'statuses-final': 0,
       'charged-once': 0,
+      'refunds-within-capture': 0,
+      'refund-once-at-zuz': 0,
+      'nothing-left-after-reconciliation': 0,
+      'reconciliation-converges': 0,
+      'merchants-isolated': 0,
     });
     expect(report.invariants.find((invariant) => invariant.name === 'charged-once')?.notes?.repeatedAfterForgetting).toBeGreaterThan(0);
+    // Refunds were asked and reached Zuz, and another merchant's key probed every transaction.
+    expect(report.invariants.find((invariant) => invariant.name === 'refund-once-at-zuz')?.notes?.merchantRefundsAtZuz).toBeGreaterThan(0);
+    expect(report.invariants.find((invariant) => invariant.name === 'merchants-isolated')?.notes?.probedTransactions).toBe(40);
     expect(report.faultsInjectedPerType['kill-worker']).toBeGreaterThanOrEqual(1);
     expect(report.faultsInjectedPerType['restart-temporal']).toBe(1);
     expect(report.faultsInjectedPerType['restart-api']).toBe(1);
@@ -110,7 +118,61 @@ describe('the invariant checks catch what they are for (a run of zero violations
     Object.fromEntries(checkInvariants([evidence], deliveries, true).map((invariant) => [invariant.name, invariant.violations.length]));
 
   test('a healthy transaction violates nothing', () => {
-    expect(Object.values(violations(healthy))).toEqual([0, 0, 0, 0, 0, 0, 0]);
+    expect(Object.values(violations(healthy))).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+  });
+
+  test('refunds: beyond the capture, performed twice, unknown to the record, disagreeing with it, money left on a failed transaction', () => {
+    const refund = (operationId: string, status: LedgerEntry['status'], amount = 60, refundId = 'r1'): LedgerEntry => ({
+      ...entry('refund', operationId, status),
+      reconciliationId: `tx-1/refunds/${refundId}`,
+      amount,
+    });
+    const refunded = (ledger: LedgerEntry[], refunds: Evidence['refunds']): Evidence => ({
+      ...healthy,
+      ledger: [...healthy.ledger, ...ledger],
+      refunds,
+    });
+    const once = refunded([refund('ref-1', 'Succeed')], [{ refundId: 'r1', amount: 60, status: 'succeeded' }]);
+    expect(violations(once)).toMatchObject({
+      'refunds-within-capture': 0,
+      'refund-once-at-zuz': 0,
+      'nothing-left-after-reconciliation': 0,
+    });
+    const beyond = refunded(
+      [refund('ref-1', 'Succeed'), refund('ref-2', 'Pending', 60, 'r2')],
+      [
+        { refundId: 'r1', amount: 60, status: 'succeeded' },
+        { refundId: 'r2', amount: 60, status: 'pending' },
+      ],
+    );
+    expect(violations(beyond)['refunds-within-capture']).toBe(1);
+    const twice = refunded([refund('ref-1', 'Succeed'), refund('ref-2', 'Succeed')], [{ refundId: 'r1', amount: 60, status: 'succeeded' }]);
+    expect(violations(twice)['refund-once-at-zuz']).toBe(1);
+    expect(violations(refunded([refund('ref-1', 'Succeed')], []))['refund-once-at-zuz']).toBe(1); // the record knows no such refund
+    // The record says failed (its amount refundable again) while Zuz refunded: the net charges part too.
+    expect(
+      violations(refunded([refund('ref-1', 'Succeed')], [{ refundId: 'r1', amount: 60, status: 'failed' }]))[
+        'nothing-left-after-reconciliation'
+      ],
+    ).toBe(2);
+    // Asked again after Temporal forgot it: a new workflow for a refund that reached Zuz could refund twice.
+    const repeatedAfterForgetting = (workflowAfter: 'none' | 'deletion-pending' | 'started'): Evidence => ({
+      ...once,
+      run: { ...once.run, refundRepeats: [{ refundId: 'r1', httpStatus: 200, statusBefore: 'succeeded', workflowAfter }] },
+    });
+    expect(violations(repeatedAfterForgetting('started'))['refund-once-at-zuz']).toBe(1);
+    expect(violations(repeatedAfterForgetting('deletion-pending'))['refund-once-at-zuz']).toBe(0);
+    expect(violations(repeatedAfterForgetting('none'))['refund-once-at-zuz']).toBe(0);
+    // A transaction recorded failed whose late capture no one refunded.
+    const failedView = { ...view, status: 'failed' as const, capturedAmount: 0 };
+    expect(violations({ ...healthy, workflowResult: failedView, apiView: failedView })['nothing-left-after-reconciliation']).toBe(1);
+    const repaired = {
+      ...healthy,
+      workflowResult: failedView,
+      apiView: failedView,
+      ledger: [...healthy.ledger, entry('refund', 'ref-r', 'Succeed')],
+    };
+    expect(violations(repaired)['nothing-left-after-reconciliation']).toBe(0);
   });
 
   test('a double capture, an open authorization, a disagreeing row, a late transaction, a lost webhook', () => {

@@ -147,6 +147,7 @@ describe('configuration', () => {
       ZUZ_ENV: 'live',
       PMS_API_KEY: 'p'.repeat(40),
       PMS_BASE_URL: 'https://pms.example',
+      DATABASE_URL: 'postgres://pos@db.example/pos',
     };
     for (const entryPoint of ['api', 'worker'] as const) {
       expect(configError(() => assertSafeForProduction(entryPoint, production))).toMatch(/PAYLOAD_ENCRYPTION_KEYS: must be set/);

@@ -90,9 +90,12 @@ describe("the reconciliation's own refunds", () => {
     expect(findDiscrepancies(record(), 'closed', { ...captured, refunds: [ownRefund('Succeed')] })).toEqual([]);
   });
 
-  test('one Zuz failed leaves the money charged: refunded again', () => {
+  test('one Zuz failed leaves the money charged: refunded again, until Zuz has failed three, then reported', () => {
     expect(findDiscrepancies(record(), 'closed', { ...captured, refunds: [ownRefund('Failed')] })).toEqual([
       expect.objectContaining({ kind: 'captured_after_failure', repair: { action: 'refund', amount: 900 } }),
+    ]);
+    expect(findDiscrepancies(record(), 'closed', { ...captured, refunds: [1, 2, 3].map(() => ownRefund('Failed')) })).toEqual([
+      expect.objectContaining({ kind: 'captured_after_failure', repair: { action: 'report' } }),
     ]);
   });
 

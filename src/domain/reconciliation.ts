@@ -47,6 +47,9 @@ export interface Discrepancy {
   subject?: string;
 }
 
+/** How many refunds of one late capture the reconciliation asks of Zuz before it reports instead. */
+export const MAX_REFUND_ATTEMPTS = 3;
+
 /** Long enough that a transaction still starting is not mistaken for a lost one. */
 export const LOST_AFTER_MS = 60 * 60 * 1000;
 
@@ -65,13 +68,18 @@ export function findDiscrepancies(record: RecordedFacts, workflow: WorkflowFacts
   const found: Discrepancy[] = [];
   const captured = zuz.capture?.status === 'Succeed' ? zuz.capture.amount : 0;
   if (record.status !== 'succeeded') {
-    const { refunded, pending } = reconciliationRefunds(record, zuz);
+    const { refunded, pending, failed } = reconciliationRefunds(record, zuz);
     const stillCharged = captured - refunded - pending;
     if (stillCharged > 0) {
+      // A refund Zuz keeps failing is asked again a few times, then left to a person: each run asking anew would never end.
+      const giveUp = failed >= MAX_REFUND_ATTEMPTS;
       found.push({
         kind: 'captured_after_failure',
-        detail: `Recorded as ${record.status}, yet Zuz captured ${captured}` + (refunded ? ` (${refunded} refunded so far)` : ''),
-        repair: { action: 'refund', amount: stillCharged },
+        detail:
+          `Recorded as ${record.status}, yet Zuz captured ${captured}` +
+          (refunded ? ` (${refunded} refunded so far)` : '') +
+          (giveUp ? `; Zuz failed ${failed} refunds of it` : ''),
+        repair: giveUp ? { action: 'report' } : { action: 'refund', amount: stillCharged },
       });
     }
     if (pending > 0) {

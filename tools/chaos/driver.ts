@@ -4,6 +4,7 @@
  * until a terminal state or the transaction's deadline. Everything seen is kept for the checks.
  */
 import { isTerminal, type TransactionView } from '../../src/domain/transaction';
+import { refundKey, refundWorkflowIdFor } from '../../src/domain/refund';
 
 /** Terminal and done: the workflow records the outcome (its last step) after any void. */
 function isFinished(view: TransactionView): boolean {
@@ -36,8 +37,34 @@ export interface TransactionRun {
   observedStatuses?: string[];
   /** For a plan that forgets: the view before its workflow was deleted, and the repeated request's answer. */
   forgotten?: { view: TransactionView; runId?: string; gone: boolean; repeatStatus?: number; repeatView?: TransactionView };
+  /** Each refund request sent and how the API answered it (a repeat is a second entry). */
+  refundAnswers?: RefundAnswer[];
+  /** For a plan that forgets: each refund asked again once Temporal had forgotten its workflow. */
+  refundRepeats?: RefundRepeat[];
   /** Why the driver stopped following the transaction early. */
   problem?: string;
+}
+
+export interface RefundRepeat {
+  refundId: string;
+  httpStatus: number;
+  /** What the record said before the repeat: only a refund that never reached Zuz may start again. */
+  statusBefore?: string;
+  /**
+   * What Temporal has under the refund's workflow id after the repeat: nothing, the forgotten run
+   * itself (its deletion still under way), or a new run — a new start of a refund that reached Zuz
+   * could refund twice.
+   */
+  workflowAfter: 'none' | 'deletion-pending' | 'started';
+}
+
+export interface RefundAnswer {
+  refundId: string;
+  /** The HTTP status: 202 reserved, 200 a repeat, 409 refused (`code` says why). */
+  httpStatus: number;
+  code?: string;
+  amount?: number;
+  status?: string;
 }
 
 export interface DriverOptions {
@@ -46,6 +73,10 @@ export interface DriverOptions {
   signal: AbortSignal;
   /** Deletes the transaction's workflow, as the namespace's retention period does. */
   forget: (transactionId: string) => Promise<{ runId?: string; gone: boolean }>;
+  /** The same for a refund's workflow, and whether one exists (a repeat must not start it again). */
+  forgetWorkflow: (workflowId: string) => Promise<{ runId?: string; gone: boolean }>;
+  isGone: (workflowId: string) => Promise<boolean>;
+  runOf: (workflowId: string) => Promise<string | undefined>;
 }
 
 export async function driveTransactions(
@@ -107,6 +138,7 @@ async function driveOne(run: TransactionRun, api: ApiClient, options: DriverOpti
     }
   }
   const finished = await pollUntil(run, api, options, isFinished, 1500);
+  if (finished?.status === 'succeeded' && plan.refunds) await askRefunds(run, api, call);
   if (!finished || !plan.forgetAndRepeat) return;
   // Temporal forgets the run; the same request must answer the recorded transaction, not charge again.
   run.forgotten = { view: finished, ...(await options.forget(plan.transactionId)) };
@@ -115,6 +147,70 @@ async function driveOne(run: TransactionRun, api: ApiClient, options: DriverOpti
   if (repeated.status === 200) {
     run.forgotten.repeatView = repeated.body;
     observe(run, repeated.body.status);
+  }
+  if (run.refundAnswers?.length) await repeatRefundsAfterForgetting(run, api, call, options);
+}
+
+/**
+ * Temporal forgets each refund's workflow too (once it has closed); the same refund requests again
+ * must be answered from the record and start nothing for a refund that may have reached Zuz.
+ */
+async function repeatRefundsAfterForgetting(
+  run: TransactionRun,
+  api: ApiClient,
+  call: { giveUpAt: number; signal: AbortSignal },
+  options: DriverOptions,
+): Promise<void> {
+  run.refundRepeats = [];
+  const view = await api.call<{ refunds?: Array<{ refundId: string; status: string }> }>(
+    'GET',
+    `/v1/transactions/${run.plan.transactionId}`,
+    undefined,
+    call,
+  );
+  for (const step of run.plan.refunds ?? []) {
+    if (step.beyond) continue;
+    const statusBefore = view.body.refunds?.find((r) => r.refundId === step.refundId)?.status;
+    const workflowId = refundWorkflowIdFor(refundKey(run.plan.transactionId, step.refundId));
+    // A refund still running its workflow is not Temporal's to forget yet.
+    if (statusBefore === 'pending' && !(await options.isGone(workflowId))) continue;
+    const forgotten = await options.forgetWorkflow(workflowId);
+    const body = { refundId: step.refundId, ...(step.amount !== undefined && { amount: step.amount }), reason: `chaos ${step.refundId}` };
+    const answer = await api.call('POST', `/v1/transactions/${run.plan.transactionId}/refunds`, body, call);
+    const after = await options.runOf(workflowId);
+    run.refundRepeats.push({
+      refundId: step.refundId,
+      httpStatus: answer.status,
+      statusBefore,
+      workflowAfter: after === undefined ? 'none' : after === forgotten.runId ? 'deletion-pending' : 'started',
+    });
+  }
+}
+
+/**
+ * The merchant's refunds, one request after the other, as a back office sends them. Whether each
+ * settles is not waited for: a refund still pending at its (short) deadline is the closing
+ * reconciliation's to settle, which the invariants then check against Zuz.
+ */
+async function askRefunds(run: TransactionRun, api: ApiClient, call: { giveUpAt: number; signal: AbortSignal }): Promise<void> {
+  run.refundAnswers = [];
+  for (const step of run.plan.refunds ?? []) {
+    const body = { refundId: step.refundId, ...(step.amount !== undefined && { amount: step.amount }), reason: `chaos ${step.refundId}` };
+    for (let send = 0; send < (step.repeat ? 2 : 1); send++) {
+      const answer = await api.call<{ amount?: number; status?: string; error?: { code: string } }>(
+        'POST',
+        `/v1/transactions/${run.plan.transactionId}/refunds`,
+        body,
+        call,
+      );
+      run.refundAnswers.push({
+        refundId: step.refundId,
+        httpStatus: answer.status,
+        code: answer.body?.error?.code,
+        amount: answer.body?.amount,
+        status: answer.body?.status,
+      });
+    }
   }
 }
 

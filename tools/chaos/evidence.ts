@@ -87,11 +87,13 @@ async function readRow(evidence: Evidence, pool: Pool): Promise<void> {
       status: string;
       captured_amount: string;
       authorized_amount: string;
+      refunded_amount: string;
       zuz_payment_id: string | null;
       failure_code: string | null;
-    }>('SELECT status, captured_amount, authorized_amount, zuz_payment_id, failure_code FROM transactions WHERE transaction_id = $1', [
-      evidence.run.plan.transactionId,
-    ]);
+    }>(
+      'SELECT status, captured_amount, authorized_amount, refunded_amount, zuz_payment_id, failure_code FROM transactions WHERE transaction_id = $1',
+      [evidence.run.plan.transactionId],
+    );
     const row = rows[0];
     if (row) {
       evidence.row = {
@@ -100,8 +102,14 @@ async function readRow(evidence: Evidence, pool: Pool): Promise<void> {
         authorizedAmount: Number(row.authorized_amount),
         zuzPaymentId: row.zuz_payment_id,
         failureCode: row.failure_code,
+        refundedAmount: Number(row.refunded_amount),
       };
     }
+    const refunds = await pool.query<{ refund_id: string; amount: string; status: string }>(
+      'SELECT refund_id, amount, status FROM refunds WHERE transaction_id = $1 ORDER BY created_at, refund_id',
+      [evidence.run.plan.transactionId],
+    );
+    evidence.refunds = refunds.rows.map((r) => ({ refundId: r.refund_id, amount: Number(r.amount), status: r.status }));
   } catch (err) {
     evidence.databaseError = (err as Error).message;
   }

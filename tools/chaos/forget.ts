@@ -19,9 +19,14 @@ export interface Forgotten {
   gone: boolean;
 }
 
-export async function connectForgetter(
-  temporal: TemporalConfig,
-): Promise<{ forget: (transactionId: string) => Promise<Forgotten>; close: () => Promise<void> }> {
+export async function connectForgetter(temporal: TemporalConfig): Promise<{
+  forget: (transactionId: string) => Promise<Forgotten>;
+  forgetWorkflow: (workflowId: string) => Promise<Forgotten>;
+  isGone: (workflowId: string) => Promise<boolean>;
+  /** The run Temporal has under the workflow id, if any. */
+  runOf: (workflowId: string) => Promise<string | undefined>;
+  close: () => Promise<void>;
+}> {
   const client = await connectClient(temporal, [], { connectTimeout: 10_000 });
   const connection = client.connection;
 
@@ -34,8 +39,7 @@ export async function connectForgetter(
         (err: unknown) => err instanceof WorkflowNotFoundError, // any other error (Temporal restarting) proves nothing
       );
 
-  const forget = async (transactionId: string): Promise<Forgotten> => {
-    const workflowId = workflowIdFor(transactionId);
+  const forgetWorkflow = async (workflowId: string): Promise<Forgotten> => {
     const runId = await client.workflow
       .getHandle(workflowId)
       .describe()
@@ -55,5 +59,18 @@ export async function connectForgetter(
     }
     return { runId, gone: false };
   };
-  return { forget, close: () => connection.close() };
+  return {
+    forget: (transactionId) => forgetWorkflow(workflowIdFor(transactionId)),
+    forgetWorkflow,
+    isGone,
+    runOf: (workflowId) =>
+      client.workflow
+        .getHandle(workflowId)
+        .describe()
+        .then(
+          (description) => description.runId,
+          () => undefined,
+        ),
+    close: () => connection.close(),
+  };
 }

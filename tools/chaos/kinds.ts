@@ -42,6 +42,23 @@ export interface TransactionPlan {
   designedWaitMs: number;
   /** Once finished, its workflow is deleted (as retention does) and the same request sent again. */
   forgetAndRepeat?: boolean;
+  /** Once succeeded, the refunds its merchant asks for, in order (src/api/refunds.ts). */
+  refunds?: RefundStep[];
+}
+
+/**
+ * One refund request of a succeeded transaction. Amounts follow Zuz's mock rules: below 20 a
+ * refund fails at once, 20-29 is Pending then succeeds, 30-39 Pending then fails, 50 and up
+ * succeeds at once. 40-49 stays Pending for a (scaled) day, past the whole run and Zuz's settling,
+ * so no refund asks for it. `repeat`: sent again as is,
+ * as a back office whose answer was lost would; `beyond`: more than can be left, refused.
+ */
+export interface RefundStep {
+  refundId: string;
+  /** Absent: everything still refundable. */
+  amount?: number;
+  repeat: boolean;
+  beyond?: boolean;
 }
 
 interface KindDefinition {
@@ -146,16 +163,33 @@ export function planTransactions(seed: number, count: number, runTag: string, au
   const random = SeededRandom.stream(seed, 'mix');
   // A stream of its own, so the mix of kinds for a seed is what it was before forgetting existed.
   const forgetting = SeededRandom.stream(seed, 'forget');
+  const refunding = SeededRandom.stream(seed, 'refunds');
   const weights = KIND_NAMES.map((name) => [name, KINDS[name].weight] as const);
   return Array.from({ length: count }, (_, index) => {
     const kind = random.weighted(weights);
     const forgetAndRepeat = forgetting.int(0, 7) === 0;
+    const built = KINDS[kind].build(random, authorizationExpiryMs);
     return {
       index,
       transactionId: `chaos-${seed}-${runTag}-${index}`,
       kind,
-      ...KINDS[kind].build(random, authorizationExpiryMs),
+      ...built,
       forgetAndRepeat,
+      // A stream of its own too, so adding refunds changed no seed's mix of kinds or faults. From 200
+      // up, whatever the partial refund did, the rest is never 40-49 (see RefundStep).
+      ...(built.expected.status === 'succeeded' &&
+        built.expected.capturedAmount >= 200 &&
+        refunding.int(0, 2) === 0 && { refunds: refundSteps(built.expected.capturedAmount, refunding) }),
     };
   });
+}
+
+/** A partial refund (its outcome by the mock rules), now and then repeated, a request beyond the capture, then the rest. */
+function refundSteps(captured: number, random: SeededRandom): RefundStep[] {
+  const partial = random.pick([15, 25, 35, random.int(50, Math.max(50, Math.floor(captured / 3)))]);
+  const steps: RefundStep[] = [];
+  if (partial < captured) steps.push({ refundId: 'part', amount: partial, repeat: random.int(0, 2) === 0 });
+  if (random.int(0, 1) === 0) steps.push({ refundId: 'too-much', amount: captured + 1, repeat: false, beyond: true });
+  steps.push({ refundId: 'rest', repeat: random.int(0, 2) === 0 });
+  return steps;
 }

@@ -26,7 +26,9 @@ import { Progress } from './progress';
 import { freshSeed } from './random';
 import { sleep } from './sleep';
 import { buildReport, replayCommand, writeReport, type ChaosReport } from './report';
-import { API_KEY, AUTHORIZATION_EXPIRY_MS, FLOW_ENV } from './service-env';
+import { API_KEY, AUTHORIZATION_EXPIRY_MS, FLOW_ENV, OTHER_MERCHANT_KEY } from './service-env';
+import { checkMerchantsIsolated } from './merchants';
+import type { LedgerEntry } from '../../sandbox/simulators/zuz';
 import { ChaosStack } from './stack';
 import { provisionCluster } from './engine';
 import { printSummary } from './summary';
@@ -81,6 +83,7 @@ async function main(): Promise<number> {
   let evidence: Evidence[] = [];
   let invariants: InvariantResult[] = [];
   let closingReconciliation: ClosingReconciliation | undefined;
+  let secondReconciliation: ClosingReconciliation | undefined;
   const injected: InjectedFault[] = [];
   let runError: string | undefined;
   let stackStartupMs: number | undefined;
@@ -113,6 +116,9 @@ async function main(): Promise<number> {
         deadlineMs: args.deadlineSeconds * 1000,
         signal: abort.signal,
         forget: forgetter.forget,
+        forgetWorkflow: forgetter.forgetWorkflow,
+        isGone: forgetter.isGone,
+        runOf: forgetter.runOf,
       });
       await faults;
     } finally {
@@ -128,10 +134,25 @@ async function main(): Promise<number> {
       `[chaos] drive done after ${Math.round((Date.now() - driveStartedAt) / 1000)}s; waiting up to ${settleMs / 1000}s for Zuz to settle, then checking`,
     );
     let zuzSettled = await Promise.race([stack.zuz.idle().then(() => true), sleep(settleMs).then(() => false)]);
-    closingReconciliation = await reconcileOnce(stack.temporalConfig, String(stack.baseEnv.TEMPORAL_TASK_QUEUE), RECONCILIATION_MS);
+    closingReconciliation = await reconcileOnce(
+      stack.temporalConfig,
+      String(stack.baseEnv.TEMPORAL_TASK_QUEUE),
+      RECONCILIATION_MS,
+      stack.postgres.url,
+    );
     console.log(`[chaos] closing reconciliation: ${JSON.stringify(closingReconciliation)}`);
     // Its repairs (voids, refunds) send webhooks of their own.
     zuzSettled = zuzSettled && (await Promise.race([stack.zuz.idle().then(() => true), sleep(settleMs).then(() => false)]));
+    // A second run over the same state must ask Zuz for nothing more: the reconciliation converges.
+    const ledgerBefore = stack.zuz.ledger.entries();
+    secondReconciliation = await reconcileOnce(
+      stack.temporalConfig,
+      String(stack.baseEnv.TEMPORAL_TASK_QUEUE),
+      RECONCILIATION_MS,
+      stack.postgres.url,
+    );
+    console.log(`[chaos] second reconciliation: ${JSON.stringify(secondReconciliation)}`);
+    const converges = checkReconciliationConverges(ledgerBefore, stack.zuz.ledger.entries(), secondReconciliation);
     evidence = await collectEvidence(runs, {
       api,
       temporal: stack.temporalConfig,
@@ -139,7 +160,8 @@ async function main(): Promise<number> {
       zuz: stack.zuz,
       giveUpAt: Date.now() + EVIDENCE_MS,
     });
-    invariants = checkInvariants(evidence, stack.zuz.deliveries(), zuzSettled, outageWindows(injected));
+    const isolated = await checkMerchantsIsolated(evidence, new ApiClient(stack.apiUrl, OTHER_MERCHANT_KEY), Date.now() + EVIDENCE_MS);
+    invariants = checkInvariants(evidence, stack.zuz.deliveries(), zuzSettled, outageWindows(injected), [converges, isolated]);
   } catch (err) {
     runError = (err as Error).stack ?? String(err);
     console.error(`[chaos] the run failed: ${runError}`);
@@ -169,6 +191,7 @@ async function main(): Promise<number> {
     runError,
   });
   report.closingReconciliation = closingReconciliation;
+  report.secondReconciliation = secondReconciliation;
   const keepLogs = !report.ok || args.keepLogs;
   if (!keepLogs) report.stack.logsDir = undefined;
 
@@ -177,6 +200,28 @@ async function main(): Promise<number> {
   writeReport(report, reportFile);
   printSummary(report, reportFile);
   return report.ok ? 0 : 1;
+}
+
+/** reconciliation-converges: the second run made no new operation at Zuz (a repair it found to make again would be one). */
+function checkReconciliationConverges(
+  before: readonly LedgerEntry[],
+  after: readonly LedgerEntry[],
+  second: ClosingReconciliation,
+): InvariantResult {
+  const known = new Set(before.map((entry) => entry.operationId));
+  const added = after.filter((entry) => !known.has(entry.operationId));
+  return {
+    name: 'reconciliation-converges',
+    description: 'a second reconciliation over the same state asks Zuz for nothing more',
+    violations: [
+      ...('error' in second ? [{ why: `the second run failed: ${second.error}` }] : []),
+      ...added.map((entry) => ({
+        transactionId: entry.reconciliationId,
+        why: `the second run made ${entry.kind} ${entry.operationId} of ${entry.amount} on ${entry.paymentId}`,
+      })),
+    ],
+    notes: { secondRun: second },
+  };
 }
 
 /** When Zuz was down (epoch ms), from the outages as injected. */

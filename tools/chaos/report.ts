@@ -53,6 +53,8 @@ export interface ChaosReport {
   faultsInjected: InjectedFault[];
   /** What the reconciliation run before the checks found and repaired (late answers land here). */
   closingReconciliation?: ClosingReconciliation;
+  /** The run after it, over the same state: it must ask Zuz for nothing more (reconciliation-converges). */
+  secondReconciliation?: ClosingReconciliation;
   faultsInjectedPerType: Record<string, number>;
   /** Exits of workers or the API that no fault caused (while starting: it gave up and was started again). */
   processExits: ProcessExit[];

@@ -7,6 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { throwawayEncryptionEnv } from '../../sandbox/payload-keys';
 
 export const API_KEY = 'chaos-api-key-0123456789';
+/** A second merchant's key: it drives nothing, and tries to see or touch the first merchant's transactions (merchants-isolated). */
+export const OTHER_MERCHANT_KEY = 'chaos-other-merchant-key-0123456789';
 export const ZUZ_CREDENTIALS = { appId: 'chaos-app', privateKey: 'chaos-zuz-private-key' };
 export const PMS_API_KEY = 'chaos-pms-key';
 
@@ -18,6 +20,8 @@ export const FLOW_ENV = {
   FLOW_AUTHORIZATION_DEADLINE: '2m',
   FLOW_CAPTURE_DEADLINE: '2m',
   FLOW_AUTHORIZATION_EXPIRY: '20s',
+  // Shorter than any pending refund takes at Zuz: each ends pending at its deadline, for the closing reconciliation to settle.
+  FLOW_REFUND_DEADLINE: '1ms',
 };
 export const AUTHORIZATION_EXPIRY_MS = 20_000;
 
@@ -57,7 +61,7 @@ export function serviceEnvironment(addresses: StackAddresses): NodeJS.ProcessEnv
     PMS_API_KEY,
     API_HOST: '127.0.0.1',
     API_PORT: String(addresses.apiPort),
-    API_KEYS: API_KEY,
+    API_KEYS: `${API_KEY},chaos-other:${OTHER_MERCHANT_KEY}`,
     API_METRICS_ADDRESS: '127.0.0.1:0', // a free port each start: nothing here scrapes the API
     // Every chaos transaction is cus_demo's: risk screening must never be what declines one.
     RISK_MAX_TRANSACTIONS_PER_HOUR: '1000000000',

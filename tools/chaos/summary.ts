@@ -82,7 +82,12 @@ export function printSummary(report: ChaosReport, reportFile: string): void {
     lines.push(
       'error' in closing
         ? `Closing reconciliation FAILED: ${closing.error}`
-        : `Closing reconciliation: ${closing.checked} transactions checked, ${closing.discrepancies} discrepancies repaired or reported (GET /v1/reconciliation/runs, run ${closing.runId})`,
+        : `Closing reconciliation: ${closing.checked} transactions checked, ${closing.discrepancies} discrepancies repaired or reported (GET /v1/reconciliation/runs, run ${closing.runId})` +
+            (closing.found && Object.keys(closing.found).length
+              ? `\n  found (kind:outcome): ${Object.entries(closing.found)
+                  .map(([found, n]) => `${found} x${n}`)
+                  .join(', ')}`
+              : ''),
     );
   if (report.runError) lines.push(`RUN ERROR: ${report.runError}`);
 

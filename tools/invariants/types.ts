@@ -43,7 +43,21 @@ export interface TransactionRunFacts {
   /** Every status seen, in order: a terminal one must never change. */
   observedStatuses?: string[];
   forgotten?: { view: TransactionView; runId?: string; repeatStatus?: number; repeatView?: TransactionView };
+  /** Refunds asked again once Temporal had forgotten their workflows: what the record said, and whether a workflow started. */
+  refundRepeats?: Array<{
+    refundId: string;
+    httpStatus: number;
+    statusBefore?: string;
+    workflowAfter: 'none' | 'deletion-pending' | 'started';
+  }>;
   problem?: string;
+}
+
+/** A merchant's refund as the record keeps it (src/infrastructure/refund-record.ts). */
+export interface RecordedRefund {
+  refundId: string;
+  amount: number;
+  status: string;
 }
 
 /** The transaction's database row, as the invariants compare it. */
@@ -53,6 +67,8 @@ export interface DatabaseRow {
   authorizedAmount: number;
   zuzPaymentId: string | null;
   failureCode: string | null;
+  /** Money the reconciliation gave back (a late capture refunded). */
+  refundedAmount?: number;
 }
 
 /** Everything a transaction left behind, from every source that keeps a record of it. */
@@ -65,6 +81,8 @@ export interface TransactionEvidence {
   workflowResult?: TransactionView;
   workflowError?: string;
   row?: DatabaseRow;
+  /** The merchant's refunds in the record, where the source can read them. */
+  refunds?: RecordedRefund[];
   databaseError?: string;
   /** Every Zuz payment the transaction touched, and every ledger entry on them. */
   paymentIds: string[];

@@ -9,6 +9,7 @@ import { checkRecordsAgree } from '../../invariants/records-agree';
 import { checkTerminalWithinDeadline } from '../../invariants/terminal-within-deadline';
 import type { InvariantResult } from '../../invariants/types';
 import { checkWebhooksDelivered } from '../../invariants/webhooks-delivered';
+import { checkNothingLeftAfterReconciliation, checkRefundOnceAtZuz, checkRefundsWithinCapture } from '../../invariants/refunds';
 import { AUTHORIZATION_EXPIRY_MS } from '../service-env';
 
 export type { InvariantResult, Violation } from '../../invariants/types';
@@ -18,6 +19,8 @@ export function checkInvariants(
   deliveries: readonly WebhookDelivery[],
   zuzSettled: boolean,
   zuzOutages: ReadonlyArray<{ from: number; to: number }> = [],
+  /** Checks made live after the drive (the reconciliation's convergence, merchant isolation through the API). */
+  live: readonly InvariantResult[] = [],
 ): InvariantResult[] {
   const transactionOfPayment = new Map<string, string>();
   for (const item of evidence) for (const paymentId of item.paymentIds) transactionOfPayment.set(paymentId, item.run.plan.transactionId);
@@ -29,5 +32,9 @@ export function checkInvariants(
     checkOutcomeAsExpected(evidence, AUTHORIZATION_EXPIRY_MS, zuzOutages),
     checkStatusesFinal(evidence),
     checkChargedOnce(evidence),
+    checkRefundsWithinCapture(evidence),
+    checkRefundOnceAtZuz(evidence),
+    checkNothingLeftAfterReconciliation(evidence),
+    ...live,
   ];
 }
