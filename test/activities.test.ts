@@ -15,6 +15,8 @@ import { MOCK_CARDS } from '../sandbox/simulators/cards';
 import type { TransactionRequest } from '../src/domain/transaction';
 import { transactionKey } from '../src/domain/merchant';
 import { RefundRecords } from '../src/infrastructure/refund-record';
+import { createZuzActivities } from '../src/activities/zuz';
+import { UpstreamError } from '../src/infrastructure/http';
 import { refundFingerprint } from '../src/api/refunds';
 
 let db: Database;
@@ -295,5 +297,38 @@ describe('the reconciliation follows what no workflow follows (issue 31, finding
         .filter((e) => e.kind === 'refund')
         .map((e) => `${e.status}:${e.amount}`),
     ).toEqual(['Succeed:800']);
+  });
+});
+
+describe('a refund answered with something other than a refund (issue 31, finding 10)', () => {
+  const order = { transactionKey: 'tx-r', refundId: 'r1', paymentId: 'pay-r', amount: 500, reason: 'returned' };
+  const performed = { kind: 'refund' as const, operationId: 'ref-1', status: 'Succeed' as const, amount: 500 };
+  /** The Zuz activities over a Zuz that answers the refund with `answer` and shows `refunds` on the payment. */
+  const refundActivity = (answer: UpstreamError, refunds: Array<typeof performed & { reconciliationId: string }>) => {
+    const zuzFake = {
+      createRefund: () => Promise.reject(answer),
+      readPayment: () => Promise.resolve({ refunds }),
+    };
+    return createZuzActivities(zuzFake as unknown as ZuzClient, {} as PmsClient).requestRefund;
+  };
+
+  test('a 4xx while Zuz shows the refund under its id: the refund Zuz performed is the answer, not a failure', async () => {
+    const requestRefund = refundActivity(new UpstreamError('Zuz', 409, 'POST answered 409'), [
+      { ...performed, reconciliationId: 'tx-r/refunds/r1' },
+    ]);
+    expect(await env.run(requestRefund, order)).toEqual(performed);
+  });
+
+  test("a 4xx and no such refund at Zuz (another refund's does not count) is the refusal", async () => {
+    const requestRefund = refundActivity(new UpstreamError('Zuz', 409, 'POST answered 409'), [
+      { ...performed, reconciliationId: 'tx-r/refunds/other' },
+    ]);
+    expect((await failureOf(env.run(requestRefund, order))).type).toBe('RefundRefused');
+  });
+
+  test('a 2xx whose body could not be read, and no refund shown yet: retried (the same key), never recorded failed', async () => {
+    const requestRefund = refundActivity(new UpstreamError('Zuz', 200, 'answered 200 with a body that is not JSON'), []);
+    const failure = await failureOf(env.run(requestRefund, order));
+    expect([failure.type, failure.nonRetryable]).toEqual(['UpstreamUnavailable', false]);
   });
 });

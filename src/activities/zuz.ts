@@ -102,11 +102,13 @@ export function createZuzActivities(zuz: ZuzClient, pms: PmsClient, recorder: Zu
     async requestRefund(order: RefundOrder): Promise<ZuzOperationResult> {
       const key = refundKey(order.transactionKey, order.refundId);
       await recorder.refundAsked(order);
-      return upstream(
-        () => zuz.createRefund(order.paymentId, { amount: order.amount, reason: order.reason, reconciliationId: key }, `pos:${key}`),
-        // Zuz refusing (4xx: nothing left to refund there, say) is the refund's answer, not an outage.
-        (error) => businessFailure(REFUND_REFUSED, `Zuz refused the refund (${error.status}): ${error.message}`),
-      );
+      try {
+        return await zuz.createRefund(order.paymentId, { amount: order.amount, reason: order.reason, reconciliationId: key }, `pos:${key}`);
+      } catch (err) {
+        if (!(err instanceof UpstreamError)) throw err;
+        if (err.retryable) throw ApplicationFailure.create({ type: UPSTREAM_UNAVAILABLE, message: err.message });
+        return refundDespiteRefusal(zuz, order.paymentId, key, err);
+      }
     },
 
     /**
@@ -130,6 +132,29 @@ function openPayment(zuz: ZuzClient, input: PaymentRequest): Promise<{ paymentId
       idempotencyKey(input.transactionId, 'payment'),
     ),
   );
+}
+
+/**
+ * What an answer that is not a refund (a 4xx, or a 2xx whose body could not be read) means is read
+ * from the payment before anything is concluded: Zuz may have performed the refund all the same
+ * (an earlier attempt's, say), and recording it failed would make its amount refundable again. A
+ * refund under this refund's reconciliation id is the answer; a 2xx with none shown yet is retried
+ * (the same idempotency key); only a 4xx with none is the refusal, the refund's final answer.
+ */
+async function refundDespiteRefusal(zuz: ZuzClient, paymentId: string, key: string, refusal: UpstreamError): Promise<ZuzOperationResult> {
+  const state = await upstream(
+    () => zuz.readPayment(paymentId),
+    (error) => ApplicationFailure.create({ type: UPSTREAM_UNAVAILABLE, message: `${error.message} (a read: retried)` }),
+  );
+  const performed = state.refunds?.find((refund) => refund.reconciliationId === key);
+  if (performed) {
+    const { reconciliationId: _id, ...result } = performed;
+    return result;
+  }
+  const accepted = refusal.status !== undefined && refusal.status < 300;
+  if (accepted)
+    throw ApplicationFailure.create({ type: UPSTREAM_UNAVAILABLE, message: `${refusal.message}; Zuz shows no such refund yet` });
+  throw businessFailure(REFUND_REFUSED, `Zuz refused the refund (${refusal.status}): ${refusal.message}`);
 }
 
 function idempotencyKey(transactionId: string, operation: 'payment' | 'authorization' | 'capture' | 'void'): string {
