@@ -5,6 +5,7 @@
  * `E2E_ENGINE=cluster` runs the same suite on the production shape instead: the Temporal server
  * on PostgreSQL (`npm run cluster`'s, see sandbox/cluster); `.ci/run` runs it on both.
  */
+import { TRANSACTION_ALREADY_PROCESSED } from '../src/domain/errors';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { TransactionView } from '../src/domain/transaction';
 import { isTerminal, workflowIdFor } from '../src/domain/transaction';
@@ -505,7 +506,8 @@ describe('after Temporal has forgotten a transaction, its record still holds', (
       taskQueue: 'pos-transactions',
       args: [{ request }],
     });
-    await expect(second.result()).rejects.toThrow();
+    // Refused by its first step for exactly this reason: another run already acted for the transaction.
+    await expect(second.result()).rejects.toMatchObject({ cause: { type: TRANSACTION_ALREADY_PROCESSED } });
     expect(await ledger(transactionId)).toEqual(['authorization:Succeed:1280', 'capture:Succeed:1280']);
     // The record names the run that acted; the refused second run does not hide it.
     const read = await api('GET', `/v1/transactions/${transactionId}`);

@@ -15,13 +15,14 @@ import type { LocalStack } from '../sandbox/local-stack';
 import { MOCK_CARDS } from '../sandbox/simulators/cards';
 import { callApi, QUICK_FLOW, startTestStack } from './helpers/stack';
 
+const DEFAULT_KEY = 'dev-api-key-0123456789';
 const ACME = 'acme-key-0123456789abcdef0123456789';
 const GLOBEX = 'globex-key-0123456789abcdef0123456789';
 let stack: LocalStack;
 
 beforeAll(async () => {
   stack = await startTestStack('merchants', {
-    env: { API_KEYS: `dev-api-key-0123456789,acme:${ACME},globex:${GLOBEX}` },
+    env: { API_KEYS: `${DEFAULT_KEY},acme:${ACME},globex:${GLOBEX}` },
     flowOptions: QUICK_FLOW,
   });
 }, 180_000);
@@ -182,8 +183,16 @@ test('a list shows only the merchant its key belongs to, from the record and fro
   for (let i = 0; i < 100 && !(await ids(ACME, '&status=authorized')).includes(mine); i++) await new Promise((r) => setTimeout(r, 100));
   expect(await ids(ACME, '&status=authorized')).toContain(mine);
   expect(await ids(ACME, '&status=authorized')).not.toContain(theirs);
-  // The default merchant (the bare key) sees neither.
-  expect(await ids('dev-api-key-0123456789', '&status=authorized')).not.toContain(mine);
+  // The default merchant (the bare key) sees neither, though it does see its own (the list works for it).
+  const defaults = `list-default-${randomUUID()}`;
+  expect((await api(DEFAULT_KEY, 'POST', '/v1/transactions', request(defaults, 500, 'manual'))).status).toBe(202);
+  await untilStatus(DEFAULT_KEY, defaults, (s) => s === 'authorized');
+  for (let i = 0; i < 100 && !(await ids(DEFAULT_KEY, '&status=authorized')).includes(defaults); i++)
+    await new Promise((r) => setTimeout(r, 100));
+  expect(await ids(DEFAULT_KEY, '&status=authorized')).toContain(defaults);
+  expect(await ids(DEFAULT_KEY, '&status=authorized')).not.toContain(mine);
+  expect(await ids(DEFAULT_KEY, '&status=authorized')).not.toContain(theirs);
+  expect((await api(DEFAULT_KEY, 'POST', `/v1/transactions/${defaults}/cancel`)).status).toBe(200);
 
   for (const [key, id] of [
     [ACME, mine],
