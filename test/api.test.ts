@@ -226,6 +226,18 @@ describe('Zuz webhooks', () => {
     }
   });
 
+  test('an unsigned body with an object or array where a string is signed is refused with 401, never a 500 (issue 38, finding 1)', async () => {
+    for (const body of [
+      { id: { toString: 0 } }, // String() of this throws
+      { id: ['evt'] },
+      { ...event(), payment_id: { id: 'pay' } },
+      { ...event(), data: { ...event().data, amount: [100] } },
+    ]) {
+      const res = await post('/webhooks/zuz', JSON.stringify(body), { 'event-type': eventType, signature: 'sig1=00' });
+      expect({ body, status: res.status, code: res.body.error?.code }).toEqual({ body, status: 401, code: 'invalid_signature' });
+    }
+  });
+
   test('a correctly signed but stale event is refused', async () => {
     const body = { ...event(), created: new Date(Date.now() - 120_000).toISOString() };
     const res = await post('/webhooks/zuz', JSON.stringify(body), {

@@ -28,7 +28,13 @@ export interface SignedWebhook {
 /** The signature's separator. */
 const SEPARATOR = ',';
 
-function signedFields({ eventType, body }: SignedWebhook): string[] {
+/**
+ * An object or array where Zuz signs a string or a number has no text both sides agree on (and
+ * turning some into text throws: `{"toString":0}`), so it can only be refused, never verified.
+ */
+const UNVERIFIABLE = Symbol('unverifiable');
+
+function signedFields({ eventType, body }: SignedWebhook): Array<string | typeof UNVERIFIABLE> {
   const d = body.data ?? {};
   return [
     eventType,
@@ -45,16 +51,25 @@ function signedFields({ eventType, body }: SignedWebhook): string[] {
     d.reconciliation_id,
     d.amount,
     d.currency,
-  ].map((value) => (value === undefined || value === null ? '' : String(value)));
+  ].map((value: unknown) => (value === undefined || value === null ? '' : isPlain(value) ? String(value) : UNVERIFIABLE));
+}
+
+function isPlain(value: unknown): value is string | number | boolean | bigint {
+  return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint';
 }
 
 function signedValues(webhook: SignedWebhook): string {
-  return signedFields(webhook).join(SEPARATOR);
+  return signedFields(webhook)
+    .map((value) => (value === UNVERIFIABLE ? '' : value))
+    .join(SEPARATOR);
 }
 
-/** Whether a signed value contains the separator: such a webhook cannot be verified unambiguously. */
+/**
+ * Whether a signed value cannot be verified unambiguously: it contains the separator, or it is an
+ * object or array where a string or number is signed. Such a webhook is refused, never verified.
+ */
 export function hasAmbiguousSignedField(webhook: SignedWebhook): boolean {
-  return signedFields(webhook).some((value) => value.includes(SEPARATOR));
+  return signedFields(webhook).some((value) => value === UNVERIFIABLE || value.includes(SEPARATOR));
 }
 
 export function signWebhook(webhook: SignedWebhook, privateKey: string): string {
