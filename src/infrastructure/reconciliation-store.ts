@@ -39,17 +39,18 @@ export class ReconciliationStore {
 
   /**
    * The next page of transactions to check, in id order after `after`: every one that changed
-   * since the period's start (accepted, finalized days later, or refunded), any never finalized,
-   * any with late events not yet reconciled or a refund still pending, and any a run left open.
+   * since the period's start (`updated_at`: accepted, finalized days later, or refunded by a run),
+   * any never finalized, any with late events not yet reconciled or a refund still pending, and
+   * any a run left open.
    */
   async candidates(periodStart: Date, after: string, limit: number): Promise<string[]> {
     const { rows } = await this.db.query<{ transaction_id: string }>(
       `SELECT transaction_id FROM (
-         SELECT transaction_id FROM transactions WHERE updated_at >= $1 OR created_at >= $1 OR finalized_at IS NULL OR reconcile_again
+         SELECT transaction_id FROM transactions WHERE updated_at >= $1 OR finalized_at IS NULL OR reconcile_again
          UNION
          SELECT transaction_id FROM zuz_late_events WHERE reconciled_at IS NULL
          UNION
-         SELECT transaction_id FROM refunds WHERE status = 'pending' OR created_at >= $1 OR finalized_at >= $1
+         SELECT transaction_id FROM refunds WHERE status = 'pending'
        ) candidates
        WHERE transaction_id > $2 ORDER BY transaction_id LIMIT $3`,
       [periodStart.toISOString(), after, limit],

@@ -134,23 +134,15 @@ async function main(): Promise<number> {
       `[chaos] drive done after ${Math.round((Date.now() - driveStartedAt) / 1000)}s; waiting up to ${settleMs / 1000}s for Zuz to settle, then checking`,
     );
     let zuzSettled = await Promise.race([stack.zuz.idle().then(() => true), sleep(settleMs).then(() => false)]);
-    closingReconciliation = await reconcileOnce(
-      stack.temporalConfig,
-      String(stack.baseEnv.TEMPORAL_TASK_QUEUE),
-      RECONCILIATION_MS,
-      stack.postgres.url,
-    );
+    const [temporalConfig, taskQueue, databaseUrl] = [stack.temporalConfig, String(stack.baseEnv.TEMPORAL_TASK_QUEUE), stack.postgres.url];
+    const reconcile = () => reconcileOnce(temporalConfig, taskQueue, RECONCILIATION_MS, databaseUrl);
+    closingReconciliation = await reconcile();
     console.log(`[chaos] closing reconciliation: ${JSON.stringify(closingReconciliation)}`);
     // Its repairs (voids, refunds) send webhooks of their own.
     zuzSettled = zuzSettled && (await Promise.race([stack.zuz.idle().then(() => true), sleep(settleMs).then(() => false)]));
     // A second run over the same state must ask Zuz for nothing more: the reconciliation converges.
     const ledgerBefore = stack.zuz.ledger.entries();
-    secondReconciliation = await reconcileOnce(
-      stack.temporalConfig,
-      String(stack.baseEnv.TEMPORAL_TASK_QUEUE),
-      RECONCILIATION_MS,
-      stack.postgres.url,
-    );
+    secondReconciliation = await reconcile();
     console.log(`[chaos] second reconciliation: ${JSON.stringify(secondReconciliation)}`);
     const converges = checkReconciliationConverges(ledgerBefore, stack.zuz.ledger.entries(), secondReconciliation);
     evidence = await collectEvidence(runs, {
