@@ -10,7 +10,7 @@ import { Router } from 'express';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { transactionKey } from '../domain/merchant';
 import { refundKey, refundWorkflowIdFor, type RefundOrder, type RefundRequest, type RefundView } from '../domain/refund';
-import type { RefundRecords } from '../infrastructure/refund-record';
+import type { RefundRecords, Reservation } from '../infrastructure/refund-record';
 import type { TransactionRecords } from '../infrastructure/transaction-record';
 import type { ProcessRefundInput } from '../workflows/refund';
 import { merchantOf } from './auth';
@@ -38,7 +38,7 @@ export function refundsRouter({ client, records, refunds, taskQueue, flowOptions
     const transaction = await records.find(key);
     if (!transaction) throw new ApiError(404, 'not_found', `No transaction ${id.data}`);
 
-    const reservation = await refunds.reserve(key, request, refundFingerprint(request));
+    const reservation = await askForRefund({ client, refunds, taskQueue, flowOptions }, key, transaction.zuz.paymentId!, request);
     switch (reservation.kind) {
       case 'conflict':
         throw new ApiError(409, 'refund_conflict', `Refund ${request.refundId} exists with a different request`);
@@ -49,29 +49,41 @@ export function refundsRouter({ client, records, refunds, taskQueue, flowOptions
           { field: 'amount', message: `must be at most ${reservation.refundable}, the amount still refundable` },
         ]);
       case 'reserved':
-      case 'repeat': {
-        // A repeat of a refund whose start failed (Temporal unreachable, say) starts it now. One
-        // that may have reached Zuz never starts again: once Temporal has forgotten its workflow and
-        // Zuz its idempotency key, a new start would be a second refund. The record answers it, and
-        // the reconciliation follows it at Zuz.
-        const neverSent = reservation.kind === 'reserved' || !reservation.askedZuz;
-        if (reservation.refund.status === 'pending' && neverSent) {
-          const order: RefundOrder = {
-            transactionKey: key,
-            refundId: request.refundId,
-            paymentId: transaction.zuz.paymentId!,
-            amount: reservation.refund.amount,
-            reason: request.reason,
-          };
-          await startRefund(client, taskQueue, order, flowOptions);
-        }
+      case 'repeat':
         res.status(reservation.kind === 'reserved' ? 202 : 200).json(reservation.refund satisfies RefundView);
-      }
     }
   });
 
   router.all('/', allowOnly('POST'));
   return router;
+}
+
+/** What carries out a refund: the record that decides it, and the Temporal that runs its workflow. */
+export type RefundDesk = Pick<RefundsRouterOptions, 'client' | 'refunds' | 'taskQueue' | 'flowOptions'>;
+
+/**
+ * Asks for a refund of a recorded transaction (its key, and its payment at Zuz): the record
+ * reserves the amount, then the refund's own workflow is started. A repeat of a refund whose start
+ * failed (Temporal unreachable, say) starts it now. One that may have reached Zuz never starts
+ * again: once Temporal has forgotten its workflow and Zuz its idempotency key, a new start would be
+ * a second refund; the record answers it, and the reconciliation follows it at Zuz. The API's
+ * route and the deterministic simulation both ask through here.
+ */
+export async function askForRefund(desk: RefundDesk, key: string, paymentId: string, request: RefundRequest): Promise<Reservation> {
+  const reservation = await desk.refunds.reserve(key, request, refundFingerprint(request));
+  if (reservation.kind !== 'reserved' && reservation.kind !== 'repeat') return reservation;
+  const neverSent = reservation.kind === 'reserved' || !reservation.askedZuz;
+  if (reservation.refund.status === 'pending' && neverSent) {
+    const order: RefundOrder = {
+      transactionKey: key,
+      refundId: request.refundId,
+      paymentId,
+      amount: reservation.refund.amount,
+      reason: request.reason,
+    };
+    await startRefund(desk.client, desk.taskQueue, order, desk.flowOptions);
+  }
+  return reservation;
 }
 
 async function startRefund(client: Client, taskQueue: string, order: RefundOrder, options: ProcessRefundInput['options']): Promise<void> {

@@ -51,7 +51,7 @@ export function checkRefundOnceAtZuz(evidence: readonly Evidence[]): InvariantRe
   let repeated = 0;
   let deletionPending = 0;
   for (const { run, ledger, refunds } of evidence) {
-    const transactionId = run.plan.transactionId;
+    const transactionId = run.plan.transactionKey ?? run.plan.transactionId;
     const byId = new Map<string, LedgerEntry[]>();
     for (const entry of refundsOf(ledger)) {
       const id = entry.reconciliationId ?? '(none)';
@@ -109,7 +109,7 @@ export function checkNothingLeftAfterReconciliation(evidence: readonly Evidence[
   let pendingAtZuz = 0;
   for (const item of evidence) {
     const { run, ledger, refunds } = item;
-    const transactionId = run.plan.transactionId;
+    const transactionId = run.plan.transactionKey ?? run.plan.transactionId;
     const status = finalView(item)?.status ?? item.row?.status;
     if (!status) continue;
     const captured = sum(

@@ -31,7 +31,8 @@ export interface ExpectedOutcome {
 
 /** How one transaction was driven and what its client saw (times are epoch ms of the source's clock). */
 export interface TransactionRunFacts {
-  plan: { transactionId: string; kind: string; expected: ExpectedOutcome; action: { type: string } };
+  /** `transactionKey`: the name refunds and Zuz's reconciliation ids use (merchant/id), when it is not the id itself. */
+  plan: { transactionId: string; transactionKey?: string; kind: string; expected: ExpectedOutcome; action: { type: string } };
   startedAt?: number;
   deadlineAt?: number;
   actionSentAt?: number;

@@ -5,7 +5,9 @@
  * steps are a fake of the record with the same names, inputs and failures.
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { TransactionActivities } from '../../src/activities';
+import type { RefundActivities, TransactionActivities } from '../../src/activities';
+import type { RefundOrder, RefundOutcome } from '../../src/domain/refund';
+import type { RefundRecords } from '../../src/infrastructure/refund-record';
 import { createZuzActivities } from '../../src/activities/zuz';
 import type { RiskVerdict } from '../../src/activities/database';
 import { TRANSACTION_ALREADY_PROCESSED } from '../../src/domain/errors';
@@ -54,7 +56,11 @@ function found<T>(value: T | undefined, what: string): T {
   return value;
 }
 
-export function createSimulatedActivities(worlds: WorldDirectory): TransactionActivities {
+/**
+ * The refunds' record is the service's own (src/infrastructure/refund-record.ts) over an embedded
+ * database the runner holds, so reservations, repeats and the asked-Zuz mark are production's.
+ */
+export function createSimulatedActivities(worlds: WorldDirectory, refunds: RefundRecords): TransactionActivities & RefundActivities {
   const zuz = {
     createPayment: (input: { orderId: string }, key: string) => worlds.ofKey(input.orderId).zuz.createPayment(input as never, key),
     createAuthorization: (paymentId: string, input: { token: string; reconciliationId: string }, key: string) =>
@@ -62,6 +68,8 @@ export function createSimulatedActivities(worlds: WorldDirectory): TransactionAc
     createCapture: (paymentId: string, input: { amount: number; reconciliationId: string }, key: string) =>
       worlds.ofPayment(paymentId).zuz.createCapture(paymentId, input, key),
     createVoid: (paymentId: string, key: string): Promise<ZuzOperationResult> => worlds.ofPayment(paymentId).zuz.createVoid(paymentId, key),
+    createRefund: (paymentId: string, input: { amount: number; reason: string; reconciliationId: string }, key: string) =>
+      worlds.ofPayment(paymentId).zuz.createRefund(paymentId, input, key),
     readPayment: (paymentId: string) => worlds.ofPayment(paymentId).zuz.readPayment(paymentId),
   };
   const pms = {
@@ -69,7 +77,11 @@ export function createSimulatedActivities(worlds: WorldDirectory): TransactionAc
       worlds.ofCustomer(customerId).pms.findPaymentMethod(merchantId, customerId, paymentMethodId),
   };
   // The production activities take the HTTP clients' classes; these objects have the same methods.
-  const zuzActivities = createZuzActivities(zuz as unknown as ZuzClient, pms as unknown as PmsClient);
+  const zuzActivities = createZuzActivities(zuz as unknown as ZuzClient, pms as unknown as PmsClient, {
+    // The transaction's record is the world's (SimulatedRecord); the refund's is the embedded database's.
+    paymentOpened: async () => {},
+    refundAsked: (order) => refunds.markAsked(order.transactionKey, order.refundId),
+  });
   return {
     ...zuzActivities,
     recordTransaction: async (request: TransactionRequest) => {
@@ -86,5 +98,7 @@ export function createSimulatedActivities(worlds: WorldDirectory): TransactionAc
     screenTransaction: (input: { transactionId: string; customerId: string; amount: number }): Promise<RiskVerdict> =>
       worlds.ofKey(input.transactionId).record.screen(),
     finalizeTransaction: (view: TransactionView) => worlds.ofKey(transactionKey(view.merchantId, view.transactionId)).record.finalize(view),
+    finalizeRefund: (input: { order: RefundOrder; outcome: RefundOutcome }) =>
+      refunds.finalize(input.order.transactionKey, input.order.refundId, input.outcome),
   };
 }

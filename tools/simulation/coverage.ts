@@ -6,6 +6,18 @@
  */
 import type { TransactionView } from '../../src/domain/transaction';
 
+/** The refunds of a succeeded transaction: how the record answered each request, and how each refund ended. */
+const REFUND_BRANCHES: readonly string[] = [
+  'refundRequest:reserved',
+  'refundRequest:repeat',
+  'refundRequest:repeat-after-zuz-forgot',
+  'refundRequest:conflict',
+  'refundRequest:exceeds',
+  'refund:succeeded',
+  'refund:failed',
+  'refund:pending',
+];
+
 /**
  * Every journal branch the flow's code can take in a run that ends (src/workflows/), so the report can
  * name the unreached. A step whose failure ends the workflow (e.g. recordTransaction's) is not here:
@@ -69,7 +81,23 @@ export const FLOW_BRANCHES: readonly string[] = [
   'voidAuthorizationAgain:pending',
   'voidAuthorizationAgain:failed',
   'voidAuthorizationAgain:failed-step',
+  ...REFUND_BRANCHES,
 ];
+
+/** The refund branches of one seed (none unless its transaction succeeded and its merchant asked). */
+export function refundBranchesOf(run: {
+  refundAttempts: ReadonlyArray<{ answer: string; atMs: number; step: { refundId: string } }>;
+  recordedRefunds: ReadonlyArray<{ status: string }>;
+}): string[] {
+  const firstAsked = new Map<string, number>();
+  const requests = run.refundAttempts.map((attempt) => {
+    const first = firstAsked.get(attempt.step.refundId);
+    if (first === undefined) firstAsked.set(attempt.step.refundId, attempt.atMs);
+    const late = attempt.answer === 'repeat' && first !== undefined && attempt.atMs - first > 24 * 60 * 60 * 1000;
+    return `refundRequest:${late ? 'repeat-after-zuz-forgot' : attempt.answer}`;
+  });
+  return [...requests, ...run.recordedRefunds.map((refund) => `refund:${refund.status}`)];
+}
 
 /** The journal branches of one run: a step that threw counts as `name:failed-step` (createPayment's only branch is `completed`). */
 export function branchesOf(view: TransactionView | undefined): string[] {

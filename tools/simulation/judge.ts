@@ -16,6 +16,9 @@ import { checkRecordsAgree } from '../invariants/records-agree';
 import { checkStatusesFinal } from '../invariants/statuses-final';
 import { checkTerminalWithinDeadline } from '../invariants/terminal-within-deadline';
 import { AUTHORIZATION_EXPIRY_MS } from './plan';
+import { checkRefundOnceAtZuz, checkRefundsWithinCapture } from '../invariants/refunds';
+import { transactionKey } from '../../src/domain/merchant';
+import { refundKey } from '../../src/domain/refund';
 import type { SeedRun } from './runner';
 
 /** The flow's authorization deadline (src/workflows/options.ts); a decision this close to it may land either side. */
@@ -44,6 +47,9 @@ export function judge(run: SeedRun): SeedVerdict {
     checkStatusesFinal([evidence]),
     ...(evidence.run.plan.expected.status !== undefined ? [checkOutcomeAsExpected([evidence], AUTHORIZATION_EXPIRY_MS, outages)] : []),
     simulationOnly(run),
+    checkRefundsWithinCapture([evidence]),
+    checkRefundOnceAtZuz([evidence]),
+    refundsAsZuzDecided(run),
   ];
   return {
     seed: run.plan.seed,
@@ -61,6 +67,40 @@ function simulationOnly(run: SeedRun): InvariantResult {
   return { name: 'replays-and-records', description: 'no workflow task failed; the history replays; the outcome was recorded', violations };
 }
 
+/** The flow's refund deadline (src/workflows/options.ts): a refund Zuz decides later ends pending, for the reconciliation. */
+const REFUND_DEADLINE_MS = 14 * 24 * 60 * 60 * 1000;
+
+/**
+ * refunds-as-zuz-decided (the simulation's own; the chaos suite judges the same after its
+ * reconciliation): each refund the record holds ended as Zuz decided it — succeeded only if Zuz
+ * succeeded it, failed only if Zuz failed it or never performed it, and pending only if Zuz
+ * decided after the deadline (or the flow's reads lagged behind its decision).
+ */
+function refundsAsZuzDecided(run: SeedRun): InvariantResult {
+  const violations: Violation[] = [];
+  const key = transactionKey(run.plan.request.merchantId, run.plan.request.transactionId);
+  const readsLagged = (run.world.fates.get('readPayment:stale') ?? 0) > 0;
+  for (const refund of run.recordedRefunds) {
+    const performed = run.world.zuz.operationsFor(refundKey(key, refund.refundId));
+    const last = performed[performed.length - 1];
+    const decidedLate = last?.resolvesAt !== undefined && last.resolvesAt - last.createdAt >= REFUND_DEADLINE_MS - DEADLINE_RACE_MS;
+    const agrees =
+      (refund.status === 'succeeded' && last?.finalStatus === 'Succeed') ||
+      (refund.status === 'failed' && (last === undefined || last.finalStatus === 'Failed')) ||
+      (refund.status === 'pending' && last !== undefined && (decidedLate || readsLagged));
+    if (!agrees)
+      violations.push({
+        transactionId: run.plan.request.transactionId,
+        why: `refund ${refund.refundId} is ${refund.status} in the record; Zuz ${last ? `decided ${last.finalStatus}${last.resolvesAt !== undefined ? ` after ${Math.round((last.resolvesAt - last.createdAt) / 60_000)} min` : ' at once'}` : 'never performed it'}`,
+      });
+  }
+  return {
+    name: 'refunds-as-zuz-decided',
+    description: 'each refund in the record ended as Zuz decided it (pending only when Zuz decided after the deadline)',
+    violations,
+  };
+}
+
 function evidenceOf(run: SeedRun): TransactionEvidence {
   const { plan, world } = run;
   const record = world.record.finalized;
@@ -70,6 +110,7 @@ function evidenceOf(run: SeedRun): TransactionEvidence {
       // An outcome the oracle cannot call (a decision racing the deadline) is checked by the other invariants only.
       plan: {
         transactionId: plan.request.transactionId,
+        transactionKey: transactionKey(plan.request.merchantId, plan.request.transactionId),
         kind: plan.kind,
         expected: expected ?? ({} as ExpectedOutcome),
         action: { type: 'none' },
@@ -80,6 +121,15 @@ function evidenceOf(run: SeedRun): TransactionEvidence {
       lastView: run.queried,
       observedStatuses: run.published,
       problem: run.error,
+      // A repeat of a refund that may have reached Zuz must start nothing (refund-once-at-zuz).
+      refundRepeats: run.refundAttempts
+        .filter((attempt) => attempt.answer === 'repeat')
+        .map((attempt) => ({
+          refundId: attempt.step.refundId,
+          httpStatus: 200,
+          statusBefore: attempt.before,
+          workflowAfter: attempt.started ? ('started' as const) : ('none' as const),
+        })),
     },
     workflowResult: run.view,
     workflowError: run.error,
@@ -93,6 +143,7 @@ function evidenceOf(run: SeedRun): TransactionEvidence {
     },
     paymentIds: world.zuz.paymentIds(),
     ledger: world.settledLedger(),
+    refunds: run.recordedRefunds.map(({ refundId, amount, status }) => ({ refundId, amount, status })),
   };
 }
 

@@ -50,6 +50,20 @@ export interface SimulationPlan {
   unanswered?: { call: 'createAuthorization' | 'createCapture' | 'createVoid'; acts: boolean; forMs: number };
   /** When (ms after the start) the worker running the transactions is killed and a fresh one takes over. */
   workerCrashAtMs?: number;
+  /** Once the transaction has succeeded, the refunds its merchant asks for (ignored otherwise). */
+  refunds: SimRefundStep[];
+}
+
+/**
+ * A refund request of the merchant's back office, through the API's own refund logic
+ * (src/api/refunds.ts askForRefund): at `afterMs` past the transaction's end, under a refund id of
+ * a small set (so the same id comes back: a repeat, or a conflict when the amount differs), for
+ * part of the capture, all that is left (`amount` absent) or more than can be left.
+ */
+export interface SimRefundStep {
+  afterMs: number;
+  refundId: string;
+  amount?: number;
 }
 
 const SECOND = 1000;
@@ -79,6 +93,8 @@ const MERCHANTS = [undefined, 'default', 'shop-a', 'shop-b'] as const;
 
 export function planFor(seed: number): SimulationPlan {
   const random = SeededRandom.stream(seed, 'plan');
+  // A stream of its own: adding refunds changed nothing else a seed plans.
+  const refunding = SeededRandom.stream(seed, 'refunds');
   const kind = random.weighted(KIND_WEIGHTS);
   const amount = random.weighted([
     [random.int(50, 50_000), 8],
@@ -121,6 +137,7 @@ export function planFor(seed: number): SimulationPlan {
     riskCleared: kind !== 'risk_rejected',
     captureSucceeds: kind !== 'manual_capture_refused' && random.int(0, 19) !== 0,
     client: clientSteps(kind, amount, random),
+    refunds: refundSteps(amount, refunding),
     ...(random.int(0, 4) === 0 && {
       unanswered: {
         call: random.pick(['createAuthorization', 'createCapture', 'createCapture', 'createVoid'] as const),
@@ -176,4 +193,38 @@ function clientSteps(kind: SimKind, amount: number, random: SeededRandom): Clien
       // Now and then a confused till: a capture on an auto transaction, or a late cancel.
       return random.int(0, 5) === 0 ? [step(random.pick([{ action: 'capture' }, { action: 'cancel' }] as const))] : [];
   }
+}
+
+/**
+ * None for two seeds in five; else one to four requests from seconds to weeks after the end. Now
+ * and then one is an earlier one sent again as it was, often days later, when Zuz has forgotten
+ * its idempotency key and Temporal its workflow (the runner checks that no repeat starts again a
+ * refund that may have reached Zuz).
+ */
+function refundSteps(amount: number, random: SeededRandom): SimRefundStep[] {
+  if (random.int(0, 4) < 2) return [];
+  const steps: SimRefundStep[] = [];
+  const at = () =>
+    random.weighted([
+      [random.int(0, MINUTE), 3],
+      [random.int(MINUTE, DAY), 3],
+      [random.int(DAY, 20 * DAY), 2],
+    ] as const);
+  for (let count = random.int(1, 4); steps.length < count;) {
+    const repeated = steps.length > 0 && random.int(0, 2) === 0 ? random.pick(steps) : undefined;
+    if (repeated) {
+      steps.push({ ...repeated, afterMs: repeated.afterMs + random.int(MINUTE, 3 * DAY) });
+      continue;
+    }
+    steps.push({
+      afterMs: at(),
+      refundId: random.pick(['r1', 'r2', 'r3']),
+      amount: random.weighted([
+        [random.int(1, Math.max(1, Math.floor(amount / 2))), 5],
+        [undefined, 3],
+        [amount + random.int(1, 1000), 1],
+      ] as const),
+    });
+  }
+  return steps;
 }

@@ -21,9 +21,15 @@ import { workflowIdFor, type TransactionView, type ZuzEvent } from '../../src/do
 import { cancelUpdate, captureUpdate, transactionQuery, zuzEventSignal } from '../../src/workflows/messages';
 import type { ProcessTransactionInput } from '../../src/workflows/process-transaction';
 import { createSimulatedActivities, WorldDirectory } from './activities';
+import { askForRefund, type RefundDesk } from '../../src/api/refunds';
+import { refundKey, refundWorkflowIdFor, type RefundView } from '../../src/domain/refund';
+import { requestFingerprint } from '../../src/domain/request-fingerprint';
+import { openDatabase } from '../../src/infrastructure/database';
+import { RefundRecords } from '../../src/infrastructure/refund-record';
+import { TransactionRecords } from '../../src/infrastructure/transaction-record';
 import { SimulationClock } from './clock';
 import { BatchReplayer } from './replayer';
-import { planFor, type ClientRequest, type ClientStep, type SimulationPlan } from './plan';
+import { planFor, type ClientRequest, type ClientStep, type SimRefundStep, type SimulationPlan } from './plan';
 import { SimulatedWorld } from './world';
 
 /** How long (server time) a seed may run before it counts as stuck: the longest designed path is about 9 days. */
@@ -55,6 +61,22 @@ export interface SeedRun {
   /** Why the finished history did not replay on a fresh worker (a crash at any point would have failed the same way). */
   replayFailure?: string;
   webhooks: { delivered: number; early: number; afterTheEnd: number };
+  /** The merchant's refund requests once the transaction succeeded, and how the record answered each. */
+  refundAttempts: RefundAttempt[];
+  /** The refunds as the record holds them once every refund's workflow has ended. */
+  recordedRefunds: RefundView[];
+}
+
+export interface RefundAttempt {
+  atMs: number;
+  step: SimRefundStep;
+  /** The record's answer (src/api/refunds.ts askForRefund): reserved, repeat, conflict, exceeds, not_refundable. */
+  answer: string;
+  status?: string;
+  /** For a refund id already in the record: its status then, when it may have reached Zuz. */
+  before?: string;
+  /** Whether the request started a refund workflow. */
+  started: boolean;
 }
 
 export interface RunnerOptions {
@@ -73,6 +95,10 @@ export async function runSeeds(
 ): Promise<void> {
   const clock = new SimulationClock(env);
   const worlds = new WorldDirectory();
+  // The service's own records of a succeeded transaction and its refunds, embedded (one per process).
+  const db = await openDatabase({ inMemory: true });
+  const records = new TransactionRecords(db);
+  const refunds = new RefundRecords(db);
   // The service's payload codec when PAYLOAD_ENCRYPTION_KEYS is set (the same helper as every client and worker).
   const dataConverter = dataConverterOf(loadTemporalConfig());
   const client = new Client({ connection: env.connection, namespace: env.namespace, dataConverter });
@@ -83,13 +109,26 @@ export async function runSeeds(
       namespace: env.namespace,
       taskQueue,
       workflowBundle: bundle,
-      activities: createSimulatedActivities(worlds),
+      activities: createSimulatedActivities(worlds, refunds),
       maxCachedWorkflows: 100,
       dataConverter,
     }),
   );
 
   const replayer = new BatchReplayer({ workflowBundle: bundle, replayName: 'simulation', dataConverter });
+  // The refunds' starts pass through here, so a start of a refund that may already have reached Zuz
+  // is seen even where Temporal, still holding the first workflow, would refuse it: after its
+  // retention it would not, and that start would be a second refund.
+  const refundStarts: string[] = [];
+  const startsWatched = {
+    workflow: {
+      start: (type: string, options: { workflowId: string }) => {
+        refundStarts.push(options.workflowId);
+        return client.workflow.start(type, options as never);
+      },
+    },
+  };
+  const desk: RefundDesk = { client: startsWatched as unknown as Client, refunds, taskQueue };
   const pending = [...seeds];
   const running = new Map<number, SeedRun & { done: boolean }>();
 
@@ -107,9 +146,19 @@ export async function runSeeds(
       workflowTaskFailures: [],
       client: [],
       webhooks: { delivered: 0, early: 0, afterTheEnd: 0 },
+      refundAttempts: [],
+      recordedRefunds: [],
       done: false,
     };
-    const deliver = async (event: ZuzEvent, early: boolean) => {
+    const deliver = async (event: ZuzEvent, early: boolean, refundOf?: string) => {
+      // A refund's events go to its own workflow (as the API hands them over); one that has ended is the reconciliation's.
+      if (refundOf !== undefined) {
+        await client.workflow
+          .getHandle(refundWorkflowIdFor(refundOf))
+          .signal(zuzEventSignal, event)
+          .catch(() => undefined);
+        return;
+      }
       if (run.done) {
         run.webhooks.afterTheEnd++; // the API would store it for the reconciliation
         return;
@@ -122,9 +171,9 @@ export async function runSeeds(
       }
     };
     run.world = new SimulatedWorld(plan, {
-      deliverNow: (event) => deliver(event, true),
-      deliverAt: (atMs, event) => {
-        clock.at(atMs, () => deliver(event, false));
+      deliverNow: (event, refundOf) => deliver(event, true, refundOf),
+      deliverAt: (atMs, event, refundOf) => {
+        clock.at(atMs, () => deliver(event, false, refundOf));
         clock.stir();
       },
     });
@@ -187,11 +236,67 @@ export async function runSeeds(
         if (field?.data) run.published.push(JSON.parse(Buffer.from(field.data).toString('utf8')) as string);
       }
       run.replayFailure = await replayer.replay(history, workflowId);
-      worlds.remove(run.world);
-      running.delete(run.plan.seed);
-      options.onSeed(run);
+      if (run.view?.status === 'succeeded' && run.plan.refunds.length > 0) await refundPhase(run);
+      else complete(run);
     })();
     finishing.push(task);
+  };
+
+  const complete = (run: SeedRun & { done: boolean }) => {
+    worlds.remove(run.world);
+    running.delete(run.plan.seed);
+    options.onSeed(run);
+  };
+
+  /**
+   * The merchant's refunds of a succeeded transaction, asked through the API's own logic over the
+   * service's record: the transaction is recorded as the flow finalized it, each request is sent at
+   * its time, and the seed ends once every refund's workflow has ended (by its deadline at the latest).
+   */
+  const refundPhase = async (run: SeedRun & { done: boolean }) => {
+    const { request } = run.plan;
+    const key = transactionKey(request.merchantId, request.transactionId);
+    const view = run.view!;
+    await records.claim(request, requestFingerprint(request));
+    await records.bindRun(key, (await client.workflow.getHandle(workflowIdFor(key)).describe()).runId);
+    await records.finalize(view);
+    const started = new Set<string>();
+    let left = run.plan.refunds.length;
+    for (const step of run.plan.refunds) {
+      clock.at(run.finishedAt! + step.afterMs, async () => {
+        const asked = { refundId: step.refundId, ...(step.amount !== undefined && { amount: step.amount }), reason: 'simulated' };
+        const before = (await refunds.of(key)).find((r) => r.refundId === step.refundId);
+        const askedBefore =
+          before?.status !== 'pending' || !(await refunds.pendingOf(key)).some((r) => r.refundId === step.refundId && !r.askedZuz);
+        const startsBefore = refundStarts.length;
+        const reservation = await askForRefund(desk, key, view.zuz.paymentId!, asked);
+        run.refundAttempts.push({
+          atMs: (await clock.now()) - run.startedAt,
+          step,
+          answer: reservation.kind,
+          status: 'refund' in reservation ? reservation.refund.status : undefined,
+          // What the record said of it before (undefined: never sent to Zuz, so starting it is right), and whether it was started.
+          ...(before && { before: askedBefore ? before.status : undefined }),
+          started: refundStarts.length > startsBefore,
+        });
+        if (reservation.kind === 'reserved' || reservation.kind === 'repeat') started.add(step.refundId);
+        clock.stir();
+        if (--left > 0) return;
+        // The last request: the seed ends when every refund's workflow has (their own deadline bounds them).
+        void Promise.all(
+          [...started].map((refundId) =>
+            client.workflow
+              .getHandle(refundWorkflowIdFor(refundKey(key, refundId)))
+              .result()
+              .catch(() => undefined),
+          ),
+        ).then(async () => {
+          run.recordedRefunds = await refunds.of(key);
+          complete(run);
+        });
+      });
+    }
+    clock.stir();
   };
 
   await worker.start();
@@ -211,6 +316,7 @@ export async function runSeeds(
     await Promise.all(finishing);
     await replayer.close();
     await worker.stop();
+    await db.close();
   }
 }
 

@@ -1,5 +1,5 @@
 /** One process's share of a simulation: its own time-skipping server, a batch of seeds, one summary per seed. */
-import { branchesOf, outcomeOf } from './coverage';
+import { branchesOf, outcomeOf, refundBranchesOf } from './coverage';
 import { startTimeSkippingServer, workflowBundle } from './environment';
 import { judge } from './judge';
 import { runSeeds } from './runner';
@@ -39,13 +39,15 @@ export async function simulateBatch(seeds: readonly number[], options: BatchOpti
           weather: run.plan.weather,
           outcome: outcomeOf(run.view),
           expected: verdict.expected && [verdict.expected.status, verdict.expected.failureCode].filter(Boolean).join('/'),
-          branches: branchesOf(run.view),
+          branches: [...branchesOf(run.view), ...refundBranchesOf(run)],
           violations: verdict.violations.map(({ invariant, why }) => ({ invariant, why })),
           trace: [
             `plan ${JSON.stringify(run.plan)}`,
             `steps ${(run.view ?? run.queried)?.steps.map((s) => `${s.name}:${s.branch ?? s.state}`).join(' > ') ?? 'none'}`,
             `published ${run.published.join(' > ')}`,
             ...run.client.map((c) => `client +${c.atMs} ms ${JSON.stringify(c.request)} -> ${c.answer} ${c.status ?? c.detail ?? ''}`),
+            ...run.refundAttempts.map((a) => `refund +${a.atMs} ms ${JSON.stringify(a.step)} -> ${a.answer} ${a.status ?? ''}`),
+            `refunds ${JSON.stringify(run.recordedRefunds.map((r) => `${r.refundId} ${r.amount} ${r.status}`))}`,
             `webhooks ${JSON.stringify(run.webhooks)}`,
             `calls ${JSON.stringify(Object.fromEntries(run.world.fates))}`,
             `ledger ${JSON.stringify(run.world.settledLedger().map((e) => `${e.kind} ${e.operationId} ${e.amount} ${e.status}`))}`,

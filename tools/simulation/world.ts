@@ -22,6 +22,8 @@ const SECOND = 1000;
 const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
+/** How long Zuz answers a repeated idempotency key with its first answer (PaymentsOS: 24 hours). */
+const IDEMPOTENCY_WINDOW_MS = DAY;
 
 type FinalStatus = Exclude<ZuzOperationStatus, 'Pending'>;
 
@@ -46,12 +48,16 @@ interface Payment {
   operations: Operation[];
 }
 
-/** What the world does to the running workflow from outside: webhooks at a server time, or at once. */
+/**
+ * What the world does to the running workflows from outside: webhooks at a server time, or at
+ * once. `refundOf` names the refund a refund's event is about (its reconciliation id): the API
+ * hands such events to the refund's own workflow.
+ */
 export interface WorldOutlet {
-  /** Delivers the event to the transaction's workflow now (a webhook sent before the API answer). */
-  deliverNow(event: ZuzEvent): Promise<void>;
+  /** Delivers the event now (a webhook sent before the API answer). */
+  deliverNow(event: ZuzEvent, refundOf?: string): Promise<void>;
   /** Delivers the event at this server time. */
-  deliverAt(atMs: number, event: ZuzEvent): void;
+  deliverAt(atMs: number, event: ZuzEvent, refundOf?: string): void;
 }
 
 /** How each kind of call fared, for the report (what the seeds exercised). */
@@ -163,7 +169,7 @@ function lost(service: 'Zuz' | 'PMS' | 'database', call: string, timeout: boolea
 /** PaymentsOS's transition rules (as sandbox/simulators/zuz/transitions.ts), evaluated at a server time. */
 export class SimulatedZuz {
   private readonly payments = new Map<string, Payment>();
-  private readonly idempotent = new Map<string, unknown>();
+  private readonly idempotent = new Map<string, { at: number; answer: unknown }>();
   private nextId = 1;
 
   constructor(private readonly world: SimulatedWorld) {}
@@ -171,6 +177,11 @@ export class SimulatedZuz {
   /** The payment ids this world created. */
   paymentIds(): string[] {
     return [...this.payments.keys()];
+  }
+
+  /** Every operation Zuz performed under a reconciliation id (a refund's key names its refund). */
+  operationsFor(reconciliationId: string): ReadonlyArray<Readonly<Operation>> {
+    return [...this.payments.values()].flatMap((payment) => payment.operations.filter((o) => o.reconciliationId === reconciliationId));
   }
 
   /** The operation of a kind Zuz performed first (the oracle's ground truth: what Zuz decided, and when). */
@@ -256,8 +267,24 @@ export class SimulatedZuz {
     );
   }
 
-  async createRefund(): Promise<ZuzOperationResult> {
-    return Promise.reject(new UpstreamError('Zuz', 409, 'refunds are not part of the simulated flow yet'));
+  /** PaymentsOS's rules: only captured money, never more than is left once refunds Zuz has not failed are counted. */
+  async createRefund(
+    paymentId: string,
+    input: { amount: number; reason: string; reconciliationId: string },
+    idempotencyKey: string,
+  ): Promise<ZuzOperationResult> {
+    return this.world.call('Zuz', 'createRefund', () =>
+      this.perform(idempotencyKey, paymentId, 'refund', (payment, now) => {
+        const ops = payment.operations;
+        const captured = sum(ops.filter((o) => o.kind === 'capture' && statusAt(o, now) === 'Succeed'));
+        if (captured === 0) throw conflict('The payment has no successful capture to refund');
+        const refundable = captured - sum(ops.filter((o) => o.kind === 'refund' && statusAt(o, now) !== 'Failed'));
+        if (input.amount > refundable) throw conflict(`The refund amount ${input.amount} exceeds the refundable amount ${refundable}`);
+        const random = this.world.stream('refund');
+        const finalStatus: FinalStatus = random.int(0, 9) < 8 ? 'Succeed' : 'Failed';
+        return this.operation(payment, 'refund', input.amount, input.reconciliationId, finalStatus, random.int(0, 9) < 4, now);
+      }),
+    );
   }
 
   /** A read of the payment; in rough weather now and then a stale one (as of a moment ago), as a lagging replica answers. */
@@ -273,6 +300,8 @@ export class SimulatedZuz {
       if (stale) this.world.count('readPayment', 'stale');
       const state: ZuzPaymentState = {};
       for (const operation of payment.operations) if (operation.createdAt <= asOf) state[operation.kind] = resultOf(operation, asOf);
+      const refunds = payment.operations.filter((o) => o.kind === 'refund' && o.createdAt <= asOf);
+      if (refunds.length) state.refunds = refunds.map((o) => ({ ...resultOf(o, asOf), reconciliationId: o.reconciliationId }));
       return state;
     });
   }
@@ -293,11 +322,16 @@ export class SimulatedZuz {
     );
   }
 
-  /** The same idempotency key returns the first answer, as first given (even if the operation has resolved since). */
+  /**
+   * The same idempotency key returns the first answer, as first given (even if the operation has
+   * resolved since) — for a day, as PaymentsOS keeps keys: the same key later acts anew.
+   */
   private once<T>(key: string, act: () => T): T {
-    if (this.idempotent.has(key)) return structuredClone(this.idempotent.get(key)) as T;
+    const now = this.world.now();
+    const known = this.idempotent.get(key);
+    if (known && now - known.at < IDEMPOTENCY_WINDOW_MS) return structuredClone(known.answer) as T;
     const answer = act();
-    this.idempotent.set(key, structuredClone(answer));
+    this.idempotent.set(key, { at: now, answer: structuredClone(answer) });
     return answer;
   }
 
@@ -316,7 +350,7 @@ export class SimulatedZuz {
       if (err instanceof UpstreamError && err.status === 409) this.world.count(`create${capitalized(kind)}`, 'refused');
       throw err;
     }
-    for (const event of this.early.splice(0)) await this.world.outlet.deliverNow(event);
+    for (const { event, refundOf } of this.early.splice(0)) await this.world.outlet.deliverNow(event, refundOf);
     return answer;
   }
 
@@ -364,6 +398,8 @@ export class SimulatedZuz {
     if (kind === 'authorization') lengths.push([() => random.int(130 * MINUTE, 6 * DAY), 1]);
     // Up to a day, like PaymentsOS's slowest captures, inside the flow's 3-day capture deadline.
     if (kind === 'capture') lengths.push([() => random.int(2 * HOUR, DAY), 1]);
+    // Days, and now and then past the flow's 14-day refund deadline (the refund then ends pending).
+    if (kind === 'refund') lengths.push([() => random.int(DAY, 10 * DAY), 1], [() => random.int(15 * DAY, 20 * DAY), 1]);
     return random.weighted(lengths)();
   }
 
@@ -377,6 +413,7 @@ export class SimulatedZuz {
   private announce(operation: Operation): void {
     if (operation.kind === 'void') return;
     const random = this.world.stream(`webhooks:${operation.kind}`);
+    const refundOf = operation.kind === 'refund' ? operation.reconciliationId : undefined;
     const send = (event: ZuzEvent, from: number, mayPrecedeAnswer: boolean) => {
       const copies = random.weighted([
         [0, 1],
@@ -386,7 +423,7 @@ export class SimulatedZuz {
       ] as const);
       for (let copy = 0; copy < copies; copy++) {
         if (mayPrecedeAnswer && copy === 0 && random.int(0, 5) === 0) {
-          this.early.push(event);
+          this.early.push({ event, refundOf });
           continue;
         }
         const delay = random.weighted([
@@ -395,7 +432,7 @@ export class SimulatedZuz {
           [random.int(MINUTE, 3 * HOUR), 2],
           [random.int(3 * HOUR, 8 * DAY), 1],
         ] as const);
-        this.world.outlet.deliverAt(from + delay, event);
+        this.world.outlet.deliverAt(from + delay, event, refundOf);
       }
     };
     const event = (status: ZuzOperationStatus, phase: string): ZuzEvent => ({
@@ -409,7 +446,7 @@ export class SimulatedZuz {
   }
 
   /** Webhooks Zuz sends before its API answer: the calling activity delivers them before it returns. */
-  private readonly early: ZuzEvent[] = [];
+  private readonly early: Array<{ event: ZuzEvent; refundOf?: string }> = [];
 }
 
 export class SimulatedPms {
