@@ -139,6 +139,25 @@ describe('validation names the wrong field', () => {
     expect(res.body.error.details?.map((d) => d.field)).toEqual(['description']);
   });
 
+  test('a card number in free text (a description, a refund reason) is a 400 naming the field: nothing is stored or sent', async () => {
+    for (const description of ['card 4111 1111 1111 1111', 'pan 4111-1111-1111-1111', '5500005555555559']) {
+      const res = await post('/v1/transactions', JSON.stringify({ ...valid, transactionId: 'tx-pan', description }), authorized);
+      expect({ description, status: res.status, fields: res.body.error.details?.map((d) => d.field) }).toEqual({
+        description,
+        status: 400,
+        fields: ['description'],
+      });
+      expect(res.body.error.details?.[0]).toMatchObject({ message: 'description must not contain a card number' });
+      expect(JSON.stringify(res.body)).not.toContain(description); // the answer does not echo it either
+    }
+    const refund = await post(
+      '/v1/transactions/tx-1/refunds',
+      JSON.stringify({ refundId: 'r1', reason: 'refund to 4111111111111111' }),
+      authorized,
+    );
+    expect([refund.status, refund.body.error.details?.map((d) => d.field)]).toEqual([400, ['reason']]);
+  });
+
   test('an oversized body is 413', async () => {
     const res = await post('/v1/transactions', JSON.stringify({ ...valid, description: 'x'.repeat(20_000) }), authorized);
     expect(res.status).toBe(413);

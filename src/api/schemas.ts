@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import type { TransactionRequest } from '../domain/transaction';
 import type { RefundRequest } from '../domain/refund';
+import { containsCardNumber } from '../domain/card-number';
 
 /** Minor units; far above any card transaction, and well inside exact integer range. */
 const MAX_AMOUNT = 100_000_000_000;
@@ -39,6 +40,7 @@ export const createTransactionSchema = z.strictObject(
       .max(200, 'description must be at most 200 characters')
       // Control characters (NUL above all, which PostgreSQL text cannot hold) have no place in a receipt line.
       .regex(NO_CONTROL_CHARACTERS, 'description must not contain control characters')
+      .refine((text) => !containsCardNumber(text), 'description must not contain a card number')
       .optional(),
   },
   { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : undefined) },
@@ -60,7 +62,8 @@ export const createRefundSchema = z.strictObject(
       .string({ error: 'reason must be a string' })
       .min(1, 'reason must not be empty')
       .max(200, 'reason must be at most 200 characters')
-      .regex(NO_CONTROL_CHARACTERS, 'reason must not contain control characters'),
+      .regex(NO_CONTROL_CHARACTERS, 'reason must not contain control characters')
+      .refine((text) => !containsCardNumber(text), 'reason must not contain a card number'),
   },
   { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : undefined) },
 ) satisfies z.ZodType<RefundRequest, unknown>;
