@@ -161,6 +161,23 @@ test("another merchant's transaction is indistinguishable from an unknown one: r
   expect((await api(ACME, 'POST', `/v1/transactions/${id}/cancel`)).status).toBe(200);
 }, 60_000);
 
+test("another merchant cannot refund a merchant's transaction: 404 as for one never made, nothing reserved (issue 38, finding 7)", async () => {
+  const id = `acme-refund-${randomUUID()}`;
+  expect((await api(ACME, 'POST', '/v1/transactions', request(id, 900))).status).toBe(202);
+  const acme = await finished('acme', ACME, id);
+  expect(acme.status).toBe('succeeded');
+
+  const ask = { refundId: 'r1', amount: 300, reason: 'returned' };
+  const theirs = await api(GLOBEX, 'POST', `/v1/transactions/${id}/refunds`, ask);
+  expect([theirs.status, theirs.body]).toEqual([404, { error: { code: 'not_found', message: `No transaction ${id}` } }]);
+  const { rows } = await stack.db.query('SELECT refund_id FROM refunds WHERE transaction_id = ANY($1)', [
+    [transactionKey('acme', id), transactionKey('globex', id)],
+  ]);
+  expect(rows).toEqual([]);
+  // Acme's own key refunds it, under the same refund id (nothing of globex's request was kept).
+  expect((await api(ACME, 'POST', `/v1/transactions/${id}/refunds`, ask)).status).toBe(202);
+}, 60_000);
+
 test('a list shows only the merchant its key belongs to, from the record and from visibility alike', async () => {
   const mine = `list-acme-${randomUUID()}`;
   const theirs = `list-globex-${randomUUID()}`;
