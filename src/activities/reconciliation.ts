@@ -81,7 +81,7 @@ async function reconcileOne(
     // Zuz definitely refused to show the payment (404, say): nothing to compare, and one such
     // payment must not stop the run for every other transaction. Reported; the next run tries again.
     log.warn('Reconciliation could not read the payment at Zuz; left for the next run', { runId, transactionId, paymentId });
-    await store.reconcileAgain(transactionId, true);
+    if (!recorded.reconcileAgain) await store.reconcileAgain(transactionId, true);
     return 0;
   }
   const facts = { ...recorded, paymentId };
@@ -105,9 +105,11 @@ async function reconcileOne(
       .add(1, { kind: discrepancy.kind, outcome });
   }
   // What Zuz says it has refunded is the record's figure from now on (a refund that settled since).
-  await store.noteRefunded(transactionId, reconciliationRefunds(facts, zuzState).refunded);
+  // Written only when it changed: most candidates agree, and the daily run should not rewrite every row it reads.
+  const refunded = reconciliationRefunds(facts, zuzState).refunded;
+  if (refunded > facts.refundedAmount) await store.noteRefunded(transactionId, refunded);
   // Anything found is looked at again next run, until a run finds nothing: a pending refund or release is followed to its end.
-  await store.reconcileAgain(transactionId, found.length > 0);
+  if (found.length > 0 !== Boolean(recorded.reconcileAgain)) await store.reconcileAgain(transactionId, found.length > 0);
   if (workflow !== 'running')
     await store.markLateEventsReconciled(transactionId, found.length ? found.map((d) => d.discrepancy.kind).join(',') : 'agrees');
   return found.length;

@@ -15,6 +15,8 @@ export interface RecordedFacts {
   paymentId?: string;
   /** How long ago the transaction was accepted. */
   ageMs: number;
+  /** Whether an earlier run left something open on it (it is then checked whatever its age). */
+  reconcileAgain?: boolean;
 }
 
 /** Whether a workflow is still working for the transaction (then the flow, not reconciliation, is in charge). */

@@ -82,8 +82,9 @@ export class ReconciliationStore {
       refunded_amount: string;
       zuz_payment_id: string | null;
       age_ms: string;
+      reconcile_again: boolean;
     }>(
-      `SELECT status, finalized_at IS NOT NULL AS finalized, captured_amount, refunded_amount, zuz_payment_id,
+      `SELECT status, finalized_at IS NOT NULL AS finalized, captured_amount, refunded_amount, zuz_payment_id, reconcile_again,
               (extract(epoch FROM now() - created_at) * 1000)::bigint AS age_ms
          FROM transactions WHERE transaction_id = $1`,
       [transactionId],
@@ -98,6 +99,7 @@ export class ReconciliationStore {
       refundedAmount: Number(row.refunded_amount),
       paymentId: row.zuz_payment_id ?? undefined,
       ageMs: Number(row.age_ms),
+      reconcileAgain: row.reconcile_again,
     };
   }
 
