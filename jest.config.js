@@ -5,5 +5,8 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: { isolatedModules: true } }] },
   setupFiles: ['<rootDir>/test/setup.ts'],
+  // PostgreSQL (when DATABASE_URL is unset), Chromium and the fuzzer's venv, for the selected files.
+  globalSetup: '<rootDir>/test/global-setup.ts',
+  globalTeardown: '<rootDir>/test/global-teardown.ts',
   testTimeout: 60_000,
 };

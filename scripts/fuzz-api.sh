@@ -6,16 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-version=4.32.5
 examples="${1:-300}"
-cache="${POS_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/pos-payments}"
-venv="$cache/schemathesis-$version"
-if [ ! -f "$venv/.complete" ]; then
-  echo "[fuzz] installing schemathesis $version into $venv" >&2
-  rm -rf "$venv" && python3 -m venv "$venv"
-  "$venv/bin/pip" install -q "schemathesis==$version"
-  touch "$venv/.complete"
-fi
+# schemathesis's venv (made once, in the project's cache): scripts/fuzz-venv.sh.
+venv="$(bash scripts/fuzz-venv.sh)"
 
 data="$(mktemp -d)"
 port=3917

@@ -1,15 +1,22 @@
 #!/usr/bin/env bash
-# Starts a throwaway PostgreSQL for the tests (installing it from Debian's packages if missing)
-# and prints the DATABASE_URL to use. Stop it with: scripts/start-postgres.sh stop
+# Starts a throwaway PostgreSQL for the tests (installing it from Debian's packages if missing and
+# the machine allows it: root and apt-get) and prints the DATABASE_URL to use.
+#   PGPORT_TEST=55432 PGDATA_TEST=/tmp/pos-test-postgres bash scripts/start-postgres.sh [stop]
+# The data folder must be one PostgreSQL's user can reach (as root: `postgres`), e.g. under /tmp.
+# `npm test` (test/global-setup.ts) calls it on a free port when DATABASE_URL is unset.
 set -euo pipefail
 
 port="${PGPORT_TEST:-55432}"
 dir="${PGDATA_TEST:-/tmp/pos-test-postgres}"
 say() { echo "[postgres] $*" >&2; }
+case "${1:-}" in -h | --help) sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 
+# Debian's layout first (/usr/lib/postgresql/<major>/bin), then pg_config's or initdb's folder (Homebrew, other distributions).
 pg_bin() {
   local found
   found="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+  if [ -z "$found" ] && command -v pg_config >/dev/null 2>&1 && [ -x "$(pg_config --bindir)/initdb" ]; then found="$(pg_config --bindir)"; fi
+  if [ -z "$found" ] && command -v initdb >/dev/null 2>&1; then found="$(dirname "$(command -v initdb)")"; fi
   [ -n "$found" ] && echo "$found"
 }
 
@@ -23,7 +30,11 @@ if [ "${1:-}" = stop ]; then
 fi
 
 if [ -z "$(pg_bin)" ]; then
-  say "installing PostgreSQL from Debian's packages..."
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    say "no PostgreSQL server found: install it ('sudo apt-get install postgresql', 'brew install postgresql') or set DATABASE_URL to a PostgreSQL to use"
+    exit 1
+  fi
+  say "installing PostgreSQL from Debian's packages (apt-get install postgresql)..."
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >&2
   apt-get install -y -qq postgresql >&2

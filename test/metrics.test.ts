@@ -4,7 +4,7 @@
  * transactions, and their /metrics are held to Prometheus's conventions (counters end in
  * `_total`, durations are histograms in seconds named `_seconds`, as Temporal's SDK dashboard
  * queries them) and to every metric deploy/grafana/pos-payments.json queries, so the dashboard
- * cannot drift from the code. The two processes share PostgreSQL: DATABASE_URL (which `npm test` sets).
+ * cannot drift from the code. The two processes share PostgreSQL: DATABASE_URL, or the one test/global-setup.ts starts.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -79,6 +79,7 @@ async function runTransaction(paymentMethodId: string, amount: number): Promise<
 
 beforeAll(async () => {
   // PGlite is one process's database: the worker and the API need a server to share.
+  // test/global-setup.ts starts one when DATABASE_URL is unset.
   if (!process.env.DATABASE_URL) throw new Error('test/metrics.test.ts needs DATABASE_URL (a PostgreSQL both processes share)');
   const dataDir = mkdtempSync(path.join(tmpdir(), 'pos-metrics-'));
   temporal = await startDevServer({ cli: temporalCliPath(), port: 0, logFile: path.join(dataDir, 'temporal.log') });

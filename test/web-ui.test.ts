@@ -1,6 +1,6 @@
 /**
  * The README promises that every transaction can be followed in the Temporal Web UI. This test
- * proves it in a real browser (Debian's chromium, driven by playwright-core): the workflow list
+ * proves it in a real browser (a Chromium, driven by playwright-core; test/global-setup.ts finds or installs it): the workflow list
  * filtered by the service's search attributes, and a workflow's event history with every step.
  * With UPDATE_DOCS_SCREENSHOT=1 it also refreshes the screenshot the README shows
  * (docs/images/web-ui-workflow.png); otherwise screenshots go to test-artifacts/ only.
@@ -34,6 +34,8 @@ let uiUrl: string;
 const transactions = { approved: '', pending: '', declined: '' };
 
 beforeAll(async () => {
+  // test/global-setup.ts looked for a Chromium (scripts/find-chromium.sh), installing it where it could.
+  if (process.env.POS_CHROMIUM_MISSING) throw new Error(`test/web-ui.test.ts needs Chromium: ${process.env.POS_CHROMIUM_MISSING}`);
   const temporalPort = await freePort();
   const uiPort = await freePortOtherThan(temporalPort);
   stack = await startLocalStack({
