@@ -183,7 +183,7 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
       log('PostgreSQL: starting a private one');
       pg = await startPrivatePostgres({ dataDir: options.dataDir, logsDir, port: ports.postgres });
       parts.addChild('PostgreSQL', pg.child!, 'SIGINT', 30_000);
-      log(`PostgreSQL: 127.0.0.1:${pg.port}, data in ${path.join(options.dataDir, 'postgres')}`);
+      log(`PostgreSQL: 127.0.0.1:${pg.port}, data in ${pg.dataDir}`);
     }
 
     log('Temporal: setting up the schemas (temporal, temporal_visibility)');

@@ -1,10 +1,15 @@
 /**
  * The cluster's PostgreSQL: the one TEMPORAL_POSTGRES_URL names, or a private one started here
  * from Debian's binaries (initdb once, then `postgres` as a child process) on a free port, its
- * data kept under the cluster's data folder so that a restart keeps every workflow.
+ * data kept under the cluster's data folder so that a restart keeps every workflow. As root,
+ * PostgreSQL runs as its own user: when that user cannot reach the data folder (a checkout in a
+ * private directory, such as root's home or any folder of mode 700), the data go under that user's
+ * home instead (one folder per cluster data folder, named in `<data folder>/postgres-data-location`).
+ * No Unix socket is opened (TCP on loopback only), so no socket folder has to be reachable either.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client as PgClient } from 'pg';
 import { freePort } from '../dev-server';
@@ -18,6 +23,8 @@ export interface ClusterPostgres {
   password?: string;
   /** Set when this cluster started it (and so stops it). */
   child?: Child;
+  /** Its data folder, when this cluster started it. */
+  dataDir?: string;
   stop(): Promise<void>;
 }
 
@@ -47,7 +54,8 @@ function runAsPostgres(command: string, args: string[], logFile: string): void {
   const [file, argv] = isRoot()
     ? ['/usr/bin/setpriv', ['--reuid', SYSTEM_USER, '--regid', SYSTEM_USER, '--init-groups', '--', command, ...args]]
     : [command, args];
-  const result = spawnSync(file, argv, { encoding: 'utf8' });
+  // cwd '/': the postgres user may not reach the folder this process runs in.
+  const result = spawnSync(file, argv, { encoding: 'utf8', cwd: '/' });
   if (result.status !== 0) {
     throw new Error(
       `${path.basename(command)} failed (${result.error?.message ?? `exit ${result.status}`}): ${result.stderr || result.stdout}; log: ${logFile}`,
@@ -55,15 +63,55 @@ function runAsPostgres(command: string, args: string[], logFile: string): void {
   }
 }
 
+/** Whether the postgres system user can reach (search) `dir`, i.e. every folder on its path. */
+function postgresUserCanReach(dir: string): boolean {
+  const result = spawnSync('/usr/bin/setpriv', ['--reuid', SYSTEM_USER, '--regid', SYSTEM_USER, '--init-groups', '--', 'test', '-x', dir], {
+    cwd: '/',
+  });
+  return result.status === 0;
+}
+
+/** The postgres user's home (Debian: /var/lib/postgresql), else /var/tmp. */
+function postgresUserHome(): string {
+  const entry = spawnSync('getent', ['passwd', SYSTEM_USER], { encoding: 'utf8' }).stdout ?? '';
+  const home = entry.trim().split(':')[5];
+  return home && existsSync(home) ? home : '/var/tmp';
+}
+
+const LOCATION_FILE = 'postgres-data-location';
+
+/**
+ * Where the private PostgreSQL keeps its data: `<dataDir>/postgres`, unless (as root) the postgres
+ * user cannot reach `dataDir`; then a folder of its own under that user's home, recorded in
+ * `<dataDir>/postgres-data-location`. Without that record (a new or wiped data folder) the outside
+ * folder is emptied: its databases belong with the rest of the data folder (the payload keys).
+ */
+function postgresDataDir(dataDir: string): { pgData: string; outside: boolean } {
+  const inside = path.join(dataDir, 'postgres');
+  mkdirSync(dataDir, { recursive: true });
+  if (!isRoot() || existsSync(path.join(inside, 'PG_VERSION')) || postgresUserCanReach(dataDir)) return { pgData: inside, outside: false };
+  const record = path.join(dataDir, LOCATION_FILE);
+  const id = createHash('sha256').update(path.resolve(dataDir)).digest('hex').slice(0, 16);
+  const pgData = path.join(postgresUserHome(), 'pos-payments-cluster', id);
+  if (!existsSync(record) || readFileSync(record, 'utf8').trim() !== pgData) {
+    rmSync(pgData, { recursive: true, force: true });
+    writeFileSync(
+      record,
+      `${pgData}\n# The cluster's PostgreSQL data: this folder is private, so PostgreSQL's user could not reach it here.\n`,
+    );
+  }
+  return { pgData, outside: true };
+}
+
 export async function startPrivatePostgres(options: { dataDir: string; logsDir: string; port?: number }): Promise<ClusterPostgres> {
   const bin = postgresBinDir();
   if (!bin) {
     throw new Error('no PostgreSQL found under /usr/lib/postgresql: install it (apt-get install postgresql) or set TEMPORAL_POSTGRES_URL');
   }
-  const pgData = path.join(options.dataDir, 'postgres');
+  const { pgData, outside } = postgresDataDir(options.dataDir);
   const logFile = path.join(options.logsDir, 'postgres.log');
   if (!existsSync(path.join(pgData, 'PG_VERSION'))) {
-    mkdirSync(options.dataDir, { recursive: true });
+    mkdirSync(outside ? path.dirname(pgData) : options.dataDir, { recursive: true });
     if (!existsSync(pgData)) mkdirSync(pgData, { mode: 0o700 });
     if (isRoot()) {
       const uid = Number(execFileSync('id', ['-u', SYSTEM_USER], { encoding: 'utf8' }).trim());
@@ -90,6 +138,7 @@ export async function startPrivatePostgres(options: { dataDir: string; logsDir: 
       'max_connections=200',
     ],
     env: { PATH: process.env.PATH, LANG: 'C' },
+    cwd: '/',
     logFile,
     user: isRoot() ? SYSTEM_USER : undefined,
     parentDeathSignal: 'SIGINT', // a fast shutdown (SIGTERM would wait for every client to leave)
@@ -99,6 +148,7 @@ export async function startPrivatePostgres(options: { dataDir: string; logsDir: 
     port,
     user: 'postgres',
     child,
+    dataDir: pgData,
     stop: () => child.stop('SIGINT', 30_000),
   };
   try {
