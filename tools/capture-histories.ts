@@ -9,6 +9,12 @@
  * under the committed TEST-ONLY key (test/histories/TEST-ONLY-payload-keys.json) to
  * test/histories/encrypted/<version>-approved.json, so the replay suite proves that histories the
  * codec encrypted replay too; it leaves the version folders alone.
+ *
+ * `--additions` adds, to folders already captured, the histories a released version's capture
+ * missed, never overwriting one: the old side of each patch that no earlier capture took
+ * (`OLD_SIDE_BRANCHES`: the current code with that patch and every later one forced off, the flow
+ * as it was just before the patch, filed under the version that ran it) and the reconciliation's
+ * (`RECONCILIATION_BRANCHES`, filed under the current version).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -33,6 +39,10 @@ import { refundKey, refundWorkflowIdFor, type RefundView } from '../src/domain/r
 import { loadTemporalConfig } from '../src/config';
 import { connectClient, dataConverterOf } from '../src/infrastructure/temporal';
 import { runToolMain } from './cli-args';
+import { bundleWithGuards, codeBefore } from './patches';
+import type { Activities } from '../src/activities';
+import type { ReconciledPage } from '../src/activities/reconciliation';
+import type { ReconciliationSummary } from '../src/workflows/reconcile';
 
 interface Branch {
   name: string;
@@ -127,6 +137,8 @@ interface ScriptedBranch {
   activities: () => Partial<TransactionActivities>;
   /** Run with the committed TEST-ONLY payload key: the history holds encrypted payloads (and encoded failures). */
   encrypted?: boolean;
+  /** Run on the code from just before this patch (it and every later patch forced off): a history of its old side. */
+  before?: string;
 }
 
 /** The TEST-ONLY key the replay suite decrypts `*.encrypted` histories with; it protects nothing. */
@@ -202,6 +214,63 @@ const SCRIPTED_BRANCHES: ScriptedBranch[] = [
   { name: 'authorization-answers-lost-reread-finds-it', activities: authorizationAnswersLost(3000) },
 ];
 
+/** Every capture attempt fails before reaching Zuz, and the read shows no capture. */
+function captureNeverArrived(): Partial<TransactionActivities> {
+  return {
+    capturePayment: () =>
+      Promise.reject(ApplicationFailure.create({ type: UPSTREAM_UNAVAILABLE, message: 'connection reset', nonRetryable: true })),
+    readPaymentState: () => Promise.resolve({ authorization: authorized }),
+  };
+}
+
+/**
+ * The old side of the patches no capture of their time took: each branch reaches the patch's
+ * decision on the code from just before it (that patch and every later one off) and takes the
+ * old path; filed under the version whose code that was. With the patch's guard removed (always
+ * the new path) their replay fails (test/patch-coverage.test.ts).
+ */
+const OLD_SIDE_BRANCHES: Array<ScriptedBranch & { before: string; version: string }> = [
+  // v2 before v2.1: a capture that never reached Zuz ended failed as if still pending, and the authorization stayed held.
+  { name: 'capture-never-arrived-not-voided', version: 'v2', before: 'void-when-capture-never-arrived', activities: captureNeverArrived },
+  // v4: the void refused while the read after it shows no reason: release_failed at once, no reread.
+  {
+    name: 'void-refused-unexplained-not-reread',
+    version: 'v4',
+    before: 'reread-unexplained-void-refusals',
+    activities: captureLandedUnseen(2),
+  },
+  // v5: at the deadline the read does not show the authorization Zuz gave an id to: taken as none held, no reread.
+  {
+    name: 'authorization-unseen-not-reread',
+    version: 'v5',
+    before: 'reread-missing-known-authorization',
+    activities: authorizationUnseen(5000),
+  },
+  // v6: every answer to the authorization lost and the read shows none: taken as none held, no reread.
+  {
+    name: 'authorization-answers-lost-not-reread',
+    version: 'v6',
+    before: 'reread-after-lost-authorization-answers',
+    activities: authorizationAnswersLost(3000),
+  },
+];
+
+/**
+ * The reconciliation's branches. `reconciliation-daily` is the schedule's run for real, over the
+ * transactions of this capture (the stack's own activities); the scripted ones page through
+ * `pages` pages of a made-up period (PAGES_PER_RUN, 200, pages make a run continue as new: its
+ * first run's history ends there, and the next run's starts from the page it left).
+ */
+interface ReconciliationBranch {
+  name: string;
+  pages?: number;
+}
+
+const RECONCILIATION_BRANCHES: ReconciliationBranch[] = [
+  { name: 'reconciliation-daily' },
+  { name: 'reconciliation-continued-as-new', pages: 201 },
+];
+
 /** The refund workflow's branches, each a refund of the captured `approved` branch (Zuz's simulator decides by amount). */
 const REFUND_BRANCHES = [
   { name: 'refund-approved', amount: 500 },
@@ -228,9 +297,13 @@ async function runRefund(
   }
 }
 
-async function runScripted(stack: LocalStack, branch: ScriptedBranch): Promise<{ workflowId: string; outcome: string }> {
+async function runScripted(
+  stack: LocalStack,
+  branch: ScriptedBranch,
+  version = FLOW_VERSION,
+): Promise<{ workflowId: string; outcome: string }> {
   const request: TransactionRequest = {
-    transactionId: `history-${FLOW_VERSION}-${branch.name}`,
+    transactionId: `history-${version}-${branch.name}`,
     customerId: 'cus_demo',
     paymentMethodId: 'pm_approved',
     amount: 1250,
@@ -261,7 +334,7 @@ async function runScripted(stack: LocalStack, branch: ScriptedBranch): Promise<{
       connection,
       taskQueue,
       activities,
-      workflowBundle: prebuiltWorkflowBundle() ?? (await bundle()),
+      workflowBundle: branch.before ? await bundleWithGuards(codeBefore(branch.before)) : (prebuiltWorkflowBundle() ?? (await bundle())),
       dataConverter: dataConverterOf(temporal),
     });
     const workflowId = workflowIdFor(request.transactionId);
@@ -298,6 +371,7 @@ const FLOW_OPTIONS: FlowOverrides = {
 async function main(): Promise<void> {
   const force = process.argv.includes('--force');
   if (process.argv.includes('--encrypted-sample')) return captureEncryptedSample();
+  if (process.argv.includes('--additions')) return captureAdditions();
   const target = path.resolve('test', 'histories', FLOW_VERSION);
   if (existsSync(target) && !force) {
     console.error(
@@ -321,14 +395,7 @@ async function main(): Promise<void> {
     // Short waits, so that every branch (the 7-day expiry too) finishes in seconds.
     flowOptions: FLOW_OPTIONS,
   });
-  const call: Api = async (method, route, body) => {
-    const response = await fetch(stack.apiUrl + route, {
-      method,
-      headers: { authorization: `Bearer ${stack.apiKey}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: response.status, body: (await response.json()) as TransactionView };
-  };
+  const call = apiOf(stack);
 
   try {
     for (const branch of BRANCHES) {
@@ -377,6 +444,7 @@ async function main(): Promise<void> {
       );
       console.log(`${branch.name.padEnd(34)} ${outcome}`);
     }
+    for (const branch of RECONCILIATION_BRANCHES) await captureReconciliation(stack, branch, partial);
   } finally {
     stack.zuz.setFaults({});
     await stack.stop();
@@ -384,6 +452,123 @@ async function main(): Promise<void> {
   rmSync(target, { recursive: true, force: true });
   renameSync(partial, target);
   console.log(`Histories of ${FLOW_VERSION} written to ${path.relative(process.cwd(), target)}/`);
+}
+
+/** The stack's API, as the till calls it. */
+function apiOf(stack: LocalStack): Api {
+  return async (method, route, body) => {
+    const response = await fetch(stack.apiUrl + route, {
+      method,
+      headers: { authorization: `Bearer ${stack.apiKey}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: response.status, body: (await response.json()) as TransactionView };
+  };
+}
+
+/** Writes a history file that must not exist yet (captured histories are never overwritten). */
+function writeNewHistory(file: string, stored: { workflowId: string; branch: string; outcome: string; history: unknown }, note?: string) {
+  if (existsSync(file)) throw new Error(`${file} exists: captured histories are never overwritten`);
+  writeFileSync(file, JSON.stringify({ ...stored, ...(note && { note }) }, null, 1) + '\n');
+  console.log(`${stored.branch.padEnd(40)} ${stored.outcome} -> ${path.relative(process.cwd(), file)}`);
+}
+
+/** The reconciliation's branch: each of its runs' histories, `<name>.json` and, once continued as new, `<name>-run2.json`. */
+async function captureReconciliation(stack: LocalStack, branch: ReconciliationBranch, folder: string): Promise<void> {
+  const workflowId = `history-${FLOW_VERSION}-${branch.name}`;
+  const run = async (taskQueue: string) => {
+    const handle = await stack.client.workflow.start('reconcileTransactions', { workflowId, taskQueue, args: [{ periodHours: 48 }] });
+    return (await handle.result()) as ReconciliationSummary;
+  };
+  let summary: ReconciliationSummary;
+  if (branch.pages === undefined) {
+    summary = await run(loadTemporalConfig(stack.env).taskQueue);
+  } else {
+    const pages = branch.pages;
+    const activities: Pick<Activities, 'openReconciliationRun' | 'reconcilePage' | 'closeReconciliationRun'> = {
+      openReconciliationRun: () => Promise.resolve(),
+      reconcilePage: ({ after }): Promise<ReconciledPage> => {
+        const page = after === '' ? 1 : Number(after.slice('page-'.length)) + 1;
+        return Promise.resolve({ checked: 1, discrepancies: page % 50 === 0 ? 1 : 0, ...(page < pages && { next: `page-${page}` }) });
+      },
+      closeReconciliationRun: () => Promise.resolve(),
+    };
+    const connection = await NativeConnection.connect({ address: stack.temporalAddress });
+    try {
+      const taskQueue = `history-scripted-${branch.name}`;
+      const worker = await Worker.create({
+        connection,
+        taskQueue,
+        activities,
+        workflowBundle: prebuiltWorkflowBundle() ?? (await bundle()),
+        dataConverter: stack.dataConverter,
+      });
+      summary = await worker.runUntil(run(taskQueue));
+    } finally {
+      await connection.close();
+    }
+  }
+  const outcome = `checked ${summary.checked}, ${summary.discrepancies} discrepancies`;
+  const runs = runIdsOf(stack, workflowId);
+  runs.forEach((runId, i) => {
+    const name = i === 0 ? branch.name : `${branch.name}-run${i + 1}`;
+    writeNewHistory(path.join(folder, `${name}.json`), {
+      workflowId,
+      branch: name,
+      outcome,
+      history: exportHistory(stack, workflowId, runId),
+    });
+  });
+}
+
+/** The runs of a workflow id, first first (a run continued as new is followed by the next). */
+function runIdsOf(stack: LocalStack, workflowId: string): string[] {
+  const args = ['workflow', 'list', '--query', `WorkflowId = '${workflowId}'`, '--output', 'json', '--color', 'never'];
+  const connection = ['--address', stack.temporalAddress, '--namespace', stack.client.options.namespace];
+  const listed = JSON.parse(execFileSync(loadDevConfig().temporalCli, [...args, ...connection], { encoding: 'utf8' })) as Array<{
+    execution: { runId: string };
+    startTime: string;
+  }>;
+  return listed.sort((a, b) => Date.parse(a.startTime) - Date.parse(b.startTime)).map((w) => w.execution.runId);
+}
+
+/**
+ * `--additions`: the histories released versions lack, added to their folders (never overwriting
+ * one): the old sides of patches (OLD_SIDE_BRANCHES) and the reconciliation's branches.
+ */
+async function captureAdditions(): Promise<void> {
+  const stack = await startLocalStack({
+    env: throwawayStackEnv('histories', { LOG_LEVEL: 'warn', PAYLOAD_ENCRYPTION: 'off' }),
+    flowOptions: FLOW_OPTIONS,
+  });
+  try {
+    for (const branch of OLD_SIDE_BRANCHES) {
+      const file = path.resolve('test', 'histories', branch.version, `${branch.name}.json`);
+      if (existsSync(file)) continue;
+      const { workflowId, outcome } = await runScripted(stack, branch, branch.version);
+      const note = `captured later (--additions) on the current code with ${branch.before} and every later patch forced off: the flow of ${branch.version} before that patch`;
+      writeNewHistory(file, { workflowId, branch: branch.name, outcome, history: exportHistory(stack, workflowId) }, note);
+    }
+    // Something for the daily run to check: a transaction that succeeded, one declined.
+    const call = apiOf(stack);
+    for (const [name, paymentMethodId] of [
+      ['reconciled-approved', 'pm_approved'],
+      ['reconciled-declined', 'pm_declined'],
+    ]) {
+      const transactionId = `history-${FLOW_VERSION}-${name}`;
+      const body = { transactionId, customerId: 'cus_demo', paymentMethodId, amount: 1250, currency: 'EUR', capture: 'auto' };
+      const created = await call('POST', '/v1/transactions', body);
+      if (created.status !== 202) throw new Error(`${name}: POST answered ${created.status}`);
+      while (!isTerminal((await call('GET', `/v1/transactions/${transactionId}`)).body.status)) await sleep(100);
+    }
+    const current = path.resolve('test', 'histories', FLOW_VERSION);
+    for (const branch of RECONCILIATION_BRANCHES) {
+      if (existsSync(path.join(current, `${branch.name}.json`))) continue;
+      await captureReconciliation(stack, branch, current);
+    }
+  } finally {
+    await stack.stop();
+  }
 }
 
 /** `--encrypted-sample`: one history with encrypted payloads, under test/histories/encrypted/ (never overwritten). */
@@ -409,8 +594,18 @@ async function captureEncryptedSample(): Promise<void> {
  * A workflow's history as JSON, exported by the Temporal CLI that runs the stack's dev server
  * (`temporal workflow show --output json`): the standard history file the SDK's replayer reads.
  */
-function exportHistory(stack: LocalStack, workflowId: string): unknown {
-  const args = ['workflow', 'show', '--workflow-id', workflowId, '--output', 'json', '--color', 'never'];
+function exportHistory(stack: LocalStack, workflowId: string, runId?: string): unknown {
+  const args = [
+    'workflow',
+    'show',
+    '--workflow-id',
+    workflowId,
+    ...(runId ? ['--run-id', runId] : []),
+    '--output',
+    'json',
+    '--color',
+    'never',
+  ];
   const connection = ['--address', stack.temporalAddress, '--namespace', stack.client.options.namespace];
   const json = execFileSync(loadDevConfig().temporalCli, [...args, ...connection], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   return JSON.parse(json);
