@@ -2,7 +2,7 @@
  * Configuration from environment variables, validated once at start. A bad value stops the
  * process with a message naming the variable and what is wrong, never a stack trace.
  */
-import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { createPrivateKey, randomBytes, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
@@ -489,6 +489,20 @@ export function loadFlowOverrides(env: Env = process.env) {
   return set.length ? (Object.fromEntries(set) as Partial<Record<keyof typeof overrides, Duration>>) : undefined;
 }
 
+const statementTimeoutSchema = z.object({
+  DATABASE_STATEMENT_TIMEOUT: z.union([z.literal('off'), duration], { error: 'must be a duration such as 5s, or off' }).default('5s'),
+});
+
+/**
+ * PostgreSQL's `statement_timeout` for the API's pool, in ms (0: none): a statement running longer
+ * is cancelled (the request fails, the connection is freed) so that no query can hold a pooled
+ * connection for long. DATABASE_STATEMENT_TIMEOUT, default 5s; `off` for none.
+ */
+export function loadDatabaseStatementTimeout(env: Env = process.env): number {
+  const value = parse(statementTimeoutSchema, env).DATABASE_STATEMENT_TIMEOUT;
+  return value === 'off' ? 0 : ms(value as StringValue);
+}
+
 export type { ApiKey };
 export { DEFAULT_MERCHANT_ID };
 
@@ -527,7 +541,24 @@ const apiSchema = z.object({
     })
     .optional(),
   API_METRICS_ADDRESS: listenAddress.default({ host: '127.0.0.1', port: 9465 }),
-  API_RATE_LIMIT_PER_MINUTE: positiveInt.optional(),
+  // `off`, or requests per minute per key; unset: PRODUCTION_RATE_LIMIT_PER_MINUTE in production, none with POS_SANDBOX=true.
+  API_RATE_LIMIT_PER_MINUTE: z.union([z.literal('off'), positiveInt], { error: 'must be a number > 0 or off' }).optional(),
+  API_FAILED_AUTH_LIMIT_PER_MINUTE: positiveInt.default(30),
+  API_LIST_CONCURRENCY_PER_MERCHANT: positiveInt.default(2),
+  /** The key that signs list cursors: its own secret, shared by every API process (a random one per process when unset). */
+  API_CURSOR_KEY: z
+    .string()
+    .transform((value, ctx) => {
+      const key = base64Key(value, PAYLOAD_KEY_BYTES);
+      if (!key)
+        ctx.issues.push({
+          code: 'custom',
+          message: `must be ${PAYLOAD_KEY_BYTES} bytes in base64 (openssl rand -base64 32)`,
+          input: value,
+        });
+      return key ?? z.NEVER;
+    })
+    .optional(),
   ZUZ_PRIVATE_KEY: nonEmpty,
   ZUZ_WEBHOOK_MAX_AGE_SECONDS: positiveInt.default(24 * 60 * 60 + 3600),
   CUSTOMER_PSEUDONYM_KEY: z
@@ -588,11 +619,20 @@ export interface ApiConfig {
   metrics: { host: string; port: number };
   /** Requests per minute per API key on /v1; undefined: no limit. */
   rateLimitPerMinute?: number;
+  /** 401s per client address per minute before its requests are refused (429). */
+  failedAuthLimitPerMinute: number;
+  /** Lists (GET /v1/transactions) of one merchant in progress at once, per API process. */
+  listConcurrencyPerMerchant: number;
+  /** Signs list cursors (API_CURSOR_KEY; random per process when unset, which production refuses). */
+  cursorKey: Buffer;
   /** With payload encryption on: the key of the CustomerId search attribute's pseudonym (src/infrastructure/payload-codec.ts). */
   customerPseudonymKey?: Buffer;
   /** The codec server for the Web UI, on its own listener; undefined: not started (it is opt-in). */
   codecServer?: CodecServerConfig;
 }
+
+/** Requests per minute per API key when API_RATE_LIMIT_PER_MINUTE is unset, outside the sandbox. */
+export const PRODUCTION_RATE_LIMIT_PER_MINUTE = 600;
 
 /** The API refuses to start without keys: there is no anonymous access to payments. */
 export function loadApiConfig(env: Env = process.env): ApiConfig {
@@ -619,7 +659,13 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
     operatorKeys: c.OPERATOR_API_KEYS ?? [],
     webhook: { privateKey: c.ZUZ_PRIVATE_KEY, maxAgeMs: c.ZUZ_WEBHOOK_MAX_AGE_SECONDS * 1000 },
     metrics: c.API_METRICS_ADDRESS,
-    rateLimitPerMinute: c.API_RATE_LIMIT_PER_MINUTE,
+    rateLimitPerMinute:
+      c.API_RATE_LIMIT_PER_MINUTE === 'off'
+        ? undefined
+        : (c.API_RATE_LIMIT_PER_MINUTE ?? (parse(sandboxSchema, env).POS_SANDBOX ? undefined : PRODUCTION_RATE_LIMIT_PER_MINUTE)),
+    failedAuthLimitPerMinute: c.API_FAILED_AUTH_LIMIT_PER_MINUTE,
+    listConcurrencyPerMerchant: c.API_LIST_CONCURRENCY_PER_MERCHANT,
+    cursorKey: c.API_CURSOR_KEY ?? randomBytes(PAYLOAD_KEY_BYTES),
     customerPseudonymKey: encrypted ? c.CUSTOMER_PSEUDONYM_KEY : undefined,
     codecServer: c.CODEC_SERVER_ADDRESS && {
       ...c.CODEC_SERVER_ADDRESS,
@@ -655,6 +701,36 @@ export const SANDBOX_WARNING =
 /** What a process logs once when it runs with payload encryption off. */
 export const CLEAR_PAYLOADS_WARNING =
   'Payload encryption is off: Temporal stores workflow inputs, results, signals, memo and failure messages in clear (set PAYLOAD_ENCRYPTION_KEYS)';
+
+/** Whether a postgres:// URL makes node-postgres use TLS: sslmode require / verify-ca / verify-full, or ssl=true. */
+function databaseUsesTls(url: string): boolean {
+  try {
+    const params = new URL(url).searchParams;
+    return ['require', 'verify-ca', 'verify-full'].includes(params.get('sslmode') ?? '') || ['true', '1'].includes(params.get('ssl') ?? '');
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * What production accepts but an operator should know, logged once at start (nothing with
+ * POS_SANDBOX=true): a bare key in API_KEYS acts for the `default` merchant, which owns every
+ * transaction made before merchants existed.
+ */
+export function productionWarnings(entryPoint: ProductionEntryPoint, env: Env = process.env): string[] {
+  if (entryPoint !== 'api' || parse(sandboxSchema, env).POS_SANDBOX) return [];
+  const value = env.API_KEYS;
+  if (!value) return [];
+  const bare = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry && !entry.includes(':')).length;
+  return bare
+    ? [
+        `API_KEYS: ${bare} key(s) without a merchant (merchantId:key) act for the "${DEFAULT_MERCHANT_ID}" merchant, which owns every transaction made before merchants existed: give each key its merchant unless that is meant`,
+      ]
+    : [];
+}
 
 /**
  * The production entry points' refusal of what is safe only against the local simulators:
@@ -700,6 +776,42 @@ export function assertSafeForProduction(entryPoint: ProductionEntryPoint, env: E
   if (uses('DATABASE_URL') && set('DATABASE_URL') === undefined)
     problems.push(
       'DATABASE_URL: must be set (the PostgreSQL the API and the workers share); the embedded database is for the sandbox only',
+    );
+  if (entryPoint === 'api') {
+    // The API serves plain HTTP: in a deployment TLS must end in front of it, and the deployment must say so.
+    const terminated = set('API_TLS_TERMINATED_BY');
+    if (terminated === undefined)
+      problems.push(
+        'API_TLS_TERMINATED_BY: must be set to proxy: the API serves plain HTTP, so TLS must end at a proxy or load balancer in front of it (and API keys never cross a network in clear)',
+      );
+    else if (terminated !== 'proxy') problems.push(`API_TLS_TERMINATED_BY: must be proxy (got "${terminated}")`);
+    // A key derived from nothing shared would differ between API processes; one derived from the Zuz key is a secret Zuz holds too.
+    if (set('API_CURSOR_KEY') === undefined)
+      problems.push('API_CURSOR_KEY: must be set (32 bytes in base64, the same for every API process): it signs list cursors');
+  }
+  // Temporal and PostgreSQL carry payments' data: in clear only where a sidecar or proxy on the same host encrypts for them.
+  /** Whether NAME says a proxy encrypts the connection; a value other than `proxy` is itself the problem reported. */
+  const tlsElsewhere = (name: string) => {
+    const value = set(name);
+    if (value !== undefined && value !== 'proxy') problems.push(`${name}: must be proxy (got "${value}")`);
+    return value !== undefined;
+  };
+  if (!tlsElsewhere('TEMPORAL_TLS_TERMINATED_BY')) {
+    let plaintext = false;
+    try {
+      plaintext = loadTemporalConfig(env).tls === undefined;
+    } catch {
+      // A malformed Temporal setting is the loader's to report.
+    }
+    if (plaintext)
+      problems.push(
+        'TEMPORAL_TLS: the connection to Temporal is plaintext: set TEMPORAL_TLS=true (or a client certificate, or TEMPORAL_API_KEY), or TEMPORAL_TLS_TERMINATED_BY=proxy when a sidecar on this host encrypts it',
+      );
+  }
+  const databaseUrl = uses('DATABASE_URL') ? set('DATABASE_URL') : undefined;
+  if (databaseUrl !== undefined && !tlsElsewhere('DATABASE_TLS_TERMINATED_BY') && !databaseUsesTls(databaseUrl))
+    problems.push(
+      'DATABASE_URL: must ask for TLS (sslmode=require, verify-ca or verify-full), or set DATABASE_TLS_TERMINATED_BY=proxy when a proxy on this host encrypts it',
     );
   // The general loader defaults to `test`; a deployment must say which Zuz it talks to.
   if (uses('ZUZ_ENV') && set('ZUZ_ENV') === undefined) problems.push('ZUZ_ENV: must be set explicitly (test or live)');

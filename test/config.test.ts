@@ -12,6 +12,9 @@ import {
   loadFlowOverrides,
   loadProvidersConfig,
   loadTemporalConfig,
+  loadDatabaseStatementTimeout,
+  PRODUCTION_RATE_LIMIT_PER_MINUTE,
+  productionWarnings,
   SANDBOX_CREDENTIALS,
   type Env,
 } from '../src/config';
@@ -132,9 +135,10 @@ test('API_METRICS_ADDRESS: 127.0.0.1:9465 by default, any host:port (0: a free p
   );
 });
 
-test('API_RATE_LIMIT_PER_MINUTE: off unless set; a positive integer', () => {
+test('API_RATE_LIMIT_PER_MINUTE: a positive integer or off; unset, on in production and off in the sandbox (issue 38)', () => {
   const base = { ZUZ_PRIVATE_KEY: 'k', API_KEYS: 'test-api-key-0123456789' };
-  expect(loadApiConfig(base).rateLimitPerMinute).toBeUndefined();
+  expect(loadApiConfig({ ...base, POS_SANDBOX: 'true' }).rateLimitPerMinute).toBeUndefined();
+  expect(loadApiConfig(base).rateLimitPerMinute).toBe(PRODUCTION_RATE_LIMIT_PER_MINUTE);
   expect(loadApiConfig({ ...base, API_RATE_LIMIT_PER_MINUTE: '600' }).rateLimitPerMinute).toBe(600);
   expect(messageOf(() => loadApiConfig({ ...base, API_RATE_LIMIT_PER_MINUTE: '0' }))).toContain('API_RATE_LIMIT_PER_MINUTE: must be > 0');
 });
@@ -151,7 +155,11 @@ describe('production entry points refuse what is safe only against the simulator
     PMS_API_KEY: long('pms-key'),
     // Payload encryption is production's default: without keys both entry points refuse (test/payload-encryption.test.ts).
     PAYLOAD_ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
-    DATABASE_URL: 'postgres://pos@db.example/pos',
+    DATABASE_URL: 'postgres://pos@db.example/pos?sslmode=verify-full',
+    // Issue 38 finding 3: every transport says where its TLS is.
+    API_TLS_TERMINATED_BY: 'proxy',
+    TEMPORAL_TLS: 'true',
+    API_CURSOR_KEY: Buffer.alloc(32, 9).toString('base64'),
   };
   /** The message an entry point stops with. */
   const refusal = (entryPoint: 'api' | 'worker', env: Env) => messageOf(() => assertSafeForProduction(entryPoint, env));
@@ -179,11 +187,54 @@ describe('production entry points refuse what is safe only against the simulator
     // Without it each process would open its own embedded database (issue 31, finding 7).
     ['api', { DATABASE_URL: undefined }, 'DATABASE_URL: must be set'],
     ['worker', { DATABASE_URL: '' }, 'DATABASE_URL: must be set'],
+    // Issue 38 finding 3: plain transports only when something else encrypts them, and said so.
+    ['api', { API_TLS_TERMINATED_BY: undefined }, 'API_TLS_TERMINATED_BY: must be set to proxy: the API serves plain HTTP'],
+    ['api', { API_TLS_TERMINATED_BY: 'nobody' }, 'API_TLS_TERMINATED_BY: must be proxy (got "nobody")'],
+    ['api', { TEMPORAL_TLS: undefined }, 'TEMPORAL_TLS: the connection to Temporal is plaintext'],
+    ['worker', { TEMPORAL_TLS: 'false' }, 'TEMPORAL_TLS: the connection to Temporal is plaintext'],
+    ['worker', { TEMPORAL_TLS: undefined, TEMPORAL_TLS_TERMINATED_BY: 'yes' }, 'TEMPORAL_TLS_TERMINATED_BY: must be proxy'],
+    ['api', { DATABASE_URL: 'postgres://pos@db.example/pos' }, 'DATABASE_URL: must ask for TLS'],
+    ['worker', { DATABASE_URL: 'postgres://pos@db.example/pos?sslmode=prefer' }, 'DATABASE_URL: must ask for TLS'],
+    ['worker', { DATABASE_URL: 'postgres://pos@db.example/pos?sslmode=disable' }, 'DATABASE_URL: must ask for TLS'],
+    // Issue 38 finding 7: the cursors' key is its own, the same in every API process.
+    ['api', { API_CURSOR_KEY: undefined }, 'API_CURSOR_KEY: must be set'],
   ] as const)('%s: %j is refused', (entryPoint, override, expected) => {
     const message = refusal(entryPoint, { ...production, ...override });
     expect(message).toContain(expected);
     expect(message.split('\n').filter((line) => line.startsWith('  '))).toHaveLength(1); // only that variable
     for (const value of Object.values(override)) if (value && /key/i.test(expected)) expect(message).not.toContain(value);
+  });
+
+  test('plain transports pass when the deployment says a proxy or sidecar encrypts them (issue 38, finding 3)', () => {
+    const elsewhere: Env = {
+      ...production,
+      TEMPORAL_TLS: undefined,
+      TEMPORAL_TLS_TERMINATED_BY: 'proxy',
+      DATABASE_URL: 'postgres://pos@127.0.0.1/pos',
+      DATABASE_TLS_TERMINATED_BY: 'proxy',
+    };
+    expect(assertSafeForProduction('api', elsewhere)).toBe('checked');
+    expect(assertSafeForProduction('worker', elsewhere)).toBe('checked');
+    // TLS by other means: an API key (Temporal Cloud), ssl=true, sslmode=require.
+    const other: Env = {
+      ...production,
+      TEMPORAL_TLS: undefined,
+      TEMPORAL_API_KEY: 'k'.repeat(40),
+      DATABASE_URL: 'postgres://h/pos?ssl=true',
+    };
+    expect(assertSafeForProduction('worker', other)).toBe('checked');
+    expect(assertSafeForProduction('worker', { ...production, DATABASE_URL: 'postgres://h/pos?sslmode=require' })).toBe('checked');
+  });
+
+  test('a bare key in API_KEYS is accepted with a warning naming the default merchant, never the key (issue 38, finding 3)', () => {
+    const warnings = productionWarnings('api', production);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('API_KEYS: 1 key(s) without a merchant');
+    expect(warnings[0]).toContain(`"${DEFAULT_MERCHANT_ID}" merchant`);
+    expect(warnings[0]).not.toContain('bare-key');
+    expect(productionWarnings('api', { ...production, API_KEYS: `cafe:${long('cafe-key')}` })).toEqual([]);
+    expect(productionWarnings('api', { ...production, POS_SANDBOX: 'true' })).toEqual([]);
+    expect(productionWarnings('worker', production)).toEqual([]);
   });
 
   test('every problem is listed in one error', () => {
@@ -487,5 +538,43 @@ describe('the Temporal connection: @temporalio/envconfig, the variables and TOML
     );
     const unavailable = clientAnswering(() => Promise.reject(Object.assign(new Error('14 UNAVAILABLE'), { code: 14 })));
     await expect(assertSearchAttributesRegistered(unavailable, 'default')).rejects.toThrow('14 UNAVAILABLE');
+  });
+});
+
+describe('the API bounds what one caller can take (issue 38, findings 2 and 7)', () => {
+  const base: Env = { API_KEYS: 'cafe:cafe-key-0123456789', ZUZ_PRIVATE_KEY: 'k' };
+  test('a per-key rate limit is on by default outside the sandbox, off with POS_SANDBOX=true or API_RATE_LIMIT_PER_MINUTE=off', () => {
+    expect(loadApiConfig(base).rateLimitPerMinute).toBe(PRODUCTION_RATE_LIMIT_PER_MINUTE);
+    expect(loadApiConfig({ ...base, POS_SANDBOX: 'true' }).rateLimitPerMinute).toBeUndefined();
+    expect(loadApiConfig({ ...base, API_RATE_LIMIT_PER_MINUTE: 'off' }).rateLimitPerMinute).toBeUndefined();
+    expect(loadApiConfig({ ...base, API_RATE_LIMIT_PER_MINUTE: '50' }).rateLimitPerMinute).toBe(50);
+    expect(messageOf(() => loadApiConfig({ ...base, API_RATE_LIMIT_PER_MINUTE: 'lots' }))).toContain('API_RATE_LIMIT_PER_MINUTE');
+  });
+
+  test('lists per merchant at once and failed authentications per address have defaults and are configurable', () => {
+    expect(loadApiConfig(base)).toMatchObject({ listConcurrencyPerMerchant: 2, failedAuthLimitPerMinute: 30 });
+    expect(loadApiConfig({ ...base, API_LIST_CONCURRENCY_PER_MERCHANT: '4', API_FAILED_AUTH_LIMIT_PER_MINUTE: '10' })).toMatchObject({
+      listConcurrencyPerMerchant: 4,
+      failedAuthLimitPerMinute: 10,
+    });
+    expect(messageOf(() => loadApiConfig({ ...base, API_LIST_CONCURRENCY_PER_MERCHANT: '0' }))).toContain(
+      'API_LIST_CONCURRENCY_PER_MERCHANT',
+    );
+  });
+
+  test('the cursor key is API_CURSOR_KEY (32 bytes of base64, never echoed), else a random one per process', () => {
+    const key = Buffer.alloc(32, 3).toString('base64');
+    expect(loadApiConfig({ ...base, API_CURSOR_KEY: key }).cursorKey).toEqual(Buffer.alloc(32, 3));
+    expect(loadApiConfig(base).cursorKey).not.toEqual(loadApiConfig(base).cursorKey);
+    const message = messageOf(() => loadApiConfig({ ...base, API_CURSOR_KEY: 'c2hvcnQ=' }));
+    expect(message).toContain('API_CURSOR_KEY: must be 32 bytes in base64');
+    expect(message).not.toContain('c2hvcnQ=');
+  });
+
+  test('statement_timeout: 5 s by default, configurable, off on request', () => {
+    expect(loadDatabaseStatementTimeout({})).toBe(5000);
+    expect(loadDatabaseStatementTimeout({ DATABASE_STATEMENT_TIMEOUT: '2s' })).toBe(2000);
+    expect(loadDatabaseStatementTimeout({ DATABASE_STATEMENT_TIMEOUT: 'off' })).toBe(0);
+    expect(messageOf(() => loadDatabaseStatementTimeout({ DATABASE_STATEMENT_TIMEOUT: 'soon' }))).toContain('DATABASE_STATEMENT_TIMEOUT');
   });
 });

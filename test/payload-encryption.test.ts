@@ -147,7 +147,11 @@ describe('configuration', () => {
       ZUZ_ENV: 'live',
       PMS_API_KEY: 'p'.repeat(40),
       PMS_BASE_URL: 'https://pms.example',
-      DATABASE_URL: 'postgres://pos@db.example/pos',
+      DATABASE_URL: 'postgres://pos@db.example/pos?sslmode=verify-full',
+      // Issue 38: every transport says where its TLS is; cursors have their own key (test/config.test.ts).
+      API_TLS_TERMINATED_BY: 'proxy',
+      TEMPORAL_TLS: 'true',
+      API_CURSOR_KEY: Buffer.alloc(32, 9).toString('base64'),
     };
     for (const entryPoint of ['api', 'worker'] as const) {
       expect(configError(() => assertSafeForProduction(entryPoint, production))).toMatch(/PAYLOAD_ENCRYPTION_KEYS: must be set/);

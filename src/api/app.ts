@@ -1,5 +1,5 @@
 /** The HTTP API as an express app: routes, authentication, body limits and the one error shape. */
-import { hkdfSync } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import express from 'express';
 import helmet from 'helmet';
 import type { Client } from '@temporalio/client';
@@ -10,7 +10,7 @@ import { allowOnly, errorHandler, sendError } from './errors';
 import { transactionsRouter, type TransactionsRouterOptions } from './transactions';
 import { zuzWebhookRouter } from './webhooks';
 import { createApiMetrics, type ApiMetrics } from './metrics';
-import { rateLimitPerKey } from './rate-limit';
+import { limitConcurrentPerMerchant, rateLimitFailedAuthentications, rateLimitPerKey } from './rate-limit';
 import { docsRouter } from './docs';
 import { isTemporalReachable } from '../infrastructure/temporal';
 import type { Database } from '../infrastructure/database';
@@ -25,7 +25,8 @@ export interface AppOptions {
   /** The application database: the transaction record the API consults before Temporal. */
   db: Database;
   taskQueue: string;
-  config: Pick<ApiConfig, 'apiKeys' | 'webhook' | 'rateLimitPerMinute' | 'customerPseudonymKey'> & Partial<Pick<ApiConfig, 'operatorKeys'>>;
+  config: Pick<ApiConfig, 'apiKeys' | 'webhook' | 'rateLimitPerMinute' | 'customerPseudonymKey'> &
+    Partial<Pick<ApiConfig, 'operatorKeys' | 'cursorKey' | 'failedAuthLimitPerMinute' | 'listConcurrencyPerMerchant'>>;
   log: Logger;
   flowOptions?: TransactionsRouterOptions['flowOptions'];
   /** The registry the app counts into; served by the caller on a listener of its own (startApiServer). Default: a new one. */
@@ -48,9 +49,11 @@ export function createApp({ client, db, taskQueue, config, log, flowOptions, met
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
+  const temporalReachable = cachedFor(READINESS_CACHE_MS, () => isTemporalReachable(client));
   app.get('/readyz', async (_req, res) => {
-    // Ready means the API can reach Temporal (it keeps no other state).
-    const temporal = await isTemporalReachable(client);
+    // Ready means the API can reach Temporal (it keeps no other state); asked at most once per READINESS_CACHE_MS,
+    // so that an unauthenticated caller polling /readyz cannot make the API call Temporal at its own pace.
+    const temporal = await temporalReachable();
     res.status(temporal ? 200 : 503).json({ status: temporal ? 'ready' : 'not_ready', checks: { temporal } });
   });
   // No /metrics here: it is served apart from the public port (API_METRICS_ADDRESS).
@@ -69,11 +72,18 @@ export function createApp({ client, db, taskQueue, config, log, flowOptions, met
   );
   app.use(
     '/v1',
-    requireApiKey(config.apiKeys, config.operatorKeys),
+    rateLimitFailedAuthentications({ limit: config.failedAuthLimitPerMinute ?? DEFAULT_FAILED_AUTH_LIMIT_PER_MINUTE }),
+    requireApiKey(config.apiKeys, config.operatorKeys, log),
     ...(config.rateLimitPerMinute ? [rateLimitPerKey({ limit: config.rateLimitPerMinute })] : []),
     express.json({ limit: '16kb', type: () => true }),
   );
   app.use('/v1/reconciliation', reconciliationRouter(reconciliation));
+  // The list may read many rows of one merchant: a bound per merchant keeps the shared pool for the others.
+  app.get(
+    '/v1/transactions',
+    merchantsOnly,
+    limitConcurrentPerMerchant({ limit: config.listConcurrencyPerMerchant ?? DEFAULT_LIST_CONCURRENCY_PER_MERCHANT }),
+  );
   app.use(
     '/v1/transactions',
     merchantsOnly,
@@ -82,7 +92,8 @@ export function createApp({ client, db, taskQueue, config, log, flowOptions, met
       records,
       taskQueue,
       flowOptions,
-      cursorKey: cursorKeyFrom(config.webhook.privateKey),
+      // Its own key (API_CURSOR_KEY), never one derived from a secret Zuz also holds; without one, this process's own.
+      cursorKey: config.cursorKey ?? randomBytes(32),
       refunds: new RefundRecords(db),
       customerSearchValue: pseudonymsUnder(config.customerPseudonymKey),
     }),
@@ -98,11 +109,19 @@ function pseudonymsUnder(key: Buffer | undefined): TransactionsRouterOptions['cu
   return key ? (merchantId, customerId) => customerPseudonym(key, merchantId, customerId) : undefined;
 }
 
-/**
- * The key that signs list cursors, derived from the API's one secret (the Zuz key it already
- * holds to verify webhooks) under its own label: every API process derives the same key, so a
- * cursor from one is good at another, and it is never the webhook key itself.
- */
-function cursorKeyFrom(secret: string): Buffer {
-  return Buffer.from(hkdfSync('sha256', secret, 'pos-payments', 'list-cursor-v1', 32));
+/** How long one answer of Temporal's reachability serves /readyz. */
+export const READINESS_CACHE_MS = 5_000;
+/** Failed authentications per client address per minute before its requests are refused (API_FAILED_AUTH_LIMIT_PER_MINUTE). */
+export const DEFAULT_FAILED_AUTH_LIMIT_PER_MINUTE = 30;
+/** Lists of one merchant in progress at once per API process (API_LIST_CONCURRENCY_PER_MERCHANT). */
+export const DEFAULT_LIST_CONCURRENCY_PER_MERCHANT = 2;
+
+/** `check`'s answer, asked again only once `ms` have passed since it was last asked (callers meanwhile share it). */
+function cachedFor<T>(ms: number, check: () => Promise<T>): () => Promise<T> {
+  let last: { at: number; answer: Promise<T> } | undefined;
+  return () => {
+    const now = Date.now();
+    if (!last || now - last.at >= ms) last = { at: now, answer: check() };
+    return last.answer;
+  };
 }

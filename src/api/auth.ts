@@ -7,19 +7,25 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler, Response } from 'express';
 import type { ApiKey } from '../config';
+import type { Logger } from '../infrastructure/logger';
 import { sendError } from './errors';
 
 /** Who a key speaks for: one merchant, or the operators who run the service for all of them. */
 export type Caller = { role: 'merchant'; merchantId: string } | { role: 'operator' };
 
-export function requireApiKey(keys: ApiKey[], operatorKeys: string[] = []): RequestHandler {
+/**
+ * A failed authentication is logged (its reason, the client's address, the route; never what was
+ * given as a key) so that guessing shows in the logs; `rateLimitFailedAuthentications` bounds it.
+ */
+export function requireApiKey(keys: ApiKey[], operatorKeys: string[] = [], log?: Logger): RequestHandler {
   // Hashing first gives equal-length buffers, so the comparison leaks neither content nor length.
   const known: Array<{ caller: Caller; digest: Buffer }> = [
     ...keys.map(({ merchantId, key }) => ({ caller: { role: 'merchant' as const, merchantId }, digest: digest(key) })),
     ...operatorKeys.map((key) => ({ caller: { role: 'operator' as const }, digest: digest(key) })),
   ];
   return (req, res, next) => {
-    const match = /^Bearer (.+)$/.exec(req.header('authorization') ?? '');
+    // The scheme is case-insensitive (RFC 9110 section 11.1): `bearer` and `BEARER` are `Bearer`.
+    const match = /^Bearer +(\S.*)$/i.exec(req.header('authorization') ?? '');
     const given = match ? digest(match[1]) : undefined;
     // Every key is compared, found or not, so the time taken does not say which key matched.
     const found =
@@ -31,6 +37,10 @@ export function requireApiKey(keys: ApiKey[], operatorKeys: string[] = []): Requ
       res.locals.apiKeyId = given.toString('base64url').slice(0, 16);
       return next();
     }
+    log?.warn(
+      { reason: match ? 'unknown key' : 'no bearer credentials', ip: req.ip, method: req.method, path: req.originalUrl.split('?')[0] },
+      'authentication failed',
+    );
     res.setHeader('www-authenticate', 'Bearer');
     sendError(res, 401, 'unauthorized', 'A valid API key is required: Authorization: Bearer <key>');
   };

@@ -39,3 +39,68 @@ function keyOf(res: Response): string {
     throw new Error('rateLimitPerKey must be mounted after requireApiKey');
   return `${merchantId}:${apiKeyId}`;
 }
+
+/**
+ * Failed authentications per client address: past `limit` 401s within the window, every request
+ * from that address is answered 429 `too_many_failed_authentications` (with Retry-After) until
+ * the window ends, so keys cannot be guessed at speed. Mounted before `requireApiKey`; answers
+ * other than 401 are not counted. The client address is `req.ip` (set Express's `trust proxy`
+ * behind a proxy, or every client counts as the proxy).
+ */
+export function rateLimitFailedAuthentications({ limit, windowMs = 60_000 }: RateLimitOptions): RequestHandler {
+  return rateLimit({
+    windowMs,
+    limit,
+    standardHeaders: 'draft-7',
+    legacyHeaders: false,
+    requestWasSuccessful: (_req, res) => res.statusCode !== 401,
+    skipSuccessfulRequests: true,
+    handler: (_req, res) => {
+      const seconds = String(res.getHeader('retry-after'));
+      sendError(
+        res,
+        429,
+        'too_many_failed_authentications',
+        `Too many failed authentications from this address; retry after ${seconds} seconds (Retry-After)`,
+      );
+    },
+  });
+}
+
+/**
+ * At most `limit` requests of one merchant in progress at once on the routes it guards (the
+ * transaction list, whose filters may read many rows): the next is answered 429
+ * `too_many_concurrent_requests` with `Retry-After: 1` at once, without touching the database,
+ * so one merchant's lists cannot hold every pooled connection while the others wait. Counted per
+ * process, like the rate limit. Mounted after authentication (it reads the merchant it sets).
+ */
+export function limitConcurrentPerMerchant({ limit }: { limit: number }): RequestHandler {
+  const inProgress = new Map<string, number>();
+  return (_req, res, next) => {
+    const merchantId: unknown = res.locals.merchantId;
+    if (typeof merchantId !== 'string') return next(new Error('limitConcurrentPerMerchant must be mounted after requireApiKey'));
+    const running = inProgress.get(merchantId) ?? 0;
+    if (running >= limit) {
+      res.setHeader('retry-after', '1');
+      return sendError(
+        res,
+        429,
+        'too_many_concurrent_requests',
+        `At most ${limit} lists of one merchant run at once; retry after 1 second (Retry-After)`,
+      );
+    }
+    inProgress.set(merchantId, running + 1);
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      const left = (inProgress.get(merchantId) ?? 1) - 1;
+      if (left > 0) inProgress.set(merchantId, left);
+      else inProgress.delete(merchantId);
+    };
+    // `close` comes for every response, finished or aborted by the client.
+    res.once('finish', release);
+    res.once('close', release);
+    next();
+  };
+}

@@ -15,6 +15,8 @@ import {
   loadApiConfig,
   loadDatabaseConfig,
   loadDatabasePoolSize,
+  loadDatabaseStatementTimeout,
+  productionWarnings,
   loadFlowOverrides,
   loadTemporalConfig,
   SANDBOX_WARNING,
@@ -31,7 +33,7 @@ import { createApiMetrics, type ApiMetrics } from './metrics';
 
 export async function startApiServer(
   options: AppOptions & {
-    config: ApiConfig;
+    config: AppOptions['config'] & Pick<ApiConfig, 'host' | 'port' | 'metrics'> & Partial<Pick<ApiConfig, 'codecServer'>>;
     /** The payload codec the codec server serves (with `config.codecServer`); the client's own. */
     codec?: PayloadCodec;
   },
@@ -96,10 +98,15 @@ async function main(): Promise<void> {
   const temporal = loadTemporalConfig();
   const log: Logger = logger.child({ component: 'api' });
   if (safety === 'skipped') log.warn(SANDBOX_WARNING);
+  for (const warning of productionWarnings('api')) log.warn(warning);
   if (!temporal.payloadEncryption) log.warn(CLEAR_PAYLOADS_WARNING);
   const client: Client = await connectClient(temporal, tracing ? [tracing.plugin] : []);
   const databaseConfig = loadDatabaseConfig();
-  const db = await openDatabase('url' in databaseConfig ? { ...databaseConfig, poolMax: loadDatabasePoolSize() } : databaseConfig);
+  const db = await openDatabase(
+    'url' in databaseConfig
+      ? { ...databaseConfig, poolMax: loadDatabasePoolSize(), statementTimeoutMs: loadDatabaseStatementTimeout() }
+      : databaseConfig,
+  );
   const api = await startApiServer({
     client,
     db,

@@ -19,18 +19,24 @@ export interface Database extends Queryable {
   close(): Promise<void>;
 }
 
-/** `poolMax`: connections per process for PostgreSQL (default 10, `DATABASE_POOL_MAX`). */
-export type DatabaseTarget = { url: string; poolMax?: number } | { dataDir: string } | { inMemory: true };
+/**
+ * `poolMax`: connections per process for PostgreSQL (default 10, `DATABASE_POOL_MAX`);
+ * `statementTimeoutMs`: PostgreSQL's statement_timeout on every pooled connection (0 or unset: none).
+ */
+export type DatabaseTarget = { url: string; poolMax?: number; statementTimeoutMs?: number } | { dataDir: string } | { inMemory: true };
 
 export async function openDatabase(target: DatabaseTarget): Promise<Database> {
   const db =
-    'url' in target ? openPostgres(target.url, target.poolMax ?? 10) : await openPglite('dataDir' in target ? target.dataDir : undefined);
+    'url' in target
+      ? openPostgres(target.url, target.poolMax ?? 10, target.statementTimeoutMs ?? 0)
+      : await openPglite('dataDir' in target ? target.dataDir : undefined);
   await migrate(db);
   return db;
 }
 
-function openPostgres(url: string, max: number): Database {
-  const pool = new Pool({ connectionString: url, max });
+function openPostgres(url: string, max: number, statementTimeoutMs: number): Database {
+  // Sent as a start-up parameter of each connection: the server cancels a longer statement and the connection is free again.
+  const pool = new Pool({ connectionString: url, max, ...(statementTimeoutMs > 0 ? { statement_timeout: statementTimeoutMs } : {}) });
   // An idle client's error (e.g. the server restarting) must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);
   return {
@@ -84,6 +90,8 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
 async function migrate(db: Database): Promise<void> {
   await db.session(async (session) => {
     await session.query(`SELECT pg_advisory_lock(724001)`);
+    // A migration (an index on a large table) may rightly run longer than the pool's statement_timeout.
+    await session.query(`SET statement_timeout = 0`);
     try {
       await session.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
          version    integer PRIMARY KEY,
@@ -104,6 +112,7 @@ async function migrate(db: Database): Promise<void> {
         }
       }
     } finally {
+      await session.query(`RESET statement_timeout`);
       await session.query(`SELECT pg_advisory_unlock(724001)`);
     }
   });
