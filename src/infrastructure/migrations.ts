@@ -164,4 +164,38 @@ export const MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE reconciliation_discrepancies ADD PRIMARY KEY (run_id, transaction_id, kind, subject)`,
     ],
   },
+  {
+    version: 8,
+    name: "an index for every filter of a merchant's transaction list",
+    statements: [
+      // Whether a refund of the transaction has succeeded, kept by the database itself as refunds are
+      // recorded and decided: the list's `refunded` filter reads it from an index instead of asking
+      // the refunds of every row the merchant has.
+      `ALTER TABLE transactions ADD COLUMN refund_succeeded boolean NOT NULL DEFAULT false`,
+      `UPDATE transactions SET refund_succeeded = true
+        WHERE EXISTS (SELECT 1 FROM refunds r WHERE r.transaction_id = transactions.transaction_id AND r.status = 'succeeded')`,
+      `CREATE FUNCTION transactions_follow_refunds() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN
+         UPDATE transactions t
+            SET refund_succeeded = EXISTS (SELECT 1 FROM refunds r WHERE r.transaction_id = NEW.transaction_id AND r.status = 'succeeded')
+          WHERE t.transaction_id = NEW.transaction_id
+            AND t.refund_succeeded IS DISTINCT FROM EXISTS (
+                  SELECT 1 FROM refunds r WHERE r.transaction_id = NEW.transaction_id AND r.status = 'succeeded');
+         RETURN NULL;
+       END
+       $$`,
+      `CREATE TRIGGER refunds_follow_success AFTER INSERT OR UPDATE OF status ON refunds
+         FOR EACH ROW EXECUTE FUNCTION transactions_follow_refunds()`,
+      // Each filter within one merchant, in the list's order (newest first, ties by key), so a page is read from the index's head.
+      `CREATE INDEX transactions_merchant_customer_idx ON transactions (merchant_id, customer_id, created_at DESC, transaction_id DESC)`,
+      `CREATE INDEX transactions_merchant_status_idx ON transactions (merchant_id, status, created_at DESC, transaction_id DESC)
+         WHERE finalized_at IS NOT NULL`,
+      `CREATE INDEX transactions_merchant_refunded_idx ON transactions (merchant_id, created_at DESC, transaction_id DESC)
+         WHERE refund_succeeded`,
+      `CREATE INDEX transactions_merchant_not_refunded_idx ON transactions (merchant_id, created_at DESC, transaction_id DESC)
+         WHERE NOT refund_succeeded`,
+      // An amount bound: the rows in range are found by amount, then sorted (a page of an empty range reads nothing).
+      `CREATE INDEX transactions_merchant_amount_idx ON transactions (merchant_id, amount)`,
+    ],
+  },
 ];
