@@ -204,7 +204,7 @@ export const reconciliationRunsSchema = z
               .meta({ description: "The merchant's own transaction id (for operators: the transaction's key, merchant/id)" }),
             kind: z.string().meta({
               description:
-                'captured_after_failure, refund_pending, authorization_held, refund_unsettled, capture_amount_mismatch or outcome_lost',
+                'captured_after_failure, capture_pending, refund_pending, authorization_held, refund_unsettled, capture_amount_mismatch or outcome_lost',
             }),
             detail: z.string(),
             repair: z.string().meta({ description: 'refund, void or report' }),

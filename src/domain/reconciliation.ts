@@ -30,6 +30,8 @@ export type DiscrepancyKind =
   | 'captured_after_failure'
   /** A refund the reconciliation asked for has no final answer from Zuz yet: followed until it has. */
   | 'refund_pending'
+  /** Zuz has not decided a capture of a transaction that did not succeed: followed until it has (it may yet take the money). */
+  | 'capture_pending'
   /** Zuz holds an approved authorization for a transaction that will never capture it. */
   | 'authorization_held'
   /** Zuz captured a different amount from the one recorded. */
@@ -82,6 +84,14 @@ export function findDiscrepancies(record: RecordedFacts, workflow: WorkflowFacts
           (refunded ? ` (${refunded} refunded so far)` : '') +
           (giveUp ? `; Zuz failed ${failed} refunds of it` : ''),
         repair: giveUp ? { action: 'report' } : { action: 'refund', amount: stillCharged },
+      });
+    }
+    if (zuz.capture?.status === 'Pending') {
+      // Zuz may decide days after the flow's deadline: looked at every run (reconcile_again) until it has, then refunded or released.
+      found.push({
+        kind: 'capture_pending',
+        detail: `Recorded as ${record.status}; a capture of ${zuz.capture.amount} is still pending at Zuz`,
+        repair: { action: 'report' },
       });
     }
     if (pending > 0) {
