@@ -44,7 +44,7 @@ async function rowsRead(filter: Partial<Parameters<TransactionRecords['listPage'
       sent = { sql, params };
       return db.query(sql, params);
     },
-  } as Database);
+  });
   await spy.listPage({ merchantId: 'busy', limit: 100, ...filter });
   if (!sent) throw new Error('listPage sent no query');
   const { rows } = await db.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (ANALYZE, FORMAT JSON) ${sent.sql}`, sent.params);
