@@ -12,13 +12,11 @@
 # API from what it stages, with this file's ENV, so the steps are tested where no image can be
 # built. Keep build logic out of this file: it only runs the script and copies its output.
 #
-# Base image: the official Node.js image, Debian 12 "bookworm", slim variant, at the exact Node
-# release the project is developed and tested on (20.20.2; engines: >=20.3 <25). The tag was
-# published by nodejs/docker-node commit 8e93bb03 ("security: Node.js 20.20.2, 22.22.2,
-# 24.14.1, and 25.8.2", 2026-03-24: 20/bookworm-slim/Dockerfile, NODE_VERSION=20.20.2).
-# Node.js 20 reached its end of life in April 2026 (docker-node dropped it on 2026-04-21): this
-# tag gets no more security updates. Moving to 22 or 24 is a change to the engines and the tests.
-ARG NODE_IMAGE=node:20.20.2-bookworm-slim
+# Base image: the official Node.js image, Debian 12 "bookworm", slim variant, at an exact release of
+# Node.js 24, the LTS line the project targets (.nvmrc: 24; engines: ^24 || ^22 || ^20.3). The tag
+# was published by nodejs/docker-node commit fd1bf45c ("feat: Node.js", 2026-08-03:
+# 24/bookworm-slim/Dockerfile, NODE_VERSION=24.19.0); Node.js 24 is supported until 2028-04-30.
+ARG NODE_IMAGE=node:24.19.0-bookworm-slim
 
 # ---- build: compile, bundle the workflows, install production dependencies ----------------
 FROM ${NODE_IMAGE} AS build

@@ -61,10 +61,20 @@ prepare_out "$out"
 [ -z "$sims" ] || prepare_out "$sims"
 
 say "building $repo with node $(node --version), npm $(npm --version)"
+# engines.node is a list of caret ranges ("^24.0.0 || ^22.0.0 || ^20.3.0"): the running Node must
+# be in one of them. The image's Node (the Dockerfile's base, .nvmrc) is the first, the target.
 node -e '
   const range = require("./package.json").engines.node;
-  const [major, minor] = process.versions.node.split(".").map(Number);
-  if (major < 20 || (major === 20 && minor < 3) || major >= 25) { console.error(`node ${process.version} is outside engines.node ${range}`); process.exit(1); }
+  const version = process.versions.node.split(".").map(Number);
+  const allowed = range.split("||").map((part) => {
+    const m = /^\s*\^(\d+)\.(\d+)\.(\d+)\s*$/.exec(part);
+    if (!m) { console.error(`engines.node: "${part.trim()}" is not a caret range (^major.minor.patch)`); process.exit(1); }
+    return m.slice(1).map(Number);
+  });
+  const inRange = ([major, minor, patch]) =>
+    version[0] === major && (version[1] > minor || (version[1] === minor && version[2] >= patch));
+  if (!allowed.some(inRange)) { console.error(`node ${process.version} is outside engines.node ${range}`); process.exit(1); }
+  if (version[0] !== allowed[0][0]) console.error(`[container-build] note: node ${process.version}; the target is Node ${allowed[0][0]} (.nvmrc, the Dockerfile)`);
 '
 
 say "clean build: removing dist/ and build/ (stale output of deleted sources must not ship)"

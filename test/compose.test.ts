@@ -44,7 +44,7 @@ const CHECKED_IMAGES: Record<string, string> = {
   'temporalio/admin-tools:1.29.1-tctl-1.18.4-cli-1.5.0':
     'samples-server 21ba633 compose/.env TEMPORAL_ADMINTOOLS_VERSION; helm-charts 790373a',
   'temporalio/ui:2.42.1': 'helm-charts 790373a (chart 0.69.0) web.image.tag; the UI server scripts/provision-temporal.sh pins',
-  'node:20.20.2-bookworm-slim': 'nodejs/docker-node 8e93bb03 (2026-03-24) 20/bookworm-slim/Dockerfile NODE_VERSION=20.20.2',
+  'node:24.19.0-bookworm-slim': 'nodejs/docker-node fd1bf45c (2026-08-03) 24/bookworm-slim/Dockerfile NODE_VERSION=24.19.0',
 };
 
 interface ComposeService {
@@ -181,6 +181,19 @@ test('every image it pulls, and the Dockerfile base image, is pinned to a tag ch
   for (const image of [...pulled, ...bases]) {
     expect({ image, checked: image !== undefined && image in CHECKED_IMAGES }).toEqual({ image, checked: true });
   }
+});
+
+test('the Dockerfile’s Node is the target: the major of .nvmrc, the first range of engines.node and @types/node', () => {
+  const image = /^ARG NODE_IMAGE=node:(\d+)\.\d+\.\d+-/m.exec(dockerfile)?.[1];
+  const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+    engines: { node: string };
+    devDependencies: Record<string, string>;
+  };
+  expect({
+    nvmrc: readFileSync(path.join(root, '.nvmrc'), 'utf8').trim(),
+    engines: /^\^(\d+)\./.exec(pkg.engines.node)?.[1],
+    types: pkg.devDependencies['@types/node']?.split('.')[0],
+  }).toEqual({ nvmrc: image, engines: image, types: image });
 });
 
 test('the images it builds come from this repository’s Dockerfile, under local names that are never pulled', () => {
