@@ -134,8 +134,22 @@ async function run(
       args: [input],
     });
     await duringRun?.(handle);
-    return (await handle.result()) as TransactionView;
+    const view = (await handle.result()) as TransactionView;
+    // Every run of this file: the journal's step names are unique in the execution (a rerun carries its ordinal).
+    expect(repeatedStepNames(view)).toEqual([]);
+    return view;
   });
+}
+
+/** The step names the journal holds more than once. */
+function repeatedStepNames(view: TransactionView): string[] {
+  const names = view.steps.map((s) => s.name);
+  return [...new Set(names.filter((name, i) => names.indexOf(name) !== i))];
+}
+
+/** A journal name without its rerun's ordinal (`rereadAuthorizationFate#3` is a rerun of `rereadAuthorizationFate`). */
+function stepOf(s: { name: string }): string {
+  return s.name.replace(/#\d+$/, '');
 }
 
 function event(status: 'Pending' | 'Succeed' | 'Failed', eventId = randomUUID(), kind: 'authorization' | 'capture' = 'authorization') {
@@ -190,7 +204,7 @@ test('an unknown payment method fails the transaction without retrying', async (
   expect(view.failure?.code).toBe('payment_method_not_found');
   expect(zuz.calls.filter((c) => c === 'createAuthorization')).toHaveLength(1);
   // A refusal is an answer: the payment is read once for safety, not again for hours as after lost answers (v7).
-  expect(view.steps.filter((s) => s.name === 'rereadAuthorizationFate')).toEqual([]);
+  expect(view.steps.filter((s) => stepOf(s) === 'rereadAuthorizationFate')).toEqual([]);
   expect(zuz.calls.filter((c) => c === 'poll').length).toBeLessThanOrEqual(1);
 });
 
@@ -451,7 +465,9 @@ test('a read that does not show an authorization Zuz gave an id to is read again
     zuz: { voidId: 'void_1' },
     release: 'released',
   });
-  const fate = view.steps.filter((s) => s.name === 'readAuthorizationFate' || s.name === 'rereadAuthorizationFate').map((s) => s.branch);
+  const fate = view.steps
+    .filter((s) => stepOf(s) === 'readAuthorizationFate' || stepOf(s) === 'rereadAuthorizationFate')
+    .map((s) => s.branch);
   expect(fate[0]).toBe('none');
   expect(fate.length).toBeGreaterThan(2); // more than one reread: the pauses grow until the read catches up
   expect(fate.slice(1, -1).every((branch) => branch === 'none')).toBe(true);
@@ -475,7 +491,9 @@ test('an authorization whose answers were all lost and that a lagging read hides
     zuz: { voidId: 'void_1' },
     release: 'released',
   });
-  const fate = view.steps.filter((s) => s.name === 'readAuthorizationFate' || s.name === 'rereadAuthorizationFate').map((s) => s.branch);
+  const fate = view.steps
+    .filter((s) => stepOf(s) === 'readAuthorizationFate' || stepOf(s) === 'rereadAuthorizationFate')
+    .map((s) => s.branch);
   expect(fate[0]).toBe('none');
   expect(fate[fate.length - 1]).toBe('succeed');
   expect(zuz.calls.filter((c) => c === 'void')).toHaveLength(1);
@@ -490,7 +508,7 @@ test('when the answers were lost and no read ever shows an authorization, the fl
 
   expect(view).toMatchObject({ status: 'failed', failure: { code: 'provider_unavailable' }, authorizedAmount: 0 });
   expect(view.zuz.voidId).toBeUndefined();
-  const reads = view.steps.filter((s) => s.name === 'readAuthorizationFate' || s.name === 'rereadAuthorizationFate');
+  const reads = view.steps.filter((s) => stepOf(s) === 'readAuthorizationFate' || stepOf(s) === 'rereadAuthorizationFate');
   expect(reads.length).toBeGreaterThan(2);
   expect(reads.every((s) => s.branch === 'none')).toBe(true);
   const readFor = Date.parse(reads[reads.length - 1].startedAt) - Date.parse(reads[0].startedAt);
@@ -556,8 +574,14 @@ test('a void refused while lagging reads hide the late capture: the payment is r
   expect(view.steps.filter((s) => s.name.includes('RefusedVoid')).map((s) => `${s.name}:${s.branch}`)).toEqual([
     'readPaymentAfterRefusedVoid:unexplained',
     'rereadPaymentAfterRefusedVoid:unexplained',
-    'rereadPaymentAfterRefusedVoid:unexplained',
-    'rereadPaymentAfterRefusedVoid:capture-succeed',
+    'rereadPaymentAfterRefusedVoid#2:unexplained',
+    'rereadPaymentAfterRefusedVoid#3:capture-succeed',
+  ]);
+  // Each rerun names the activity it runs, so the API finds its attempts.
+  expect(view.steps.filter((s) => s.name.startsWith('rereadPaymentAfterRefusedVoid')).map((s) => s.activity)).toEqual([
+    'readPaymentState',
+    'readPaymentState',
+    'readPaymentState',
   ]);
   expect(zuz.calls.filter((c) => c === 'void')).toHaveLength(1);
 });
@@ -603,7 +627,7 @@ test('a void Zuz refuses for no reason the payment shows ends release_failed (an
   expect(view).toMatchObject({ status: 'failed', release: 'release_failed' });
   expect(view.zuz.voidId).toBeUndefined();
   // Read again with growing pauses until the capture deadline, then given up (bounded: the pause doubles).
-  const rereads = view.steps.filter((s) => s.name === 'rereadPaymentAfterRefusedVoid');
+  const rereads = view.steps.filter((s) => stepOf(s) === 'rereadPaymentAfterRefusedVoid');
   expect(rereads.length).toBeGreaterThan(1);
   expect(rereads.every((s) => s.branch === 'unexplained')).toBe(true);
   expect(await publishedStatuses(input.request.transactionId)).toEqual(['capturing', 'releasing', 'failed']);

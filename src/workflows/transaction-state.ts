@@ -44,6 +44,8 @@ export class TransactionState {
   #decision?: ClientDecision;
   readonly #zuz: ZuzIds = {};
   readonly #steps: StepRecord[] = [];
+  /** How many times each step has run: a rerun's journal name carries its ordinal (`rereadAuthorizationFate#2`). */
+  readonly #runsOf = new Map<string, number>();
 
   readonly #results = new Map<ZuzOperationKind, ZuzOperationResult>();
   readonly #seenEventIds = new Set<string>();
@@ -83,16 +85,25 @@ export class TransactionState {
     return this.#zuz;
   }
 
-  /** Runs one named step and journals it: started, completed or failed, and the branch it took. */
-  /** `activity`: the activity the step runs, when its name differs (so its attempts can be found). */
-  async step<T>(name: string, run: () => Promise<T>, branchOf?: (result: T) => string, activity?: string): Promise<T> {
+  /**
+   * Runs one named step and journals it: started, completed or failed, and the branch it took.
+   * Step names are the journal's keys, unique in the execution: the first run of a step has its
+   * name, each rerun (a read of the payment repeated until it shows what the flow waits for) the
+   * name with its ordinal, `#2`, `#3`. The metric counts them under the step's own name.
+   * `activity`: the activity the step runs, when its name differs (so its attempts can be found).
+   */
+  async step<T>(step: string, run: () => Promise<T>, branchOf?: (result: T) => string, activity?: string): Promise<T> {
+    const ordinal = (this.#runsOf.get(step) ?? 0) + 1;
+    this.#runsOf.set(step, ordinal);
+    const name = ordinal === 1 ? step : `${step}#${ordinal}`;
+    const runs = activity ?? (ordinal === 1 ? undefined : step);
     const startedAt = Date.now();
     const record: StepRecord = {
       name,
       state: 'running',
       startedAt: new Date(startedAt).toISOString(),
       historyFrom: workflowInfo().historyLength,
-      ...(activity !== undefined && { activity }),
+      ...(runs !== undefined && { activity: runs }),
     };
     this.#steps.push(record);
     this.#showWhereItStands(`${name} running`);
@@ -108,7 +119,7 @@ export class TransactionState {
       record.endedAt = now();
       this.#showWhereItStands(`${name} ${record.state}`);
       const durationMs = Date.now() - startedAt;
-      recordStep(record, durationMs);
+      recordStep({ ...record, name: step }, durationMs);
       log.info(`Step ${name} ${record.state}`, { step: name, state: record.state, branch: record.branch, durationMs });
     }
   }
