@@ -9,9 +9,10 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { parseEnv } from 'node:util';
 import { Client as PgClient } from 'pg';
 import { parse } from 'yaml';
 import {
@@ -104,14 +105,14 @@ function interpolate(text: string, vars: Env): string {
 }
 
 /** The compose file as `docker compose` sees it with `vars` (what .env holds): every string substituted. */
-function composeWith(vars: Env): ComposeFile {
+function composeWith(vars: Env, source: unknown = raw): ComposeFile {
   const walk = (node: unknown): unknown => {
     if (typeof node === 'string') return interpolate(node, vars);
     if (Array.isArray(node)) return node.map(walk);
     if (node && typeof node === 'object') return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, walk(v)]));
     return node;
   };
-  return walk(raw) as ComposeFile;
+  return walk(source) as ComposeFile;
 }
 
 /** What `bash deploy/compose-env.sh FILE` writes, as variables. */
@@ -454,3 +455,135 @@ if (!canRunSetup)
   },
   60_000,
 );
+
+// --- docker-compose.temporal.yml: Temporal alone, for a service run on the host ------------------
+
+describe('docker-compose.temporal.yml: Temporal alone (PostgreSQL, schemas, server, namespace, Web UI) for a service run on the host', () => {
+  const TEMPORAL_PARTS = ['postgresql', 'temporal-schema-setup', 'temporal', 'temporal-create-namespace', 'temporal-ui'];
+  const text = readFileSync(path.join(root, 'docker-compose.temporal.yml'), 'utf8');
+  const source = parse(text, { merge: true }) as ComposeFile;
+  const codecToken = randomBytes(32).toString('hex');
+  const alone = composeWith({ CODEC_SERVER_TOKEN: codecToken }, source);
+  const part = (name: string) => service(name, alone);
+  const provision = readFileSync(path.join(root, 'scripts', 'provision-temporal.sh'), 'utf8');
+  const pinned = (name: string) => new RegExp(`^${name}=(\\S+)`, 'm').exec(provision)?.[1];
+
+  test('its parts are the whole system’s Temporal parts, with the same images, each a checked tag', () => {
+    expect(Object.keys(alone.services).sort()).toEqual([...TEMPORAL_PARTS].sort());
+    for (const name of TEMPORAL_PARTS) {
+      expect({ name, image: part(name).image, build: part(name).build }).toEqual({ name, image: service(name).image, build: undefined });
+      expect({ name, checked: (part(name).image ?? '') in CHECKED_IMAGES }).toEqual({ name, checked: true });
+    }
+  });
+
+  test('the server and the Web UI are the versions the project builds and runs (scripts/provision-temporal.sh)', () => {
+    expect(part('temporal').image).toBe(`temporalio/server:${pinned('TEMPORAL_SERVER_VERSION')}`);
+    expect(part('temporal-ui').image).toBe(`temporalio/ui:${pinned('UI_SERVER_VERSION')}`);
+    expect(part('temporal-schema-setup').image).toMatch(new RegExp(`^temporalio/admin-tools:${pinned('TEMPORAL_SERVER_VERSION')}-`));
+  });
+
+  test('each part starts after what it needs, and the setup jobs run the same scripts, as in the whole system', () => {
+    for (const name of TEMPORAL_PARTS) {
+      const { depends_on, entrypoint, command, volumes, healthcheck } = part(name);
+      const whole = service(name);
+      expect({ name, depends_on, entrypoint, command, volumes, healthcheck }).toEqual({
+        name,
+        depends_on: whole.depends_on,
+        entrypoint: whole.entrypoint,
+        command: whole.command,
+        volumes: whole.volumes,
+        healthcheck: whole.healthcheck,
+      });
+    }
+    expect(environmentOf(part('temporal-create-namespace'))).toMatchObject({ TEMPORAL_ADDRESS: 'temporal:7233', NAMESPACE: 'default' });
+    expect(environmentOf(part('temporal'))).toEqual(environmentOf(service('temporal')));
+    expect(environmentOf(part('postgresql')).POSTGRES_DB).toBe('pos'); // the service's own database, beside Temporal's
+  });
+
+  test('the Web UI decodes payloads through the codec server of the API on the host, with the token from .env', () => {
+    expect(environmentOf(part('temporal-ui'))).toMatchObject({
+      TEMPORAL_ADDRESS: 'temporal:7233',
+      TEMPORAL_DEFAULT_NAMESPACE: 'default',
+      TEMPORAL_CODEC_ENDPOINT: `http://localhost:8888/codec/${codecToken}`,
+    });
+    // Without the token, `docker compose up` stops and says where to set it.
+    expect(() => composeWith({}, source)).toThrow(/CODEC_SERVER_TOKEN/);
+  });
+
+  test('Temporal, the Web UI and PostgreSQL are published on loopback only: 7233, 8080, 5432', () => {
+    const published = (name: string) =>
+      (part(name).ports ?? []).map((spec) => {
+        const [host, port, target] = spec.split(' ')[0].split(':');
+        return { host, port: Number(port), target: Number(target) };
+      });
+    expect(published('temporal')).toEqual([{ host: '127.0.0.1', port: 7233, target: 7233 }]);
+    expect(published('temporal-ui')).toEqual([{ host: '127.0.0.1', port: 8080, target: 8080 }]);
+    expect(published('postgresql')).toEqual([{ host: '127.0.0.1', port: 5432, target: 5432 }]);
+    for (const name of ['temporal-schema-setup', 'temporal-create-namespace']) expect(part(name).ports).toBeUndefined();
+  });
+});
+
+// --- .env.example: what `node --env-file=.env` gives the production entry points -----------------
+
+describe('.env.example: the production entry points’ settings, for `node --env-file=.env`', () => {
+  const file = path.join(root, '.env.example');
+  const example = parseEnv(readFileSync(file, 'utf8')) as Env;
+  const empty = Object.keys(example).filter((name) => example[name] === '');
+  /** What a deployment fills in: 32 random bytes in each secret's form. */
+  const secret = (name: string) => {
+    const key = randomBytes(32).toString('base64');
+    if (name === 'PAYLOAD_ENCRYPTION_KEYS') return `k1:${key}`;
+    if (name === 'API_KEYS') return `acme:${randomBytes(32).toString('hex')}`;
+    return name === 'OPERATOR_API_KEYS' ? randomBytes(32).toString('hex') : key;
+  };
+  const filled: Env = { ...example, ...Object.fromEntries(empty.map((name) => [name, secret(name)])) };
+
+  test('every variable it sets is one the service reads', () => {
+    const sources: string[] = [];
+    const walk = (dir: string) => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        if (entry.isDirectory()) walk(path.join(dir, entry.name));
+        else if (entry.name.endsWith('.ts')) sources.push(readFileSync(path.join(dir, entry.name), 'utf8'));
+      }
+    };
+    walk(path.join(root, 'src'));
+    const unread = Object.keys(example).filter((name) => !sources.some((text) => text.includes(name)));
+    expect(unread).toEqual([]);
+  });
+
+  test('its secrets are left empty, and unfilled, the production checks refuse it', () => {
+    expect(empty).toEqual(
+      expect.arrayContaining([
+        'PAYLOAD_ENCRYPTION_KEYS',
+        'CUSTOMER_PSEUDONYM_KEY',
+        'ZUZ_PRIVATE_KEY',
+        'PMS_API_KEY',
+        'API_KEYS',
+        'API_CURSOR_KEY',
+      ]),
+    );
+    expect(() => assertSafeForProduction('worker', example)).toThrow(/Unsafe configuration/);
+    expect(() => assertSafeForProduction('api', example)).toThrow(/Unsafe configuration/);
+  });
+
+  test('filled in, it passes the production checks and the loaders of the worker and the API', () => {
+    expect(assertSafeForProduction('worker', filled)).toBe('checked');
+    expect(assertSafeForProduction('api', filled)).toBe('checked');
+    expect(loadTemporalConfig(filled).payloadEncryption).toBeDefined();
+    expect(loadDatabaseConfig(filled)).toHaveProperty('url');
+    loadProvidersConfig(filled);
+    loadWorkerOpsConfig(filled);
+    loadWorkerTuning(filled);
+    expect(loadApiConfig(filled).port).toBe(3000);
+  });
+
+  test('Node’s own loader reads it as written (node --env-file)', () => {
+    const run = spawnSync(process.execPath, [`--env-file=${file}`, '-p', 'JSON.stringify(process.env)'], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH },
+    });
+    expect(run.stderr).toBe('');
+    const seen = JSON.parse(run.stdout) as Env;
+    for (const [name, value] of Object.entries(example)) expect({ name, value: seen[name] }).toEqual({ name, value });
+  });
+});
