@@ -15,7 +15,7 @@ import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import type { Config } from '@jest/types';
-import { started } from './global-state';
+import { started, stopPostgresOnExit } from './global-state';
 
 const ROOT = path.join(__dirname, '..');
 const SCRIPTS = path.join(ROOT, 'scripts');
@@ -51,6 +51,7 @@ async function startPostgres(): Promise<void> {
   const dataDir = `/tmp/pos-test-postgres-${process.pid}-${port}`;
   const env = { ...process.env, PGPORT_TEST: String(port), PGDATA_TEST: dataDir };
   started.postgres = { env, dataDir };
+  stopPostgresOnExit();
   const result = spawnSync('bash', [path.join(SCRIPTS, 'start-postgres.sh')], {
     env,
     encoding: 'utf8',
