@@ -86,3 +86,16 @@ test('regression: an authorization no attempt of which was answered ends provide
 test('regression: a refund repeated while pending at Zuz is answered from the record and starts nothing (seeds 67, 133)', async () => {
   await expectFixed([67, 133], 'succeeded', ['refundRequest:repeat']);
 }, 300_000);
+
+// Seed 231 (found when the simulation gained the daily reconciliation): Zuz decides a manual
+// capture (Succeed) two days after the flow's 3-day deadline, and sends no webhook of it. The flow
+// ends failed (a pending capture cannot be voided); the reconciliation saw nothing to do while the
+// capture was pending, the transaction left the run's 48-hour period, and the customer stayed
+// charged 30,400 for a failed payment. Now a pending capture is reported every run until decided.
+test('regression: a capture Zuz decides days after the deadline, unannounced, is refunded by the reconciliation (seed 231)', async () => {
+  await expectFixed([231], 'failed/capture_failed', [
+    'awaitCaptureResult:deadline',
+    'reconciliation:capture_pending:reported',
+    'reconciliation:captured_after_failure:refunded',
+  ]);
+}, 300_000);

@@ -40,9 +40,42 @@ export interface ReconciledPage {
 
 const PAGE_SIZE = 100;
 
+/** What reconciling one transaction needs: the record, Zuz, the workflows, and where to report what it found. */
+export interface Reconciler {
+  store: ReconciliationStore;
+  refunds: RefundRecords;
+  zuz: ZuzClient;
+  workflowOf: WorkflowLookup;
+  /** Each discrepancy found and what was done about it (the activity logs it and counts it). */
+  report(found: { runId: string; transactionId: string; discrepancy: Discrepancy; outcome: string }): void;
+  /** A payment Zuz refused to show: nothing compared, left for the next run. */
+  unreadable(skipped: { runId: string; transactionId: string; paymentId: string }): void;
+}
+
 export function createReconciliationActivities(db: Database, zuz: ZuzClient, workflowOf: WorkflowLookup) {
-  const store = new ReconciliationStore(db);
-  const refunds = new RefundRecords(db);
+  const reconciler: Reconciler = {
+    store: new ReconciliationStore(db),
+    refunds: new RefundRecords(db),
+    zuz,
+    workflowOf,
+    report: ({ runId, transactionId, discrepancy, outcome }) => {
+      log.warn('Reconciliation discrepancy', {
+        runId,
+        transactionId,
+        kind: discrepancy.kind,
+        detail: discrepancy.detail,
+        repair: discrepancy.repair.action,
+        outcome,
+      });
+      Context.current()
+        .metricMeter.createCounter('pos_reconciliation_discrepancies', 'count', 'Discrepancies found by reconciliation')
+        .add(1, { kind: discrepancy.kind, outcome });
+    },
+    unreadable: (skipped) => {
+      log.warn('Reconciliation could not read the payment at Zuz; left for the next run', skipped);
+    },
+  };
+  const { store } = reconciler;
   return {
     async openReconciliationRun(input: { runId: string; periodStart: string }): Promise<void> {
       await store.openRun(input.runId, new Date(input.periodStart));
@@ -53,7 +86,7 @@ export function createReconciliationActivities(db: Database, zuz: ZuzClient, wor
       let discrepancies = 0;
       for (const transactionId of ids) {
         Context.current().heartbeat(transactionId);
-        discrepancies += await reconcileOne(store, refunds, zuz, workflowOf, page.runId, transactionId);
+        discrepancies += await reconcileTransaction(reconciler, page.runId, transactionId);
       }
       return { checked: ids.length, discrepancies, next: ids.length === PAGE_SIZE ? ids[ids.length - 1] : undefined };
     },
@@ -64,14 +97,13 @@ export function createReconciliationActivities(db: Database, zuz: ZuzClient, wor
   };
 }
 
-async function reconcileOne(
-  store: ReconciliationStore,
-  refunds: RefundRecords,
-  zuz: ZuzClient,
-  workflowOf: WorkflowLookup,
-  runId: string,
-  transactionId: string,
-): Promise<number> {
+/**
+ * One transaction of a run: its record, its workflow and Zuz compared, repairs made, findings
+ * recorded and reported; returns how many it found. Outside Temporal's activity context too (the
+ * simulation runs the daily reconciliation with it).
+ */
+export async function reconcileTransaction(reconciler: Reconciler, runId: string, transactionId: string): Promise<number> {
+  const { store, refunds, zuz, workflowOf } = reconciler;
   const recorded = await store.factsOf(transactionId);
   if (!recorded) return 0;
   const workflow = await workflowOf(workflowIdFor(transactionId));
@@ -79,8 +111,8 @@ async function reconcileOne(
   const zuzState = paymentId ? await readPaymentUnlessUnknown(zuz, paymentId) : {};
   if (!zuzState) {
     // Zuz definitely refused to show the payment (404, say): nothing to compare, and one such
-    // payment must not stop the run for every other transaction. Reported; the next run tries again.
-    log.warn('Reconciliation could not read the payment at Zuz; left for the next run', { runId, transactionId, paymentId });
+    // payment must not stop the run for every other transaction. Left for the next run.
+    reconciler.unreadable({ runId, transactionId, paymentId: paymentId! });
     if (!recorded.reconcileAgain) await store.reconcileAgain(transactionId, true);
     return 0;
   }
@@ -92,17 +124,7 @@ async function reconcileOne(
   found.push(...(await followPendingRefunds(refunds, workflowOf, transactionId, zuzState)));
   for (const { discrepancy, outcome } of found) {
     await store.recordDiscrepancy(runId, transactionId, discrepancy, outcome);
-    log.warn('Reconciliation discrepancy', {
-      runId,
-      transactionId,
-      kind: discrepancy.kind,
-      detail: discrepancy.detail,
-      repair: discrepancy.repair.action,
-      outcome,
-    });
-    Context.current()
-      .metricMeter.createCounter('pos_reconciliation_discrepancies', 'count', 'Discrepancies found by reconciliation')
-      .add(1, { kind: discrepancy.kind, outcome });
+    reconciler.report({ runId, transactionId, discrepancy, outcome });
   }
   // What Zuz says it has refunded is the record's figure from now on (a refund that settled since).
   // Written only when it changed: most candidates agree, and the daily run should not rewrite every row it reads.

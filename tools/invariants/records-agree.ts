@@ -48,7 +48,7 @@ function disagreements(item: Evidence): string[] {
     if ((row.failureCode ?? undefined) !== view.failure?.code)
       problems.push(`database failure ${row.failureCode}, workflow ${view.failure?.code}`);
   }
-  problems.push(...againstLedger(view, item.ledger));
+  problems.push(...againstLedger(view, item.ledger, item.run.plan.transactionKey ?? item.run.plan.transactionId));
   return problems;
 }
 
@@ -62,13 +62,23 @@ function compareViews(result: TransactionView, api: TransactionView): string[] {
   return problems;
 }
 
-function againstLedger(view: TransactionView, ledger: LedgerEntry[]): string[] {
+/**
+ * A capture Zuz decided after the flow gave up on it (its deadline passed) is the reconciliation's
+ * to refund, under the transaction's own key as reconciliation id: what it gave back is not charged.
+ */
+function againstLedger(view: TransactionView, ledger: LedgerEntry[], transactionKey: string): string[] {
   const problems: string[] = [];
   const captures = ledger.filter((entry) => entry.kind === 'capture');
   const capturedOk = captures.filter((entry) => entry.status === 'Succeed');
   const voids = ledger.filter((entry) => entry.kind === 'void');
   const authorizations = ledger.filter((entry) => entry.kind === 'authorization');
-  const ledgerCaptured = capturedOk.reduce((total, entry) => total + entry.amount, 0);
+  const givenBack =
+    view.status === 'succeeded'
+      ? 0
+      : ledger
+          .filter((entry) => entry.kind === 'refund' && entry.reconciliationId === transactionKey && entry.status === 'Succeed')
+          .reduce((total, entry) => total + entry.amount, 0);
+  const ledgerCaptured = capturedOk.reduce((total, entry) => total + entry.amount, 0) - givenBack;
   const ledgerAuthorized = authorizations.filter((entry) => entry.status === 'Succeed').reduce((total, entry) => total + entry.amount, 0);
 
   if (ledgerCaptured !== view.capturedAmount) problems.push(`Zuz captured ${ledgerCaptured}, workflow ${view.capturedAmount}`);
@@ -88,7 +98,8 @@ function againstLedger(view: TransactionView, ledger: LedgerEntry[]): string[] {
       }
       break;
     case 'failed':
-      if (capturedOk.length > 0) problems.push('failed but Zuz captured it');
+      if (ledgerCaptured > 0)
+        problems.push(`failed but Zuz captured it${givenBack ? ` (${givenBack} refunded by the reconciliation)` : ''}`);
       if (!view.zuz.authorizationId && captures.length > 0) problems.push('failed before the authorization but Zuz has a capture');
       break;
     case 'cancelled':

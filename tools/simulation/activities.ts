@@ -11,7 +11,8 @@ import type { RefundRecords } from '../../src/infrastructure/refund-record';
 import { createZuzActivities } from '../../src/activities/zuz';
 import type { RiskVerdict } from '../../src/activities/database';
 import { TRANSACTION_ALREADY_PROCESSED } from '../../src/domain/errors';
-import { transactionKey } from '../../src/domain/merchant';
+import { DEFAULT_MERCHANT_ID, transactionKey } from '../../src/domain/merchant';
+import type { TransactionRecords } from '../../src/infrastructure/transaction-record';
 import type { TransactionRequest, TransactionView, ZuzOperationResult } from '../../src/domain/transaction';
 import type { ZuzClient } from '../../src/infrastructure/zuz';
 import type { PmsClient } from '../../src/infrastructure/pms';
@@ -25,21 +26,22 @@ export class WorldDirectory {
   add(world: SimulatedWorld): void {
     const { request } = world.plan;
     this.byKey.set(transactionKey(request.merchantId, request.transactionId), world);
-    this.byCustomer.set(request.customerId, world);
+    this.byCustomer.set(customerKey(request.merchantId, request.customerId), world);
   }
 
   remove(world: SimulatedWorld): void {
     const { request } = world.plan;
     this.byKey.delete(transactionKey(request.merchantId, request.transactionId));
-    this.byCustomer.delete(request.customerId);
+    this.byCustomer.delete(customerKey(request.merchantId, request.customerId));
   }
 
   ofKey(key: string): SimulatedWorld {
     return found(this.byKey.get(key), `transaction ${key}`);
   }
 
-  ofCustomer(customerId: string): SimulatedWorld {
-    return found(this.byCustomer.get(customerId), `customer ${customerId}`);
+  /** PMS keeps each merchant's customers apart: two merchants may use one customer id (plan.ts pairs seeds so). */
+  ofCustomer(merchantId: string | undefined, customerId: string): SimulatedWorld {
+    return found(this.byCustomer.get(customerKey(merchantId, customerId)), `customer ${customerId} of ${merchantId}`);
   }
 
   /** Payment ids carry their seed (pay_<seed>_<n>), as the flow's only handle on a payment. */
@@ -50,17 +52,16 @@ export class WorldDirectory {
   }
 }
 
+const customerKey = (merchantId: string | undefined, customerId: string) => `${merchantId ?? DEFAULT_MERCHANT_ID}/${customerId}`;
+
 function found<T>(value: T | undefined, what: string): T {
   // A plain Error: the step retries, and the seed's run shows the flow asking for something the world never made.
   if (value === undefined) throw new Error(`The simulation knows no ${what}`);
   return value;
 }
 
-/**
- * The refunds' record is the service's own (src/infrastructure/refund-record.ts) over an embedded
- * database the runner holds, so reservations, repeats and the asked-Zuz mark are production's.
- */
-export function createSimulatedActivities(worlds: WorldDirectory, refunds: RefundRecords): TransactionActivities & RefundActivities {
+/** Zuz as the service's client sees it, over each payment's world (the flow's steps and the reconciliation call it alike). */
+export function simulatedZuzClient(worlds: WorldDirectory): ZuzClient {
   const zuz = {
     createPayment: (input: { orderId: string }, key: string) => worlds.ofKey(input.orderId).zuz.createPayment(input as never, key),
     createAuthorization: (paymentId: string, input: { token: string; reconciliationId: string }, key: string) =>
@@ -72,14 +73,26 @@ export function createSimulatedActivities(worlds: WorldDirectory, refunds: Refun
       worlds.ofPayment(paymentId).zuz.createRefund(paymentId, input, key),
     readPayment: (paymentId: string) => worlds.ofPayment(paymentId).zuz.readPayment(paymentId),
   };
+  // The production code takes the HTTP client's class; this object has the same methods.
+  return zuz as unknown as ZuzClient;
+}
+
+/**
+ * The records are the service's own (src/infrastructure/) over an embedded database the runner
+ * holds: the payment linked as soon as it is opened, refunds' reservations, repeats and the
+ * asked-Zuz mark are production's. The flow's own database steps use the world's SimulatedRecord.
+ */
+export function createSimulatedActivities(
+  worlds: WorldDirectory,
+  records: TransactionRecords,
+  refunds: RefundRecords,
+): TransactionActivities & RefundActivities {
   const pms = {
     findPaymentMethod: (merchantId: string, customerId: string, paymentMethodId: string) =>
-      worlds.ofCustomer(customerId).pms.findPaymentMethod(merchantId, customerId, paymentMethodId),
+      worlds.ofCustomer(merchantId, customerId).pms.findPaymentMethod(merchantId, customerId, paymentMethodId),
   };
-  // The production activities take the HTTP clients' classes; these objects have the same methods.
-  const zuzActivities = createZuzActivities(zuz as unknown as ZuzClient, pms as unknown as PmsClient, {
-    // The transaction's record is the world's (SimulatedRecord); the refund's is the embedded database's.
-    paymentOpened: async () => {},
+  const zuzActivities = createZuzActivities(simulatedZuzClient(worlds), pms as unknown as PmsClient, {
+    paymentOpened: (key, paymentId) => records.linkPayment(key, paymentId),
     refundAsked: (order) => refunds.markAsked(order.transactionKey, order.refundId),
   });
   return {

@@ -18,6 +18,20 @@ const REFUND_BRANCHES: readonly string[] = [
   'refund:pending',
 ];
 
+/** What the daily reconciliation found and did (src/activities/reconciliation.ts): the outcomes that move or settle money. */
+const RECONCILIATION_BRANCHES: readonly string[] = [
+  'reconciliation:captured_after_failure:refunded',
+  'reconciliation:captured_after_failure:refund_pending',
+  'reconciliation:captured_after_failure:refund_refused',
+  'reconciliation:refund_pending:reported',
+  'reconciliation:authorization_held:voided',
+  'reconciliation:authorization_held:release_pending',
+  'reconciliation:capture_pending:reported',
+  'reconciliation:refund_unsettled:refund_succeeded',
+  'reconciliation:refund_unsettled:refund_failed',
+  'reconciliation:refund_unsettled:refund_pending',
+];
+
 /**
  * Every journal branch the flow's code can take in a run that ends (src/workflows/), so the report can
  * name the unreached. A step whose failure ends the workflow (e.g. recordTransaction's) is not here:
@@ -82,6 +96,7 @@ export const FLOW_BRANCHES: readonly string[] = [
   'voidAuthorizationAgain:failed',
   'voidAuthorizationAgain:failed-step',
   ...REFUND_BRANCHES,
+  ...RECONCILIATION_BRANCHES,
 ];
 
 /** The refund branches of one seed (none unless its transaction succeeded and its merchant asked). */
@@ -97,6 +112,13 @@ export function refundBranchesOf(run: {
     return `refundRequest:${late ? 'repeat-after-zuz-forgot' : attempt.answer}`;
   });
   return [...requests, ...run.recordedRefunds.map((refund) => `refund:${refund.status}`)];
+}
+
+/** The reconciliation's findings on one seed, each kind and outcome once. */
+export function reconciliationBranchesOf(run: {
+  reconciliation: ReadonlyArray<{ found: ReadonlyArray<{ kind: string; outcome: string }> }>;
+}): string[] {
+  return [...new Set(run.reconciliation.flatMap((day) => day.found.map((f) => `reconciliation:${f.kind}:${f.outcome}`)))];
 }
 
 /** The journal branches of one run: a step that threw counts as `name:failed-step` (createPayment's only branch is `completed`). */

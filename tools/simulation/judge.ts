@@ -16,7 +16,8 @@ import { checkRecordsAgree } from '../invariants/records-agree';
 import { checkStatusesFinal } from '../invariants/statuses-final';
 import { checkTerminalWithinDeadline } from '../invariants/terminal-within-deadline';
 import { AUTHORIZATION_EXPIRY_MS } from './plan';
-import { checkRefundOnceAtZuz, checkRefundsWithinCapture } from '../invariants/refunds';
+import { CAPTURE_DEADLINE_MS } from './world';
+import { checkNothingLeftAfterReconciliation, checkRefundOnceAtZuz, checkRefundsWithinCapture } from '../invariants/refunds';
 import { transactionKey } from '../../src/domain/merchant';
 import { refundKey } from '../../src/domain/refund';
 import type { SeedRun } from './runner';
@@ -50,6 +51,8 @@ export function judge(run: SeedRun): SeedVerdict {
     checkRefundsWithinCapture([evidence]),
     checkRefundOnceAtZuz([evidence]),
     refundsAsZuzDecided(run),
+    checkNothingLeftAfterReconciliation([evidence]),
+    reconciliationSettles(run),
   ];
   return {
     seed: run.plan.seed,
@@ -64,7 +67,30 @@ function simulationOnly(run: SeedRun): InvariantResult {
   for (const failure of run.workflowTaskFailures) violations.push({ transactionId, why: `a workflow task failed: ${failure}` });
   if (run.replayFailure) violations.push({ transactionId, why: `the history does not replay on a fresh worker: ${run.replayFailure}` });
   if (run.world.record.finalizeCalls === 0 && run.view) violations.push({ transactionId, why: 'finished without recording its outcome' });
+  if (run.claim !== 'new')
+    violations.push({ transactionId, why: `the record took the request as ${run.claim}: another transaction holds its row` });
   return { name: 'replays-and-records', description: 'no workflow task failed; the history replays; the outcome was recorded', violations };
+}
+
+/**
+ * reconciliation-settles (the simulation's own): once Zuz has decided everything and every webhook
+ * has arrived, a day's run of the reconciliation finds nothing left to do on the transaction —
+ * within the days the simulation gives it — and no day's run failed on it for good.
+ */
+function reconciliationSettles(run: SeedRun): InvariantResult {
+  const violations: Violation[] = [];
+  const transactionId = run.plan.request.transactionId;
+  const last = run.reconciliation[run.reconciliation.length - 1];
+  if (!run.afterReconciliation?.settled)
+    violations.push({
+      transactionId,
+      why: `after ${run.reconciliation.length} daily runs the reconciliation still finds ${JSON.stringify(last?.found ?? [])}${last && !last.completed ? ' (its last run failed)' : ''}`,
+    });
+  return {
+    name: 'reconciliation-settles',
+    description: 'the daily reconciliation comes to rest on every transaction once Zuz has decided everything',
+    violations,
+  };
 }
 
 /** The flow's refund deadline (src/workflows/options.ts): a refund Zuz decides later ends pending, for the reconciliation. */
@@ -140,10 +166,16 @@ function evidenceOf(run: SeedRun): TransactionEvidence {
       authorizedAmount: record.authorizedAmount,
       zuzPaymentId: record.zuz.paymentId ?? null,
       failureCode: record.failure?.code ?? null,
+      refundedAmount: run.afterReconciliation?.refundedAmount,
     },
     paymentIds: world.zuz.paymentIds(),
     ledger: world.settledLedger(),
-    refunds: run.recordedRefunds.map(({ refundId, amount, status }) => ({ refundId, amount, status })),
+    // As the record holds them once the reconciliation has settled what their workflows left pending.
+    refunds: (run.afterReconciliation?.refunds ?? run.recordedRefunds).map(({ refundId, amount, status }) => ({
+      refundId,
+      amount,
+      status,
+    })),
   };
 }
 
@@ -188,6 +220,16 @@ export function expectedOutcome(run: SeedRun): ExpectedOutcome | undefined {
   if (plan.request.capture === 'manual' && !accepted)
     return { status: 'cancelled', failureCode: 'authorization_expired', capturedAmount: 0, money: 'voided' };
   const capture = world.zuz.firstOperation('capture');
+  if (capture?.resolvesAt !== undefined) {
+    // Zuz decided the capture after the flow's deadline: the flow fails it without a final answer
+    // (a pending capture cannot be voided) and the reconciliation settles the money. The deadline
+    // starts once the flow has the capture's answer, which a window of lost answers delays.
+    const decidedAfter = capture.resolvesAt - capture.createdAt;
+    const answerDelay = plan.unanswered?.call === 'createCapture' ? plan.unanswered.forMs : 0;
+    if (decidedAfter > CAPTURE_DEADLINE_MS + answerDelay + DEADLINE_RACE_MS)
+      return { status: 'failed', failureCode: 'capture_failed', capturedAmount: 0, money: 'voided' };
+    if (decidedAfter > CAPTURE_DEADLINE_MS - DEADLINE_RACE_MS) return undefined;
+  }
   if (!capture || capture.finalStatus === 'Failed')
     return { status: 'failed', failureCode: 'capture_failed', capturedAmount: 0, money: 'voided' };
   const asked = accepted?.request.action === 'capture' ? (accepted.request.amount ?? authorization.amount) : authorization.amount;

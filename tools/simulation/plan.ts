@@ -90,6 +90,20 @@ const KIND_WEIGHTS: ReadonlyArray<readonly [SimKind, number]> = [
 ];
 
 const MERCHANTS = [undefined, 'default', 'shop-a', 'shop-b'] as const;
+/** The merchants MERCHANTS names (no merchant at all is the default one). */
+const merchantOf = (drawn: string | undefined) => drawn ?? 'default';
+
+/**
+ * Seeds come in pairs (2k, 2k+1) whose transactions share their ids — transaction, customer and
+ * payment method — under two different merchants, and run side by side: each merchant's
+ * transaction must touch its own card, payment and record only.
+ */
+function merchantFor(seed: number, drawn: (typeof MERCHANTS)[number]): (typeof MERCHANTS)[number] {
+  if (seed % 2 === 0) return drawn;
+  const sibling = merchantOf(planFor(seed - 1).request.merchantId);
+  if (merchantOf(drawn) !== sibling) return drawn;
+  return MERCHANTS.find((m) => m !== undefined && m !== sibling);
+}
 
 export function planFor(seed: number): SimulationPlan {
   const random = SeededRandom.stream(seed, 'plan');
@@ -101,12 +115,13 @@ export function planFor(seed: number): SimulationPlan {
     [random.int(1, 49), 1],
   ] as const);
   const manual = kind.startsWith('manual_');
-  const merchantId = random.pick(MERCHANTS);
+  const merchantId = merchantFor(seed, random.pick(MERCHANTS));
+  const pair = Math.floor(seed / 2);
   const request: TransactionRequest = {
-    transactionId: `sim-${seed}`,
+    transactionId: `sim-${pair}`,
     ...(merchantId !== undefined && { merchantId }),
-    customerId: `cus-${seed}`,
-    paymentMethodId: `pm-${seed}`,
+    customerId: `cus-${pair}`,
+    paymentMethodId: `pm-${pair}`,
     amount,
     currency: random.pick(['EUR', 'USD', 'GBP']),
     capture: manual ? 'manual' : 'auto',

@@ -20,9 +20,13 @@ import { transactionKey } from '../../src/domain/merchant';
 import { workflowIdFor, type TransactionView, type ZuzEvent } from '../../src/domain/transaction';
 import { cancelUpdate, captureUpdate, transactionQuery, zuzEventSignal } from '../../src/workflows/messages';
 import type { ProcessTransactionInput } from '../../src/workflows/process-transaction';
-import { createSimulatedActivities, WorldDirectory } from './activities';
+import { createSimulatedActivities, simulatedZuzClient, WorldDirectory } from './activities';
+import { reconcileTransaction, type Reconciler } from '../../src/activities/reconciliation';
+import { ReconciliationStore } from '../../src/infrastructure/reconciliation-store';
+import { workflowLookup } from '../../src/infrastructure/reconciliation-schedule';
+import type { Discrepancy } from '../../src/domain/reconciliation';
 import { askForRefund, type RefundDesk } from '../../src/api/refunds';
-import { refundKey, refundWorkflowIdFor, type RefundView } from '../../src/domain/refund';
+import { refundKey, refundWorkflowIdFor, transactionKeyOfRefund, type RefundView } from '../../src/domain/refund';
 import { requestFingerprint } from '../../src/domain/request-fingerprint';
 import { openDatabase } from '../../src/infrastructure/database';
 import { RefundRecords } from '../../src/infrastructure/refund-record';
@@ -34,6 +38,14 @@ import { SimulatedWorld } from './world';
 
 /** How long (server time) a seed may run before it counts as stuck: the longest designed path is about 9 days. */
 const STUCK_AFTER_MS = 30 * 24 * 60 * 60 * 1000;
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** The scheduled reconciliation's period (src/workflows/reconcile.ts): each day's run looks back 48 hours. */
+const RECONCILIATION_PERIOD_MS = 48 * 60 * 60 * 1000;
+/** Daily runs before the simulation calls the transaction unsettled (Zuz's slowest refunds take 20 days, their webhooks 8 more). */
+const RECONCILIATION_DAYS = 60;
+/** A failed page is retried (src/workflows/reconcile.ts: every 5 minutes at most); a day's attempts before the simulation gives up on it. */
+const RECONCILIATION_RETRY_MS = 5 * 60 * 1000;
+const RECONCILIATION_ATTEMPTS = 300;
 
 export interface ClientAttempt {
   atMs: number;
@@ -65,6 +77,24 @@ export interface SeedRun {
   refundAttempts: RefundAttempt[];
   /** The refunds as the record holds them once every refund's workflow has ended. */
   recordedRefunds: RefundView[];
+  /** How the record took the request: `new`, unless another transaction (another merchant's, with the same id) holds its row. */
+  claim?: string;
+  /** The daily reconciliation's runs over the transaction, from the day after its end until the world is quiet. */
+  reconciliation: ReconciliationDay[];
+  /** The record once the daily runs are over: its refunds, and what the reconciliation gave back. */
+  afterReconciliation?: { refunds: RefundView[]; refundedAmount: number; settled: boolean };
+}
+
+export interface ReconciliationDay {
+  atMs: number;
+  /** Whether the day's run picked the transaction (src/infrastructure/reconciliation-store.ts candidates). */
+  candidate: boolean;
+  found: Array<{ kind: Discrepancy['kind']; outcome: string }>;
+  /** Attempts that failed (Zuz unreachable): the page is retried every 5 minutes, as Temporal retries it. */
+  failedAttempts: number;
+  /** Whether the day's run got through the transaction (or had nothing to do with it). */
+  completed: boolean;
+  lastError?: string;
 }
 
 export interface RefundAttempt {
@@ -109,7 +139,7 @@ export async function runSeeds(
       namespace: env.namespace,
       taskQueue,
       workflowBundle: bundle,
-      activities: createSimulatedActivities(worlds, refunds),
+      activities: createSimulatedActivities(worlds, records, refunds),
       maxCachedWorkflows: 100,
       dataConverter,
     }),
@@ -129,6 +159,16 @@ export async function runSeeds(
     },
   };
   const desk: RefundDesk = { client: startsWatched as unknown as Client, refunds, taskQueue };
+  const store = new ReconciliationStore(db);
+  let found: ReconciliationDay['found'] = [];
+  const reconciler: Reconciler = {
+    store,
+    refunds,
+    zuz: simulatedZuzClient(worlds),
+    workflowOf: workflowLookup(client),
+    report: ({ discrepancy, outcome }) => found.push({ kind: discrepancy.kind, outcome }),
+    unreadable: () => found.push({ kind: 'outcome_lost', outcome: 'payment unreadable' }),
+  };
   const pending = [...seeds];
   const running = new Map<number, SeedRun & { done: boolean }>();
 
@@ -148,32 +188,39 @@ export async function runSeeds(
       webhooks: { delivered: 0, early: 0, afterTheEnd: 0 },
       refundAttempts: [],
       recordedRefunds: [],
+      reconciliation: [],
       done: false,
     };
     const deliver = async (event: ZuzEvent, early: boolean, refundOf?: string) => {
       // A refund's events go to its own workflow (as the API hands them over); one that has ended is the reconciliation's.
+      // Either way, an event no workflow takes is kept for the reconciliation (src/api/webhooks.ts).
       if (refundOf !== undefined) {
         await client.workflow
           .getHandle(refundWorkflowIdFor(refundOf))
           .signal(zuzEventSignal, event)
-          .catch(() => undefined);
+          .catch(() => records.storeLateEvent(transactionKeyOfRefund(refundOf), event));
         return;
       }
-      if (run.done) {
-        run.webhooks.afterTheEnd++; // the API would store it for the reconciliation
-        return;
+      if (!run.done) {
+        try {
+          await handle.signal(zuzEventSignal, event);
+          run.webhooks[early ? 'early' : 'delivered']++;
+          return;
+        } catch {
+          // finished meanwhile
+        }
       }
-      try {
-        await handle.signal(zuzEventSignal, event);
-        run.webhooks[early ? 'early' : 'delivered']++;
-      } catch {
-        run.webhooks.afterTheEnd++;
-      }
+      run.webhooks.afterTheEnd++;
+      await records.storeLateEvent(key, event);
     };
     run.world = new SimulatedWorld(plan, {
       deliverNow: (event, refundOf) => deliver(event, true, refundOf),
       deliverAt: (atMs, event, refundOf) => {
-        clock.at(atMs, () => deliver(event, false, refundOf));
+        run.world.webhooksInFlight++;
+        clock.at(atMs, () => {
+          run.world.webhooksInFlight--;
+          return deliver(event, false, refundOf);
+        });
         clock.stir();
       },
     });
@@ -181,7 +228,10 @@ export async function runSeeds(
     worlds.add(run.world);
     running.set(seed, run);
     const input: ProcessTransactionInput = { request: plan.request };
-    await client.workflow.start('processTransaction', { taskQueue, workflowId, args: [input] });
+    // The record as the API keeps it: claimed before the start, bound to the run (the flow's own database steps are the world's).
+    run.claim = (await records.claim(plan.request, requestFingerprint(plan.request))).kind;
+    const started = await client.workflow.start('processTransaction', { taskQueue, workflowId, args: [input] });
+    await records.bindRun(key, started.firstExecutionRunId);
     for (const step of plan.client) scheduleClient(run, step, now + step.atMs, 0);
     if (plan.workerCrashAtMs !== undefined && options.restartWorkers) {
       clock.at(now + plan.workerCrashAtMs, async () => {
@@ -236,10 +286,87 @@ export async function runSeeds(
         if (field?.data) run.published.push(JSON.parse(Buffer.from(field.data).toString('utf8')) as string);
       }
       run.replayFailure = await replayer.replay(history, workflowId);
-      if (run.view?.status === 'succeeded' && run.plan.refunds.length > 0) await refundPhase(run);
-      else complete(run);
+      const key = transactionKey(run.plan.request.merchantId, run.plan.request.transactionId);
+      if (run.view) {
+        await records.finalize(run.view);
+        await stampServerTime(key, run.finishedAt);
+      }
+      if (run.view?.status === 'succeeded' && run.plan.refunds.length > 0) refundPhase(run);
+      else reconciliationPhase(run);
     })();
     finishing.push(task);
+  };
+
+  /**
+   * The record's rows carry the server's time, as the daily run reads them (its period is server
+   * time): the embedded database stamps its own clock, which the time-skipping server outruns.
+   */
+  const stampServerTime = (key: string, at: number) =>
+    db.query(`UPDATE transactions SET updated_at = $2 WHERE transaction_id = $1`, [key, new Date(at).toISOString()]);
+  const updatedAt = async (key: string) =>
+    (
+      await db.query<{ updated_at: Date }>(`SELECT updated_at FROM transactions WHERE transaction_id = $1`, [key])
+    ).rows[0]?.updated_at.getTime();
+
+  /**
+   * The daily reconciliation (src/activities/reconciliation.ts, as the scheduled workflow runs it)
+   * over the transaction: from the day after the transaction and its refunds have ended, once a
+   * day, picked as the production run picks (a 48-hour period, anything left open, late events,
+   * pending refunds), until the world is quiet — Zuz has decided everything and no webhook is on
+   * its way — and a day's run found nothing. Then the record is read back for the verdict.
+   */
+  const reconciliationPhase = (run: SeedRun & { done: boolean }) => {
+    const key = transactionKey(run.plan.request.merchantId, run.plan.request.transactionId);
+    /** One attempt of the day's run at the transaction; a failed one is tried again, as Temporal retries the page. */
+    const attempt = async (day: ReconciliationDay, runId: string): Promise<void> => {
+      const now = await clock.now();
+      const before = await updatedAt(key);
+      found = [];
+      run.world.reconcilingAt = now;
+      try {
+        await store.openRun(runId, new Date(now - RECONCILIATION_PERIOD_MS));
+        await reconcileTransaction(reconciler, runId, key);
+        day.completed = true;
+      } catch (err) {
+        day.lastError = String(err);
+        day.failedAttempts++;
+      } finally {
+        run.world.reconcilingAt = undefined;
+      }
+      day.found = found;
+      if ((await updatedAt(key)) !== before) await stampServerTime(key, now);
+      clock.stir();
+      if (!day.completed && day.failedAttempts < RECONCILIATION_ATTEMPTS)
+        return clock.at(now + RECONCILIATION_RETRY_MS, () => attempt(day, runId));
+      return dayDone(day, now);
+    };
+    const daily = async (): Promise<void> => {
+      const now = await clock.now();
+      const picked = (await store.candidates(new Date(now - RECONCILIATION_PERIOD_MS), '', 1_000_000)).includes(key);
+      const day: ReconciliationDay = { atMs: now - run.startedAt, candidate: picked, found: [], failedAttempts: 0, completed: !picked };
+      run.reconciliation.push(day);
+      // One run a day for every transaction in the environment, as the schedule starts one.
+      if (picked) return attempt(day, `reconciliation-${new Date(now).toISOString().slice(0, 10)}`);
+      return dayDone(day, now);
+    };
+    const dayDone = async (day: ReconciliationDay, now: number): Promise<void> => {
+      const quiet = run.world.settledAt(now) && run.world.webhooksInFlight === 0;
+      const done = quiet && day.completed && day.found.length === 0;
+      if (!done && run.reconciliation.length < RECONCILIATION_DAYS) return clock.at(run.startedAt + day.atMs + DAY_MS, daily);
+      run.afterReconciliation = {
+        refunds: await refunds.of(key),
+        refundedAmount: Number(
+          (await db.query<{ refunded_amount: string }>(`SELECT refunded_amount FROM transactions WHERE transaction_id = $1`, [key])).rows[0]
+            ?.refunded_amount ?? 0,
+        ),
+        settled: done,
+      };
+      complete(run);
+    };
+    void clock.now().then((now) => {
+      clock.at(now + DAY_MS, daily);
+      clock.stir();
+    });
   };
 
   const complete = (run: SeedRun & { done: boolean }) => {
@@ -253,13 +380,10 @@ export async function runSeeds(
    * service's record: the transaction is recorded as the flow finalized it, each request is sent at
    * its time, and the seed ends once every refund's workflow has ended (by its deadline at the latest).
    */
-  const refundPhase = async (run: SeedRun & { done: boolean }) => {
+  const refundPhase = (run: SeedRun & { done: boolean }) => {
     const { request } = run.plan;
     const key = transactionKey(request.merchantId, request.transactionId);
     const view = run.view!;
-    await records.claim(request, requestFingerprint(request));
-    await records.bindRun(key, (await client.workflow.getHandle(workflowIdFor(key)).describe()).runId);
-    await records.finalize(view);
     const started = new Set<string>();
     let left = run.plan.refunds.length;
     for (const step of run.plan.refunds) {
@@ -292,7 +416,7 @@ export async function runSeeds(
           ),
         ).then(async () => {
           run.recordedRefunds = await refunds.of(key);
-          complete(run);
+          reconciliationPhase(run);
         });
       });
     }

@@ -1,5 +1,5 @@
 /** One process's share of a simulation: its own time-skipping server, a batch of seeds, one summary per seed. */
-import { branchesOf, outcomeOf, refundBranchesOf } from './coverage';
+import { branchesOf, outcomeOf, reconciliationBranchesOf, refundBranchesOf } from './coverage';
 import { startTimeSkippingServer, workflowBundle } from './environment';
 import { judge } from './judge';
 import { runSeeds } from './runner';
@@ -39,7 +39,7 @@ export async function simulateBatch(seeds: readonly number[], options: BatchOpti
           weather: run.plan.weather,
           outcome: outcomeOf(run.view),
           expected: verdict.expected && [verdict.expected.status, verdict.expected.failureCode].filter(Boolean).join('/'),
-          branches: [...branchesOf(run.view), ...refundBranchesOf(run)],
+          branches: [...branchesOf(run.view), ...refundBranchesOf(run), ...reconciliationBranchesOf(run)],
           violations: verdict.violations.map(({ invariant, why }) => ({ invariant, why })),
           trace: [
             `plan ${JSON.stringify(run.plan)}`,
@@ -49,6 +49,13 @@ export async function simulateBatch(seeds: readonly number[], options: BatchOpti
             ...run.refundAttempts.map((a) => `refund +${a.atMs} ms ${JSON.stringify(a.step)} -> ${a.answer} ${a.status ?? ''}`),
             `refunds ${JSON.stringify(run.recordedRefunds.map((r) => `${r.refundId} ${r.amount} ${r.status}`))}`,
             `webhooks ${JSON.stringify(run.webhooks)}`,
+            ...run.reconciliation
+              .filter((day) => day.candidate)
+              .map(
+                (day) =>
+                  `reconciliation +${Math.round(day.atMs / 3_600_000)} h ${day.completed ? JSON.stringify(day.found) : `failed: ${day.lastError}`}${day.failedAttempts ? ` (${day.failedAttempts} attempts failed)` : ''}`,
+              ),
+            `after reconciliation ${JSON.stringify(run.afterReconciliation)}`,
             `calls ${JSON.stringify(Object.fromEntries(run.world.fates))}`,
             `ledger ${JSON.stringify(run.world.settledLedger().map((e) => `${e.kind} ${e.operationId} ${e.amount} ${e.status}`))}`,
             `view ${JSON.stringify({ ...(run.view ?? run.queried), steps: undefined })}`,

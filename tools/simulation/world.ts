@@ -24,6 +24,8 @@ const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 /** How long Zuz answers a repeated idempotency key with its first answer (PaymentsOS: 24 hours). */
 const IDEMPOTENCY_WINDOW_MS = DAY;
+/** The flow's capture deadline (src/workflows/options.ts). */
+export const CAPTURE_DEADLINE_MS = 3 * DAY;
 
 type FinalStatus = Exclude<ZuzOperationStatus, 'Pending'>;
 
@@ -71,6 +73,10 @@ export class SimulatedWorld {
   /** Voids Zuz itself decided to refuse (Failed): the flow did ask, Zuz said no. */
   readonly voidsFailedByZuz = new Set<string>();
   startedAt?: number;
+  /** Server time of the daily reconciliation calling now (it runs outside any activity). */
+  reconcilingAt?: number;
+  /** Webhooks drawn but not yet delivered: the world is quiet once none is left and every operation has resolved. */
+  webhooksInFlight = 0;
 
   constructor(
     readonly plan: SimulationPlan,
@@ -91,6 +97,7 @@ export class SimulatedWorld {
 
   /** Server time of the call being served: its activity attempt's scheduled time (the start of the run if called outside one). */
   now(): number {
+    if (this.reconcilingAt !== undefined) return this.reconcilingAt;
     try {
       return Context.current().info.currentAttemptScheduledTimestampMs;
     } catch {
@@ -152,6 +159,11 @@ export class SimulatedWorld {
   private firstCallAt(call: string, now: number): number {
     if (!this.firstCalls.has(call)) this.firstCalls.set(call, now);
     return this.firstCalls.get(call)!;
+  }
+
+  /** Whether Zuz has decided every operation by this server time (nothing pending can still move money). */
+  settledAt(at: number): boolean {
+    return this.zuz.ledger(at).every((entry) => entry.status !== 'Pending');
   }
 
   /** Every ledger entry of the seed, as Zuz will show it once every pending operation has resolved. */
@@ -388,6 +400,11 @@ export class SimulatedZuz {
 
   /** How long Zuz takes to decide: seconds, past the webhook grace period, into long polling, or (authorizations) past the flow's deadline. */
   private resolveDelay(kind: ZuzOperationKind): number {
+    // Now and then past the flow's 3-day capture deadline: the flow ends failed, and the money is
+    // the reconciliation's to put right. Drawn from its own stream, so other seeds keep their paths.
+    if (kind === 'capture' && this.world.stream('late-capture').int(0, 11) === 0) {
+      return CAPTURE_DEADLINE_MS + this.world.stream('late-capture').int(5 * HOUR, 4 * DAY);
+    }
     const random = this.world.stream(`delay:${kind}`);
     const lengths: Array<readonly [() => number, number]> = [
       [() => random.int(SECOND, 25 * SECOND), 4],
@@ -487,7 +504,11 @@ export class SimulatedRecord {
   }
 
   async assignAccount(): Promise<string> {
-    return this.world.call('database', 'assignAccountId', () => (this.accountId ??= `acct_${this.world.plan.request.customerId}`));
+    return this.world.call(
+      'database',
+      'assignAccountId',
+      () => (this.accountId ??= `acct_${this.world.plan.request.merchantId ?? DEFAULT_MERCHANT_ID}_${this.world.plan.request.customerId}`),
+    );
   }
 
   async screen() {
