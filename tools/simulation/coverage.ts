@@ -125,11 +125,13 @@ export function reconciliationBranchesOf(run: {
 export function branchesOf(view: TransactionView | undefined): string[] {
   return (view?.steps ?? [])
     .filter((step) => step.state !== 'running')
-    .map((step) =>
-      step.state === 'failed'
-        ? `${step.name}:${step.name === 'createPayment' ? 'failed' : 'failed-step'}`
-        : `${step.name}:${step.branch ?? 'completed'}`,
-    );
+    .map((step) => {
+      // A step run again is journaled with its ordinal (rereadAuthorizationFate#2): the same branches.
+      const name = step.name.replace(/#\d+$/, '');
+      return step.state === 'failed'
+        ? `${name}:${name === 'createPayment' ? 'failed' : 'failed-step'}`
+        : `${name}:${step.branch ?? 'completed'}`;
+    });
 }
 
 export function outcomeOf(view: TransactionView | undefined): string {
