@@ -48,15 +48,18 @@ FROM ${NODE_IMAGE} AS runtime
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates \
  && rm -rf /var/lib/apt/lists/*
-# Listen addresses for a container: every interface (the defaults, 127.0.0.1, are for a host).
-# The codec server stays off unless CODEC_SERVER_ADDRESS is set (it needs the payload keys).
+# Listen addresses for a container: the API and the worker's health checks on every interface
+# (the API serves plain HTTP: production requires API_TLS_TERMINATED_BY=proxy). The metrics stay
+# on loopback unless a deployment says otherwise (API_METRICS_ADDRESS, WORKER_METRICS_ADDRESS,
+# e.g. 0.0.0.0:9465 for a scraper on the container network, as docker-compose.yml does). The
+# codec server stays off unless CODEC_SERVER_ADDRESS is set (with CODEC_SERVER_TOKEN).
 ENV NODE_ENV=production \
     API_HOST=0.0.0.0 \
     API_PORT=3000 \
-    API_METRICS_ADDRESS=0.0.0.0:9465 \
+    API_METRICS_ADDRESS=127.0.0.1:9465 \
     WORKER_HEALTH_HOST=0.0.0.0 \
     WORKER_HEALTH_PORT=8081 \
-    WORKER_METRICS_ADDRESS=0.0.0.0:9464
+    WORKER_METRICS_ADDRESS=127.0.0.1:9464
 WORKDIR /app
 # Owned by root, read-only to the process: the service writes nothing under /app.
 COPY --from=build /runtime/ ./

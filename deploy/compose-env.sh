@@ -24,5 +24,7 @@ cat >"$file" <<ENV
 # history: to rotate, append a new keyId:key entry (the last one encrypts) and keep the old ones.
 PAYLOAD_ENCRYPTION_KEYS=compose-$(date -u +%Y%m%d):$(key)
 CUSTOMER_PSEUDONYM_KEY=$(key)
+# The codec server's token: the Web UI's codec endpoint carries it (docker-compose.yml).
+CODEC_SERVER_TOKEN=$(head -c 32 /dev/urandom | base64 | tr -d '\n/+=')
 ENV
-echo "wrote $file (PAYLOAD_ENCRYPTION_KEYS, CUSTOMER_PSEUDONYM_KEY)" >&2
+echo "wrote $file (PAYLOAD_ENCRYPTION_KEYS, CUSTOMER_PSEUDONYM_KEY, CODEC_SERVER_TOKEN)" >&2

@@ -3,6 +3,7 @@
  * process), the Zuz and PMS simulators, the database, a worker and the API. `npm start` runs it
  * with fixed ports; the end-to-end tests run it on free ports.
  */
+import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,6 +13,7 @@ import type { DataConverter, PayloadCodec } from '@temporalio/common';
 import { loadApiConfig, loadDatabaseConfig, loadFlowOverrides, loadTemporalConfig, loadWorkerOpsConfig } from '../src/config';
 import { loadDevConfig } from './config';
 import { startApiServer } from '../src/api/server';
+import { codecUiEndpoint } from '../src/api/codec-server';
 import { openDatabase, type Database } from '../src/infrastructure/database';
 import { startDevServer } from './dev-server';
 import { freeLowPort } from './cluster/temporal-server';
@@ -95,8 +97,10 @@ export interface LocalStack {
   uiUrl?: string;
   temporalAddress: string;
   apiKey: string;
-  /** The codec server's endpoint (what the Web UI is given), when payloads are encrypted. */
+  /** The codec server's endpoint, without its token (the Web UI is given `codecUiEndpoint(codecEndpoint, codecToken)`), when payloads are encrypted. */
   codecEndpoint?: string;
+  /** The codec server's token (a fresh one per start). */
+  codecToken?: string;
   /** The data converter of the stack's client and worker: the payload codec when encryption is on. */
   dataConverter: DataConverter;
   /** Its payload codec (undefined: payloads in clear), for tests and tools that read raw histories. */
@@ -132,7 +136,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // Outside the ephemeral range: the dev server, started before the API binds this port, takes
     // ephemeral ports for its own services and could take a port picked from that range meanwhile.
     const codecPort = encryption.PAYLOAD_ENCRYPTION_KEYS ? dev.codecServerPort || (await freeLowPort()) : undefined;
-    const codecEndpoint = codecPort ? `http://127.0.0.1:${codecPort}/codec` : undefined;
+    // The codec server asks for a token even here (issue 38): a fresh one per start, carried to the Web UI in its endpoint's path.
+    const codecToken = codecPort ? randomBytes(24).toString('base64url') : undefined;
+    const codecEndpoint = codecPort && codecToken ? codecUiEndpoint(`http://127.0.0.1:${codecPort}/codec`, codecToken) : undefined;
     const temporal =
       options.engine === 'cluster'
         ? await startThrowawayCluster(codecEndpoint, options.persist || options.webUi)
@@ -167,10 +173,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ZUZ_BASE_URL: zuz.url,
       PMS_BASE_URL: pms.url,
       POS_DATA_DIR: dev.dataDir,
-      // The sandbox's codec server has no token: the dev server's Web UI has no login and cannot send
-      // one. It is reachable from this machine only (loopback) and, from a browser, from the Web UI's
-      // own origin only, so no other web page can have a visitor's browser decrypt for it. Any local
-      // process of this user can call it, but could read the key file in the data directory anyway.
+      // The sandbox's codec server: loopback only, the Web UI's own origin only for a browser, and a
+      // token (set below) that only the Web UI is given, in its codec endpoint's path: the dev
+      // server's UI has no login and no other way to send one.
       CODEC_SERVER_CORS_ORIGINS: temporal.uiUrl ? uiOrigins(temporal.uiUrl) : undefined,
       ...baseEnv,
       // This stack's own Temporal, whatever profile the developer's temporal.toml holds (an API key, TLS).
@@ -178,6 +183,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       TEMPORAL_PROFILE: undefined,
       ...encryption,
       CODEC_SERVER_ADDRESS: codecPort ? `127.0.0.1:${codecPort}` : undefined,
+      CODEC_SERVER_TOKEN: codecToken,
     };
     const temporalConfig = loadTemporalConfig({ ...env, TEMPORAL_ADDRESS: temporal.address });
     const dataConverter = dataConverterOf(temporalConfig);
@@ -226,6 +232,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       temporalAddress: temporal.address,
       apiKey: apiConfig.apiKeys[0].key,
       codecEndpoint: api.codecEndpoint,
+      codecToken,
       dataConverter,
       codec: payloadCodecOf(dataConverter),
       env,

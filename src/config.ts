@@ -541,7 +541,7 @@ const apiSchema = z.object({
     })
     .optional(),
   API_METRICS_ADDRESS: listenAddress.default({ host: '127.0.0.1', port: 9465 }),
-  // `off`, or requests per minute per key; unset: PRODUCTION_RATE_LIMIT_PER_MINUTE in production, none with POS_SANDBOX=true.
+  // `off`, or requests per minute per key; unset: PRODUCTION_RATE_LIMIT_PER_MINUTE in production (NODE_ENV=production, not POS_SANDBOX), else none.
   API_RATE_LIMIT_PER_MINUTE: z.union([z.literal('off'), positiveInt], { error: 'must be a number > 0 or off' }).optional(),
   API_FAILED_AUTH_LIMIT_PER_MINUTE: positiveInt.default(30),
   API_LIST_CONCURRENCY_PER_MERCHANT: positiveInt.default(2),
@@ -576,6 +576,7 @@ const apiSchema = z.object({
     .optional(),
   CODEC_SERVER_ADDRESS: listenAddress.optional(),
   CODEC_SERVER_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  CODEC_SERVER_ENCODE: z.enum(['on', 'off'], { error: 'must be on or off' }).default('off'),
   CODEC_SERVER_CORS_ORIGINS: z
     .string()
     .transform((value, ctx) => {
@@ -602,8 +603,10 @@ const apiSchema = z.object({
 export interface CodecServerConfig {
   host: string;
   port: number;
-  /** Required as `Authorization: Bearer <token>` when set. */
-  token?: string;
+  /** Required of every call, as `Authorization: Bearer <token>` or in the path (`/codec/<token>/decode`, the Web UI's endpoint). */
+  token: string;
+  /** Whether /codec/encode is served (CODEC_SERVER_ENCODE=on): it mints ciphertext the workers accept. */
+  encode: boolean;
   /** The Web UI origins allowed by CORS; a request from any other origin is refused. */
   allowedOrigins: string[];
 }
@@ -631,8 +634,13 @@ export interface ApiConfig {
   codecServer?: CodecServerConfig;
 }
 
-/** Requests per minute per API key when API_RATE_LIMIT_PER_MINUTE is unset, outside the sandbox. */
+/** Requests per minute per API key when API_RATE_LIMIT_PER_MINUTE is unset, in production. */
 export const PRODUCTION_RATE_LIMIT_PER_MINUTE = 600;
+
+/** Production: NODE_ENV=production (the image sets it) without POS_SANDBOX=true (compose's sandbox sets both). */
+function isProduction(env: Env): boolean {
+  return env.NODE_ENV === 'production' && !parse(sandboxSchema, env).POS_SANDBOX;
+}
 
 /** The API refuses to start without keys: there is no anonymous access to payments. */
 export function loadApiConfig(env: Env = process.env): ApiConfig {
@@ -647,6 +655,9 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
   }
   if (c.CODEC_SERVER_ADDRESS && !encrypted)
     problems.push('CODEC_SERVER_ADDRESS: the codec server needs PAYLOAD_ENCRYPTION_KEYS (there is nothing to decode)');
+  // It decrypts whatever it is sent: never without a token, in the sandbox too (issue 38, finding 4).
+  if (c.CODEC_SERVER_ADDRESS && !c.CODEC_SERVER_TOKEN)
+    problems.push('CODEC_SERVER_TOKEN: is required when CODEC_SERVER_ADDRESS starts the codec server (it decrypts whatever it is sent)');
   const merchantKeys = new Set(c.API_KEYS.map((k) => k.key));
   // One key, one caller: a key in both lists could not say whether it acts for a merchant.
   if (c.OPERATOR_API_KEYS?.some((key) => merchantKeys.has(key)))
@@ -662,16 +673,20 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
     rateLimitPerMinute:
       c.API_RATE_LIMIT_PER_MINUTE === 'off'
         ? undefined
-        : (c.API_RATE_LIMIT_PER_MINUTE ?? (parse(sandboxSchema, env).POS_SANDBOX ? undefined : PRODUCTION_RATE_LIMIT_PER_MINUTE)),
+        : (c.API_RATE_LIMIT_PER_MINUTE ?? (isProduction(env) ? PRODUCTION_RATE_LIMIT_PER_MINUTE : undefined)),
     failedAuthLimitPerMinute: c.API_FAILED_AUTH_LIMIT_PER_MINUTE,
     listConcurrencyPerMerchant: c.API_LIST_CONCURRENCY_PER_MERCHANT,
     cursorKey: c.API_CURSOR_KEY ?? randomBytes(PAYLOAD_KEY_BYTES),
     customerPseudonymKey: encrypted ? c.CUSTOMER_PSEUDONYM_KEY : undefined,
-    codecServer: c.CODEC_SERVER_ADDRESS && {
-      ...c.CODEC_SERVER_ADDRESS,
-      token: c.CODEC_SERVER_TOKEN,
-      allowedOrigins: c.CODEC_SERVER_CORS_ORIGINS ?? [],
-    },
+    codecServer:
+      c.CODEC_SERVER_ADDRESS && c.CODEC_SERVER_TOKEN
+        ? {
+            ...c.CODEC_SERVER_ADDRESS,
+            token: c.CODEC_SERVER_TOKEN,
+            encode: c.CODEC_SERVER_ENCODE === 'on',
+            allowedOrigins: c.CODEC_SERVER_CORS_ORIGINS ?? [],
+          }
+        : undefined,
   };
 }
 

@@ -135,9 +135,10 @@ test('API_METRICS_ADDRESS: 127.0.0.1:9465 by default, any host:port (0: a free p
   );
 });
 
-test('API_RATE_LIMIT_PER_MINUTE: a positive integer or off; unset, on in production and off in the sandbox (issue 38)', () => {
-  const base = { ZUZ_PRIVATE_KEY: 'k', API_KEYS: 'test-api-key-0123456789' };
+test('API_RATE_LIMIT_PER_MINUTE: a positive integer or off; unset, on in production (NODE_ENV=production) and off elsewhere or in the sandbox (issue 38)', () => {
+  const base = { ZUZ_PRIVATE_KEY: 'k', API_KEYS: 'test-api-key-0123456789', NODE_ENV: 'production' };
   expect(loadApiConfig({ ...base, POS_SANDBOX: 'true' }).rateLimitPerMinute).toBeUndefined();
+  expect(loadApiConfig({ ...base, NODE_ENV: undefined }).rateLimitPerMinute).toBeUndefined(); // npm start, the tests
   expect(loadApiConfig(base).rateLimitPerMinute).toBe(PRODUCTION_RATE_LIMIT_PER_MINUTE);
   expect(loadApiConfig({ ...base, API_RATE_LIMIT_PER_MINUTE: '600' }).rateLimitPerMinute).toBe(600);
   expect(messageOf(() => loadApiConfig({ ...base, API_RATE_LIMIT_PER_MINUTE: '0' }))).toContain('API_RATE_LIMIT_PER_MINUTE: must be > 0');
@@ -542,8 +543,8 @@ describe('the Temporal connection: @temporalio/envconfig, the variables and TOML
 });
 
 describe('the API bounds what one caller can take (issue 38, findings 2 and 7)', () => {
-  const base: Env = { API_KEYS: 'cafe:cafe-key-0123456789', ZUZ_PRIVATE_KEY: 'k' };
-  test('a per-key rate limit is on by default outside the sandbox, off with POS_SANDBOX=true or API_RATE_LIMIT_PER_MINUTE=off', () => {
+  const base: Env = { API_KEYS: 'cafe:cafe-key-0123456789', ZUZ_PRIVATE_KEY: 'k', NODE_ENV: 'production' };
+  test('a per-key rate limit is on by default in production, off with POS_SANDBOX=true or API_RATE_LIMIT_PER_MINUTE=off', () => {
     expect(loadApiConfig(base).rateLimitPerMinute).toBe(PRODUCTION_RATE_LIMIT_PER_MINUTE);
     expect(loadApiConfig({ ...base, POS_SANDBOX: 'true' }).rateLimitPerMinute).toBeUndefined();
     expect(loadApiConfig({ ...base, API_RATE_LIMIT_PER_MINUTE: 'off' }).rateLimitPerMinute).toBeUndefined();

@@ -441,10 +441,10 @@ describe('the Dockerfile runs the tested script and ships what it staged, nothin
     expect(execForm(one(runtimeStage, 'CMD'))).toEqual(['node', 'dist/worker.js']);
   });
 
-  test('the service listens on every interface in a container, on the ports it exposes and compose publishes', () => {
+  test('the API and health checks listen on every interface in a container, the metrics on loopback unless configured (issue 38); the ports it exposes compose publishes', () => {
     expect(imageEnv).toMatchObject({ NODE_ENV: 'production', API_HOST: '0.0.0.0', WORKER_HEALTH_HOST: '0.0.0.0' });
-    expect(imageEnv.API_METRICS_ADDRESS).toMatch(/^0\.0\.0\.0:\d+$/);
-    expect(imageEnv.WORKER_METRICS_ADDRESS).toMatch(/^0\.0\.0\.0:\d+$/);
+    expect(imageEnv.API_METRICS_ADDRESS).toMatch(/^127\.0\.0\.1:\d+$/);
+    expect(imageEnv.WORKER_METRICS_ADDRESS).toMatch(/^127\.0\.0\.1:\d+$/);
     const ports = [
       imageEnv.API_PORT,
       imageEnv.API_METRICS_ADDRESS.split(':')[1],

@@ -8,6 +8,8 @@
  * the Temporal server, the namespace, optionally the UI server): the chaos suite runs its own
  * worker and API processes on it.
  */
+import { codecUiEndpoint } from '../../src/api/codec-server';
+import { randomBytes } from 'node:crypto';
 import { sandboxEncryptionEnv } from '../payload-keys';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -280,12 +282,14 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     // Payloads are encrypted (keys under the data directory): the API serves the codec, the UI decodes through it.
     const encryption = sandboxEncryptionEnv(options.dataDir, process.env);
     const codecAddress = encryption.PAYLOAD_ENCRYPTION_KEYS ? `127.0.0.1:${await freePort()}` : undefined;
+    // The codec server's token (issue 38): a fresh one per start, given to the Web UI in its endpoint's path.
+    const codecToken = randomBytes(24).toString('base64url');
     const uiPort = ports.ui || (await freePort());
     const engine = await startTemporalCluster({
       ...options,
       ports: { temporal: ports.temporal, ui: uiPort, postgres: ports.postgres },
       uiServer: true,
-      codecEndpoint: codecAddress && `http://${codecAddress}/codec`,
+      codecEndpoint: codecAddress && codecUiEndpoint(`http://${codecAddress}/codec`, codecToken),
       onStarting: (control) => (engineControl = control),
     });
     const { temporalAddress, namespace, logsDir } = engine;
@@ -337,7 +341,9 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       DATABASE_URL: databaseUrl,
       // Encrypted payloads, as in production: the keys kept under the data directory (as npm start's).
       ...encryption,
-      ...(codecAddress ? { CODEC_SERVER_ADDRESS: codecAddress, CODEC_SERVER_CORS_ORIGINS: `http://127.0.0.1:${uiPort}` } : {}),
+      ...(codecAddress
+        ? { CODEC_SERVER_ADDRESS: codecAddress, CODEC_SERVER_TOKEN: codecToken, CODEC_SERVER_CORS_ORIGINS: `http://127.0.0.1:${uiPort}` }
+        : {}),
       ZUZ_BASE_URL: zuz.url,
       ZUZ_ENV: 'test',
       PMS_BASE_URL: pms.url,

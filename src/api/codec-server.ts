@@ -5,11 +5,17 @@
  * operator's browser with `{"payloads": [{"metadata": {...base64}, "data": base64}]}` (the
  * Payload's proto3 JSON) and the same shape back; the endpoint here is `http://host:port/codec`.
  *
- * It decrypts whatever it is sent, so it has its own listener (CODEC_SERVER_ADDRESS, loopback by
- * default, never the API's public port) and its own authentication: with CODEC_SERVER_TOKEN
- * every call needs `Authorization: Bearer <token>` (production refuses to start it without one);
- * CORS allows the configured Web UI origins only, and a browser request from any other origin
- * is refused outright, not merely left unreadable.
+ * It decrypts whatever it is sent, so it has its own listener (CODEC_SERVER_ADDRESS, never the
+ * API's public port) and its own authentication, always (the sandbox too): CODEC_SERVER_TOKEN,
+ * given as `Authorization: Bearer <token>` (the CLI, a UI that passes a token) or as the path
+ * segment after /codec, `http://host:port/codec/<token>` (`uiEndpoint`): the Web UI's codec
+ * setting is only an endpoint, so that is how it carries the token. CORS allows the configured
+ * Web UI origins only, and a browser request from any other origin is refused outright.
+ *
+ * Its errors name no key id (the worker's logs do). /codec/encode, which mints ciphertext the
+ * workers would accept, is off unless CODEC_SERVER_ENCODE=on. A payload stored in clear (not
+ * written by the codec: nothing vouches for it) is shown wrapped in a marker, never as if it had
+ * been decrypted. Every call is logged (address, route, payload count, answer; never a payload).
  */
 import { createServer, type Server } from 'node:http';
 import { createHash, timingSafeEqual } from 'node:crypto';
@@ -18,7 +24,7 @@ import { z } from 'zod';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import type { CodecServerConfig } from '../config';
 import type { Logger } from '../infrastructure/logger';
-import { PayloadDecryptionError } from '../infrastructure/payload-codec';
+import { isEncrypted, PayloadDecryptionError } from '../infrastructure/payload-codec';
 import { allowOnly, ApiError, errorHandler, sendError, validationError } from './errors';
 
 /** What the Temporal Web UI sends with each call (and `authorization` when it is set up to pass a token). */
@@ -42,11 +48,33 @@ type WirePayload = z.infer<typeof payloadsBody>['payloads'][number];
 export interface CodecAppOptions extends Pick<CodecServerConfig, 'token' | 'allowedOrigins'> {
   codec: PayloadCodec;
   log: Logger;
+  /** Serve /codec/encode (CODEC_SERVER_ENCODE=on); off by default. */
+  encode?: boolean;
 }
 
-export function createCodecApp({ codec, token, allowedOrigins, log }: CodecAppOptions): express.Express {
+/** What the Web UI is shown in place of a payload stored in clear. */
+export const CLEAR_PAYLOAD_MARK = 'stored in clear: not written by this service’s codec, nothing vouches for it';
+
+export function createCodecApp({ codec, token, allowedOrigins, log, encode = false }: CodecAppOptions): express.Express {
+  if (!token) throw new Error('The codec server needs a token (CODEC_SERVER_TOKEN)');
   const app = express();
   app.disable('x-powered-by');
+  app.use((req, res, next) => {
+    // The token in the path (`/codec/<token>/decode`) is never logged: the route is logged by name.
+    res.once('finish', () =>
+      log.info(
+        {
+          ip: req.ip,
+          origin: req.header('origin'),
+          route: /\/(encode|decode)$/.exec(req.path)?.[1] ?? 'other',
+          payloads: res.locals.payloadCount as number | undefined,
+          status: res.statusCode,
+        },
+        'codec call',
+      ),
+    );
+    next();
+  });
   app.use((req, res, next) => {
     res.setHeader('cache-control', 'no-store');
     res.setHeader('x-content-type-options', 'nosniff');
@@ -68,24 +96,55 @@ export function createCodecApp({ codec, token, allowedOrigins, log }: CodecAppOp
     }
     next();
   });
-  if (token) app.use(requireToken(token));
+  app.use(requireToken(token));
   app.use(express.json({ limit: BODY_LIMIT, type: () => true }));
-  app.post('/codec/encode', async (req, res) => {
-    res.json({ payloads: await run(req.body, (payloads) => codec.encode(payloads)) });
+  const routes = (name: string) => [`/codec/${name}`, `/codec/:token/${name}`];
+  if (encode) {
+    app.post(routes('encode'), async (req, res) => {
+      res.json({ payloads: await run(req.body, res, (payloads) => codec.encode(payloads)) });
+    });
+  }
+  app.post(routes('decode'), async (req, res) => {
+    res.json({
+      payloads: await run(req.body, res, async (payloads) => (isEncrypted(payloads[0]) ? codec.decode(payloads) : payloads.map(marked))),
+    });
   });
-  app.post('/codec/decode', async (req, res) => {
-    res.json({ payloads: await run(req.body, (payloads) => codec.decode(payloads)) });
-  });
-  app.all(['/codec/encode', '/codec/decode'], allowOnly('POST'));
-  app.use((_req, res) => sendError(res, 404, 'not_found', 'No such route: the codec server answers POST /codec/encode and /codec/decode'));
+  app.all(encode ? [...routes('encode'), ...routes('decode')] : routes('decode'), allowOnly('POST'));
+  app.use((_req, res) =>
+    sendError(res, 404, 'not_found', `No such route: the codec server answers POST /codec/decode${encode ? ' and /codec/encode' : ''}`),
+  );
   app.use(errorHandler(log));
   return app;
 }
 
+/** A payload in clear, wrapped so that the Web UI shows it as such (its JSON value when it has one, else its bytes in base64). */
+function marked(payload: Payload): Payload {
+  const data = Buffer.from(payload.data ?? new Uint8Array());
+  let value: unknown;
+  try {
+    value = JSON.parse(data.toString('utf8'));
+  } catch {
+    value = { base64: data.toString('base64') };
+  }
+  return {
+    metadata: { encoding: new TextEncoder().encode('json/plain') },
+    data: new TextEncoder().encode(JSON.stringify({ unencryptedPayload: CLEAR_PAYLOAD_MARK, value })),
+  };
+}
+
+/** What a caller is told of a payload that cannot be decrypted: why, never which key ids exist. */
+const DECRYPTION_FAILURES: Record<PayloadDecryptionError['reason'], string> = {
+  'no key id': 'is marked encrypted but names no key',
+  'key not configured': 'is encrypted with a key this server does not have',
+  truncated: 'is truncated',
+  'failed authentication': 'failed authentication: it was altered, or encrypted with another key under the same id',
+};
+
 /** Each payload on its own, so a payload that cannot be decoded is named by its index. */
-async function run(body: unknown, transform: (payloads: Payload[]) => Promise<Payload[]>): Promise<WirePayload[]> {
+async function run(body: unknown, res: express.Response, transform: (payloads: Payload[]) => Promise<Payload[]>): Promise<WirePayload[]> {
   const parsed = payloadsBody.safeParse(body);
   if (!parsed.success) throw validationError(parsed.error);
+  res.locals.payloadCount = parsed.data.payloads.length;
   const out: WirePayload[] = [];
   for (const [index, wire] of parsed.data.payloads.entries()) {
     try {
@@ -94,7 +153,8 @@ async function run(body: unknown, transform: (payloads: Payload[]) => Promise<Pa
     } catch (err) {
       if (!(err instanceof PayloadDecryptionError)) throw err;
       const field = `payloads.${index}`;
-      throw new ApiError(400, 'invalid_payload', `${field}: ${err.message}`, [{ field, message: err.message }]);
+      const message = DECRYPTION_FAILURES[err.reason];
+      throw new ApiError(400, 'invalid_payload', `${field}: ${message}`, [{ field, message }]);
     }
   }
   return out;
@@ -116,23 +176,27 @@ function toWire(payload: Payload): WirePayload {
   };
 }
 
-/** `Authorization: Bearer <token>`, compared in constant time (as digests, so unequal lengths leak nothing either). */
+/**
+ * `Authorization: Bearer <token>`, or the token as the path segment after /codec (the Web UI's
+ * endpoint), compared in constant time (as digests, so unequal lengths leak nothing either).
+ */
 function requireToken(token: string): express.RequestHandler {
   const expected = createHash('sha256').update(token).digest();
   return (req, res, next) => {
-    const match = /^Bearer (.+)$/i.exec(req.header('authorization') ?? '');
-    const given = createHash('sha256')
-      .update(match?.[1] ?? '')
-      .digest();
-    if (match && timingSafeEqual(given, expected)) return next();
+    const header = /^Bearer +(\S+)$/i.exec(req.header('authorization') ?? '')?.[1];
+    const inPath = decoded(/^\/codec\/([^/]+)\/(?:encode|decode)$/.exec(req.path)?.[1]);
+    const given = header ?? inPath;
+    if (given !== undefined && timingSafeEqual(createHash('sha256').update(given).digest(), expected)) return next();
     res.setHeader('www-authenticate', 'Bearer');
     sendError(res, 401, 'unauthorized', 'The codec server needs Authorization: Bearer <CODEC_SERVER_TOKEN>');
   };
 }
 
 export interface CodecServer {
-  /** The endpoint to give the Web UI (`--ui-codec-endpoint`) or the CLI (`--codec-endpoint`). */
+  /** The endpoint to give the CLI (`--codec-endpoint`, with the token as `--codec-auth`); no token in it. */
   endpoint: string;
+  /** The endpoint to give the Web UI (`--ui-codec-endpoint`, TEMPORAL_CODEC_ENDPOINT): the token in its path. */
+  uiEndpoint(token: string): string;
   server: Server;
   close(): Promise<void>;
 }
@@ -149,6 +213,7 @@ export async function startCodecServer(options: CodecAppOptions & Pick<CodecServ
   const port = typeof address === 'object' && address ? address.port : options.port;
   return {
     endpoint: `http://${options.host}:${port}/codec`,
+    uiEndpoint: (token) => codecUiEndpoint(`http://${options.host}:${port}/codec`, token),
     server,
     close: () =>
       new Promise<void>((resolve) => {
@@ -156,4 +221,17 @@ export async function startCodecServer(options: CodecAppOptions & Pick<CodecServ
         server.closeAllConnections();
       }),
   };
+}
+
+/** The Web UI's codec endpoint: the codec server's, with the token as its last path segment. */
+export function codecUiEndpoint(endpoint: string, token: string): string {
+  return `${endpoint.replace(/\/$/, '')}/${encodeURIComponent(token)}`;
+}
+
+function decoded(segment: string | undefined): string | undefined {
+  try {
+    return segment === undefined ? undefined : decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
 }

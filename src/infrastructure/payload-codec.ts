@@ -32,6 +32,14 @@ const fromUtf8 = new TextDecoder();
 /** A payload could not be decrypted: the message says why (unknown key id, altered data), never anything of the data. */
 export class PayloadDecryptionError extends Error {
   override name = 'PayloadDecryptionError';
+
+  constructor(
+    message: string,
+    /** Why, without any key id: what the codec server may tell its callers. */
+    readonly reason: 'no key id' | 'key not configured' | 'truncated' | 'failed authentication',
+  ) {
+    super(message);
+  }
 }
 
 /**
@@ -96,16 +104,18 @@ export class EncryptionCodec implements PayloadCodec {
 
   decrypt(payload: Payload): Payload {
     const keyIdBytes = payload.metadata?.[KEY_ID_METADATA];
-    if (!keyIdBytes) throw new PayloadDecryptionError(`An encrypted payload has no "${KEY_ID_METADATA}" metadata`);
+    if (!keyIdBytes) throw new PayloadDecryptionError(`An encrypted payload has no "${KEY_ID_METADATA}" metadata`, 'no key id');
     const keyId = fromUtf8.decode(keyIdBytes);
     const key = this.keyring.key(keyId);
     if (!key) {
       throw new PayloadDecryptionError(
         `A payload is encrypted with key id "${keyId}", which is not configured (PAYLOAD_ENCRYPTION_KEYS lists ${this.keyring.keyIds.map((id) => `"${id}"`).join(', ')}): add that key back`,
+        'key not configured',
       );
     }
     const data = Buffer.from(payload.data ?? new Uint8Array());
-    if (data.length < IV_BYTES + TAG_BYTES) throw new PayloadDecryptionError(`A payload encrypted with key "${keyId}" is truncated`);
+    if (data.length < IV_BYTES + TAG_BYTES)
+      throw new PayloadDecryptionError(`A payload encrypted with key "${keyId}" is truncated`, 'truncated');
     try {
       const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, IV_BYTES));
       decipher.setAAD(keyIdBytes);
@@ -117,6 +127,7 @@ export class EncryptionCodec implements PayloadCodec {
       // GCM's authentication failed: the data, the IV, the tag or the key id was altered, or the key under this id changed.
       throw new PayloadDecryptionError(
         `A payload encrypted with key "${keyId}" failed authentication: it was altered, or the key is not the one that encrypted it`,
+        'failed authentication',
       );
     }
   }
