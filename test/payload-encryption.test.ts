@@ -211,7 +211,7 @@ function distinctiveRequest(stack: LocalStack, like = 'pm_pending_approved') {
 }
 
 /**
- * Where a request's values are that the design leaves in clear (README "Encrypted payloads"):
+ * Where a request's values are that the design leaves in clear (docs/encryption.md, "What stays in clear"):
  * the transaction id is the workflow id's tail (an identifier, not personal data), and the amount
  * is the TransactionAmount search attribute (an INT, indexed by the server for range filters).
  */
@@ -358,7 +358,7 @@ describe('key rotation and the codec server (encryption on)', () => {
   let stack: LocalStack;
 
   beforeAll(async () => {
-    // Step 1 of the rotation procedure (README): every process learns the new key first, the old one still encrypting.
+    // Step 1 of the rotation procedure (docs/encryption.md): every process learns the new key first, the old one still encrypting.
     stack = await startTestStack('rotation', {
       env: { PAYLOAD_ENCRYPTION_KEYS: `${k2},${k1}`, CODEC_SERVER_CORS_ORIGINS: UI_ORIGIN, CODEC_SERVER_ENCODE: 'on' },
       flowOptions: QUICK_FLOW,

@@ -9,7 +9,7 @@
 import { CoverageTally } from '../tools/simulation/coverage';
 import { simulateBatch } from '../tools/simulation/simulate';
 
-/** About two minutes on 2 busy cores (about 1 seed/s: see the README's reliability section). */
+/** About two minutes on 2 busy cores (about 1 seed/s: see docs/simulation/README.md). */
 const SEEDS = Array.from({ length: 81 }, (_, i) => i + 1);
 
 test('a fixed set of seeds violates no invariant, and reaches most of the flow', async () => {

@@ -3,7 +3,7 @@
  * with unsigned text, sent again and again to a transaction that holds money (a manual capture
  * waiting). Its workflow's history must not grow after the first delivery, the padding must not
  * reach the history, and the API must keep answering. `npm test` sends WEBHOOK_REPLAYS (1,000 by
- * default); the README's figure is `WEBHOOK_REPLAYS=10000 npx jest test/webhook-replay.test.ts`.
+ * default); the figure in docs/protections.md is `WEBHOOK_REPLAYS=10000 npx jest test/webhook-replay.test.ts`.
  */
 import { randomUUID } from 'node:crypto';
 import { workflowIdFor } from '../src/domain/transaction';
