@@ -111,7 +111,7 @@ export interface RefundAttempt {
 
 export interface RunnerOptions {
   concurrency: number;
-  /** Kill and replace the worker at each seed's drawn crash point (off by default: see the README's simulation paragraph). */
+  /** Kill and replace the worker at each seed's drawn crash point (off by default: see docs/simulation/README.md). */
   restartWorkers?: boolean;
   /** Called with each finished seed (the runner keeps nothing). */
   onSeed: (run: SeedRun) => void;
