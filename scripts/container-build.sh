@@ -34,6 +34,7 @@ fail() {
 }
 trap 'say "FAILED (exit $?) at line $LINENO: $BASH_COMMAND"' ERR
 
+case "${1:-}" in -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 [ $# -ge 1 ] && [ $# -le 2 ] || fail "usage: scripts/container-build.sh OUT_DIR [SIMULATORS_DIR]"
 
 # An absolute path for a directory that may not exist yet.
