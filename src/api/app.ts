@@ -18,6 +18,8 @@ import { TransactionRecords } from '../infrastructure/transaction-record';
 import { RefundRecords } from '../infrastructure/refund-record';
 import { ReconciliationStore } from '../infrastructure/reconciliation-store';
 import { reconciliationRouter } from './reconciliation';
+import { webhookEndpointsRouter } from './webhook-endpoints';
+import { eventsRouter } from './events';
 import { customerPseudonym } from '../infrastructure/payload-codec';
 
 export interface AppOptions {
@@ -98,6 +100,9 @@ export function createApp({ client, db, taskQueue, config, log, flowOptions, met
       customerSearchValue: pseudonymsUnder(config.customerPseudonymKey),
     }),
   );
+
+  app.use('/v1/webhook-endpoints', merchantsOnly, webhookEndpointsRouter(db));
+  app.use('/v1/events', merchantsOnly, eventsRouter(db));
 
   app.use((_req, res) => sendError(res, 404, 'not_found', 'No such route'));
   app.use(errorHandler(log));

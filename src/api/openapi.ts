@@ -27,6 +27,8 @@ import {
   transactionIdParam,
 } from './schemas';
 
+import { registerMerchantEventRoutes } from './merchant-event-openapi';
+
 let cached: object | undefined;
 
 /** Built on first use and then shared: frozen, so no caller can change what every later caller gets. */
@@ -364,6 +366,7 @@ function buildDocument(): object {
   });
   registerTransactionRoutes(registry);
   registerOtherRoutes(registry);
+  registerMerchantEventRoutes(registry);
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',
     info: {
@@ -375,6 +378,7 @@ function buildDocument(): object {
     tags: [
       { name: 'Transactions', description: 'Needs `Authorization: Bearer <key>`' },
       { name: 'Webhooks', description: 'Signed by Zuz' },
+      { name: 'Merchant events', description: "Signed events sent to the merchant's endpoints; needs `Authorization: Bearer <key>`" },
       { name: 'Operations' },
       { name: 'Documentation', description: 'No key needed' },
     ],

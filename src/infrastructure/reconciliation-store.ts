@@ -5,6 +5,8 @@
  */
 import type { Database } from './database';
 import { parseTransactionKey } from '../domain/merchant';
+import { insertMerchantEvent, merchantEventId } from './merchant-events';
+import { recordedView } from './transaction-record';
 import type { Discrepancy, RecordedFacts } from '../domain/reconciliation';
 import type { TransactionStatus, ZuzOperationResult } from '../domain/transaction';
 
@@ -120,13 +122,28 @@ export class ReconciliationStore {
     );
   }
 
-  /** The refund as a second fact on the record: the published status stays. A refund adds to what earlier ones gave back. */
+  /**
+   * The refund as a second fact on the record: the published status stays. A refund adds to what earlier ones gave back.
+   * A succeeded one writes the merchant's event (`transaction.refunded_by_reconciliation`, the
+   * transaction as the record shows it then) in the same database transaction: both or neither.
+   */
   async recordRefund(transactionId: string, refund: ZuzOperationResult): Promise<void> {
-    await this.db.query(
-      `UPDATE transactions SET zuz_refund_id = $2, refunded_amount = CASE WHEN $3 = 'Succeed' THEN refunded_amount + $4 ELSE refunded_amount END, updated_at = now()
-        WHERE transaction_id = $1`,
-      [transactionId, refund.operationId, refund.status, refund.amount],
-    );
+    await this.db.transaction(async (connection) => {
+      const { rows } = await connection.query<{ merchant_id: string }>(
+        `UPDATE transactions SET zuz_refund_id = $2, refunded_amount = CASE WHEN $3 = 'Succeed' THEN refunded_amount + $4 ELSE refunded_amount END, updated_at = now()
+          WHERE transaction_id = $1 RETURNING merchant_id`,
+        [transactionId, refund.operationId, refund.status, refund.amount],
+      );
+      if (!rows[0] || refund.status !== 'Succeed') return;
+      const type = 'transaction.refunded_by_reconciliation';
+      await insertMerchantEvent(connection, {
+        id: merchantEventId(`${transactionId}#${refund.operationId}`, type, refund.status),
+        merchantId: rows[0].merchant_id,
+        type,
+        transactionKey: transactionId,
+        data: await recordedView(connection, transactionId),
+      });
+    });
   }
 
   async markLateEventsReconciled(transactionId: string, note: string): Promise<void> {

@@ -4,7 +4,9 @@
  * racing for the last amount are decided one after the other: never more than was captured.
  */
 import type { Database } from './database';
-import type { RefundOutcome, RefundRequest, RefundStatus, RefundView } from '../domain/refund';
+import { refundKey, type RefundOutcome, type RefundRequest, type RefundStatus, type RefundView } from '../domain/refund';
+import { parseTransactionKey } from '../domain/merchant';
+import { INSERT_MERCHANT_EVENT, ISO_UTC, merchantEventId, NEXT_SEQUENCE } from './merchant-events';
 
 export type Reservation =
   | { kind: 'reserved'; refund: RefundView }
@@ -108,13 +110,39 @@ export class RefundRecords {
     return rows.map((row) => ({ refundId: row.refund_id, amount: Number(row.amount), askedZuz: row.asked, ageMs: Number(row.age_ms) }));
   }
 
-  /** The refund's outcome, written once: a final refund is never rewritten. */
+  /**
+   * The refund's outcome, written once: a final refund is never rewritten. A final outcome writes
+   * the merchant's event (`refund.succeeded`, `refund.failed`: the refund as GET shows it, with its
+   * transaction's id) in the same statement: both or neither (src/infrastructure/merchant-events.ts).
+   */
   async finalize(transactionKey: string, refundId: string, outcome: RefundOutcome): Promise<void> {
+    const type = `refund.${outcome.status}`;
     await this.db.query(
-      `UPDATE refunds SET status = $3, zuz_refund_id = $4, failure_message = $5,
-              finalized_at = CASE WHEN $3 = 'pending' THEN NULL ELSE now() END
-        WHERE transaction_id = $1 AND refund_id = $2 AND status = 'pending'`,
-      [transactionKey, refundId, outcome.status, outcome.zuz?.operationId ?? null, outcome.status === 'failed' ? outcome.message : null],
+      `WITH updated AS (
+         UPDATE refunds SET status = $3, zuz_refund_id = $4, failure_message = $5,
+                finalized_at = CASE WHEN $3 = 'pending' THEN NULL ELSE now() END
+          WHERE transaction_id = $1 AND refund_id = $2 AND status = 'pending'
+         RETURNING *)
+       ${INSERT_MERCHANT_EVENT}
+       SELECT $6, t.merchant_id, $7, u.transaction_id, ${NEXT_SEQUENCE('u.transaction_id')},
+              jsonb_strip_nulls(jsonb_build_object(
+                'transactionId', $8::text, 'refundId', u.refund_id, 'amount', u.amount, 'reason', u.reason, 'status', u.status,
+                'zuzRefundId', u.zuz_refund_id, 'failureMessage', nullif(u.failure_message, ''),
+                'createdAt', ${ISO_UTC('u.created_at')}, 'finalizedAt', ${ISO_UTC('u.finalized_at')})),
+              NULL
+         FROM updated u JOIN transactions t ON t.transaction_id = u.transaction_id
+        WHERE u.status <> 'pending'
+       ON CONFLICT (id) DO NOTHING`,
+      [
+        transactionKey,
+        refundId,
+        outcome.status,
+        outcome.zuz?.operationId ?? null,
+        outcome.status === 'failed' ? outcome.message : null,
+        merchantEventId(refundKey(transactionKey, refundId), type, outcome.status),
+        type,
+        parseTransactionKey(transactionKey).transactionId,
+      ],
     );
   }
 }

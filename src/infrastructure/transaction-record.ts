@@ -4,8 +4,9 @@
  * record does not, so it decides whether a transaction id was ever accepted, which workflow run
  * may act for it, and what the transaction's outcome was.
  */
-import type { Database } from './database';
+import type { Database, Queryable } from './database';
 import { LEGACY_RUN } from './migrations';
+import { INSERT_MERCHANT_EVENT, merchantEventId, NEXT_SEQUENCE } from './merchant-events';
 import { DEFAULT_MERCHANT_ID, parseTransactionKey, transactionKey } from '../domain/merchant';
 import type {
   Failure,
@@ -210,43 +211,33 @@ export class TransactionRecords {
 
   /** The transaction as the record knows it (no step journal: that lives in the workflow's history). */
   async find(key: string): Promise<Omit<TransactionView, 'steps'> | undefined> {
-    const { rows } = await this.db.query<TransactionRow>(`SELECT * FROM transactions WHERE transaction_id = $1`, [key]);
-    const row = rows[0];
-    if (!row) return undefined;
-    const failure: Failure | undefined = row.failure_code ? { code: row.failure_code, message: row.failure_message ?? '' } : undefined;
-    return {
-      transactionId: parseTransactionKey(row.transaction_id).transactionId,
-      merchantId: row.merchant_id,
-      customerId: row.customer_id,
-      status: row.status,
-      amount: Number(row.amount),
-      currency: row.currency.trim(),
-      capture: row.capture_mode,
-      authorizedAmount: Number(row.authorized_amount),
-      capturedAmount: Number(row.captured_amount),
-      accountId: row.account_id ?? undefined,
-      zuz: definedOnly({
-        paymentId: row.zuz_payment_id,
-        authorizationId: row.zuz_authorization_id,
-        captureId: row.zuz_capture_id,
-        voidId: row.zuz_void_id,
-        refundId: row.zuz_refund_id,
-      }),
-      failure,
-      release: row.release_outcome ?? undefined,
-    };
+    return recordedView(this.db, key);
   }
 
-  /** The outcome, once the workflow has decided it. Written once: a finalized record is never rewritten. */
+  /**
+   * The outcome, once the workflow has decided it. Written once: a finalized record is never rewritten.
+   * The merchant's event for the outcome (`transaction.<status>`, the transaction as GET shows it
+   * from the record) is written by the same statement: both or neither (src/infrastructure/merchant-events.ts).
+   */
   async finalize(view: Omit<TransactionView, 'steps'>): Promise<void> {
+    const key = transactionKey(view.merchantId, view.transactionId);
+    const type = `transaction.${view.status}`;
+    const published = Object.fromEntries(
+      Object.entries(view).filter(([field]) => !(FIELDS_ONLY_IN_HISTORY as readonly string[]).includes(field)),
+    );
     await this.db.query(
-      `UPDATE transactions
-          SET status = $2, authorized_amount = $3, captured_amount = $4, zuz_payment_id = $5,
-              zuz_authorization_id = $6, zuz_capture_id = $7, zuz_void_id = $8,
-              failure_code = $9, failure_message = $10, release_outcome = $11, finalized_at = now(), updated_at = now()
-        WHERE transaction_id = $1 AND finalized_at IS NULL`,
+      `WITH updated AS (
+         UPDATE transactions
+            SET status = $2, authorized_amount = $3, captured_amount = $4, zuz_payment_id = $5,
+                zuz_authorization_id = $6, zuz_capture_id = $7, zuz_void_id = $8,
+                failure_code = $9, failure_message = $10, release_outcome = $11, finalized_at = now(), updated_at = now()
+          WHERE transaction_id = $1 AND finalized_at IS NULL
+         RETURNING transaction_id, merchant_id)
+       ${INSERT_MERCHANT_EVENT}
+       SELECT $12, u.merchant_id, $13, u.transaction_id, ${NEXT_SEQUENCE('u.transaction_id')}, $14::jsonb, NULL FROM updated u
+       ON CONFLICT (id) DO NOTHING`,
       [
-        transactionKey(view.merchantId, view.transactionId),
+        key,
         view.status,
         view.authorizedAmount,
         view.capturedAmount,
@@ -257,6 +248,9 @@ export class TransactionRecords {
         view.failure?.code ?? null,
         view.failure?.message ?? null,
         view.release ?? null,
+        merchantEventId(key, type, view.status),
+        type,
+        JSON.stringify(published),
       ],
     );
   }
@@ -300,6 +294,35 @@ export class TransactionRecords {
     const known = await this.db.query(`SELECT 1 FROM zuz_late_events WHERE event_id = $1`, [event.eventId]);
     return known.rows.length > 0 ? 'already-stored' : 'unknown-transaction';
   }
+}
+
+/** The transaction as the record knows it, on any connection (a database transaction's too: reconciliation-store.ts). */
+export async function recordedView(db: Queryable, key: string): Promise<Omit<TransactionView, 'steps'> | undefined> {
+  const { rows } = await db.query<TransactionRow>(`SELECT * FROM transactions WHERE transaction_id = $1`, [key]);
+  const row = rows[0];
+  if (!row) return undefined;
+  const failure: Failure | undefined = row.failure_code ? { code: row.failure_code, message: row.failure_message ?? '' } : undefined;
+  return {
+    transactionId: parseTransactionKey(row.transaction_id).transactionId,
+    merchantId: row.merchant_id,
+    customerId: row.customer_id,
+    status: row.status,
+    amount: Number(row.amount),
+    currency: row.currency.trim(),
+    capture: row.capture_mode,
+    authorizedAmount: Number(row.authorized_amount),
+    capturedAmount: Number(row.captured_amount),
+    accountId: row.account_id ?? undefined,
+    zuz: definedOnly({
+      paymentId: row.zuz_payment_id,
+      authorizationId: row.zuz_authorization_id,
+      captureId: row.zuz_capture_id,
+      voidId: row.zuz_void_id,
+      refundId: row.zuz_refund_id,
+    }),
+    failure,
+    release: row.release_outcome ?? undefined,
+  };
 }
 
 function definedOnly<T extends Record<string, string | null>>(values: T): { [K in keyof T]?: string } {
