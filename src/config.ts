@@ -638,7 +638,7 @@ export interface ApiConfig {
 export const PRODUCTION_RATE_LIMIT_PER_MINUTE = 600;
 
 /** Production: NODE_ENV=production (the image sets it) without POS_SANDBOX=true (compose's sandbox sets both). */
-function isProduction(env: Env): boolean {
+export function isProduction(env: Env = process.env): boolean {
   return env.NODE_ENV === 'production' && !parse(sandboxSchema, env).POS_SANDBOX;
 }
 

@@ -81,7 +81,9 @@ test('with the Temporal server stopped, every route that needs it is 503 with Re
     expect({ route: answer.route, status: answer.status }).toEqual({ route: answer.route, status: 503 });
     if (answer.route !== 'GET /readyz') {
       expect(answer.retryAfter).toBe('5');
-      expect(JSON.parse(answer.text)).toEqual({ error: { code: 'unavailable', message: expect.any(String) } });
+      expect(JSON.parse(answer.text)).toEqual({
+        error: { code: 'unavailable', message: expect.any(String), requestId: expect.any(String) },
+      });
     }
     expect(answer.text).not.toMatch(/at .*\.js:\d+|Error:/);
   }

@@ -5,7 +5,12 @@ import helmet from 'helmet';
 import type { Client } from '@temporalio/client';
 import type { ApiConfig } from '../config';
 import type { Logger } from '../infrastructure/logger';
-import { merchantsOnly, requireApiKey } from './auth';
+import { allowRoles, merchantsOnly, requireApiKey } from './auth';
+import { assignRequestId } from './request-id';
+import { recordAudit } from './audit';
+import { auditRouter, merchantsRouter } from './merchants';
+import { MerchantStore } from '../infrastructure/merchant-store';
+import { AuditLog } from '../infrastructure/audit-log';
 import { allowOnly, errorHandler, sendError } from './errors';
 import { transactionsRouter, type TransactionsRouterOptions } from './transactions';
 import { zuzWebhookRouter } from './webhooks';
@@ -18,8 +23,6 @@ import { TransactionRecords } from '../infrastructure/transaction-record';
 import { RefundRecords } from '../infrastructure/refund-record';
 import { ReconciliationStore } from '../infrastructure/reconciliation-store';
 import { reconciliationRouter } from './reconciliation';
-import { webhookEndpointsRouter } from './webhook-endpoints';
-import { eventsRouter } from './events';
 import { customerPseudonym } from '../infrastructure/payload-codec';
 
 export interface AppOptions {
@@ -33,13 +36,26 @@ export interface AppOptions {
   flowOptions?: TransactionsRouterOptions['flowOptions'];
   /** The registry the app counts into; served by the caller on a listener of its own (startApiServer). Default: a new one. */
   metrics?: ApiMetrics;
+  /** Issued keys say `pos_live_` (production) or `pos_test_` (anything else). */
+  liveKeys?: boolean;
 }
 
-export function createApp({ client, db, taskQueue, config, log, flowOptions, metrics = createApiMetrics() }: AppOptions): express.Express {
+export function createApp({
+  client,
+  db,
+  taskQueue,
+  config,
+  log,
+  flowOptions,
+  metrics = createApiMetrics(),
+  liveKeys = false,
+}: AppOptions): express.Express {
   const app = express();
   const records = new TransactionRecords(db);
   const reconciliation = new ReconciliationStore(db);
+  const merchants = new MerchantStore(db);
   app.disable('x-powered-by');
+  app.use(assignRequestId);
   app.use(metrics.middleware);
   // Security headers (CSP, nosniff, frame and referrer policies, HSTS...); answers are never cached.
   app.use(helmet());
@@ -75,15 +91,21 @@ export function createApp({ client, db, taskQueue, config, log, flowOptions, met
   app.use(
     '/v1',
     rateLimitFailedAuthentications({ limit: config.failedAuthLimitPerMinute ?? DEFAULT_FAILED_AUTH_LIMIT_PER_MINUTE }),
-    requireApiKey(config.apiKeys, config.operatorKeys, log),
+    requireApiKey(config.apiKeys, config.operatorKeys, log, merchants),
     ...(config.rateLimitPerMinute ? [rateLimitPerKey({ limit: config.rateLimitPerMinute })] : []),
     express.json({ limit: '16kb', type: () => true }),
+    recordAudit(new AuditLog(db), log),
   );
-  app.use('/v1/reconciliation', reconciliationRouter(reconciliation));
+  app.use('/v1/reconciliation', allowRoles('back-office', 'operator'), reconciliationRouter(reconciliation));
+  app.use('/v1/merchants', merchantsRouter(merchants, { liveKeys }));
+  app.use('/v1/audit-events', auditRouter(new AuditLog(db)));
+  // A till sells (create, read, capture, cancel); refunds and the list are the back office's.
+  app.post('/v1/transactions/:id/refunds', merchantsOnly, allowRoles('back-office'));
   // The list may read many rows of one merchant: a bound per merchant keeps the shared pool for the others.
   app.get(
     '/v1/transactions',
     merchantsOnly,
+    allowRoles('back-office'),
     limitConcurrentPerMerchant({ limit: config.listConcurrencyPerMerchant ?? DEFAULT_LIST_CONCURRENCY_PER_MERCHANT }),
   );
   app.use(
@@ -100,9 +122,6 @@ export function createApp({ client, db, taskQueue, config, log, flowOptions, met
       customerSearchValue: pseudonymsUnder(config.customerPseudonymKey),
     }),
   );
-
-  app.use('/v1/webhook-endpoints', merchantsOnly, webhookEndpointsRouter(db));
-  app.use('/v1/events', merchantsOnly, eventsRouter(db));
 
   app.use((_req, res) => sendError(res, 404, 'not_found', 'No such route'));
   app.use(errorHandler(log));

@@ -3,6 +3,7 @@ import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import type { ZodError } from 'zod';
 import type { Logger } from '../infrastructure/logger';
 import { isTemporalUnavailable } from '../infrastructure/temporal';
+import { requestIdOf } from './request-id';
 
 /** What a 503 asks the client to wait before retrying. */
 const RETRY_AFTER_SECONDS = 5;
@@ -19,7 +20,8 @@ export class ApiError extends Error {
 }
 
 export function sendError(res: Response, status: number, code: string, message: string, details?: unknown): void {
-  res.status(status).json({ error: { code, message, ...(details !== undefined ? { details } : {}) } });
+  const requestId = requestIdOf(res);
+  res.status(status).json({ error: { code, message, ...(details !== undefined ? { details } : {}), ...(requestId && { requestId }) } });
 }
 
 /** The answer for a known path asked with a method it does not serve: 405 with the `Allow` header. */

@@ -8,8 +8,12 @@ import { OpenAPIRegistry, OpenApiGeneratorV31, type ResponseConfig } from '@aste
 import { z } from 'zod';
 import { zuzEventType, zuzWebhookEvent } from '../infrastructure/zuz';
 import {
+  auditEventSchema,
   errorBodySchema,
   healthSchema,
+  issuedKeySchema,
+  keyListingSchema,
+  merchantSchema,
   readinessSchema,
   reconciliationRunsSchema,
   refundSchema,
@@ -25,9 +29,12 @@ import {
   listTransactionsQuery,
   reconciliationRunsQuery,
   transactionIdParam,
+  auditEventsQuery,
+  createMerchantSchema,
+  issueKeySchema,
+  keyIdParam,
+  merchantIdParam,
 } from './schemas';
-
-import { registerMerchantEventRoutes } from './merchant-event-openapi';
 
 let cached: object | undefined;
 
@@ -136,6 +143,7 @@ function registerTransactionRoutes(registry: OpenAPIRegistry): void {
       200: answers('The latest runs', reconciliationRunsSchema),
       400: error('`invalid_request`: a query parameter is wrong or unknown (`details` names each)'),
       401: unauthorized,
+      403: error('`forbidden`: the report needs the back-office or operator role'),
       429: rateLimited,
       431: { description: 'The query string is too large (answered by the HTTP server, with no body)' },
       500: internal,
@@ -156,6 +164,7 @@ function registerTransactionRoutes(registry: OpenAPIRegistry): void {
       200: answers('A page of transactions', transactionPageSchema),
       400: error('`invalid_request`: a query parameter is wrong or unknown (`details` names each)'),
       401: unauthorized,
+      403: error('`forbidden`: the list needs the back-office role (a till key is refused), and an operator key acts for no merchant'),
       429: rateLimited,
       // Node's HTTP server refuses a request line over its header limit (16 kB) before the app sees it.
       431: { description: 'The query string is too large (answered by the HTTP server, with no body)' },
@@ -269,6 +278,7 @@ function registerTransactionRoutes(registry: OpenAPIRegistry): void {
       ),
       401: unauthorized,
       429: rateLimited,
+      403: error('`forbidden`: refunds need the back-office role (a till key is refused), and an operator key acts for no merchant'),
       404: error('`not_found`: no transaction with this id'),
       409: error(
         '`refund_exceeds_refundable`: the amount is more than is left to refund (the message and `details` say how much is); `invalid_state`: the transaction has not succeeded; `refund_conflict`: this `refundId` was used with another body',
@@ -276,6 +286,104 @@ function registerTransactionRoutes(registry: OpenAPIRegistry): void {
       413: tooLarge,
       500: internal,
       503: unavailable,
+    },
+  });
+}
+
+const forbidden = (needs: string) => error(`\`forbidden\`: this route needs ${needs}; the message names the key's role`);
+const merchantParams = z.object({ merchantId: merchantIdParam.meta({ description: 'The merchant id given at creation' }) });
+
+function registerMerchantRoutes(registry: OpenAPIRegistry): void {
+  const operatorOnly = { 401: unauthorized, 403: forbidden('the operator role'), 429: rateLimited, 500: internal };
+  registry.registerPath({
+    ...v1,
+    method: 'post',
+    path: '/v1/merchants',
+    operationId: 'createMerchant',
+    tags: ['Merchants'],
+    summary: 'Create a merchant (operators)',
+    request: { body: { required: true, content: json(createMerchantSchema.meta({ id: 'MerchantRequest' })) } },
+    responses: {
+      201: answers('The merchant', merchantSchema),
+      400: error(`\`invalid_request\`: a field is wrong (\`details\` names each); or ${invalidJson}`),
+      409: error('`merchant_exists`: the merchant id is taken'),
+      413: tooLarge,
+      ...operatorOnly,
+    },
+  });
+  registry.registerPath({
+    ...v1,
+    method: 'get',
+    path: '/v1/merchants',
+    operationId: 'listMerchants',
+    tags: ['Merchants'],
+    summary: 'Every merchant (operators)',
+    responses: { 200: answers('The merchants', z.object({ merchants: z.array(merchantSchema) })), ...operatorOnly },
+  });
+  registry.registerPath({
+    ...v1,
+    method: 'post',
+    path: '/v1/merchants/{merchantId}/keys',
+    operationId: 'issueApiKey',
+    tags: ['Merchants'],
+    summary: "Issue a key for one of the merchant's roles (operators): shown once",
+    description:
+      'A `till` key creates, reads, captures and cancels transactions; a `back-office` key also refunds, lists and reads reports.',
+    request: { params: merchantParams, body: { required: true, content: json(issueKeySchema.meta({ id: 'ApiKeyRequest' })) } },
+    responses: {
+      201: answers('The key, shown this once', issuedKeySchema),
+      400: error(`\`invalid_request\`: the merchant id or the role is wrong; or ${invalidJson}`),
+      404: error('`not_found`: no such merchant'),
+      413: tooLarge,
+      ...operatorOnly,
+    },
+  });
+  registry.registerPath({
+    ...v1,
+    method: 'get',
+    path: '/v1/merchants/{merchantId}/keys',
+    operationId: 'listApiKeys',
+    tags: ['Merchants'],
+    summary: "The merchant's keys by prefix and role, revoked ones too (operators); never the keys themselves",
+    request: { params: merchantParams },
+    responses: {
+      200: answers('The keys', z.object({ keys: z.array(keyListingSchema) })),
+      400: error('`invalid_request`: the merchant id is not valid'),
+      404: error('`not_found`: no such merchant'),
+      ...operatorOnly,
+    },
+  });
+  registry.registerPath({
+    ...v1,
+    method: 'delete',
+    path: '/v1/merchants/{merchantId}/keys/{keyId}',
+    operationId: 'revokeApiKey',
+    tags: ['Merchants'],
+    summary: 'Revoke a key (operators): every API process refuses it from the next request on',
+    request: { params: merchantParams.extend({ keyId: keyIdParam }) },
+    responses: {
+      200: answers('Revoked (a second revocation keeps the first time)', z.object({ keyId: z.string(), revokedAt: z.iso.datetime() })),
+      400: error('`invalid_request`: the merchant id or key id is not valid'),
+      404: error('`not_found`: no such merchant, or the merchant has no such key'),
+      ...operatorOnly,
+    },
+  });
+  registry.registerPath({
+    ...v1,
+    method: 'get',
+    path: '/v1/audit-events',
+    operationId: 'listAuditEvents',
+    tags: ['Merchants'],
+    summary: 'The audit trail, newest first: every request that moved money or changed configuration',
+    description: "A back-office key reads its merchant's entries; an operator's reads every merchant's (or one's, with `merchant`).",
+    request: { query: auditEventsQuery },
+    responses: {
+      200: answers('A page of entries', z.object({ events: z.array(auditEventSchema), nextCursor: z.string().optional() })),
+      400: error('`invalid_request`: a query parameter is wrong or unknown (`details` names each)'),
+      401: unauthorized,
+      403: forbidden('the back-office or operator role'),
+      429: rateLimited,
+      500: internal,
     },
   });
 }
@@ -365,8 +473,8 @@ function buildDocument(): object {
     description: 'One of the keys configured in API_KEYS (several may be valid at once, for rotation)',
   });
   registerTransactionRoutes(registry);
+  registerMerchantRoutes(registry);
   registerOtherRoutes(registry);
-  registerMerchantEventRoutes(registry);
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',
     info: {
@@ -377,8 +485,8 @@ function buildDocument(): object {
     },
     tags: [
       { name: 'Transactions', description: 'Needs `Authorization: Bearer <key>`' },
+      { name: 'Merchants', description: 'Operators: merchants, their keys, and the audit trail' },
       { name: 'Webhooks', description: 'Signed by Zuz' },
-      { name: 'Merchant events', description: "Signed events sent to the merchant's endpoints; needs `Authorization: Bearer <key>`" },
       { name: 'Operations' },
       { name: 'Documentation', description: 'No key needed' },
     ],

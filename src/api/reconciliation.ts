@@ -16,7 +16,7 @@ export function reconciliationRouter(store: ReconciliationStore): Router {
     if (!query.success) throw validationError(query.error, 'query');
     const caller = callerOf(res);
     res.json({
-      runs: await store.latestRuns(query.data.limit, caller.role === 'merchant' ? { merchantId: caller.merchantId } : 'every-merchant'),
+      runs: await store.latestRuns(query.data.limit, caller.role !== 'operator' ? { merchantId: caller.merchantId } : 'every-merchant'),
     });
   });
   router.all('/runs', allowOnly('GET', 'HEAD'));

@@ -170,6 +170,7 @@ export const errorBodySchema = z
         .array(z.object({ field: z.string(), message: z.string() }))
         .meta({ description: 'On invalid_request: each wrong field' })
         .optional(),
+      requestId: z.string().meta({ description: "The answer's Request-Id header: quote it when reporting a problem" }).optional(),
     }),
   })
   .meta({ id: 'Error' });
@@ -246,3 +247,49 @@ true satisfies [TransactionView] extends [z.infer<typeof transactionViewSchema>]
 true satisfies Mirrors<z.infer<typeof transactionSummarySchema>, TransactionSummary>;
 true satisfies Mirrors<z.infer<typeof transactionPageSchema>, Page>;
 true satisfies Mirrors<z.infer<typeof reconciliationRunsSchema>['runs'][number], ReconciliationRunReport>;
+
+export const merchantSchema = z
+  .object({ merchantId: z.string(), name: z.string(), timeZone: z.string(), createdAt: z.iso.datetime() })
+  .meta({ id: 'Merchant' });
+
+const roleSchema = z.enum(['till', 'back-office', 'operator']).meta({ description: 'What the key may do' });
+
+export const keyListingSchema = z
+  .object({
+    keyId: z.string(),
+    prefix: z.string().meta({ description: 'Names the key in lists, logs and the audit trail: pos_live_ab12cd34' }),
+    role: roleSchema,
+    merchantId: z.string().optional(),
+    createdAt: z.iso.datetime(),
+    lastUsedAt: z.iso.datetime().optional().meta({ description: 'Written at most once a minute per API process' }),
+    revokedAt: z.iso.datetime().optional(),
+  })
+  .meta({ id: 'ApiKeyListing' });
+
+export const issuedKeySchema = z
+  .object({
+    keyId: z.string(),
+    prefix: z.string(),
+    role: roleSchema,
+    merchantId: z.string().optional(),
+    key: z.string().meta({ description: 'The key itself: shown this once, stored only as its SHA-256' }),
+    note: z.string(),
+  })
+  .meta({ id: 'IssuedApiKey' });
+
+export const auditEventSchema = z
+  .object({
+    id: z.string(),
+    at: z.iso.datetime(),
+    keyPrefix: z.string(),
+    role: z.string(),
+    merchantId: z.string().optional(),
+    action: z.string().meta({
+      description:
+        'transaction.create, transaction.capture, transaction.cancel, refund.create, merchant.create, key.issue, key.revoke, or the method and path of any other change',
+    }),
+    subject: z.string().optional(),
+    requestId: z.string(),
+    outcome: z.number().int().meta({ description: 'The HTTP status the request was answered with' }),
+  })
+  .meta({ id: 'AuditEvent' });

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { TransactionRequest } from '../domain/transaction';
 import type { RefundRequest } from '../domain/refund';
 import { containsCardNumber } from '../domain/card-number';
+import { MERCHANT_ID_PATTERN } from '../domain/merchant';
 
 /** Minor units; far above any card transaction, and well inside exact integer range. */
 const MAX_AMOUNT = 100_000_000_000;
@@ -142,3 +143,52 @@ export const idempotencyKeyHeader = z
   .min(1, 'must not be empty')
   .max(128, 'must be at most 128 characters')
   .regex(/^[A-Za-z0-9._:-]+$/, 'may contain only letters, digits and . _ : -');
+
+/** `POST /v1/merchants` (operators): a merchant the service will take keys and transactions for. */
+export const createMerchantSchema = z.strictObject({
+  merchantId: z
+    .string({ error: 'merchantId is required' })
+    .regex(MERCHANT_ID_PATTERN, `merchantId must match ${MERCHANT_ID_PATTERN.source} (lower case, at most 32 characters)`),
+  name: z.string({ error: 'name is required' }).trim().min(1, 'name must not be empty').max(200, 'name must be at most 200 characters'),
+  timeZone: z
+    .string()
+    .refine(isTimeZone, 'timeZone must be an IANA time zone, e.g. Europe/Amsterdam')
+    .default('UTC')
+    .meta({ description: "The merchant's day for its settlement report; UTC by default" }),
+});
+
+/** `POST /v1/merchants/:merchantId/keys` (operators): a key for one of the merchant's roles. */
+export const issueKeySchema = z.strictObject({
+  role: z.enum(['till', 'back-office'], { error: 'role must be till or back-office' }),
+});
+
+export const merchantIdParam = z.string().regex(MERCHANT_ID_PATTERN, `the merchant id must match ${MERCHANT_ID_PATTERN.source}`);
+export const keyIdParam = z.string().regex(/^key_[0-9a-f]{8}$/, 'the key id looks like key_0a1b2c3d');
+
+/** `GET /v1/audit-events?merchant=&from=&to=&cursor=&limit=` */
+export const auditEventsQuery = z
+  .object({
+    merchant: z.string().regex(MERCHANT_ID_PATTERN, `merchant must match ${MERCHANT_ID_PATTERN.source}`).optional(),
+    from: z.iso.datetime({ error: 'from must be an ISO 8601 date-time' }).optional(),
+    to: z.iso.datetime({ error: 'to must be an ISO 8601 date-time' }).optional(),
+    cursor: z
+      .string()
+      .regex(/^[0-9]{1,19}$/, 'cursor must be the nextCursor of a previous page')
+      .optional(),
+    limit: z.coerce
+      .number({ error: 'limit must be a number' })
+      .int('limit must be an integer')
+      .min(1, 'limit must be 1-100')
+      .max(100, 'limit must be 1-100')
+      .default(50),
+  })
+  .strict();
+
+function isTimeZone(value: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: value });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -12,6 +12,7 @@ import type { PayloadCodec } from '@temporalio/common';
 import {
   assertSafeForProduction,
   ConfigError,
+  isProduction,
   loadApiConfig,
   loadDatabaseConfig,
   loadDatabasePoolSize,
@@ -39,7 +40,8 @@ export async function startApiServer(
   },
 ): Promise<{ server: Server; url: string; metricsUrl: string; codecEndpoint?: string; close(): Promise<void> }> {
   const metrics = options.metrics ?? createApiMetrics();
-  const app = createApp({ ...options, metrics });
+  // Keys issued in production say pos_live_, any other pos_test_: a key pasted in the wrong place shows where it belongs.
+  const app = createApp({ ...options, metrics, liveKeys: isProduction() });
   const server = createServer(app);
   const metricsServer = createServer((req, res) => void serveMetrics(metrics, req, res));
   const { host, port, codecServer } = options.config;

@@ -199,58 +199,52 @@ export const MIGRATIONS: readonly Migration[] = [
     ],
   },
   {
-    version: 10,
-    name: "merchants' webhook endpoints, the events outbox and every delivery attempt",
+    version: 9,
+    name: 'merchants and their API keys, managed at run time; an append-only audit trail',
     statements: [
-      // A merchant's receiver: events null means every type. The previous secret still signs until its expiry (rotation).
-      `CREATE TABLE webhook_endpoints (
-         id                         text PRIMARY KEY,
-         merchant_id                text NOT NULL,
-         url                        text NOT NULL,
-         events                     text[],
-         secret                     text NOT NULL,
-         previous_secret            text,
-         previous_secret_expires_at timestamptz,
-         created_at                 timestamptz NOT NULL DEFAULT now(),
-         disabled_at                timestamptz,
-         disabled_reason            text
+      `CREATE TABLE merchants (
+         merchant_id text PRIMARY KEY,
+         name        text NOT NULL,
+         time_zone   text NOT NULL DEFAULT 'UTC',
+         created_at  timestamptz NOT NULL DEFAULT now()
        )`,
-      `CREATE INDEX webhook_endpoints_merchant_idx ON webhook_endpoints (merchant_id, created_at)`,
-      // The outbox: written in the same statement (or database transaction) as the status it tells of.
-      // The id is stable (a hash of subject, type and status), so a repeat of the write adds nothing.
-      `CREATE TABLE merchant_events (
-         id              text PRIMARY KEY,
-         merchant_id     text NOT NULL,
-         type            text NOT NULL,
-         transaction_key text NOT NULL,
-         sequence        integer NOT NULL,
-         data            jsonb NOT NULL,
-         request_id      text,
-         created_at      timestamptz NOT NULL DEFAULT now(),
-         dispatched_at   timestamptz,
-         redeliveries    integer NOT NULL DEFAULT 0
+      // A key is stored as its SHA-256 only; its prefix (pos_live_ab12cd34) names it in lists and logs.
+      `CREATE TABLE api_keys (
+         key_id       text PRIMARY KEY,
+         prefix       text NOT NULL UNIQUE,
+         key_hash     bytea NOT NULL UNIQUE,
+         merchant_id  text REFERENCES merchants (merchant_id),
+         role         text NOT NULL CHECK (role IN ('till', 'back-office', 'operator')),
+         created_at   timestamptz NOT NULL DEFAULT now(),
+         created_by   text NOT NULL,
+         last_used_at timestamptz,
+         revoked_at   timestamptz,
+         CHECK ((role = 'operator') = (merchant_id IS NULL))
        )`,
-      `CREATE INDEX merchant_events_merchant_idx ON merchant_events (merchant_id, created_at DESC, id DESC)`,
-      `CREATE INDEX merchant_events_undispatched_idx ON merchant_events (created_at) WHERE dispatched_at IS NULL`,
-      `CREATE INDEX merchant_events_transaction_idx ON merchant_events (transaction_key, sequence)`,
-      // Where each event stands at each endpoint, and every attempt (time, answer or error, duration).
-      `CREATE TABLE webhook_deliveries (
-         endpoint_id  text NOT NULL,
-         event_id     text NOT NULL,
-         status       text NOT NULL,
-         updated_at   timestamptz NOT NULL DEFAULT now(),
-         PRIMARY KEY (endpoint_id, event_id)
+      `CREATE TABLE audit_events (
+         id          bigserial PRIMARY KEY,
+         at          timestamptz NOT NULL DEFAULT now(),
+         key_prefix  text NOT NULL,
+         role        text NOT NULL,
+         merchant_id text,
+         action      text NOT NULL,
+         subject     text,
+         request_id  text NOT NULL,
+         outcome     integer NOT NULL
        )`,
-      `CREATE TABLE webhook_attempts (
-         id           bigserial PRIMARY KEY,
-         endpoint_id  text NOT NULL,
-         event_id     text NOT NULL,
-         attempted_at timestamptz NOT NULL DEFAULT now(),
-         status_code  integer,
-         error        text,
-         duration_ms  integer NOT NULL
-       )`,
-      `CREATE INDEX webhook_attempts_endpoint_idx ON webhook_attempts (endpoint_id, id DESC)`,
+      `CREATE INDEX audit_events_merchant_idx ON audit_events (merchant_id, id)`,
+      // Appended, never changed: the service's own role loses UPDATE, DELETE and TRUNCATE on the table
+      // (an owner would have to grant them back to itself), and a trigger refuses them for anyone, superusers too.
+      `CREATE FUNCTION audit_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN
+         RAISE EXCEPTION 'audit_events is append-only: % refused', TG_OP;
+       END
+       $$`,
+      `CREATE TRIGGER audit_events_no_change BEFORE UPDATE OR DELETE ON audit_events
+         FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()`,
+      `CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events
+         FOR EACH STATEMENT EXECUTE FUNCTION audit_events_append_only()`,
+      `REVOKE UPDATE, DELETE, TRUNCATE ON audit_events FROM PUBLIC, CURRENT_USER`,
     ],
   },
 ];
