@@ -23,6 +23,8 @@ import { TransactionRecords } from '../infrastructure/transaction-record';
 import { RefundRecords } from '../infrastructure/refund-record';
 import { ReconciliationStore } from '../infrastructure/reconciliation-store';
 import { reconciliationRouter } from './reconciliation';
+import { webhookEndpointsRouter } from './webhook-endpoints';
+import { eventsRouter } from './events';
 import { customerPseudonym } from '../infrastructure/payload-codec';
 
 export interface AppOptions {
@@ -122,6 +124,9 @@ export function createApp({
       customerSearchValue: pseudonymsUnder(config.customerPseudonymKey),
     }),
   );
+
+  app.use('/v1/webhook-endpoints', merchantsOnly, webhookEndpointsRouter(db));
+  app.use('/v1/events', merchantsOnly, eventsRouter(db));
 
   app.use((_req, res) => sendError(res, 404, 'not_found', 'No such route'));
   app.use(errorHandler(log));

@@ -36,6 +36,8 @@ import {
   merchantIdParam,
 } from './schemas';
 
+import { registerMerchantEventRoutes } from './merchant-event-openapi';
+
 let cached: object | undefined;
 
 /** Built on first use and then shared: frozen, so no caller can change what every later caller gets. */
@@ -475,6 +477,7 @@ function buildDocument(): object {
   registerTransactionRoutes(registry);
   registerMerchantRoutes(registry);
   registerOtherRoutes(registry);
+  registerMerchantEventRoutes(registry);
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',
     info: {
@@ -487,6 +490,7 @@ function buildDocument(): object {
       { name: 'Transactions', description: 'Needs `Authorization: Bearer <key>`' },
       { name: 'Merchants', description: 'Operators: merchants, their keys, and the audit trail' },
       { name: 'Webhooks', description: 'Signed by Zuz' },
+      { name: 'Merchant events', description: "Signed events sent to the merchant's endpoints; needs `Authorization: Bearer <key>`" },
       { name: 'Operations' },
       { name: 'Documentation', description: 'No key needed' },
     ],

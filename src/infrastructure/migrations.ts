@@ -247,4 +247,59 @@ export const MIGRATIONS: readonly Migration[] = [
       `REVOKE UPDATE, DELETE, TRUNCATE ON audit_events FROM PUBLIC, CURRENT_USER`,
     ],
   },
+  {
+    version: 10,
+    name: "merchants' webhook endpoints, the events outbox and every delivery attempt",
+    statements: [
+      // A merchant's receiver: events null means every type. The previous secret still signs until its expiry (rotation).
+      `CREATE TABLE webhook_endpoints (
+         id                         text PRIMARY KEY,
+         merchant_id                text NOT NULL,
+         url                        text NOT NULL,
+         events                     text[],
+         secret                     text NOT NULL,
+         previous_secret            text,
+         previous_secret_expires_at timestamptz,
+         created_at                 timestamptz NOT NULL DEFAULT now(),
+         disabled_at                timestamptz,
+         disabled_reason            text
+       )`,
+      `CREATE INDEX webhook_endpoints_merchant_idx ON webhook_endpoints (merchant_id, created_at)`,
+      // The outbox: written in the same statement (or database transaction) as the status it tells of.
+      // The id is stable (a hash of subject, type and status), so a repeat of the write adds nothing.
+      `CREATE TABLE merchant_events (
+         id              text PRIMARY KEY,
+         merchant_id     text NOT NULL,
+         type            text NOT NULL,
+         transaction_key text NOT NULL,
+         sequence        integer NOT NULL,
+         data            jsonb NOT NULL,
+         request_id      text,
+         created_at      timestamptz NOT NULL DEFAULT now(),
+         dispatched_at   timestamptz,
+         redeliveries    integer NOT NULL DEFAULT 0
+       )`,
+      `CREATE INDEX merchant_events_merchant_idx ON merchant_events (merchant_id, created_at DESC, id DESC)`,
+      `CREATE INDEX merchant_events_undispatched_idx ON merchant_events (created_at) WHERE dispatched_at IS NULL`,
+      `CREATE INDEX merchant_events_transaction_idx ON merchant_events (transaction_key, sequence)`,
+      // Where each event stands at each endpoint, and every attempt (time, answer or error, duration).
+      `CREATE TABLE webhook_deliveries (
+         endpoint_id  text NOT NULL,
+         event_id     text NOT NULL,
+         status       text NOT NULL,
+         updated_at   timestamptz NOT NULL DEFAULT now(),
+         PRIMARY KEY (endpoint_id, event_id)
+       )`,
+      `CREATE TABLE webhook_attempts (
+         id           bigserial PRIMARY KEY,
+         endpoint_id  text NOT NULL,
+         event_id     text NOT NULL,
+         attempted_at timestamptz NOT NULL DEFAULT now(),
+         status_code  integer,
+         error        text,
+         duration_ms  integer NOT NULL
+       )`,
+      `CREATE INDEX webhook_attempts_endpoint_idx ON webhook_attempts (endpoint_id, id DESC)`,
+    ],
+  },
 ];
