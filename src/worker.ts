@@ -34,6 +34,7 @@ import {
 } from './infrastructure/temporal';
 import { ZuzClient } from './infrastructure/zuz';
 import { ensureReconciliationSchedule, workflowLookup } from './infrastructure/reconciliation-schedule';
+import { startMerchantEventDispatcher } from './infrastructure/merchant-event-dispatcher';
 
 export interface TransactionWorkerOptions extends ActivityDependencies {
   connection: NativeConnection;
@@ -111,6 +112,14 @@ async function main(): Promise<void> {
     workflowBundle: tracing ? undefined : prebuiltWorkflowBundle(),
   });
   await ensureReconciliationSchedule(client, temporal.taskQueue);
+  // The merchants' events outbox: new rows become delivery workflows (docs/merchant-events.md).
+  const dispatcher = startMerchantEventDispatcher({
+    client,
+    db,
+    taskQueue: temporal.taskQueue,
+    onError: (err) =>
+      logger.warn({ component: 'merchant-events', err: String(err) }, 'dispatching merchant events failed; next tick retries'),
+  });
   const health = await startHealthServer(ops.health.host, ops.health.port, async () => ({
     worker: worker.getState() === 'RUNNING',
     temporal: await isTemporalReachable(client),
@@ -131,6 +140,7 @@ async function main(): Promise<void> {
     'worker started',
   );
   await worker.run(); // The SDK shuts the worker down on SIGINT/SIGTERM, letting activities finish within the grace time.
+  await dispatcher.stop();
   await health.close();
   await Promise.all([db.close(), connection.close(), client.connection.close(), tracing?.shutdown()]);
   logger.info('worker stopped');

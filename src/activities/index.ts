@@ -7,6 +7,7 @@ import { createZuzActivities, type ZuzStepRecorder } from './zuz';
 import { TransactionRecords } from '../infrastructure/transaction-record';
 import { RefundRecords } from '../infrastructure/refund-record';
 import { createReconciliationActivities, type WorkflowLookup } from './reconciliation';
+import { createMerchantEventActivities, type MerchantEventActivities } from './merchant-events';
 
 export interface ActivityDependencies {
   db: Database;
@@ -24,6 +25,7 @@ export function createActivities({ db, zuz, pms, risk, workflowOf, currentRunId 
     ...createDatabaseActivities(db, risk, currentRunId),
     ...createZuzActivities(zuz, pms, recorderOver(db)),
     ...createReconciliationActivities(db, zuz, workflowOf),
+    ...createMerchantEventActivities(db),
   };
 }
 
@@ -45,5 +47,7 @@ export type RefundActivities = Pick<Activities, 'requestRefund' | 'readPaymentSt
 /** The activities of one transaction's flow (what a fake for the transaction workflow must provide). */
 export type TransactionActivities = Omit<
   Activities,
-  keyof ReturnType<typeof createReconciliationActivities> | Exclude<keyof RefundActivities, 'readPaymentState'>
+  | keyof ReturnType<typeof createReconciliationActivities>
+  | keyof MerchantEventActivities
+  | Exclude<keyof RefundActivities, 'readPaymentState'>
 >;

@@ -2,3 +2,4 @@
 export { processTransaction } from './process-transaction';
 export { reconcileTransactions } from './reconcile';
 export { processRefund } from './refund';
+export { deliverMerchantEvent } from './deliver-merchant-event';
