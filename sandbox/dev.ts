@@ -7,9 +7,20 @@ import { tracing } from '../src/infrastructure/tracing'; // instruments HTTP bef
 import { ConfigError, loadWorkerOpsConfig } from '../src/config';
 import { logger } from '../src/infrastructure/logger';
 import { startLocalStack } from './local-stack';
+import { loadTemporalConfig } from '../src/config';
+import { deliveryRetryFromEnv, startMerchantEventDispatcher } from '../src/infrastructure/merchant-event-dispatcher';
 
 async function main(): Promise<void> {
   const stack = await startLocalStack({ persist: true, tracing });
+  // Merchant events (docs/merchant-events.md): the outbox's dispatcher, as the worker process runs it.
+  const dispatcher = startMerchantEventDispatcher({
+    client: stack.client,
+    db: stack.db,
+    taskQueue: loadTemporalConfig(stack.env).taskQueue,
+    retry: deliveryRetryFromEnv(stack.env),
+    onError: (err) =>
+      logger.warn({ component: 'merchant-events', err: String(err) }, 'dispatching merchant events failed; next tick retries'),
+  });
   const banner = [
     '',
     'POS payment service is running:',
@@ -34,6 +45,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping');
+    await dispatcher.stop();
     await stack.stop();
     await tracing?.shutdown();
     process.exit(0);

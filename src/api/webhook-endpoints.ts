@@ -5,6 +5,7 @@
 import { Router } from 'express';
 import type { Database } from '../infrastructure/database';
 import { MerchantEventStore } from '../infrastructure/merchant-events';
+import { isProductionEnv } from '../infrastructure/merchant-event-dispatcher';
 import { merchantOf } from './auth';
 import { allowOnly, ApiError, validationError } from './errors';
 import { attemptsQuery, createEndpointSchema, endpointIdParam } from './merchant-event-schemas';
@@ -13,13 +14,13 @@ import { attemptsQuery, createEndpointSchema, endpointIdParam } from './merchant
 export const ROTATION_GRACE_SECONDS = 24 * 60 * 60;
 
 export interface WebhookEndpointsOptions {
-  /** Plain http:// to loopback accepted (POS_SANDBOX=true); default: from the environment. */
+  /** Plain http:// to loopback accepted; default: outside production (as src/config.ts knows it: NODE_ENV=production without POS_SANDBOX=true). */
   sandbox?: boolean;
 }
 
 export function webhookEndpointsRouter(db: Database, options: WebhookEndpointsOptions = {}): Router {
   const store = new MerchantEventStore(db);
-  const schema = createEndpointSchema(options.sandbox ?? ['true', '1'].includes(process.env.POS_SANDBOX ?? ''));
+  const schema = createEndpointSchema(options.sandbox ?? !isProductionEnv(process.env));
   const router = Router();
 
   const idOf = (value: unknown) => {

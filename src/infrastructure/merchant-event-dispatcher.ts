@@ -19,11 +19,16 @@ export const SANDBOX_DELIVERY_RETRY: DeliveryRetry = { initialInterval: '1 secon
 
 /**
  * The delivery schedule from the environment: MERCHANT_EVENTS_RETRY_INITIAL, _MAX and _DEADLINE
- * (durations such as `30 seconds`, `3 days`), MERCHANT_EVENTS_ATTEMPT_TIMEOUT_MS; unset, the
- * sandbox's (POS_SANDBOX=true) or production's defaults.
+ * (durations such as `30 seconds`, `3 days`), MERCHANT_EVENTS_ATTEMPT_TIMEOUT_MS; unset, production's
+ * defaults in production, the sandbox's anywhere else (`npm start`, POS_SANDBOX=true).
  */
+/** Production as src/config.ts knows it: NODE_ENV=production without POS_SANDBOX=true. */
+export function isProductionEnv(env: NodeJS.ProcessEnv): boolean {
+  return env.NODE_ENV === 'production' && !['true', '1'].includes(env.POS_SANDBOX ?? '');
+}
+
 export function deliveryRetryFromEnv(env: NodeJS.ProcessEnv = process.env): DeliveryRetry {
-  const base = ['true', '1'].includes(env.POS_SANDBOX ?? '') ? SANDBOX_DELIVERY_RETRY : PRODUCTION_DELIVERY_RETRY;
+  const base = isProductionEnv(env) ? PRODUCTION_DELIVERY_RETRY : SANDBOX_DELIVERY_RETRY;
   const timeout = Number(env.MERCHANT_EVENTS_ATTEMPT_TIMEOUT_MS);
   return {
     initialInterval: duration(env.MERCHANT_EVENTS_RETRY_INITIAL) ?? base.initialInterval,
