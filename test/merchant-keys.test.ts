@@ -128,6 +128,10 @@ test('merchant keys cannot manage merchants, and each role reaches its own route
   expect((await call(apiA, till.key, 'GET', '/v1/transactions')).status).toBe(403);
   expect((await call(apiA, till.key, 'GET', '/v1/reconciliation/runs')).status).toBe(403);
   expect((await call(apiA, till.key, 'GET', '/v1/audit-events')).status).toBe(403);
+  expect((await call(apiA, till.key, 'GET', '/v1/webhook-endpoints')).status).toBe(403);
+  expect((await call(apiA, till.key, 'GET', '/v1/events')).status).toBe(403);
+  expect((await call(apiA, backOffice.key, 'GET', '/v1/webhook-endpoints')).status).toBe(200);
+  expect((await call(apiA, backOffice.key, 'GET', '/v1/events')).status).toBe(200);
   // The back office passes the role check: an unknown transaction is then its 404, the list its 200.
   expect(
     (await call(apiA, backOffice.key, 'POST', '/v1/transactions/tx-1/refunds', { refundId: 'r1', amount: 100, reason: 'x' })).status,

@@ -125,8 +125,9 @@ export function createApp({
     }),
   );
 
-  app.use('/v1/webhook-endpoints', merchantsOnly, webhookEndpointsRouter(db));
-  app.use('/v1/events', merchantsOnly, eventsRouter(db));
+  // Event notifications are the back office's to configure and read (a till key is refused).
+  app.use('/v1/webhook-endpoints', merchantsOnly, allowRoles('back-office'), webhookEndpointsRouter(db));
+  app.use('/v1/events', merchantsOnly, allowRoles('back-office'), eventsRouter(db));
 
   app.use((_req, res) => sendError(res, 404, 'not_found', 'No such route'));
   app.use(errorHandler(log));

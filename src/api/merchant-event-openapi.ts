@@ -24,7 +24,9 @@ const answers = (description: string, schema: z.ZodType): ResponseConfig => ({
 const error = (description: string): ResponseConfig => answers(description, errorBodySchema);
 const common = {
   401: error('`unauthorized`: no valid `Authorization: Bearer <key>`'),
-  403: error("`forbidden`: an operator key acts for no merchant; these routes need a merchant's key"),
+  403: error(
+    "`forbidden`: these routes need a merchant's back-office key (a till key is refused, and an operator key acts for no merchant)",
+  ),
   429: error('`rate_limited`: this API key made more requests than its limit per minute'),
   500: error('`internal_error`: something failed on our side; the request may be retried'),
 };
