@@ -346,11 +346,13 @@ test('the parts find each other: addresses, databases and credentials agree', ()
   expect(environmentOf(service('temporal')).POSTGRES_PWD).toBe(postgres.POSTGRES_PASSWORD);
   expect(environmentOf(service('temporal-schema-setup')).SQL_PASSWORD).toBe(postgres.POSTGRES_PASSWORD);
 
-  // The Web UI decodes payloads through the API's codec server, which allows the UI's origin.
+  // The Web UI decodes payloads through the API's codec server, which allows the UI's origin; the
+  // token the codec server asks for is the endpoint's last path segment (both from .env).
   const ui = environmentOf(service('temporal-ui'));
   const uiPort = ports('temporal-ui')[0].published;
   const codec = new URL(ui.TEMPORAL_CODEC_ENDPOINT);
-  expect(codec.pathname).toBe('/codec');
+  expect(api.CODEC_SERVER_TOKEN).toBeTruthy();
+  expect(codec.pathname).toBe(`/codec/${api.CODEC_SERVER_TOKEN}`);
   expect(ports('api')).toContainEqual({
     host: '127.0.0.1',
     published: Number(codec.port),
