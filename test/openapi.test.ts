@@ -157,6 +157,7 @@ describe('the document', () => {
     ['post', '/v1/merchants/{merchantId}/keys', ['201', '400', '401', '403', '404', '413', '429', '500']],
     ['delete', '/v1/merchants/{merchantId}/keys/{keyId}', ['200', '400', '401', '403', '404', '429', '500']],
     ['get', '/v1/audit-events', ['200', '400', '401', '403', '429', '500']],
+    ['get', '/v1/reports/settlement', ['200', '400', '401', '403', '404', '429', '500']],
     ['post', '/webhooks/zuz', ['200', '400', '401', '413', '503']],
     ['get', '/healthz', ['200']],
     ['get', '/readyz', ['200', '503']],

@@ -14,6 +14,7 @@ import {
   issuedKeySchema,
   keyListingSchema,
   merchantSchema,
+  settlementReportSchema,
   readinessSchema,
   reconciliationRunsSchema,
   refundSchema,
@@ -34,6 +35,7 @@ import {
   issueKeySchema,
   keyIdParam,
   merchantIdParam,
+  settlementReportQuery,
 } from './schemas';
 
 import { registerMerchantEventRoutes } from './merchant-event-openapi';
@@ -390,6 +392,32 @@ function registerMerchantRoutes(registry: OpenAPIRegistry): void {
   });
 }
 
+function registerReportRoutes(registry: OpenAPIRegistry): void {
+  registry.registerPath({
+    ...v1,
+    method: 'get',
+    path: '/v1/reports/settlement',
+    operationId: 'settlementReport',
+    tags: ['Merchants'],
+    summary: "A merchant's settlement for one day of its time zone: captures, refunds and reconciliation refunds by currency",
+    description:
+      "A back-office key reads its merchant's; an operator names the merchant. `Accept: text/csv` answers CSV (one row per line, then a net row per currency).",
+    request: { query: settlementReportQuery },
+    responses: {
+      200: {
+        description: 'The report',
+        content: { 'application/json': { schema: settlementReportSchema }, 'text/csv': { schema: z.string() } },
+      },
+      400: error('`invalid_request`: the date is missing or not a calendar day, or an operator named no merchant'),
+      401: unauthorized,
+      403: forbidden('the back-office or operator role'),
+      404: error("`not_found`: a merchant's key named another merchant"),
+      429: rateLimited,
+      500: internal,
+    },
+  });
+}
+
 function registerOtherRoutes(registry: OpenAPIRegistry): void {
   registry.registerPath({
     method: 'post',
@@ -476,6 +504,7 @@ function buildDocument(): object {
   });
   registerTransactionRoutes(registry);
   registerMerchantRoutes(registry);
+  registerReportRoutes(registry);
   registerOtherRoutes(registry);
   registerMerchantEventRoutes(registry);
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({

@@ -293,3 +293,36 @@ export const auditEventSchema = z
     outcome: z.number().int().meta({ description: 'The HTTP status the request was answered with' }),
   })
   .meta({ id: 'AuditEvent' });
+
+export const settlementReportSchema = z
+  .object({
+    merchantId: z.string(),
+    date: z.string(),
+    timeZone: z.string(),
+    from: z.iso.datetime().meta({ description: "The day's start in the merchant's time zone, as an instant" }),
+    to: z.iso.datetime(),
+    totals: z.array(
+      z.object({
+        currency: z.string(),
+        captured: z.number().int(),
+        captures: z.number().int(),
+        refunded: z.number().int(),
+        refunds: z.number().int(),
+        refundedByReconciliation: z.number().int(),
+        reconciliationRefunds: z.number().int(),
+        net: z.number().int().meta({ description: 'Captured minus both kinds of refund' }),
+      }),
+    ),
+    lines: z.array(
+      z.object({
+        kind: z.enum(['capture', 'refund', 'reconciliation_refund']),
+        transactionId: z.string(),
+        refundId: z.string().optional(),
+        currency: z.string(),
+        amount: z.number().int(),
+        at: z.iso.datetime(),
+        eventId: z.string().meta({ description: 'The merchant event that told of it (GET /v1/events)' }),
+      }),
+    ),
+  })
+  .meta({ id: 'SettlementReport' });

@@ -192,3 +192,21 @@ function isTimeZone(value: string): boolean {
     return false;
   }
 }
+
+/** `GET /v1/reports/settlement?date=YYYY-MM-DD&merchant=` */
+export const settlementReportQuery = z
+  .object({
+    date: z
+      .string({ error: 'date is required (YYYY-MM-DD)' })
+      .regex(/^\d{4}-\d{2}-\d{2}$/, 'date must be YYYY-MM-DD')
+      .refine(
+        (value) => !Number.isNaN(Date.parse(`${value}T00:00:00Z`)) && new Date(`${value}T00:00:00Z`).toISOString().startsWith(value),
+        'date is not a calendar day',
+      ),
+    merchant: z
+      .string()
+      .regex(MERCHANT_ID_PATTERN, `merchant must match ${MERCHANT_ID_PATTERN.source}`)
+      .optional()
+      .meta({ description: "Operators: whose report (required for them); a merchant's key reads its own" }),
+  })
+  .strict();

@@ -68,12 +68,32 @@ export class ReconciliationStore {
     ]);
   }
 
-  /** What Zuz has refunded of the reconciliation's own refunds: the record's figure only grows. */
+  /**
+   * What Zuz has refunded of the reconciliation's own refunds: the record's figure only grows. What
+   * it grew by (a refund that was pending and has settled) is told to the merchant in the same
+   * database transaction, as `recordRefund` tells of one that succeeded at once.
+   */
   async noteRefunded(transactionId: string, refunded: number): Promise<void> {
-    await this.db.query(
-      `UPDATE transactions SET refunded_amount = $2, updated_at = now() WHERE transaction_id = $1 AND refunded_amount < $2`,
-      [transactionId, refunded],
-    );
+    await this.db.transaction(async (connection) => {
+      const before = await connection.query<{ refunded_amount: string }>(
+        `SELECT refunded_amount FROM transactions WHERE transaction_id = $1 FOR UPDATE`,
+        [transactionId],
+      );
+      const previous = Number(before.rows[0]?.refunded_amount ?? refunded);
+      if (refunded <= previous) return;
+      const { rows } = await connection.query<{ merchant_id: string }>(
+        `UPDATE transactions SET refunded_amount = $2, updated_at = now() WHERE transaction_id = $1 RETURNING merchant_id`,
+        [transactionId, refunded],
+      );
+      const type = 'transaction.refunded_by_reconciliation';
+      await insertMerchantEvent(connection, {
+        id: merchantEventId(`${transactionId}#settled#${refunded}`, type, 'Succeed'),
+        merchantId: rows[0].merchant_id,
+        type,
+        transactionKey: transactionId,
+        data: { ...(await recordedView(connection, transactionId)), reconciliationRefund: { amount: refunded - previous } },
+      });
+    });
   }
 
   async factsOf(transactionId: string): Promise<RecordedFacts | undefined> {
@@ -141,7 +161,11 @@ export class ReconciliationStore {
         merchantId: rows[0].merchant_id,
         type,
         transactionKey: transactionId,
-        data: await recordedView(connection, transactionId),
+        // What this refund gave back, beside the transaction as the record shows it (the settlement report sums these).
+        data: {
+          ...(await recordedView(connection, transactionId)),
+          reconciliationRefund: { operationId: refund.operationId, amount: refund.amount },
+        },
       });
     });
   }
