@@ -117,11 +117,14 @@ export async function reconcileTransaction(reconciler: Reconciler, runId: string
     return 0;
   }
   const facts = { ...recorded, paymentId };
+  // A finding an operator resolved by hand is neither repaired nor reported again.
+  const resolved = await store.resolvedOf(transactionId);
+  const open = (discrepancy: Discrepancy) => !resolved.has(`${discrepancy.kind}/${discrepancy.subject ?? ''}`);
   const found: Array<{ discrepancy: Discrepancy; outcome: string }> = [];
-  for (const discrepancy of findDiscrepancies(facts, workflow, zuzState)) {
+  for (const discrepancy of findDiscrepancies(facts, workflow, zuzState).filter(open)) {
     found.push({ discrepancy, outcome: await repair(store, zuz, facts, zuzState, discrepancy) });
   }
-  found.push(...(await followPendingRefunds(refunds, workflowOf, transactionId, zuzState)));
+  found.push(...(await followPendingRefunds(refunds, workflowOf, transactionId, zuzState)).filter((f) => open(f.discrepancy)));
   for (const { discrepancy, outcome } of found) {
     await store.recordDiscrepancy(runId, transactionId, discrepancy, outcome);
     reconciler.report({ runId, transactionId, discrepancy, outcome });

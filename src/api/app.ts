@@ -10,6 +10,7 @@ import { assignRequestId } from './request-id';
 import { recordAudit } from './audit';
 import { auditRouter, merchantsRouter } from './merchants';
 import { reportsRouter } from './reports';
+import { operatorRouter } from './operator';
 import { MerchantStore } from '../infrastructure/merchant-store';
 import { AuditLog } from '../infrastructure/audit-log';
 import { allowOnly, errorHandler, sendError } from './errors';
@@ -103,6 +104,7 @@ export function createApp({
   app.use('/v1/merchants', merchantsRouter(merchants, { liveKeys }));
   app.use('/v1/audit-events', auditRouter(new AuditLog(db)));
   app.use('/v1/reports', reportsRouter(db, merchants));
+  app.use('/v1/operator', operatorRouter(reconciliation, client, taskQueue));
   // A till sells (create, read, capture, cancel); refunds and the list are the back office's.
   app.post('/v1/transactions/:id/refunds', merchantsOnly, allowRoles('back-office'));
   // The list may read many rows of one merchant: a bound per merchant keeps the shared pool for the others.

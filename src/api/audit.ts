@@ -45,5 +45,7 @@ function describe(req: Request, res: Response, caller: Caller): { action: string
     return { action: 'key.issue', subject: located, merchantId: decodeURIComponent(match[1]) };
   if ((match = /^\/v1\/merchants\/([^/]+)\/keys\/([^/]+)$/.exec(path)))
     return { action: 'key.revoke', subject: decodeURIComponent(match[2]), merchantId: decodeURIComponent(match[1]) };
-  return { action: `${req.method} ${path}`.slice(0, 200), merchantId: own };
+  if ((match = /^\/v1\/operator\/findings\/(resolve|redrive)$/.exec(path)))
+    return { action: `finding.${match[1]}`, subject: located, merchantId: text(body.merchantId) };
+  return { action: `${req.method} ${path}`.slice(0, 200), subject: located, merchantId: own };
 }

@@ -36,6 +36,9 @@ import {
   keyIdParam,
   merchantIdParam,
   settlementReportQuery,
+  openFindingsQuery,
+  redriveFindingSchema,
+  resolveFindingSchema,
 } from './schemas';
 
 import { registerMerchantEventRoutes } from './merchant-event-openapi';
@@ -418,6 +421,80 @@ function registerReportRoutes(registry: OpenAPIRegistry): void {
   });
 }
 
+function registerOperatorRoutes(registry: OpenAPIRegistry): void {
+  const operatorOnly = { 401: unauthorized, 403: forbidden('the operator role'), 429: rateLimited, 500: internal };
+  const finding = z
+    .object({
+      merchantId: z.string(),
+      transactionId: z.string(),
+      kind: z.string(),
+      subject: z.string().optional(),
+      detail: z.string(),
+      outcome: z.string(),
+      foundAt: z.iso.datetime(),
+      runId: z.string(),
+    })
+    .meta({ id: 'OpenFinding' });
+  registry.registerPath({
+    ...v1,
+    method: 'get',
+    path: '/v1/operator/findings',
+    operationId: 'listOpenFindings',
+    tags: ['Operators'],
+    summary: "The reconciliation's findings still open, across merchants, newest first",
+    description:
+      'The latest finding of each kind on a transaction the runs still follow, not settled by its repair (a release that failed or is pending, a refund or capture pending, an outcome lost, a mismatch) and not resolved by an operator.',
+    request: { query: openFindingsQuery },
+    responses: {
+      200: answers('The open findings', z.object({ findings: z.array(finding) })),
+      400: error('`invalid_request`: a query parameter is wrong or unknown'),
+      ...operatorOnly,
+    },
+  });
+  registry.registerPath({
+    ...v1,
+    method: 'post',
+    path: '/v1/operator/findings/resolve',
+    operationId: 'resolveFinding',
+    tags: ['Operators'],
+    summary: 'Resolve a finding by hand, with the reason: the runs neither repair nor report it again',
+    request: { body: { required: true, content: json(resolveFindingSchema.meta({ id: 'ResolveFindingRequest' })) } },
+    responses: {
+      200: answers(
+        'Resolved (a second resolution keeps the first)',
+        z.object({
+          merchantId: z.string(),
+          transactionId: z.string(),
+          kind: z.string(),
+          subject: z.string().optional(),
+          resolved: z.literal(true),
+        }),
+      ),
+      400: error(`\`invalid_request\`: a field is wrong (\`details\` names each); or ${invalidJson}`),
+      404: error('`not_found`: the reconciliation has no such finding'),
+      413: tooLarge,
+      ...operatorOnly,
+    },
+  });
+  registry.registerPath({
+    ...v1,
+    method: 'post',
+    path: '/v1/operator/findings/redrive',
+    operationId: 'redriveFinding',
+    tags: ['Operators'],
+    summary: 'Reconcile a transaction again now, by a workflow (the same repairs under the same idempotency keys)',
+    request: { body: { required: true, content: json(redriveFindingSchema.meta({ id: 'RedriveFindingRequest' })) } },
+    responses: {
+      202: answers('Under way', z.object({ merchantId: z.string(), transactionId: z.string(), workflowId: z.string() })),
+      400: error(`\`invalid_request\`: a field is wrong (\`details\` names each); or ${invalidJson}`),
+      404: error('`not_found`: no such transaction'),
+      413: tooLarge,
+      503: unavailable,
+      ...operatorOnly,
+    },
+  });
+}
+
 function registerOtherRoutes(registry: OpenAPIRegistry): void {
   registry.registerPath({
     method: 'post',
@@ -505,6 +582,7 @@ function buildDocument(): object {
   registerTransactionRoutes(registry);
   registerMerchantRoutes(registry);
   registerReportRoutes(registry);
+  registerOperatorRoutes(registry);
   registerOtherRoutes(registry);
   registerMerchantEventRoutes(registry);
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
@@ -518,6 +596,7 @@ function buildDocument(): object {
     tags: [
       { name: 'Transactions', description: 'Needs `Authorization: Bearer <key>`' },
       { name: 'Merchants', description: 'Operators: merchants, their keys, and the audit trail' },
+      { name: 'Operators', description: "Acting on the reconciliation's findings across merchants" },
       { name: 'Webhooks', description: 'Signed by Zuz' },
       { name: 'Merchant events', description: "Signed events sent to the merchant's endpoints; needs `Authorization: Bearer <key>`" },
       { name: 'Operations' },

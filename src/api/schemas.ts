@@ -210,3 +210,53 @@ export const settlementReportQuery = z
       .meta({ description: "Operators: whose report (required for them); a merchant's key reads its own" }),
   })
   .strict();
+
+/** `GET /v1/operator/findings?limit=` */
+export const openFindingsQuery = z
+  .object({
+    limit: z.coerce
+      .number({ error: 'limit must be a number' })
+      .int('limit must be an integer')
+      .min(1, 'limit must be 1-200')
+      .max(200, 'limit must be 1-200')
+      .default(50),
+  })
+  .strict();
+
+const findingTarget = {
+  merchantId: z
+    .string({ error: 'merchantId is required' })
+    .regex(MERCHANT_ID_PATTERN, `merchantId must match ${MERCHANT_ID_PATTERN.source}`),
+  transactionId: id('transactionId'),
+};
+
+/** `POST /v1/operator/findings/resolve`: an operator settles a finding by hand, saying why. */
+export const resolveFindingSchema = z.strictObject({
+  ...findingTarget,
+  kind: z.enum(
+    [
+      'captured_after_failure',
+      'capture_pending',
+      'refund_pending',
+      'authorization_held',
+      'capture_amount_mismatch',
+      'outcome_lost',
+      'refund_unsettled',
+    ],
+    { error: 'kind must be one of the reconciliation discrepancy kinds' },
+  ),
+  subject: z
+    .string()
+    .max(64, 'subject must be at most 64 characters')
+    .optional()
+    .meta({ description: "A refund's id, for refund_unsettled" }),
+  reason: z
+    .string({ error: 'reason is required' })
+    .trim()
+    .min(3, 'reason must say why (at least 3 characters)')
+    .max(500, 'reason must be at most 500 characters')
+    .refine((text) => !containsCardNumber(text), 'reason must not contain a card number'),
+});
+
+/** `POST /v1/operator/findings/redrive`: run the reconciliation for one transaction now. */
+export const redriveFindingSchema = z.strictObject(findingTarget);

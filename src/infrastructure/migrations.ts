@@ -302,4 +302,20 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX webhook_attempts_endpoint_idx ON webhook_attempts (endpoint_id, id DESC)`,
     ],
   },
+  {
+    version: 11,
+    name: "operators' resolutions of the reconciliation's findings",
+    statements: [
+      // A finding an operator settled by hand (with the reason): the runs neither repair nor report it again.
+      `CREATE TABLE discrepancy_resolutions (
+         transaction_id text NOT NULL,
+         kind           text NOT NULL,
+         subject        text NOT NULL DEFAULT '',
+         resolved_at    timestamptz NOT NULL DEFAULT now(),
+         resolved_by    text NOT NULL,
+         reason         text NOT NULL,
+         PRIMARY KEY (transaction_id, kind, subject)
+       )`,
+    ],
+  },
 ];

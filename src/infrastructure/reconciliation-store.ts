@@ -28,6 +28,21 @@ export interface ReconciliationRunReport {
   }>;
 }
 
+/** A finding an operator may act on (src/api/operator.ts). */
+export interface OpenFinding {
+  merchantId: string;
+  transactionId: string;
+  kind: string;
+  subject?: string;
+  detail: string;
+  outcome: string;
+  foundAt: string;
+  runId: string;
+}
+
+/** Outcomes after which nothing is left to do: the repair went through, or the refund's fate is recorded. */
+const SETTLED_OUTCOMES = ['refunded', 'voided', 'refund_succeeded', 'refund_failed', 'released'];
+
 export class ReconciliationStore {
   constructor(private readonly db: Database) {}
 
@@ -168,6 +183,68 @@ export class ReconciliationStore {
         },
       });
     });
+  }
+
+  /**
+   * The findings still open, across merchants, newest first: the latest finding of each kind on a
+   * transaction the runs still follow (`reconcile_again`), whose repair has not settled it and that
+   * no operator has resolved.
+   */
+  async openFindings(limit: number): Promise<OpenFinding[]> {
+    const { rows } = await this.db.query<{
+      transaction_id: string;
+      kind: string;
+      subject: string;
+      detail: string;
+      outcome: string;
+      found_at: Date;
+      run_id: string;
+    }>(
+      `SELECT * FROM (
+         SELECT DISTINCT ON (d.transaction_id, d.kind, d.subject) d.*
+           FROM reconciliation_discrepancies d JOIN transactions t USING (transaction_id)
+          WHERE t.reconcile_again
+          ORDER BY d.transaction_id, d.kind, d.subject, d.found_at DESC
+       ) latest
+       WHERE outcome <> ALL($1)
+         AND NOT EXISTS (SELECT 1 FROM discrepancy_resolutions r
+                          WHERE r.transaction_id = latest.transaction_id AND r.kind = latest.kind AND r.subject = latest.subject)
+       ORDER BY found_at DESC LIMIT $2`,
+      [SETTLED_OUTCOMES, limit],
+    );
+    return rows.map((row) => ({
+      ...parseTransactionKey(row.transaction_id),
+      kind: row.kind,
+      ...(row.subject && { subject: row.subject }),
+      detail: row.detail,
+      outcome: row.outcome,
+      foundAt: new Date(row.found_at).toISOString(),
+      runId: row.run_id,
+    }));
+  }
+
+  /** An operator settles a finding by hand; a second resolution keeps the first. Says whether the finding was known. */
+  async resolve(transactionId: string, kind: string, subject: string, resolvedBy: string, reason: string): Promise<boolean> {
+    const known = await this.db.query(
+      `SELECT 1 FROM reconciliation_discrepancies WHERE transaction_id = $1 AND kind = $2 AND subject = $3 LIMIT 1`,
+      [transactionId, kind, subject],
+    );
+    if (known.rows.length === 0) return false;
+    await this.db.query(
+      `INSERT INTO discrepancy_resolutions (transaction_id, kind, subject, resolved_by, reason) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (transaction_id, kind, subject) DO NOTHING`,
+      [transactionId, kind, subject, resolvedBy, reason],
+    );
+    return true;
+  }
+
+  /** The findings of the transaction operators have resolved, as `kind/subject`: the runs neither repair nor report them again. */
+  async resolvedOf(transactionId: string): Promise<Set<string>> {
+    const { rows } = await this.db.query<{ kind: string; subject: string }>(
+      `SELECT kind, subject FROM discrepancy_resolutions WHERE transaction_id = $1`,
+      [transactionId],
+    );
+    return new Set(rows.map((row) => `${row.kind}/${row.subject}`));
   }
 
   async markLateEventsReconciled(transactionId: string, note: string): Promise<void> {
