@@ -75,3 +75,19 @@ test('one trace runs from the API through the workflow and activities to the pro
   // No card token leaks into span attributes.
   expect(JSON.stringify(inTrace.map((s) => s.attributes))).not.toMatch(/tok_[0-9a-f]{24}/);
 });
+
+// Issue 38, finding 6: the PMS lookup's URL and the list's customerId filter carried the customer id into span attributes.
+test('no customer id reaches a span: the PMS lookup and the list filter show [customer]', async () => {
+  const headers = { authorization: `Bearer ${stack.apiKey}` };
+  await fetch(`${stack.apiUrl}/v1/transactions?customerId=cus_demo&limit=1`, { headers });
+  let spans: ReadableSpan[] = [];
+  for (let i = 0; i < 50 && !spans.some((s) => JSON.stringify(s.attributes).includes('customerId=')); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    spans = exporter.getFinishedSpans();
+  }
+  const attributes = JSON.stringify(spans.map((s) => s.attributes));
+  // The control: the list's span and the earlier PMS lookup are there, with the customer's place marked.
+  expect(attributes).toContain('customerId=[customer]');
+  expect(attributes).toContain('/customers/[customer]/');
+  expect(attributes).not.toContain('cus_demo');
+});
