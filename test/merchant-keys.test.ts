@@ -6,42 +6,24 @@
  * On PostgreSQL when DATABASE_URL is set (npm test sets it), else the embedded database.
  */
 import { randomBytes } from 'node:crypto';
-import type { Server } from 'node:http';
-import { Client, Connection } from '@temporalio/client';
-import pino from 'pino';
-import { createApp } from '../src/api/app';
 import { openDatabase, type Database } from '../src/infrastructure/database';
 import { AuditLog } from '../src/infrastructure/audit-log';
+import { startInProcessApi, type InProcessApi } from './helpers/in-process-api';
 
 const OPERATOR = `operator-key-${randomBytes(12).toString('hex')}`;
 const ENV_MERCHANT_KEY = `shop-key-${randomBytes(12).toString('hex')}`;
 const MERCHANT = `kiosk-${randomBytes(3).toString('hex')}`;
 const OTHER = `other-${randomBytes(3).toString('hex')}`;
 const databases: Database[] = [];
-const servers: Server[] = [];
+const apis: InProcessApi[] = [];
 let apiA: string;
 let apiB: string;
 
-/** One API process over the database: nothing here reaches Temporal (a lazy connection to a closed port). */
+/** One API process over the database: nothing here reaches Temporal. */
 async function startApi(db: Database): Promise<string> {
-  const client = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 100 }) });
-  const app = createApp({
-    client,
-    db,
-    taskQueue: 'unused',
-    config: {
-      apiKeys: [{ merchantId: OTHER, key: ENV_MERCHANT_KEY }],
-      operatorKeys: [OPERATOR],
-      webhook: { privateKey: 'test-zuz-private-key', maxAgeMs: 60_000 },
-    },
-    log: pino({ level: 'silent' }),
-  });
-  const server = await new Promise<Server>((resolve) => {
-    const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
-  });
-  servers.push(server);
-  const address = server.address();
-  return `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  const api = await startInProcessApi({ db, apiKeys: [{ merchantId: OTHER, key: ENV_MERCHANT_KEY }], operatorKeys: [OPERATOR] });
+  apis.push(api);
+  return api.url;
 }
 
 const open = () => openDatabase(process.env.DATABASE_URL ? { url: process.env.DATABASE_URL } : { inMemory: true });
@@ -57,7 +39,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  await Promise.all(apis.map((api) => api.close()));
   await Promise.all(databases.map((db) => db.close()));
 });
 

@@ -4,10 +4,7 @@
  * a re-drive starts the reconciliation now for the transaction. Each action is audited.
  */
 import { randomBytes } from 'node:crypto';
-import type { Server } from 'node:http';
-import { Client, Connection } from '@temporalio/client';
-import pino from 'pino';
-import { createApp } from '../src/api/app';
+import type { Client } from '@temporalio/client';
 import { reconcileTransaction, type Reconciler } from '../src/activities/reconciliation';
 import { openDatabase, type Database } from '../src/infrastructure/database';
 import { ReconciliationStore } from '../src/infrastructure/reconciliation-store';
@@ -15,6 +12,7 @@ import { RefundRecords } from '../src/infrastructure/refund-record';
 import { TransactionRecords } from '../src/infrastructure/transaction-record';
 import type { ZuzClient } from '../src/infrastructure/zuz';
 import { transactionKey } from '../src/domain/merchant';
+import { startInProcessApi, type InProcessApi } from './helpers/in-process-api';
 import type { ZuzOperationResult } from '../src/domain/transaction';
 
 const MERCHANT = `acme-${randomBytes(3).toString('hex')}`;
@@ -22,7 +20,7 @@ const MERCHANT_KEY = `acme-key-${randomBytes(12).toString('hex')}`;
 const OPERATOR = `operator-key-${randomBytes(12).toString('hex')}`;
 const started: unknown[][] = [];
 let db: Database;
-let server: Server;
+let api: InProcessApi;
 let baseUrl: string;
 let store: ReconciliationStore;
 
@@ -32,25 +30,17 @@ const LATER = transactionKey(MERCHANT, 'tx-later');
 
 beforeAll(async () => {
   db = await openDatabase(process.env.DATABASE_URL ? { url: process.env.DATABASE_URL } : { inMemory: true });
-  const client = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 100 }) });
-  // The re-drive's start, seen here instead of reaching a Temporal server.
-  client.workflow.start = (async (...args: unknown[]) => void started.push(args)) as unknown as Client['workflow']['start'];
-  const app = createApp({
-    client,
+  api = await startInProcessApi({
     db,
+    apiKeys: [{ merchantId: MERCHANT, key: MERCHANT_KEY }],
+    operatorKeys: [OPERATOR],
     taskQueue: 'payments',
-    config: {
-      apiKeys: [{ merchantId: MERCHANT, key: MERCHANT_KEY }],
-      operatorKeys: [OPERATOR],
-      webhook: { privateKey: 'test-zuz-private-key', maxAgeMs: 60_000 },
+    // The re-drive's start, seen here instead of reaching a Temporal server.
+    prepare: (client) => {
+      client.workflow.start = (async (...args: unknown[]) => void started.push(args)) as unknown as Client['workflow']['start'];
     },
-    log: pino({ level: 'silent' }),
   });
-  server = await new Promise<Server>((resolve) => {
-    const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
-  });
-  const address = server.address();
-  baseUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  baseUrl = api.url;
 
   const records = new TransactionRecords(db);
   store = new ReconciliationStore(db);
@@ -84,7 +74,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await new Promise((resolve) => server.close(resolve));
+  await api.close();
   await db.close();
 });
 

@@ -5,16 +5,13 @@
  * each line naming its transaction; JSON and CSV. On PostgreSQL under npm test.
  */
 import { randomBytes } from 'node:crypto';
-import type { Server } from 'node:http';
-import { Client, Connection } from '@temporalio/client';
-import pino from 'pino';
-import { createApp } from '../src/api/app';
 import { openDatabase, type Database } from '../src/infrastructure/database';
 import { MerchantStore } from '../src/infrastructure/merchant-store';
 import { ReconciliationStore } from '../src/infrastructure/reconciliation-store';
 import { RefundRecords } from '../src/infrastructure/refund-record';
 import { TransactionRecords } from '../src/infrastructure/transaction-record';
 import { dayIn } from '../src/infrastructure/settlement-report';
+import { startInProcessApi, type InProcessApi } from './helpers/in-process-api';
 import { transactionKey } from '../src/domain/merchant';
 import type { TransactionView } from '../src/domain/transaction';
 
@@ -25,32 +22,21 @@ const OTHER_KEY = `else-key-${randomBytes(12).toString('hex')}`;
 const OPERATOR = `operator-key-${randomBytes(12).toString('hex')}`;
 const ZONE = 'Europe/Amsterdam';
 let db: Database;
-let server: Server;
+let api: InProcessApi;
 let baseUrl: string;
 
 beforeAll(async () => {
   db = await openDatabase(process.env.DATABASE_URL ? { url: process.env.DATABASE_URL } : { inMemory: true });
   await new MerchantStore(db).createMerchant({ merchantId: MERCHANT, name: 'Shop', timeZone: ZONE });
-  const client = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 100 }) });
-  const app = createApp({
-    client,
+  api = await startInProcessApi({
     db,
-    taskQueue: 'unused',
-    config: {
-      apiKeys: [
-        { merchantId: MERCHANT, key: KEY },
-        { merchantId: OTHER, key: OTHER_KEY },
-      ],
-      operatorKeys: [OPERATOR],
-      webhook: { privateKey: 'test-zuz-private-key', maxAgeMs: 60_000 },
-    },
-    log: pino({ level: 'silent' }),
+    apiKeys: [
+      { merchantId: MERCHANT, key: KEY },
+      { merchantId: OTHER, key: OTHER_KEY },
+    ],
+    operatorKeys: [OPERATOR],
   });
-  server = await new Promise<Server>((resolve) => {
-    const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
-  });
-  const address = server.address();
-  baseUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  baseUrl = api.url;
 
   const records = new TransactionRecords(db);
   const refunds = new RefundRecords(db);
@@ -103,7 +89,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await new Promise((resolve) => server.close(resolve));
+  await api.close();
   await db.close();
 });
 
