@@ -43,6 +43,8 @@ describeCluster('the service on Temporal server + PostgreSQL + UI server', () =>
         FLOW_POLL_INITIAL_INTERVAL: '500ms',
         FLOW_POLL_MAX_INTERVAL: '2s',
         WORKER_SHUTDOWN_GRACE_SECONDS: '2',
+        // The round trip below mints a payload through the codec server, which serves /encode only when told.
+        CODEC_SERVER_ENCODE: 'on',
       },
     });
   }, 300_000);
@@ -127,10 +129,11 @@ describeCluster('the service on Temporal server + PostgreSQL + UI server', () =>
     // The Web UI's page itself is served too.
     expect((await fetch(`${cluster.uiUrl}/namespaces/${cluster.namespace}/workflows`)).status).toBe(200);
 
-    // The UI is told of the codec server (served by the API, payloads being encrypted), which answers the UI's origin.
+    // The UI is told of the codec server (served by the API, payloads being encrypted), which answers the UI's origin;
+    // its endpoint carries the codec server's token as the last path segment (issue 38, finding 4).
     const settings = (await (await fetch(`${cluster.uiUrl}/api/v1/settings`)).json()) as { Codec?: { Endpoint?: string } };
     const endpoint = settings.Codec?.Endpoint ?? '';
-    expect(endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/codec$/);
+    expect(endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/codec\/[A-Za-z0-9_-]{16,}$/);
     const codec = async (operation: 'encode' | 'decode', body: unknown) => {
       const response = await fetch(`${endpoint}/${operation}`, {
         method: 'POST',
