@@ -216,7 +216,7 @@ function distinctiveRequest(stack: LocalStack, like = 'pm_pending_approved') {
  * is the TransactionAmount search attribute (an INT, indexed by the server for range filters).
  */
 const ACCEPTED_IN_CLEAR: Record<string, RegExp> = {
-  transactionId: /(workflowId|\(the history as JSON\))$/,
+  transactionId: /(workflowId|\(the history as JSON\)( near .*)?)$/,
   amount: /searchAttributes\.indexedFields\.TransactionAmount$/,
 };
 

@@ -47,10 +47,17 @@ export function findRequestInHistory(history: temporal.api.history.v1.IHistory, 
   for (const [field, value] of Object.entries(request)) {
     if (value === undefined || value === null) continue;
     const needle = String(value);
-    const paths = [...new Set(texts.flatMap(({ path, text }) => (text.includes(needle) ? [path] : [])))];
+    const paths = [...new Set(texts.flatMap(({ path, text }) => (text.includes(needle) ? [where(path, text, needle)] : [])))];
     if (paths.length) found[field] = paths;
   }
   return found;
+}
+
+/** A find in the history's JSON names its surroundings (which field holds it), so a failing search says where to look. */
+function where(path: string, text: string, needle: string): string {
+  if (path !== '(the history as JSON)') return path;
+  const at = text.indexOf(needle);
+  return `${path} near ${JSON.stringify(text.slice(Math.max(0, at - 60), at + needle.length + 20))}`;
 }
 
 function collect(value: unknown, path: string, texts: HistoryText[]): void {
