@@ -28,6 +28,7 @@ done
   --header "Authorization: Bearer dev-api-key-0123456789" \
   --checks all \
   --exclude-checks use_after_free \
+  --max-response-time 40 \
   --max-examples "$examples" \
   --seed 20261125 \
   --no-color
