@@ -1,5 +1,6 @@
 /** The request and response schemas (zod) of /v1/webhook-endpoints and /v1/events: what the routes validate and the OpenAPI document shows. */
 import { z } from 'zod';
+import { pageLimit } from './schemas';
 import { MERCHANT_EVENT_TYPES } from '../infrastructure/merchant-events';
 
 export const eventTypeSchema = z.enum(MERCHANT_EVENT_TYPES, { error: `must be one of ${MERCHANT_EVENT_TYPES.join(', ')}` });
@@ -55,12 +56,7 @@ export const eventIdParam = z
 
 export const listEventsQuery = z.strictObject({
   type: eventTypeSchema.optional(),
-  limit: z.coerce
-    .number({ error: 'limit must be a number' })
-    .int('limit must be an integer')
-    .min(1, 'limit must be 1-100')
-    .max(100, 'limit must be 1-100')
-    .default(20),
+  limit: pageLimit(100, 20),
   cursor: z
     .string()
     .max(512, 'cursor is too long')
@@ -69,12 +65,7 @@ export const listEventsQuery = z.strictObject({
 });
 
 export const attemptsQuery = z.strictObject({
-  limit: z.coerce
-    .number({ error: 'limit must be a number' })
-    .int('limit must be an integer')
-    .min(1, 'limit must be 1-100')
-    .max(100, 'limit must be 1-100')
-    .default(50),
+  limit: pageLimit(100, 50),
 });
 
 export const endpointSchema = z

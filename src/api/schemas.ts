@@ -13,6 +13,15 @@ const ISO_4217 = new Set(Intl.supportedValuesOf('currency'));
 // eslint-disable-next-line no-control-regex -- the point is to match control characters
 const NO_CONTROL_CHARACTERS = /^[^\u0000-\u001f\u007f]*$/;
 
+/** A page size: 1..max, `default` when absent (the same words on every list). */
+export const pageLimit = (max: number, fallback: number) =>
+  z.coerce
+    .number({ error: 'limit must be a number' })
+    .int('limit must be an integer')
+    .min(1, `limit must be 1-${max}`)
+    .max(max, `limit must be 1-${max}`)
+    .default(fallback);
+
 const id = (what: string) =>
   z
     .string({ error: `${what} must be a string` })
@@ -104,12 +113,7 @@ export const listTransactionsQuery = z
       .enum(['true', 'false'], { error: 'refunded must be true or false' })
       .transform((v) => v === 'true')
       .optional(),
-    limit: z.coerce
-      .number({ error: 'limit must be a number' })
-      .int('limit must be an integer')
-      .min(1, 'limit must be 1-100')
-      .max(100, 'limit must be 1-100')
-      .default(20),
+    limit: pageLimit(100, 20),
     cursor: z
       .string()
       .max(4096, 'cursor is too long')
@@ -128,12 +132,7 @@ export const listTransactionsQuery = z
 /** `GET /v1/reconciliation/runs?limit=` */
 export const reconciliationRunsQuery = z
   .object({
-    limit: z.coerce
-      .number({ error: 'limit must be a number' })
-      .int('limit must be an integer')
-      .min(1, 'limit must be 1-50')
-      .max(50, 'limit must be 1-50')
-      .default(10),
+    limit: pageLimit(50, 10),
   })
   .strict();
 
@@ -175,12 +174,7 @@ export const auditEventsQuery = z
       .string()
       .regex(/^[0-9]{1,19}$/, 'cursor must be the nextCursor of a previous page')
       .optional(),
-    limit: z.coerce
-      .number({ error: 'limit must be a number' })
-      .int('limit must be an integer')
-      .min(1, 'limit must be 1-100')
-      .max(100, 'limit must be 1-100')
-      .default(50),
+    limit: pageLimit(100, 50),
   })
   .strict();
 
@@ -214,12 +208,7 @@ export const settlementReportQuery = z
 /** `GET /v1/operator/findings?limit=` */
 export const openFindingsQuery = z
   .object({
-    limit: z.coerce
-      .number({ error: 'limit must be a number' })
-      .int('limit must be an integer')
-      .min(1, 'limit must be 1-200')
-      .max(200, 'limit must be 1-200')
-      .default(50),
+    limit: pageLimit(200, 50),
   })
   .strict();
 
