@@ -521,6 +521,14 @@ const listenAddress = hostPort.transform((value, ctx) => {
   return { host: value.slice(0, at), port };
 });
 
+/** A 32-byte secret in base64, decoded (API_CURSOR_KEY, CUSTOMER_PSEUDONYM_KEY). */
+const secretKey32 = z.string().transform((value, ctx) => {
+  const key = base64Key(value, PAYLOAD_KEY_BYTES);
+  if (!key)
+    ctx.issues.push({ code: 'custom', message: `must be ${PAYLOAD_KEY_BYTES} bytes in base64 (openssl rand -base64 32)`, input: value });
+  return key ?? z.NEVER;
+});
+
 const apiSchema = z.object({
   API_HOST: nonEmpty.default('127.0.0.1'),
   API_PORT: port.default(3000),
@@ -546,34 +554,10 @@ const apiSchema = z.object({
   API_FAILED_AUTH_LIMIT_PER_MINUTE: positiveInt.default(30),
   API_LIST_CONCURRENCY_PER_MERCHANT: positiveInt.default(2),
   /** The key that signs list cursors: its own secret, shared by every API process (a random one per process when unset). */
-  API_CURSOR_KEY: z
-    .string()
-    .transform((value, ctx) => {
-      const key = base64Key(value, PAYLOAD_KEY_BYTES);
-      if (!key)
-        ctx.issues.push({
-          code: 'custom',
-          message: `must be ${PAYLOAD_KEY_BYTES} bytes in base64 (openssl rand -base64 32)`,
-          input: value,
-        });
-      return key ?? z.NEVER;
-    })
-    .optional(),
+  API_CURSOR_KEY: secretKey32.optional(),
   ZUZ_PRIVATE_KEY: nonEmpty,
   ZUZ_WEBHOOK_MAX_AGE_SECONDS: positiveInt.default(24 * 60 * 60 + 3600),
-  CUSTOMER_PSEUDONYM_KEY: z
-    .string()
-    .transform((value, ctx) => {
-      const key = base64Key(value, PAYLOAD_KEY_BYTES);
-      if (!key)
-        ctx.issues.push({
-          code: 'custom',
-          message: `must be ${PAYLOAD_KEY_BYTES} bytes in base64 (openssl rand -base64 32)`,
-          input: value,
-        });
-      return key ?? z.NEVER;
-    })
-    .optional(),
+  CUSTOMER_PSEUDONYM_KEY: secretKey32.optional(),
   CODEC_SERVER_ADDRESS: listenAddress.optional(),
   CODEC_SERVER_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   CODEC_SERVER_ENCODE: z.enum(['on', 'off'], { error: 'must be on or off' }).default('off'),
