@@ -4,11 +4,6 @@
  * rotates and disables its own endpoints and reads its own events only; another merchant's are
  * unknown to it (404, empty lists); only https:// URLs (plain http to loopback in the sandbox).
  */
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
-import { Client, Connection } from '@temporalio/client';
-import pino from 'pino';
-import { createApp } from '../src/api/app';
 import { openDatabase, type Database } from '../src/infrastructure/database';
 import { TransactionRecords } from '../src/infrastructure/transaction-record';
 import { RefundRecords } from '../src/infrastructure/refund-record';
@@ -17,37 +12,28 @@ import { transactionKey } from '../src/domain/merchant';
 import { requestFingerprint } from '../src/domain/request-fingerprint';
 import type { TransactionRequest, TransactionView } from '../src/domain/transaction';
 import { endpointUrlProblem } from '../src/api/merchant-event-schemas';
+import { startInProcessApi, type InProcessApi } from './helpers/in-process-api';
 
 const KEY_A = 'key-of-merchant-a-0123456789';
 const KEY_B = 'key-of-merchant-b-0123456789';
 let db: Database;
-let server: Server;
+let api: InProcessApi;
 let url: string;
 
 beforeAll(async () => {
   db = await openDatabase({ inMemory: true });
-  const client = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 100 }) });
-  const app = createApp({
-    client,
+  api = await startInProcessApi({
     db,
-    taskQueue: 'unused',
-    config: {
-      apiKeys: [
-        { merchantId: 'shop-a', key: KEY_A },
-        { merchantId: 'shop-b', key: KEY_B },
-      ],
-      webhook: { privateKey: 'test-zuz-private-key', maxAgeMs: 60_000 },
-    },
-    log: pino({ level: 'silent' }),
+    apiKeys: [
+      { merchantId: 'shop-a', key: KEY_A },
+      { merchantId: 'shop-b', key: KEY_B },
+    ],
   });
-  server = await new Promise<Server>((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  url = api.url;
 });
 
 afterAll(async () => {
-  await new Promise((resolve) => server.close(resolve));
+  await api.close();
   await db.close();
 });
 

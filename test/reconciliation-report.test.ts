@@ -4,45 +4,31 @@
  * every merchant's and is refused on the merchant routes. The findings are written through the
  * store the reconciliation writes with, over the API's own database.
  */
-import type { Server } from 'node:http';
-import { Client, Connection } from '@temporalio/client';
-import pino from 'pino';
-import { createApp } from '../src/api/app';
 import { openDatabase, type Database } from '../src/infrastructure/database';
 import { ReconciliationStore } from '../src/infrastructure/reconciliation-store';
 import { TransactionRecords } from '../src/infrastructure/transaction-record';
 import { transactionKey } from '../src/domain/merchant';
+import { startInProcessApi, type InProcessApi } from './helpers/in-process-api';
 
 const ACME = 'acme-key-0123456789abcdef';
 const GLOBEX = 'globex-key-0123456789abcdef';
 const OPERATOR = 'operator-key-0123456789abcdef';
-let server: Server;
+let api: InProcessApi;
 let baseUrl: string;
 let db: Database;
 
 beforeAll(async () => {
   // Nothing here reaches Temporal: a lazy connection to a port where nothing listens.
-  const client = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 100 }) });
   db = await openDatabase({ inMemory: true });
-  const app = createApp({
-    client,
+  api = await startInProcessApi({
     db,
-    taskQueue: 'unused',
-    config: {
-      apiKeys: [
-        { merchantId: 'acme', key: ACME },
-        { merchantId: 'globex', key: GLOBEX },
-      ],
-      operatorKeys: [OPERATOR],
-      webhook: { privateKey: 'test-zuz-private-key', maxAgeMs: 60_000 },
-    },
-    log: pino({ level: 'silent' }),
+    apiKeys: [
+      { merchantId: 'acme', key: ACME },
+      { merchantId: 'globex', key: GLOBEX },
+    ],
+    operatorKeys: [OPERATOR],
   });
-  await new Promise<void>((resolve) => {
-    server = app.listen(0, '127.0.0.1', () => resolve());
-  });
-  const address = server.address();
-  baseUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  baseUrl = api.url;
 
   // Both merchants use the id "tx-same"; only acme's has a finding.
   const records = new TransactionRecords(db);
@@ -68,7 +54,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await new Promise((resolve) => server.close(resolve));
+  await api.close();
 });
 
 type Runs = {
