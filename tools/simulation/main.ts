@@ -95,33 +95,22 @@ async function runMany(args: Args): Promise<number> {
   if (earlier.length > 0)
     console.log(`${earlier.length} of the ${requested.length} seeds were judged earlier (${args.results}); running ${seeds.length}`);
   const processes = Math.max(1, Math.min(args.processes, seeds.length));
-  // A pair of seeds (2k, 2k+1: one id under two merchants, plan.ts) goes to one process, so the two run side by side.
-  const shares = Array.from({ length: processes }, (_, p) => seeds.filter((seed) => Math.floor(seed / 2) % processes === p)).filter(
-    (share) => share.length > 0,
-  );
   let done = 0;
   const startedAt = Date.now();
   const progress = setInterval(() => {
     const rate = done / ((Date.now() - startedAt) / 1000);
     process.stderr.write(`  ${done}/${seeds.length} seeds, ${rate.toFixed(2)}/s, ${failures.length} failing\n`);
   }, 10_000);
+  const stalled: number[][] = [];
   try {
-    await Promise.all(
-      shares.map(
-        (share) =>
-          new Promise<void>((resolve, reject) => {
-            const child = fork(__filename, ['--child', share.join(','), '--concurrency', String(args.concurrency)], {
-              stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-            });
-            child.on('message', ({ summary }: { summary: SeedSummary }) => {
-              done++;
-              tally(summary);
-              results?.append(summary);
-            });
-            child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`a simulation process exited ${code}`))));
-          }),
-      ),
-    );
+    await runInChunks(seeds, processes, args.concurrency, {
+      seed: (summary) => {
+        done++;
+        tally(summary);
+        results?.append(summary);
+      },
+      stalled: (unfinished) => stalled.push(unfinished),
+    });
   } finally {
     clearInterval(progress);
   }
@@ -164,9 +153,85 @@ async function runMany(args: Args): Promise<number> {
       for (const violation of failure.violations) console.log(`  ${violation.invariant}: ${violation.why}`);
       console.log(`  reproduce: npm run simulate -- --seed ${failure.seed}`);
     }
+    for (const unfinished of stalled)
+      console.log(
+        `a process stopped making progress: its ${unfinished.length} seeds in flight ran again in a fresh process (${unfinished.join(', ')})`,
+      );
     console.log(failures.length === 0 ? 'no invariant violated' : `${failures.length} failing seed(s)`);
   }
   return failures.length > 0 ? 1 : 0;
+}
+
+/**
+ * A process runs at most this many seeds, then a fresh one takes the next: one process's server
+ * and embedded record grow with every seed, and after a few thousand one stopped making progress.
+ */
+const SEEDS_PER_PROCESS = 300;
+/** A process that reports no seed for this long (wall clock) is stopped and its unfinished seeds run again. */
+const STALL_MS = 5 * 60 * 1000;
+
+/**
+ * The seeds in chunks over `processes` processes at a time. A pair of seeds (2k, 2k+1: one id
+ * under two merchants, plan.ts) stays in one chunk, so the two run side by side. A process that
+ * stalls is killed and its unfinished seeds run once more in a fresh one; stalling again is a
+ * failure of the run (it exits non-zero), never a silent skip.
+ */
+async function runInChunks(
+  seeds: number[],
+  processes: number,
+  concurrency: number,
+  on: { seed: (summary: SeedSummary) => void; stalled: (unfinished: number[]) => void },
+): Promise<void> {
+  const queue: Array<{ seeds: number[]; retry: boolean }> = [];
+  for (let i = 0; i < seeds.length;) {
+    let end = Math.min(seeds.length, i + SEEDS_PER_PROCESS);
+    while (end < seeds.length && Math.floor(seeds[end] / 2) === Math.floor(seeds[end - 1] / 2)) end++;
+    queue.push({ seeds: seeds.slice(i, end), retry: false });
+    i = end;
+  }
+  const runChunk = (chunk: { seeds: number[]; retry: boolean }) =>
+    new Promise<void>((resolve, reject) => {
+      const unfinished = new Set(chunk.seeds);
+      const child = fork(__filename, ['--child', chunk.seeds.join(','), '--concurrency', String(concurrency)], {
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      });
+      let watchdog: NodeJS.Timeout;
+      let stalledOut = false;
+      const arm = () => {
+        clearTimeout(watchdog);
+        watchdog = setTimeout(() => {
+          stalledOut = true;
+          child.kill('SIGKILL');
+        }, STALL_MS);
+      };
+      arm();
+      child.on('message', ({ summary }: { summary: SeedSummary }) => {
+        unfinished.delete(summary.seed);
+        arm();
+        on.seed(summary);
+      });
+      child.on('exit', (code) => {
+        clearTimeout(watchdog);
+        if (code === 0 && unfinished.size === 0) return resolve();
+        if (stalledOut && !chunk.retry) {
+          on.stalled([...unfinished]);
+          queue.push({ seeds: [...unfinished], retry: true });
+          return resolve();
+        }
+        reject(
+          new Error(
+            `a simulation process ${stalledOut ? 'stalled twice' : `exited ${code}`} with seeds unfinished: ${[...unfinished].join(', ')}`,
+          ),
+        );
+      });
+    });
+  // A stalled chunk's seeds are queued again after the slots may have emptied the queue: go round until it stays empty.
+  while (queue.length > 0)
+    await Promise.all(
+      Array.from({ length: processes }, async () => {
+        for (let chunk = queue.shift(); chunk; chunk = queue.shift()) await runChunk(chunk);
+      }),
+    );
 }
 
 /** The --results file, none when not asked for, or null after saying why it cannot be used. */
