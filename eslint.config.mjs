@@ -54,26 +54,30 @@ export default defineConfig(
     extends: [tseslint.configs.disableTypeChecked],
     languageOptions: { globals: { module: 'readonly', require: 'readonly', __dirname: 'readonly', process: 'readonly' } },
   },
+  ...workflowFence(
+    // A workflow folder (the shared machinery in src/workflows/, a process's src/<process>/workflow/):
+    // its siblings are workflow code too.
+    ['src/workflows/**/*.ts', 'src/*/workflow/**/*.ts'],
+    '^(?!\\./|(\\.\\./)+(workflows(/|$)|([a-z-]+/)?workflow(/|$)|([a-z-]+/)?(model|search-attributes)$|shared/failure-codes$))\\.\\.?/',
+  ),
+  // A process's one-file workflow (src/<process>/workflow.ts): its siblings are activities, routes and records.
+  ...workflowFence(
+    ['src/*/workflow.ts'],
+    '^(?!(\\./|(\\.\\./)+)(workflows(/|$)|([a-z-]+/)?workflow(/|$)|([a-z-]+/)?(model|search-attributes)$|shared/failure-codes$))\\.\\.?/',
+  ),
   {
-    // Workflow code runs in Temporal's deterministic sandbox: no I/O, no Node built-ins, no SDK parts that
-    // only work outside it, and activity/infrastructure/api modules only as types (as in Temporal's samples).
-    files: ['src/workflows/**/*.ts'],
+    // Routes talk to workflows as a client does: by the messages (signals, updates, queries) and by type,
+    // never by running workflow code in the API process.
+    files: ['src/api/**/*.ts', 'src/*/routes.ts', 'src/*/*-routes.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
-          paths: nodeBuiltins.map((name) => ({ name, message: 'Workflow code cannot use Node built-ins: do I/O in an activity.' })),
           patterns: [
-            { regex: '^node:', message: 'Workflow code cannot use Node built-ins: do I/O in an activity.' },
-            { regex: '^(zod|pg)(/.*)?$', message: 'Validation and database access belong in the API and the activities.' },
             {
-              regex: '^@temporalio/(activity|client|worker|testing)(/.*)?$',
-              message: 'Only @temporalio/workflow and @temporalio/common run inside the workflow sandbox.',
-            },
-            {
-              regex: '^(\\.\\./)+(activities|infrastructure|api)(/.*)?$',
+              regex: '^(\\.\\.?/)+(workflows(/|$)|([a-z-]+/)?workflow(/(?!messages$).*|$))',
               allowTypeImports: true,
-              message: 'Workflow code may import activities, infrastructure and api modules only as types (`import type`).',
+              message: 'Routes may import workflow code only as types, and its messages (workflow/messages) as values.',
             },
           ],
         },
@@ -82,3 +86,41 @@ export default defineConfig(
   },
   prettier,
 );
+
+/**
+ * Workflow code runs in Temporal's deterministic sandbox: no I/O, no Node built-ins, no SDK parts
+ * that only work outside it, no routes at all, and — as values — only other workflow code and the
+ * pure models (`model`, `search-attributes`, `shared/failure-codes`); activities, records, Zuz and
+ * shared plumbing only as types (as in Temporal's samples). `restricted` matches the relative
+ * imports that must be type-only.
+ */
+function workflowFence(files, restricted) {
+  return [
+    {
+      files,
+      rules: {
+        'no-restricted-imports': [
+          'error',
+          {
+            paths: nodeBuiltins.map((name) => ({ name, message: 'Workflow code cannot use Node built-ins: do I/O in an activity.' })),
+            patterns: [
+              { regex: '^node:', message: 'Workflow code cannot use Node built-ins: do I/O in an activity.' },
+              { regex: '^(zod|pg)(/.*)?$', message: 'Validation and database access belong in the API and the activities.' },
+              {
+                regex: '^@temporalio/(activity|client|worker|testing)(/.*)?$',
+                message: 'Only @temporalio/workflow and @temporalio/common run inside the workflow sandbox.',
+              },
+              { regex: '(^|/)([a-z-]+-)?routes$', message: 'Workflow code never imports routes.' },
+              {
+                regex: restricted,
+                allowTypeImports: true,
+                message:
+                  'Workflow code imports activities, records, Zuz and shared plumbing only as types (`import type`); as values, only workflow code and the models.',
+              },
+            ],
+          },
+        ],
+      },
+    },
+  ];
+}

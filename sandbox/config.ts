@@ -1,12 +1,12 @@
 /**
  * The sandbox's configuration (`npm start` and the tests): where the Temporal binaries are cached
  * and where the dev server and the simulators listen. The service's own configuration is
- * src/config.ts; nothing here ships.
+ * src/shared/config.ts; nothing here ships.
  */
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { nonEmpty, parse, port, type Env } from '../src/config';
+import { nonEmpty, parse, port, type Env } from '../src/shared/config';
 
 /** Where the provisioning script caches the Temporal binaries (outside the work tree). */
 export function binaryCacheDir(env: Env = process.env): string {

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, openSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
-import { transactionSearchAttributes } from '../src/domain/search-attributes';
+import { transactionSearchAttributes } from '../src/transaction/search-attributes';
 
 export interface DevServerOptions {
   cli: string;

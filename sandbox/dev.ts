@@ -3,12 +3,12 @@
  * POS_DATA_DIR (default ./.data) so a restart keeps every transaction. Ctrl-C stops it all.
  */
 import './log-format'; // first: sets LOG_FORMAT before the logger is created (imports nothing)
-import { tracing } from '../src/infrastructure/tracing'; // instruments HTTP before anything loads it
-import { ConfigError, loadWorkerOpsConfig } from '../src/config';
-import { logger } from '../src/infrastructure/logger';
+import { tracing } from '../src/shared/tracing'; // instruments HTTP before anything loads it
+import { ConfigError, loadWorkerOpsConfig } from '../src/shared/config';
+import { logger } from '../src/shared/logger';
 import { startLocalStack } from './local-stack';
-import { loadTemporalConfig } from '../src/config';
-import { deliveryRetryFromEnv, startMerchantEventDispatcher } from '../src/infrastructure/merchant-event-dispatcher';
+import { loadTemporalConfig } from '../src/shared/config';
+import { deliveryRetryFromEnv, startMerchantEventDispatcher } from '../src/merchant-events/dispatcher';
 
 async function main(): Promise<void> {
   const stack = await startLocalStack({ persist: true, tracing });

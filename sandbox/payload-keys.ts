@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { PAYLOAD_KEY_BYTES } from '../src/infrastructure/payload-codec';
+import { PAYLOAD_KEY_BYTES } from '../src/shared/payload-codec';
 
 type Env = Record<string, string | undefined>;
 

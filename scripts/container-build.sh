@@ -13,13 +13,13 @@
 #   OUT_DIR/node_modules/                       `npm ci --omit=dev --ignore-scripts`: production dependencies only
 #                                               (and the Temporal SDK's native core for this platform only)
 #   OUT_DIR/dist/                               the compiled service (no source maps), with
-#   OUT_DIR/dist/workflow-bundle.js             the prebuilt workflow bundle the worker loads (src/infrastructure/workflow-bundle.ts)
+#   OUT_DIR/dist/workflow-bundle.js             the prebuilt workflow bundle the worker loads (src/shared/workflow-bundle.ts)
 #   OUT_DIR/healthcheck.js                      the image's HEALTHCHECK (deploy/healthcheck.js)
 # With SIMULATORS_DIR, it also stages there the compiled Zuz and PMS simulators (sandbox only, for
 # docker-compose.yml; the Dockerfile's `simulators` target lays them over OUT_DIR):
 #   SIMULATORS_DIR/sandbox/simulators/          node sandbox/simulators/zuz/main.js, .../pms/main.js
-#   SIMULATORS_DIR/src/infrastructure/zuz/      the wire format and webhook signature they share with the service
-#   SIMULATORS_DIR/src/domain/merchant.js       the API_KEYS format (the PMS simulator seeds its cards per merchant)
+#   SIMULATORS_DIR/src/zuz/                     the wire format and webhook signature they share with the service
+#   SIMULATORS_DIR/src/merchants/model.js       the API_KEYS format (the PMS simulator seeds its cards per merchant)
 #
 # It cleans dist/ and build/ and reinstalls node_modules in the repository it builds: run it on
 # a clean copy (the image's build stage, CI's temporary copy), not in a working tree in use.
@@ -115,12 +115,12 @@ say "checking that the entry points load from $out alone"
 (cd "$out" && env -u NODE_PATH NODE_ENV=production node -e '
   require("./dist/worker.js");
   require("./dist/api/server.js");
-  if (!require("./dist/infrastructure/workflow-bundle.js").prebuiltWorkflowBundle()) throw new Error("the worker does not find the prebuilt workflow bundle");
+  if (!require("./dist/shared/workflow-bundle.js").prebuiltWorkflowBundle()) throw new Error("the worker does not find the prebuilt workflow bundle");
 ') || fail "an entry point does not load from $out (a missing production dependency?)"
 
 if [ -n "$sims" ]; then
   say "staging the Zuz and PMS simulators in $sims"
-  for dir in sandbox/simulators src/infrastructure/zuz src/domain/merchant.js; do
+  for dir in sandbox/simulators src/zuz src/merchants/model.js; do
     [ -e "build/$dir" ] || fail "the build did not produce build/$dir"
     mkdir -p "$(dirname "$sims/$dir")"
     cp -R "build/$dir" "$sims/$dir"

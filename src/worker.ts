@@ -2,7 +2,7 @@
  * The worker: runs transaction workflows and their activities. Production entry point
  * (`npm run start:worker`); run as many as you like against the same Temporal and PostgreSQL.
  */
-import { tracing } from './infrastructure/tracing'; // first: instruments HTTP before anything loads it
+import { tracing } from './shared/tracing'; // first: instruments HTTP before anything loads it
 import { Runtime, Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from './activities';
 import {
@@ -18,23 +18,17 @@ import {
   SANDBOX_WARNING,
   CLEAR_PAYLOADS_WARNING,
   type WorkerTuning,
-} from './config';
-import { startHealthServer } from './infrastructure/health-server';
-import { prometheusTelemetry } from './infrastructure/metrics-exporter';
-import { openDatabase } from './infrastructure/database';
-import { prebuiltWorkflowBundle } from './infrastructure/workflow-bundle';
-import { logger, temporalLogger } from './infrastructure/logger';
-import { PmsClient } from './infrastructure/pms';
-import {
-  assertSearchAttributesRegistered,
-  connectClient,
-  connectWorker,
-  dataConverterOf,
-  isTemporalReachable,
-} from './infrastructure/temporal';
-import { ZuzClient } from './infrastructure/zuz';
-import { ensureReconciliationSchedule, workflowLookup } from './infrastructure/reconciliation-schedule';
-import { startMerchantEventDispatcher } from './infrastructure/merchant-event-dispatcher';
+} from './shared/config';
+import { startHealthServer } from './shared/health-server';
+import { prometheusTelemetry } from './shared/metrics-exporter';
+import { openDatabase } from './shared/database';
+import { prebuiltWorkflowBundle } from './shared/workflow-bundle';
+import { logger, temporalLogger } from './shared/logger';
+import { PmsClient } from './pms';
+import { assertSearchAttributesRegistered, connectClient, connectWorker, dataConverterOf, isTemporalReachable } from './shared/temporal';
+import { ZuzClient } from './zuz';
+import { ensureReconciliationSchedule, workflowLookup } from './reconciliation/schedule';
+import { startMerchantEventDispatcher } from './merchant-events/dispatcher';
 
 export interface TransactionWorkerOptions extends ActivityDependencies {
   connection: NativeConnection;

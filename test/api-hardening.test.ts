@@ -13,7 +13,7 @@ import { Client, Connection } from '@temporalio/client';
 import { createApp } from '../src/api/app';
 import { errorHandler } from '../src/api/errors';
 import { limitConcurrentPerMerchant } from '../src/api/rate-limit';
-import { openDatabase, type Database } from '../src/infrastructure/database';
+import { openDatabase, type Database } from '../src/shared/database';
 
 const KEY = 'cafe-key-0123456789';
 const servers: Server[] = [];

@@ -8,8 +8,8 @@ import { Client, Connection } from '@temporalio/client';
 import pino from 'pino';
 import { createApp } from '../src/api/app';
 import { startApiServer } from '../src/api/server';
-import { signWebhook } from '../src/infrastructure/zuz/signature';
-import { openDatabase } from '../src/infrastructure/database';
+import { signWebhook } from '../src/zuz/signature';
+import { openDatabase } from '../src/shared/database';
 
 const API_KEY = 'test-api-key-0123456789';
 const PRIVATE_KEY = 'test-zuz-private-key';

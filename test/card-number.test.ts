@@ -1,5 +1,5 @@
-/** What free text refuses as a card number (src/domain/card-number.ts), and what it lets through. */
-import { containsCardNumber, passesLuhn } from '../src/domain/card-number';
+/** What free text refuses as a card number (src/transaction/card-number.ts), and what it lets through. */
+import { containsCardNumber, passesLuhn } from '../src/transaction/card-number';
 
 test.each([
   'card 4111 1111 1111 1111',

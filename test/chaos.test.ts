@@ -7,7 +7,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { TransactionView } from '../src/domain/transaction';
+import type { TransactionView } from '../src/transaction/model';
 import type { LedgerEntry, WebhookDelivery } from '../sandbox/simulators/zuz';
 import type { Evidence } from '../tools/chaos/evidence';
 import { checkInvariants } from '../tools/chaos/invariants';

@@ -14,9 +14,9 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import { loadTemporalConfig, type Env } from '../src/config';
-import { isTerminal, type TransactionView } from '../src/domain/transaction';
-import { assertSearchAttributesRegistered, connectClient, connectWorker } from '../src/infrastructure/temporal';
+import { loadTemporalConfig, type Env } from '../src/shared/config';
+import { isTerminal, type TransactionView } from '../src/transaction/model';
+import { assertSearchAttributesRegistered, connectClient, connectWorker } from '../src/shared/temporal';
 import { clusterBinaries, missingClusterBinaries } from '../sandbox/cluster/binaries';
 import { Child, httpOk, waitFor } from '../sandbox/cluster/child-process';
 import { ensureDatabase, postgresUrl, startPrivatePostgres, type ClusterPostgres } from '../sandbox/cluster/postgres';

@@ -10,13 +10,13 @@ import { randomUUID } from 'node:crypto';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { TransactionView } from '../src/domain/transaction';
-import { isTerminal, workflowIdFor } from '../src/domain/transaction';
+import type { TransactionView } from '../src/transaction/model';
+import { isTerminal, workflowIdFor } from '../src/transaction/model';
 import { missingClusterBinaries } from '../sandbox/cluster/binaries';
 import { startCluster, type Cluster } from '../sandbox/cluster/cluster';
 import { SANDBOX_KEYS_FILE } from '../sandbox/payload-keys';
-import { DEFAULT_MERCHANT_ID } from '../src/domain/merchant';
-import { customerPseudonym } from '../src/infrastructure/payload-codec';
+import { DEFAULT_MERCHANT_ID } from '../src/merchants/model';
+import { customerPseudonym } from '../src/shared/payload-codec';
 
 const missing = missingClusterBinaries();
 if (missing) console.warn(`test/cluster.test.ts is skipped: ${missing}`);

@@ -9,8 +9,8 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import type { Payload } from '@temporalio/common';
 import { startCodecServer, type CodecServer } from '../src/api/codec-server';
-import { loadApiConfig, loadPayloadEncryption, ConfigError } from '../src/config';
-import { EncryptionCodec, ENCRYPTED_ENCODING, KEY_ID_METADATA } from '../src/infrastructure/payload-codec';
+import { loadApiConfig, loadPayloadEncryption, ConfigError } from '../src/shared/config';
+import { EncryptionCodec, ENCRYPTED_ENCODING, KEY_ID_METADATA } from '../src/shared/payload-codec';
 import { newPayloadKeyEntry } from '../sandbox/payload-keys';
 
 const TOKEN = 'codec-token-0123456789abcdef';

@@ -3,7 +3,7 @@
  * engine), so this test holds it to what would make it work: every image pinned to a tag checked
  * against Temporal's official deployment files, the start order, health checks, credentials that
  * agree between the parts, the search attributes the code uses, and for the worker and the API an
- * environment the service's own configuration loaders accept (src/config.ts: a variable the code
+ * environment the service's own configuration loaders accept (src/shared/config.ts: a variable the code
  * starts requiring fails here). The schema-setup script runs against the PostgreSQL of the tests.
  * test/container-build.test.ts starts the image's processes with this file's environment.
  */
@@ -28,8 +28,8 @@ import {
   loadWorkerTuning,
   SANDBOX_CREDENTIALS,
   type Env,
-} from '../src/config';
-import { transactionSearchAttributes } from '../src/domain/search-attributes';
+} from '../src/shared/config';
+import { transactionSearchAttributes } from '../src/transaction/search-attributes';
 import { binaryCacheDir } from '../sandbox/config';
 import { composeDotEnv } from './helpers/compose-env';
 

@@ -17,8 +17,8 @@ import {
   productionWarnings,
   SANDBOX_CREDENTIALS,
   type Env,
-} from '../src/config';
-import { assertSearchAttributesRegistered } from '../src/infrastructure/temporal';
+} from '../src/shared/config';
+import { assertSearchAttributesRegistered } from '../src/shared/temporal';
 import { createPrivateCa, type PrivateCa } from '../sandbox/cluster/temporal-server';
 import { loadDevConfig } from '../sandbox/config';
 import { DEV_DEFAULTS } from '../sandbox/local-stack';

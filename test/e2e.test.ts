@@ -5,16 +5,16 @@
  * `E2E_ENGINE=cluster` runs the same suite on the production shape instead: the Temporal server
  * on PostgreSQL (`npm run cluster`'s, see sandbox/cluster); `.ci/run` runs it on both.
  */
-import { TRANSACTION_ALREADY_PROCESSED } from '../src/domain/errors';
+import { TRANSACTION_ALREADY_PROCESSED } from '../src/shared/failure-codes';
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { TransactionView } from '../src/domain/transaction';
-import { isTerminal, workflowIdFor } from '../src/domain/transaction';
+import type { TransactionView } from '../src/transaction/model';
+import { isTerminal, workflowIdFor } from '../src/transaction/model';
 import { startLocalStack, throwawayStackEnv, type LocalStack, type StackEngine } from '../sandbox/local-stack';
 import { MOCK_CARDS } from '../sandbox/simulators/cards';
 import { bundleWorkflows, freePort } from './helpers/temporal';
-import { signWebhook } from '../src/infrastructure/zuz/signature';
-import { requestFingerprint } from '../src/domain/request-fingerprint';
-import { zuzEventSignal } from '../src/workflows/messages';
+import { signWebhook } from '../src/zuz/signature';
+import { requestFingerprint } from '../src/transaction/request-fingerprint';
+import { zuzEventSignal } from '../src/transaction/workflow/messages';
 import { decodeHistory, findInHistory } from './helpers/history-payloads';
 
 const ENGINES: readonly StackEngine[] = ['dev-server', 'cluster'];

@@ -9,8 +9,8 @@
  * Also: the `refunded` filter follows the refunds as they are recorded (a trigger keeps the
  * transaction's flag), before and after the migration.
  */
-import { openDatabase, type Database } from '../src/infrastructure/database';
-import { TransactionRecords } from '../src/infrastructure/transaction-record';
+import { openDatabase, type Database } from '../src/shared/database';
+import { TransactionRecords } from '../src/transaction/record';
 
 const ROWS = 3000;
 let db: Database;

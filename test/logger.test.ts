@@ -3,8 +3,8 @@
  * lines (what `npm start` does on a terminal); pino-pretty is never loaded on the JSON path.
  */
 import { Writable } from 'node:stream';
-import { ConfigError } from '../src/config';
-import { createLogger, loadLogFormat } from '../src/infrastructure/logger';
+import { ConfigError } from '../src/shared/config';
+import { createLogger, loadLogFormat } from '../src/shared/logger';
 import { sandboxLogFormat } from '../sandbox/log-format';
 
 function capture(): { stream: Writable; text: () => string } {
@@ -143,7 +143,7 @@ test('the JSON path never loads pino-pretty', () => {
       loaded = true;
       return jest.requireActual('pino-pretty');
     });
-    const { createLogger: isolated } = jest.requireActual<typeof import('../src/infrastructure/logger')>('../src/infrastructure/logger');
+    const { createLogger: isolated } = jest.requireActual<typeof import('../src/shared/logger')>('../src/shared/logger');
     isolated({ format: 'json', destination: capture().stream }).info('hello');
     expect(loaded).toBe(false);
     isolated({ format: 'pretty', destination: capture().stream }).info('hello');

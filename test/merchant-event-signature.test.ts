@@ -3,7 +3,7 @@
  * it accepts what the service signs, during a rotation under either secret, and refuses a forged
  * body, another secret, a stripped or malformed header, and a replay whose time is too old.
  */
-import { signMerchantEvent, verifyMerchantEventSignature } from '../src/infrastructure/merchant-event-signature';
+import { signMerchantEvent, verifyMerchantEventSignature } from '../src/merchant-events/signature';
 
 const body = JSON.stringify({ id: 'evt_1', type: 'transaction.succeeded', created: '2026-01-01T00:00:00.000Z', data: { amount: 1250 } });
 const secret = 'whsec_current';

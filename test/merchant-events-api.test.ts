@@ -4,14 +4,14 @@
  * rotates and disables its own endpoints and reads its own events only; another merchant's are
  * unknown to it (404, empty lists); only https:// URLs (plain http to loopback in the sandbox).
  */
-import { openDatabase, type Database } from '../src/infrastructure/database';
-import { TransactionRecords } from '../src/infrastructure/transaction-record';
-import { RefundRecords } from '../src/infrastructure/refund-record';
-import { ReconciliationStore } from '../src/infrastructure/reconciliation-store';
-import { transactionKey } from '../src/domain/merchant';
-import { requestFingerprint } from '../src/domain/request-fingerprint';
-import type { TransactionRequest, TransactionView } from '../src/domain/transaction';
-import { endpointUrlProblem } from '../src/api/merchant-event-schemas';
+import { openDatabase, type Database } from '../src/shared/database';
+import { TransactionRecords } from '../src/transaction/record';
+import { RefundRecords } from '../src/refund/record';
+import { ReconciliationStore } from '../src/reconciliation/store';
+import { transactionKey } from '../src/merchants/model';
+import { requestFingerprint } from '../src/transaction/request-fingerprint';
+import type { TransactionRequest, TransactionView } from '../src/transaction/model';
+import { endpointUrlProblem } from '../src/merchant-events/schemas';
 import { startInProcessApi, type InProcessApi } from './helpers/in-process-api';
 
 const KEY_A = 'key-of-merchant-a-0123456789';

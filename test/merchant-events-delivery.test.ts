@@ -10,14 +10,14 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { createMerchantEventActivities } from '../src/activities/merchant-events';
-import { openDatabase, type Database } from '../src/infrastructure/database';
-import { startMerchantEventDispatcher, type Dispatcher } from '../src/infrastructure/merchant-event-dispatcher';
-import { MerchantEventStore } from '../src/infrastructure/merchant-events';
-import { verifyMerchantEventSignature } from '../src/infrastructure/merchant-event-signature';
-import { TransactionRecords } from '../src/infrastructure/transaction-record';
-import { requestFingerprint } from '../src/domain/request-fingerprint';
-import type { TransactionRequest } from '../src/domain/transaction';
+import { createMerchantEventActivities } from '../src/merchant-events/activities';
+import { openDatabase, type Database } from '../src/shared/database';
+import { startMerchantEventDispatcher, type Dispatcher } from '../src/merchant-events/dispatcher';
+import { MerchantEventStore } from '../src/merchant-events/store';
+import { verifyMerchantEventSignature } from '../src/merchant-events/signature';
+import { TransactionRecords } from '../src/transaction/record';
+import { requestFingerprint } from '../src/transaction/request-fingerprint';
+import type { TransactionRequest } from '../src/transaction/model';
 import { bundleWorkflows, createDevServerEnv } from './helpers/temporal';
 
 let env: TestWorkflowEnvironment;

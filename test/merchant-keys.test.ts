@@ -6,8 +6,8 @@
  * On PostgreSQL when DATABASE_URL is set (npm test sets it), else the embedded database.
  */
 import { randomBytes } from 'node:crypto';
-import { openDatabase, type Database } from '../src/infrastructure/database';
-import { AuditLog } from '../src/infrastructure/audit-log';
+import { openDatabase, type Database } from '../src/shared/database';
+import { AuditLog } from '../src/merchants/audit-log';
 import { startInProcessApi, type InProcessApi } from './helpers/in-process-api';
 
 const OPERATOR = `operator-key-${randomBytes(12).toString('hex')}`;

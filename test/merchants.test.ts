@@ -7,10 +7,10 @@
  * merchant below charges its own `cus_demo`, never another's).
  */
 import { randomUUID } from 'node:crypto';
-import type { TransactionView } from '../src/domain/transaction';
-import { isTerminal, workflowIdFor } from '../src/domain/transaction';
-import { transactionKey } from '../src/domain/merchant';
-import { merchantIdKey } from '../src/domain/search-attributes';
+import type { TransactionView } from '../src/transaction/model';
+import { isTerminal, workflowIdFor } from '../src/transaction/model';
+import { transactionKey } from '../src/merchants/model';
+import { merchantIdKey } from '../src/transaction/search-attributes';
 import type { LocalStack } from '../sandbox/local-stack';
 import { MOCK_CARDS } from '../sandbox/simulators/cards';
 import { callApi, QUICK_FLOW, startTestStack } from './helpers/stack';

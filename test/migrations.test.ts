@@ -7,11 +7,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { openDatabase } from '../src/infrastructure/database';
-import { MIGRATIONS } from '../src/infrastructure/migrations';
-import { TransactionRecords } from '../src/infrastructure/transaction-record';
-import { requestFingerprint } from '../src/domain/request-fingerprint';
-import type { TransactionRequest } from '../src/domain/transaction';
+import { openDatabase } from '../src/shared/database';
+import { MIGRATIONS } from '../src/shared/migrations';
+import { TransactionRecords } from '../src/transaction/record';
+import { requestFingerprint } from '../src/transaction/request-fingerprint';
+import type { TransactionRequest } from '../src/transaction/model';
 
 const request: TransactionRequest = {
   transactionId: 'tx-old',

@@ -18,8 +18,8 @@ import { docsRouter } from '../src/api/docs';
 import { openApiDocument } from '../src/api/openapi';
 import { errorBodySchema, healthSchema, readinessSchema, transactionStatusSchema, type Mirrors } from '../src/api/response-schemas';
 import { captureSchema, createTransactionSchema, listTransactionsQuery } from '../src/api/schemas';
-import { zuzWebhookEvent } from '../src/infrastructure/zuz';
-import { openDatabase } from '../src/infrastructure/database';
+import { zuzWebhookEvent } from '../src/zuz';
+import { openDatabase } from '../src/shared/database';
 
 // Type level: Mirrors notices a field that only one side has (`npm run typecheck` fails if it stops).
 // @ts-expect-error an optional field missing from one side is a drift

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startDevServer, type DevServer } from '../sandbox/dev-server';
 import { MOCK_CARDS } from '../sandbox/simulators/cards';
-import { containsCardNumber } from '../src/domain/card-number';
+import { containsCardNumber } from '../src/transaction/card-number';
 import { startPmsSimulator, type PmsSimulator } from '../sandbox/simulators/pms';
 import { startZuzSimulator, type ZuzSimulator } from '../sandbox/simulators/zuz';
 import { throwawayEncryptionEnv } from '../sandbox/payload-keys';

@@ -5,15 +5,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import { reconcileTransaction, type Reconciler } from '../src/activities/reconciliation';
-import { openDatabase, type Database } from '../src/infrastructure/database';
-import { ReconciliationStore } from '../src/infrastructure/reconciliation-store';
-import { RefundRecords } from '../src/infrastructure/refund-record';
-import { TransactionRecords } from '../src/infrastructure/transaction-record';
-import type { ZuzClient } from '../src/infrastructure/zuz';
-import { transactionKey } from '../src/domain/merchant';
+import { reconcileTransaction, type Reconciler } from '../src/reconciliation/activities';
+import { openDatabase, type Database } from '../src/shared/database';
+import { ReconciliationStore } from '../src/reconciliation/store';
+import { RefundRecords } from '../src/refund/record';
+import { TransactionRecords } from '../src/transaction/record';
+import type { ZuzClient } from '../src/zuz';
+import { transactionKey } from '../src/merchants/model';
 import { startInProcessApi, type InProcessApi } from './helpers/in-process-api';
-import type { ZuzOperationResult } from '../src/domain/transaction';
+import type { ZuzOperationResult } from '../src/transaction/model';
 
 const MERCHANT = `acme-${randomBytes(3).toString('hex')}`;
 const MERCHANT_KEY = `acme-key-${randomBytes(12).toString('hex')}`;

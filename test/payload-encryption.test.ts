@@ -10,21 +10,28 @@ import { Client } from '@temporalio/client';
 import type { Payload } from '@temporalio/common';
 import { NativeConnection } from '@temporalio/worker';
 import type { temporal } from '@temporalio/proto';
-import { assertSafeForProduction, ConfigError, loadApiConfig, loadPayloadEncryption, loadTemporalConfig, type Env } from '../src/config';
+import {
+  assertSafeForProduction,
+  ConfigError,
+  loadApiConfig,
+  loadPayloadEncryption,
+  loadTemporalConfig,
+  type Env,
+} from '../src/shared/config';
 import {
   customerPseudonym,
   ENCRYPTED_ENCODING,
   EncryptionCodec,
   KEY_ID_METADATA,
   PayloadDecryptionError,
-} from '../src/infrastructure/payload-codec';
-import { connectClient, dataConverterOf } from '../src/infrastructure/temporal';
+} from '../src/shared/payload-codec';
+import { connectClient, dataConverterOf } from '../src/shared/temporal';
 import { startCodecServer } from '../src/api/codec-server';
-import { logger } from '../src/infrastructure/logger';
+import { logger } from '../src/shared/logger';
 import { activityConfig, createTransactionWorker } from '../src/worker';
-import { workflowLookup } from '../src/infrastructure/reconciliation-schedule';
-import { isTerminal, workflowIdFor, type TransactionRequest, type TransactionView } from '../src/domain/transaction';
-import { captureUpdate, transactionQuery } from '../src/workflows/messages';
+import { workflowLookup } from '../src/reconciliation/schedule';
+import { isTerminal, workflowIdFor, type TransactionRequest, type TransactionView } from '../src/transaction/model';
+import { captureUpdate, transactionQuery } from '../src/transaction/workflow/messages';
 import type { LocalStack } from '../sandbox/local-stack';
 import { newPayloadKeyEntry } from '../sandbox/payload-keys';
 import { MOCK_CARDS } from '../sandbox/simulators/cards';

@@ -11,7 +11,7 @@ import { Client, Connection } from '@temporalio/client';
 import { createApp } from '../src/api/app';
 import { errorHandler } from '../src/api/errors';
 import { rateLimitPerKey } from '../src/api/rate-limit';
-import { openDatabase, type Database } from '../src/infrastructure/database';
+import { openDatabase, type Database } from '../src/shared/database';
 
 const servers: Server[] = [];
 

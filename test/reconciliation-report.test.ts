@@ -4,10 +4,10 @@
  * every merchant's and is refused on the merchant routes. The findings are written through the
  * store the reconciliation writes with, over the API's own database.
  */
-import { openDatabase, type Database } from '../src/infrastructure/database';
-import { ReconciliationStore } from '../src/infrastructure/reconciliation-store';
-import { TransactionRecords } from '../src/infrastructure/transaction-record';
-import { transactionKey } from '../src/domain/merchant';
+import { openDatabase, type Database } from '../src/shared/database';
+import { ReconciliationStore } from '../src/reconciliation/store';
+import { TransactionRecords } from '../src/transaction/record';
+import { transactionKey } from '../src/merchants/model';
 import { startInProcessApi, type InProcessApi } from './helpers/in-process-api';
 
 const ACME = 'acme-key-0123456789abcdef';

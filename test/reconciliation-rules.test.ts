@@ -1,6 +1,6 @@
 /** The reconciliation rules, case by case: each disagreement and the repair it calls for. */
-import { findDiscrepancies, LOST_AFTER_MS, type RecordedFacts } from '../src/domain/reconciliation';
-import type { ZuzOperationResult } from '../src/domain/transaction';
+import { findDiscrepancies, LOST_AFTER_MS, type RecordedFacts } from '../src/reconciliation/model';
+import type { ZuzOperationResult } from '../src/transaction/model';
 
 const op = (kind: ZuzOperationResult['kind'], status: ZuzOperationResult['status'], amount = 1000): ZuzOperationResult => ({
   kind,

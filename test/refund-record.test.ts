@@ -3,12 +3,12 @@
  * amount and never beyond it, also when refunds race for the last amount (PostgreSQL when
  * DATABASE_URL is set, as in CI; else the embedded PGlite).
  */
-import { refundKey, transactionKeyOfRefund } from '../src/domain/refund';
+import { refundKey, transactionKeyOfRefund } from '../src/refund/model';
 import { randomUUID } from 'node:crypto';
-import { openDatabase, type Database } from '../src/infrastructure/database';
-import { RefundRecords } from '../src/infrastructure/refund-record';
-import { TransactionRecords } from '../src/infrastructure/transaction-record';
-import type { TransactionRequest } from '../src/domain/transaction';
+import { openDatabase, type Database } from '../src/shared/database';
+import { RefundRecords } from '../src/refund/record';
+import { TransactionRecords } from '../src/transaction/record';
+import type { TransactionRequest } from '../src/transaction/model';
 
 let db: Database;
 let records: TransactionRecords;

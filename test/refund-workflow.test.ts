@@ -9,11 +9,11 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { RefundActivities } from '../src/activities';
-import type { RefundOrder, RefundOutcome } from '../src/domain/refund';
-import type { ZuzEvent, ZuzOperationResult } from '../src/domain/transaction';
-import { REFUND_REFUSED } from '../src/domain/errors';
-import { zuzEventSignal } from '../src/workflows/messages';
-import type { ProcessRefundInput } from '../src/workflows/refund';
+import type { RefundOrder, RefundOutcome } from '../src/refund/model';
+import type { ZuzEvent, ZuzOperationResult } from '../src/transaction/model';
+import { REFUND_REFUSED } from '../src/shared/failure-codes';
+import { zuzEventSignal } from '../src/transaction/workflow/messages';
+import type { ProcessRefundInput } from '../src/refund/workflow';
 import { bundleWorkflows, createTimeSkippingEnv } from './helpers/temporal';
 
 let env: TestWorkflowEnvironment;

@@ -6,12 +6,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { defaultPayloadConverter } from '@temporalio/common';
-import type { TransactionView } from '../src/domain/transaction';
-import { refundKey, refundWorkflowIdFor, type RefundView } from '../src/domain/refund';
-import { RefundRecords } from '../src/infrastructure/refund-record';
-import { refundFingerprint } from '../src/api/refunds';
+import type { TransactionView } from '../src/transaction/model';
+import { refundKey, refundWorkflowIdFor, type RefundView } from '../src/refund/model';
+import { RefundRecords } from '../src/refund/record';
+import { refundFingerprint } from '../src/refund/routes';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { isTerminal, workflowIdFor } from '../src/domain/transaction';
+import { isTerminal, workflowIdFor } from '../src/transaction/model';
 import type { LocalStack } from '../sandbox/local-stack';
 import { callApi, QUICK_FLOW, startTestStack } from './helpers/stack';
 import { decodeHistory } from './helpers/history-payloads';

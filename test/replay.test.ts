@@ -10,7 +10,7 @@ import { bundleWorkflows } from './helpers/temporal';
 import { corpusDataConverter, payloadBytes, storedHistories } from './helpers/histories';
 import { decodeHistory, findInHistory, historyTexts } from './helpers/history-payloads';
 import { MOCK_CARDS } from '../sandbox/simulators/cards';
-import { containsCardNumber } from '../src/domain/card-number';
+import { containsCardNumber } from '../src/transaction/card-number';
 
 const histories = storedHistories();
 const dataConverter = corpusDataConverter();
@@ -62,7 +62,7 @@ const CARD_SECRETS = MOCK_CARDS.flatMap((card) => [card.cardNumber, card.provide
 /**
  * Where a stored history holds card data, its payloads decoded (and decrypted with the corpus's
  * key): a mock card's number or token, or any text that looks like a card number (13-19 digits
- * passing the Luhn check, src/domain/card-number.ts).
+ * passing the Luhn check, src/transaction/card-number.ts).
  */
 async function cardDataIn(stored: { history: unknown }): Promise<string[]> {
   const history = await decodeHistory(payloadBytes(stored.history), dataConverter.payloadCodecs?.[0]);

@@ -5,15 +5,15 @@
  * each line naming its transaction; JSON and CSV. On PostgreSQL under npm test.
  */
 import { randomBytes } from 'node:crypto';
-import { openDatabase, type Database } from '../src/infrastructure/database';
-import { MerchantStore } from '../src/infrastructure/merchant-store';
-import { ReconciliationStore } from '../src/infrastructure/reconciliation-store';
-import { RefundRecords } from '../src/infrastructure/refund-record';
-import { TransactionRecords } from '../src/infrastructure/transaction-record';
-import { dayIn } from '../src/infrastructure/settlement-report';
+import { openDatabase, type Database } from '../src/shared/database';
+import { MerchantStore } from '../src/merchants/store';
+import { ReconciliationStore } from '../src/reconciliation/store';
+import { RefundRecords } from '../src/refund/record';
+import { TransactionRecords } from '../src/transaction/record';
+import { dayIn } from '../src/settlement/report';
 import { startInProcessApi, type InProcessApi } from './helpers/in-process-api';
-import { transactionKey } from '../src/domain/merchant';
-import type { TransactionView } from '../src/domain/transaction';
+import { transactionKey } from '../src/merchants/model';
+import type { TransactionView } from '../src/transaction/model';
 
 const MERCHANT = `shop-${randomBytes(3).toString('hex')}`;
 const OTHER = `else-${randomBytes(3).toString('hex')}`;

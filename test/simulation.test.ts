@@ -80,7 +80,7 @@ test('regression: an authorization no attempt of which was answered ends provide
 }, 300_000);
 
 // Seeds 67 and 133 repeat a refund while it is still pending at Zuz. With the refund desk's guard
-// removed (src/api/refunds.ts: a refund that may have reached Zuz is never started again), both
+// removed (src/refund/routes.ts: a refund that may have reached Zuz is never started again), both
 // were flagged by refund-once-at-zuz: the repeat started the refund again, which once Temporal and
 // Zuz have forgotten the first would refund twice.
 test('regression: a refund repeated while pending at Zuz is answered from the record and starts nothing (seeds 67, 133)', async () => {

@@ -4,8 +4,8 @@
  * other steps ran the same activity type before it (polls of the payment, then a read of its fate).
  */
 import type { WorkflowHandle } from '@temporalio/client';
-import { StepAttempts, type NewEventsReader } from '../src/api/step-attempts';
-import type { StepRecord } from '../src/domain/transaction';
+import { StepAttempts, type NewEventsReader } from '../src/transaction/step-attempts';
+import type { StepRecord } from '../src/transaction/model';
 
 function scheduled(eventId: number, type: string, activityId: string) {
   return { eventId, activityTaskScheduledEventAttributes: { activityType: { name: type }, activityId } };

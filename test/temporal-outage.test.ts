@@ -5,7 +5,7 @@
  * webhook is 503 too, so Zuz keeps it and retries.
  */
 import { randomUUID } from 'node:crypto';
-import { signWebhook } from '../src/infrastructure/zuz/signature';
+import { signWebhook } from '../src/zuz/signature';
 import { DEV_DEFAULTS, type LocalStack } from '../sandbox/local-stack';
 import { startTestStack } from './helpers/stack';
 

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { startTracing, tracingExporter, type Tracing } from '../src/infrastructure/tracing';
+import { startTracing, tracingExporter, type Tracing } from '../src/shared/tracing';
 import { startLocalStack, throwawayStackEnv, type LocalStack } from '../sandbox/local-stack';
 import { bundleWorkflows } from './helpers/temporal';
 

@@ -10,11 +10,11 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import type { TransactionView } from '../src/domain/transaction';
-import { isTerminal, workflowIdFor } from '../src/domain/transaction';
+import type { TransactionView } from '../src/transaction/model';
+import { isTerminal, workflowIdFor } from '../src/transaction/model';
 import { startLocalStack, throwawayStackEnv, type LocalStack } from '../sandbox/local-stack';
-import { customerPseudonym } from '../src/infrastructure/payload-codec';
-import { DEFAULT_MERCHANT_ID } from '../src/domain/merchant';
+import { customerPseudonym } from '../src/shared/payload-codec';
+import { DEFAULT_MERCHANT_ID } from '../src/merchants/model';
 import { bundleWorkflows, freePort } from './helpers/temporal';
 
 const ARTIFACTS = path.join(__dirname, '..', 'test-artifacts', 'web-ui');

@@ -13,7 +13,7 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { Client, Connection } from '@temporalio/client';
 import { createApp } from '../src/api/app';
-import { openDatabase, type Database } from '../src/infrastructure/database';
+import { openDatabase, type Database } from '../src/shared/database';
 
 const CASES = 600;
 let server: Server;
@@ -61,7 +61,7 @@ function generator(seed: number): () => number {
   };
 }
 
-/** The signed fields (src/infrastructure/zuz/signature.ts) and the objects that hold them. */
+/** The signed fields (src/zuz/signature.ts) and the objects that hold them. */
 const SIGNED_PATHS = [
   ['id'],
   ['account_id'],

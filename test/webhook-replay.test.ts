@@ -6,9 +6,9 @@
  * default); the figure in docs/protections.md is `WEBHOOK_REPLAYS=10000 npx jest test/webhook-replay.test.ts`.
  */
 import { randomUUID } from 'node:crypto';
-import { workflowIdFor } from '../src/domain/transaction';
-import { MAX_DESCRIPTION_LENGTH } from '../src/infrastructure/zuz/results';
-import { signWebhook } from '../src/infrastructure/zuz/signature';
+import { workflowIdFor } from '../src/transaction/model';
+import { MAX_DESCRIPTION_LENGTH } from '../src/zuz/results';
+import { signWebhook } from '../src/zuz/signature';
 import { DEV_DEFAULTS, type LocalStack } from '../sandbox/local-stack';
 import { callApi, startTestStack } from './helpers/stack';
 import { decodeHistory } from './helpers/history-payloads';

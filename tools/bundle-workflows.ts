@@ -1,6 +1,6 @@
 /**
  * `npm run build`'s last step: bundles the workflows once and writes the bundle where each build
- * of the service looks for it (src/infrastructure/workflow-bundle.ts): dist/ (what ships) and
+ * of the service looks for it (src/shared/workflow-bundle.ts): dist/ (what ships) and
  * build/src/ (the service as the sandbox and the tools run it).
  */
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';

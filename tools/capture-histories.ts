@@ -25,24 +25,24 @@ import {
   type TransactionRequest,
   type TransactionView,
   type ZuzOperationResult,
-} from '../src/domain/transaction';
+} from '../src/transaction/model';
 import { startLocalStack, throwawayStackEnv, type LocalStack } from '../sandbox/local-stack';
 import { loadDevConfig } from '../sandbox/config';
 import { FLOW_VERSION } from '../src/workflows/version';
 import { ApplicationFailure, type RetryPolicy } from '@temporalio/common';
 import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
 import type { TransactionActivities } from '../src/activities';
-import { UPSTREAM_REFUSED, UPSTREAM_UNAVAILABLE } from '../src/domain/errors';
-import { prebuiltWorkflowBundle } from '../src/infrastructure/workflow-bundle';
+import { UPSTREAM_REFUSED, UPSTREAM_UNAVAILABLE } from '../src/shared/failure-codes';
+import { prebuiltWorkflowBundle } from '../src/shared/workflow-bundle';
 import type { FlowOverrides } from '../src/workflows/options';
-import { refundKey, refundWorkflowIdFor, type RefundView } from '../src/domain/refund';
-import { loadTemporalConfig } from '../src/config';
-import { connectClient, dataConverterOf } from '../src/infrastructure/temporal';
+import { refundKey, refundWorkflowIdFor, type RefundView } from '../src/refund/model';
+import { loadTemporalConfig } from '../src/shared/config';
+import { connectClient, dataConverterOf } from '../src/shared/temporal';
 import { runToolMain } from './cli-args';
 import { bundleWithGuards, codeBefore } from './patches';
 import type { Activities } from '../src/activities';
-import type { ReconciledPage } from '../src/activities/reconciliation';
-import type { ReconciliationSummary } from '../src/workflows/reconcile';
+import type { ReconciledPage } from '../src/reconciliation/activities';
+import type { ReconciliationSummary } from '../src/reconciliation/workflow';
 
 interface Branch {
   name: string;

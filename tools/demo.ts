@@ -10,8 +10,8 @@
  *   API_KEY, ZUZ_APP_ID, ZUZ_PRIVATE_KEY   default to npm start's dev credentials
  */
 import { randomBytes } from 'node:crypto';
-import type { StepWithAttempts } from '../src/api/step-attempts';
-import { isTerminal, workflowIdFor, type FailureCode, type TerminalStatus, type TransactionView } from '../src/domain/transaction';
+import type { StepWithAttempts } from '../src/transaction/step-attempts';
+import { isTerminal, workflowIdFor, type FailureCode, type TerminalStatus, type TransactionView } from '../src/transaction/model';
 import type { ZuzFaults } from '../sandbox/simulators/zuz/faults';
 
 // The same values as DEV_DEFAULTS in local-stack.ts; not imported, because that module loads the whole worker.

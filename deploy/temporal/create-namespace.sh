@@ -1,6 +1,6 @@
 #!/bin/sh
 # docker-compose.yml's temporal-create-namespace: registers the service's namespace and the
-# search attributes the code uses (src/domain/search-attributes.ts; the worker refuses to start
+# search attributes the code uses (src/transaction/search-attributes.ts; the worker refuses to start
 # without them), then waits until the frontend accepts a visibility query on them (as
 # sandbox/cluster/temporal-server.ts ensureNamespace does). Every step is a no-op when done:
 # `search-attribute create` of an attribute that exists with the same type succeeds, with another

@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { sandboxEncryptionEnv } from '../payload-keys';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { loadApiConfig } from '../../src/config';
+import { loadApiConfig } from '../../src/shared/config';
 import { freePort } from '../dev-server';
 import { DEV_DEFAULTS, merchantsOf } from '../local-stack';
 import { startPmsSimulator, type PmsSimulator } from '../simulators/pms';

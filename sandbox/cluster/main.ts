@@ -6,7 +6,7 @@
  * ./.data/cluster), so a restart keeps every workflow. Ctrl-C or SIGTERM stops it all, in order.
  */
 import path from 'node:path';
-import { ConfigError } from '../../src/config';
+import { ConfigError } from '../../src/shared/config';
 import { loadDevConfig } from '../config';
 import { startCluster, type Cluster } from './cluster';
 

@@ -14,7 +14,7 @@ import { promisify } from 'node:util';
 import { Connection, type TLSConfig } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
-import { transactionSearchAttributes } from '../../src/domain/search-attributes';
+import { transactionSearchAttributes } from '../../src/transaction/search-attributes';
 import type { ClusterBinaries } from './binaries';
 import { Child, sleep, waitFor } from './child-process';
 import { databaseExists, withDatabase, type ClusterPostgres } from './postgres';

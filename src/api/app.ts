@@ -3,31 +3,31 @@ import { randomBytes } from 'node:crypto';
 import express from 'express';
 import helmet from 'helmet';
 import type { Client } from '@temporalio/client';
-import type { ApiConfig } from '../config';
-import type { Logger } from '../infrastructure/logger';
+import type { ApiConfig } from '../shared/config';
+import type { Logger } from '../shared/logger';
 import { allowRoles, merchantsOnly, requireApiKey } from './auth';
 import { assignRequestId } from './request-id';
-import { recordAudit } from './audit';
-import { auditRouter, merchantsRouter } from './merchants';
-import { reportsRouter } from './reports';
-import { operatorRouter } from './operator';
-import { MerchantStore } from '../infrastructure/merchant-store';
-import { AuditLog } from '../infrastructure/audit-log';
+import { recordAudit } from '../merchants/audit-routes';
+import { auditRouter, merchantsRouter } from '../merchants/routes';
+import { reportsRouter } from '../settlement/routes';
+import { operatorRouter } from '../reconciliation/operator-routes';
+import { MerchantStore } from '../merchants/store';
+import { AuditLog } from '../merchants/audit-log';
 import { allowOnly, errorHandler, sendError } from './errors';
-import { transactionsRouter, type TransactionsRouterOptions } from './transactions';
-import { zuzWebhookRouter } from './webhooks';
+import { transactionsRouter, type TransactionsRouterOptions } from '../transaction/routes';
+import { zuzWebhookRouter } from '../zuz/webhook-routes';
 import { createApiMetrics, type ApiMetrics } from './metrics';
 import { limitConcurrentPerMerchant, rateLimitFailedAuthentications, rateLimitPerKey } from './rate-limit';
 import { docsRouter } from './docs';
-import { isTemporalReachable } from '../infrastructure/temporal';
-import type { Database } from '../infrastructure/database';
-import { TransactionRecords } from '../infrastructure/transaction-record';
-import { RefundRecords } from '../infrastructure/refund-record';
-import { ReconciliationStore } from '../infrastructure/reconciliation-store';
-import { reconciliationRouter } from './reconciliation';
-import { webhookEndpointsRouter } from './webhook-endpoints';
-import { eventsRouter } from './events';
-import { customerPseudonym } from '../infrastructure/payload-codec';
+import { isTemporalReachable } from '../shared/temporal';
+import type { Database } from '../shared/database';
+import { TransactionRecords } from '../transaction/record';
+import { RefundRecords } from '../refund/record';
+import { ReconciliationStore } from '../reconciliation/store';
+import { reconciliationRouter } from '../reconciliation/routes';
+import { webhookEndpointsRouter } from '../merchant-events/endpoint-routes';
+import { eventsRouter } from '../merchant-events/event-routes';
+import { customerPseudonym } from '../shared/payload-codec';
 
 export interface AppOptions {
   client: Client;
@@ -138,7 +138,7 @@ export function createApp({
   return app;
 }
 
-/** With payload encryption on, the CustomerId search attribute holds a keyed pseudonym (src/infrastructure/payload-codec.ts). */
+/** With payload encryption on, the CustomerId search attribute holds a keyed pseudonym (src/shared/payload-codec.ts). */
 function pseudonymsUnder(key: Buffer | undefined): TransactionsRouterOptions['customerSearchValue'] {
   return key ? (merchantId, customerId) => customerPseudonym(key, merchantId, customerId) : undefined;
 }

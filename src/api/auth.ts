@@ -1,5 +1,5 @@
 /**
- * Bearer API keys. Keys issued at run time (src/infrastructure/merchant-store.ts) are looked up by
+ * Bearer API keys. Keys issued at run time (src/merchants/store.ts) are looked up by
  * their SHA-256 on every request, so a revocation holds at once on every API process; the keys of
  * API_KEYS (each a merchant's back-office key) and OPERATOR_API_KEYS (the bootstrap operators) are
  * compared in constant time in memory. Each key has a role: a `till` creates, reads, captures and
@@ -8,9 +8,9 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler, Response } from 'express';
-import type { ApiKey } from '../config';
-import type { Logger } from '../infrastructure/logger';
-import type { Role, StoredKey } from '../infrastructure/merchant-store';
+import type { ApiKey } from '../shared/config';
+import type { Logger } from '../shared/logger';
+import type { Role, StoredKey } from '../merchants/store';
 import { sendError } from './errors';
 
 /** Who a key speaks for: one merchant (as its till or its back office), or the operators who run the service for all of them. */

@@ -22,9 +22,9 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import express from 'express';
 import { z } from 'zod';
 import type { Payload, PayloadCodec } from '@temporalio/common';
-import type { CodecServerConfig } from '../config';
-import type { Logger } from '../infrastructure/logger';
-import { isEncrypted, PayloadDecryptionError } from '../infrastructure/payload-codec';
+import type { CodecServerConfig } from '../shared/config';
+import type { Logger } from '../shared/logger';
+import { isEncrypted, PayloadDecryptionError } from '../shared/payload-codec';
 import { allowOnly, ApiError, errorHandler, sendError, validationError } from './errors';
 
 /** What the Temporal Web UI sends with each call (and `authorization` when it is set up to pass a token). */

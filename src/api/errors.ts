@@ -1,8 +1,8 @@
 /** The one error shape of the API: `{error: {code, message, details?}}`, and the mapping of everything else to it. */
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import type { ZodError } from 'zod';
-import type { Logger } from '../infrastructure/logger';
-import { isTemporalUnavailable } from '../infrastructure/temporal';
+import type { Logger } from '../shared/logger';
+import { isTemporalUnavailable } from '../shared/temporal';
 import { requestIdOf } from './request-id';
 
 /** What a 503 asks the client to wait before retrying. */

@@ -6,7 +6,7 @@
  */
 import { OpenAPIRegistry, OpenApiGeneratorV31, type ResponseConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
-import { zuzEventType, zuzWebhookEvent } from '../infrastructure/zuz';
+import { zuzEventType, zuzWebhookEvent } from '../zuz';
 import {
   auditEventSchema,
   errorBodySchema,
@@ -41,7 +41,7 @@ import {
   resolveFindingSchema,
 } from './schemas';
 
-import { registerMerchantEventRoutes } from './merchant-event-openapi';
+import { registerMerchantEventRoutes } from '../merchant-events/openapi';
 
 let cached: object | undefined;
 

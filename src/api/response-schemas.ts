@@ -4,12 +4,12 @@
  * time against the type the route really returns, so the documentation cannot drift silently.
  */
 import { z } from 'zod';
-import type { CaptureMode, Failure, FailureCode, StepState, TransactionStatus, TransactionView } from '../domain/transaction';
-import type { StepWithAttempts } from './step-attempts';
-import type { RefundView } from '../domain/refund';
-import type { ReconciliationRunReport } from '../infrastructure/reconciliation-store';
-import { FIELDS_ONLY_IN_HISTORY } from '../infrastructure/transaction-record';
-import type { listTransactions, TransactionSummary } from './transaction-list';
+import type { CaptureMode, Failure, FailureCode, StepState, TransactionStatus, TransactionView } from '../transaction/model';
+import type { StepWithAttempts } from '../transaction/step-attempts';
+import type { RefundView } from '../refund/model';
+import type { ReconciliationRunReport } from '../reconciliation/store';
+import { FIELDS_ONLY_IN_HISTORY } from '../transaction/record';
+import type { listTransactions, TransactionSummary } from '../transaction/list';
 
 /**
  * True only when A and B accept the same values AND name the same fields. Assignability alone

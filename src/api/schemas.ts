@@ -1,9 +1,9 @@
 /** The API's request schemas (zod): the single source of what a valid request is. */
 import { z } from 'zod';
-import type { TransactionRequest } from '../domain/transaction';
-import type { RefundRequest } from '../domain/refund';
-import { containsCardNumber } from '../domain/card-number';
-import { MERCHANT_ID_PATTERN } from '../domain/merchant';
+import type { TransactionRequest } from '../transaction/model';
+import type { RefundRequest } from '../refund/model';
+import { containsCardNumber } from '../transaction/card-number';
+import { MERCHANT_ID_PATTERN } from '../merchants/model';
 
 /** Minor units; far above any card transaction, and well inside exact integer range. */
 const MAX_AMOUNT = 100_000_000_000;

@@ -5,7 +5,7 @@
  * (API_METRICS_ADDRESS), so the public port never shows them; so does the codec server for the
  * Web UI (CODEC_SERVER_ADDRESS, opt-in: src/api/codec-server.ts).
  */
-import { tracing } from '../infrastructure/tracing'; // first: instruments HTTP before express loads it
+import { tracing } from '../shared/tracing'; // first: instruments HTTP before express loads it
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Client } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
@@ -23,11 +23,11 @@ import {
   SANDBOX_WARNING,
   CLEAR_PAYLOADS_WARNING,
   type ApiConfig,
-} from '../config';
-import { openDatabase } from '../infrastructure/database';
-import { logger, type Logger } from '../infrastructure/logger';
-import { connectClient, dataConverterOf } from '../infrastructure/temporal';
-import { payloadCodecOf } from '../infrastructure/payload-codec';
+} from '../shared/config';
+import { openDatabase } from '../shared/database';
+import { logger, type Logger } from '../shared/logger';
+import { connectClient, dataConverterOf } from '../shared/temporal';
+import { payloadCodecOf } from '../shared/payload-codec';
 import { createApp, type AppOptions } from './app';
 import { startCodecServer } from './codec-server';
 import { createApiMetrics, type ApiMetrics } from './metrics';

@@ -7,7 +7,7 @@
 import { condition } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import ms from 'ms';
-import { formatDuration, type ZuzOperationKind, type ZuzOperationResult } from '../domain/transaction';
+import { formatDuration, type ZuzOperationKind, type ZuzOperationResult } from '../transaction/model';
 import type { FlowOptions } from './options';
 import { stepActivities } from './activities';
 

@@ -1,5 +1,5 @@
 /** The workflows this service's worker runs (the bundle's entry point). */
-export { processTransaction } from './process-transaction';
-export { reconcileTransactions } from './reconcile';
-export { processRefund } from './refund';
-export { deliverMerchantEvent } from './deliver-merchant-event';
+export { processTransaction } from '../transaction/workflow/process-transaction';
+export { reconcileTransactions } from '../reconciliation/workflow';
+export { processRefund } from '../refund/workflow';
+export { deliverMerchantEvent } from '../merchant-events/workflow';

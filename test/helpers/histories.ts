@@ -6,8 +6,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { DataConverter } from '@temporalio/common';
-import { loadTemporalConfig } from '../../src/config';
-import { dataConverterOf } from '../../src/infrastructure/temporal';
+import { loadTemporalConfig } from '../../src/shared/config';
+import { dataConverterOf } from '../../src/shared/temporal';
 
 export interface StoredHistory {
   file: string;

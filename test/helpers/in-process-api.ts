@@ -6,8 +6,8 @@ import type { Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import pino from 'pino';
 import { createApp } from '../../src/api/app';
-import type { ApiKey } from '../../src/config';
-import type { Database } from '../../src/infrastructure/database';
+import type { ApiKey } from '../../src/shared/config';
+import type { Database } from '../../src/shared/database';
 
 export interface InProcessApi {
   url: string;

@@ -5,7 +5,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type BundleOptions } from '@temporalio/worker';
 import { binaryCacheDir } from '../../sandbox/config';
 import { TRANSFER_QUEUE_READS_PER_SECOND } from '../../sandbox/dev-server';
-import { transactionSearchAttributes } from '../../src/domain/search-attributes';
+import { transactionSearchAttributes } from '../../src/transaction/search-attributes';
 import { startTimeSkippingServer } from '../../tools/simulation/environment';
 
 function provisioned(name: 'temporal' | 'temporal-test-server', override?: string) {

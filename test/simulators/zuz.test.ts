@@ -6,7 +6,7 @@ import { createHmac } from 'node:crypto';
 import { startZuzSimulator, type ZuzSimulator, type ZuzSimulatorOptions } from '../../sandbox/simulators/zuz';
 import { zuzOptionsFromEnv } from '../../sandbox/simulators/zuz/envConfig';
 import { authorizationOutcome, amountOutcome } from '../../sandbox/simulators/zuz/outcomes';
-import { zuzError, zuzPayment, zuzTransaction, zuzWebhookEvent } from '../../src/infrastructure/zuz/wire';
+import { zuzError, zuzPayment, zuzTransaction, zuzWebhookEvent } from '../../src/zuz/wire';
 import { httpRequest } from './support/http';
 import { startWebhookReceiver, type ReceivedWebhook, type WebhookReceiver } from './support/webhookReceiver';
 import { APP_ID, PRIVATE_KEY, ZuzTestClient } from './support/zuzClient';
@@ -41,7 +41,7 @@ afterEach(async () => {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const eventTypes = (webhooks: ReceivedWebhook[]) => webhooks.map((w) => `${String(w.headers['event-type'])}:${w.body.data.result.status}`);
 
-/** Written out here, independently of src/infrastructure/zuz/signature.ts. */
+/** Written out here, independently of src/zuz/signature.ts. */
 function independentSignature(eventType: string, body: any, privateKey: string): string {
   const data = body.data;
   const fields = [

@@ -5,11 +5,11 @@
  * would cost without durability. It times each step, for the per-step overhead.
  */
 import { createActivities, type Activities } from '../../src/activities';
-import { loadDatabasePoolSize, loadProvidersConfig, loadRiskLimits } from '../../src/config';
-import { openDatabase, type Database } from '../../src/infrastructure/database';
-import { PmsClient } from '../../src/infrastructure/pms';
-import { ZuzClient } from '../../src/infrastructure/zuz';
-import type { TransactionRequest, TransactionView, ZuzOperationResult } from '../../src/domain/transaction';
+import { loadDatabasePoolSize, loadProvidersConfig, loadRiskLimits } from '../../src/shared/config';
+import { openDatabase, type Database } from '../../src/shared/database';
+import { PmsClient } from '../../src/pms';
+import { ZuzClient } from '../../src/zuz';
+import type { TransactionRequest, TransactionView, ZuzOperationResult } from '../../src/transaction/model';
 import { WebhookInbox } from './webhook-inbox';
 
 export type StepTimes = Record<string, number>;

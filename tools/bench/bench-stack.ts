@@ -6,9 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import { loadTemporalConfig } from '../../src/config';
+import { loadTemporalConfig } from '../../src/shared/config';
 import { freePort } from '../../sandbox/dev-server';
-import { connectClient } from '../../src/infrastructure/temporal';
+import { connectClient } from '../../src/shared/temporal';
 import { ApiClient } from '../chaos/api-client';
 import type { EngineKind } from '../chaos/engine';
 import type { ExitGuard } from '../chaos/exit-guard';

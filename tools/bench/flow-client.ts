@@ -5,7 +5,7 @@
  * `GET /v1/transactions/:id` would add its interval to every latency and its load to the run.
  */
 import type { Client } from '@temporalio/client';
-import { workflowIdFor, type TransactionRequest, type TransactionView } from '../../src/domain/transaction';
+import { workflowIdFor, type TransactionRequest, type TransactionView } from '../../src/transaction/model';
 import type { ApiClient } from '../chaos/api-client';
 
 const GIVE_UP_MS = 120_000;

@@ -23,7 +23,7 @@ import { Client as PgClient } from 'pg';
 import pino from 'pino';
 import { Client, Connection } from '@temporalio/client';
 import { createApp } from '../../src/api/app';
-import { openDatabase } from '../../src/infrastructure/database';
+import { openDatabase } from '../../src/shared/database';
 
 const env = (name: string, fallback: number) => (process.env[name] ? Number(process.env[name]) : fallback);
 const ROWS = env('ROWS', 100_000);

@@ -5,7 +5,7 @@
  * size the step journal's attempts are read both ways, side by side in one run:
  *   - whole history: the history paged through from the start, plus a describe (the route until
  *     the incremental reader);
- *   - incremental: a describe, plus only the events added since the last read (src/api/step-attempts.ts),
+ *   - incremental: a describe, plus only the events added since the last read (src/transaction/step-attempts.ts),
  *     read again and again as a polling till does;
  * and the route itself is timed over HTTP. Prints a Markdown table of p50s and their ratio.
  */
@@ -15,10 +15,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { z } from 'zod';
-import { reverseHistoryReader, StepAttempts } from '../../src/api/step-attempts';
-import { DEFAULT_MERCHANT_ID, transactionKey } from '../../src/domain/merchant';
-import { workflowIdFor, type TransactionView } from '../../src/domain/transaction';
-import { transactionQuery, zuzEventSignal } from '../../src/workflows/messages';
+import { reverseHistoryReader, StepAttempts } from '../../src/transaction/step-attempts';
+import { DEFAULT_MERCHANT_ID, transactionKey } from '../../src/merchants/model';
+import { workflowIdFor, type TransactionView } from '../../src/transaction/model';
+import { transactionQuery, zuzEventSignal } from '../../src/transaction/workflow/messages';
 import { startLocalStack, throwawayStackEnv } from '../../sandbox/local-stack';
 import { argsOrUsage, integer, parseArgs, runToolMain } from '../cli-args';
 import { summarizeLatency } from './summary-stats';

@@ -13,7 +13,7 @@ import { readdirSync, readFileSync, mkdtempSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { connectClient } from '../../src/infrastructure/temporal';
+import { connectClient } from '../../src/shared/temporal';
 import { freePort } from '../../sandbox/dev-server';
 import { ApiClient } from '../chaos/api-client';
 import type { ClusterEngine } from '../chaos/engine';

@@ -5,8 +5,8 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ZuzOperationKind, ZuzOperationResult } from '../../src/domain/transaction';
-import { verifyZuzWebhook } from '../../src/infrastructure/zuz';
+import type { ZuzOperationKind, ZuzOperationResult } from '../../src/transaction/model';
+import { verifyZuzWebhook } from '../../src/zuz';
 
 export class WebhookInbox {
   private readonly arrived = new Map<string, ZuzOperationResult>();

@@ -5,7 +5,7 @@
  */
 import { MOCK_CARDS } from '../../sandbox/simulators/cards';
 import type { PmsSimulator } from '../../sandbox/simulators/pms';
-import type { CaptureMode, TransactionRequest } from '../../src/domain/transaction';
+import type { CaptureMode, TransactionRequest } from '../../src/transaction/model';
 
 /** 50 or more: Zuz captures at once (sandbox/simulators/zuz/outcomes.ts). */
 const AMOUNT = 1250;

@@ -3,8 +3,8 @@
  * would: create, (for manual capture) wait for `authorized` and capture or cancel, then poll
  * until a terminal state or the transaction's deadline. Everything seen is kept for the checks.
  */
-import { isTerminal, type TransactionView } from '../../src/domain/transaction';
-import { refundKey, refundWorkflowIdFor } from '../../src/domain/refund';
+import { isTerminal, type TransactionView } from '../../src/transaction/model';
+import { refundKey, refundWorkflowIdFor } from '../../src/refund/model';
 
 /** Terminal and done: the workflow records the outcome (its last step) after any void. */
 function isFinished(view: TransactionView): boolean {

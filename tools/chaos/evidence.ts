@@ -4,10 +4,10 @@
  * the database row, and Zuz's ledger. The invariants compare these.
  */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import type { TemporalConfig } from '../../src/config';
-import { connectClient } from '../../src/infrastructure/temporal';
+import type { TemporalConfig } from '../../src/shared/config';
+import { connectClient } from '../../src/shared/temporal';
 import { Pool } from 'pg';
-import { workflowIdFor, type TransactionView } from '../../src/domain/transaction';
+import { workflowIdFor, type TransactionView } from '../../src/transaction/model';
 import type { LedgerEntry, ZuzSimulator } from '../../sandbox/simulators/zuz';
 import type { ApiClient } from './api-client';
 import { mapWithConcurrency } from './concurrency';

@@ -5,9 +5,9 @@
  * the faults) can interrupt it, so the delete is sent again until the workflow is gone.
  */
 import { WorkflowNotFoundError } from '@temporalio/client';
-import type { TemporalConfig } from '../../src/config';
-import { connectClient } from '../../src/infrastructure/temporal';
-import { workflowIdFor } from '../../src/domain/transaction';
+import type { TemporalConfig } from '../../src/shared/config';
+import { connectClient } from '../../src/shared/temporal';
+import { workflowIdFor } from '../../src/transaction/model';
 import { sleep } from './sleep';
 
 /** Deletion is a background task in Temporal; under load it can take minutes, so the wait is bounded. */

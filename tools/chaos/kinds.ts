@@ -4,7 +4,7 @@
  * (sandbox/simulators/zuz/outcomes.ts): >= 50 minor units captures and voids at once, below 20 a capture
  * is refused — used on purpose by one kind only.
  */
-import type { CaptureMode } from '../../src/domain/transaction';
+import type { CaptureMode } from '../../src/transaction/model';
 import { SeededRandom } from './random';
 import type { ExpectedOutcome } from '../invariants/types';
 
@@ -42,7 +42,7 @@ export interface TransactionPlan {
   designedWaitMs: number;
   /** Once finished, its workflow is deleted (as retention does) and the same request sent again. */
   forgetAndRepeat?: boolean;
-  /** Once succeeded, the refunds its merchant asks for, in order (src/api/refunds.ts). */
+  /** Once succeeded, the refunds its merchant asks for, in order (src/refund/routes.ts). */
   refunds?: RefundStep[];
 }
 

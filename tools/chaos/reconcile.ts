@@ -3,10 +3,10 @@
  * so that money moved by late answers (after the flow's deadlines) is put right and the ledger
  * invariant sees the end state a day later.
  */
-import type { TemporalConfig } from '../../src/config';
-import { connectClient } from '../../src/infrastructure/temporal';
+import type { TemporalConfig } from '../../src/shared/config';
+import { connectClient } from '../../src/shared/temporal';
 import { Client as PgClient } from 'pg';
-import type { ReconciliationSummary } from '../../src/workflows/reconcile';
+import type { ReconciliationSummary } from '../../src/reconciliation/workflow';
 
 /** The run's summary, with what it found by `kind:outcome` (read back from the database). */
 export type ClosingReconciliation = (ReconciliationSummary & { found?: Record<string, number> }) | { error: string };

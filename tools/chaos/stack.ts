@@ -6,7 +6,7 @@
  * and one API process. It also knows how to break and mend each part.
  */
 import path from 'node:path';
-import { loadTemporalConfig, type TemporalConfig } from '../../src/config';
+import { loadTemporalConfig, type TemporalConfig } from '../../src/shared/config';
 import { freePort } from '../../sandbox/dev-server';
 import { startPmsSimulator, type PmsSimulator } from '../../sandbox/simulators/pms';
 import { startZuzSimulator, type ZuzSimulator } from '../../sandbox/simulators/zuz';

@@ -8,7 +8,7 @@
  *   stays down (provider_unavailable, authorization_timeout, capture_failed; nothing captured).
  *   Whether that left money held is invariant 2's business (and invariant 3 compares records).
  */
-import type { TransactionView } from '../../src/domain/transaction';
+import type { TransactionView } from '../../src/transaction/model';
 import { type TransactionEvidence as Evidence, finalView, type InvariantResult, type Violation } from './types';
 
 /** A request sent this close to the expiry races it fairly. */

@@ -4,7 +4,7 @@
  * that matches the status (succeeded: exactly one successful capture of the captured amount;
  * declined or failed before the authorization: no capture; cancelled: a void).
  */
-import type { TransactionView } from '../../src/domain/transaction';
+import type { TransactionView } from '../../src/transaction/model';
 import type { LedgerEntry } from '../../sandbox/simulators/zuz';
 import type { TransactionEvidence as Evidence, InvariantResult, Violation } from './types';
 

@@ -5,7 +5,7 @@
  * for a merchant's refund, the transaction key itself for the reconciliation's own.
  */
 import type { LedgerEntry } from '../../sandbox/simulators/zuz';
-import { refundKey, transactionKeyOfRefund } from '../../src/domain/refund';
+import { refundKey, transactionKeyOfRefund } from '../../src/refund/model';
 import { finalView, type TransactionEvidence as Evidence, type InvariantResult, type Violation } from './types';
 
 const sum = (entries: LedgerEntry[]) => entries.reduce((total, entry) => total + entry.amount, 0);

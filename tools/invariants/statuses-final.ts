@@ -3,7 +3,7 @@
  * final view, not in the answer to the same request sent again after Temporal forgot the run.
  * A till acts on the first terminal status it sees (hands over the goods, or asks for another card).
  */
-import { isTerminal, type TransactionStatus } from '../../src/domain/transaction';
+import { isTerminal, type TransactionStatus } from '../../src/transaction/model';
 import { type TransactionEvidence as Evidence, finalView, type InvariantResult, type Violation } from './types';
 
 export function checkStatusesFinal(evidence: readonly Evidence[]): InvariantResult {

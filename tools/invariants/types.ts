@@ -3,7 +3,7 @@
  * flow against a simulated world): what each needs to know of a transaction, and what a check answers.
  * Each source fills in what it can observe; a check uses only what is there.
  */
-import type { FailureCode, TerminalStatus, TransactionView } from '../../src/domain/transaction';
+import type { FailureCode, TerminalStatus, TransactionView } from '../../src/transaction/model';
 import type { LedgerEntry } from '../../sandbox/simulators/zuz';
 
 export interface Violation {
@@ -54,7 +54,7 @@ export interface TransactionRunFacts {
   problem?: string;
 }
 
-/** A merchant's refund as the record keeps it (src/infrastructure/refund-record.ts). */
+/** A merchant's refund as the record keeps it (src/refund/record.ts). */
 export interface RecordedRefund {
   refundId: string;
   amount: number;

@@ -1,21 +1,21 @@
 /**
  * The transaction flow's activities over the simulated worlds. The Zuz and PMS steps are the
- * service's own (src/activities/zuz.ts) over in-process clients, so their idempotency keys and
+ * service's own (src/zuz/activities.ts) over in-process clients, so their idempotency keys and
  * their mapping of errors to ApplicationFailure types are the production ones; the database
  * steps are a fake of the record with the same names, inputs and failures.
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { RefundActivities, TransactionActivities } from '../../src/activities';
-import type { RefundOrder, RefundOutcome } from '../../src/domain/refund';
-import type { RefundRecords } from '../../src/infrastructure/refund-record';
-import { createZuzActivities } from '../../src/activities/zuz';
-import type { RiskVerdict } from '../../src/activities/database';
-import { TRANSACTION_ALREADY_PROCESSED } from '../../src/domain/errors';
-import { DEFAULT_MERCHANT_ID, transactionKey } from '../../src/domain/merchant';
-import type { TransactionRecords } from '../../src/infrastructure/transaction-record';
-import type { TransactionRequest, TransactionView, ZuzOperationResult } from '../../src/domain/transaction';
-import type { ZuzClient } from '../../src/infrastructure/zuz';
-import type { PmsClient } from '../../src/infrastructure/pms';
+import type { RefundOrder, RefundOutcome } from '../../src/refund/model';
+import type { RefundRecords } from '../../src/refund/record';
+import { createZuzActivities } from '../../src/zuz/activities';
+import type { RiskVerdict } from '../../src/transaction/activities';
+import { TRANSACTION_ALREADY_PROCESSED } from '../../src/shared/failure-codes';
+import { DEFAULT_MERCHANT_ID, transactionKey } from '../../src/merchants/model';
+import type { TransactionRecords } from '../../src/transaction/record';
+import type { TransactionRequest, TransactionView, ZuzOperationResult } from '../../src/transaction/model';
+import type { ZuzClient } from '../../src/zuz';
+import type { PmsClient } from '../../src/pms';
 import type { SimulatedWorld } from './world';
 
 /** Which world a call belongs to: by the transaction's key, its customer, or its payment. */
@@ -78,7 +78,7 @@ export function simulatedZuzClient(worlds: WorldDirectory): ZuzClient {
 }
 
 /**
- * The records are the service's own (src/infrastructure/) over an embedded database the runner
+ * The records are the service's own (src/transaction/record.ts, src/refund/record.ts) over an embedded database the runner
  * holds: the payment linked as soon as it is opened, refunds' reservations, repeats and the
  * asked-Zuz mark are production's. The flow's own database steps use the world's SimulatedRecord.
  */

@@ -4,7 +4,7 @@
  * code, release). This measures the journal, not lines of code: it names each decision the flow
  * makes in a step, which is what a schedule can reach or miss.
  */
-import type { TransactionView } from '../../src/domain/transaction';
+import type { TransactionView } from '../../src/transaction/model';
 
 /** The refunds of a succeeded transaction: how the record answered each request, and how each refund ended. */
 const REFUND_BRANCHES: readonly string[] = [
@@ -18,7 +18,7 @@ const REFUND_BRANCHES: readonly string[] = [
   'refund:pending',
 ];
 
-/** What the daily reconciliation found and did (src/activities/reconciliation.ts): the outcomes that move or settle money. */
+/** What the daily reconciliation found and did (src/reconciliation/activities.ts): the outcomes that move or settle money. */
 const RECONCILIATION_BRANCHES: readonly string[] = [
   'reconciliation:captured_after_failure:refunded',
   'reconciliation:captured_after_failure:refund_pending',

@@ -8,8 +8,8 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
 import { binaryCacheDir } from '../../sandbox/config';
 import { freePort } from '../../sandbox/dev-server';
-import { transactionSearchAttributes } from '../../src/domain/search-attributes';
-import { prebuiltWorkflowBundle } from '../../src/infrastructure/workflow-bundle';
+import { transactionSearchAttributes } from '../../src/transaction/search-attributes';
+import { prebuiltWorkflowBundle } from '../../src/shared/workflow-bundle';
 
 /**
  * The Java time-skipping server (provisioned by scripts/provision-temporal.sh, else the SDK downloads it).

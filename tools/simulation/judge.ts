@@ -18,8 +18,8 @@ import { checkTerminalWithinDeadline } from '../invariants/terminal-within-deadl
 import { AUTHORIZATION_EXPIRY_MS } from './plan';
 import { CAPTURE_DEADLINE_MS } from './world';
 import { checkNothingLeftAfterReconciliation, checkRefundOnceAtZuz, checkRefundsWithinCapture } from '../invariants/refunds';
-import { transactionKey } from '../../src/domain/merchant';
-import { refundKey } from '../../src/domain/refund';
+import { transactionKey } from '../../src/merchants/model';
+import { refundKey } from '../../src/refund/model';
 import type { SeedRun } from './runner';
 
 /** The flow's authorization deadline (src/workflows/options.ts); a decision this close to it may land either side. */

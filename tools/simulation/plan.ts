@@ -3,7 +3,7 @@
  * the provider's weather is, and when the till acts. Everything the provider decides later (each
  * answer, delay, failure and webhook) is drawn lazily by the world from streams of the same seed.
  */
-import type { TransactionRequest } from '../../src/domain/transaction';
+import type { TransactionRequest } from '../../src/transaction/model';
 import type { KindName } from '../chaos/kinds';
 import { SeededRandom } from '../chaos/random';
 
@@ -56,7 +56,7 @@ export interface SimulationPlan {
 
 /**
  * A refund request of the merchant's back office, through the API's own refund logic
- * (src/api/refunds.ts askForRefund): at `afterMs` past the transaction's end, under a refund id of
+ * (src/refund/routes.ts askForRefund): at `afterMs` past the transaction's end, under a refund id of
  * a small set (so the same id comes back: a repeat, or a conflict when the amount differs), for
  * part of the capture, all that is left (`amount` absent) or more than can be left.
  */

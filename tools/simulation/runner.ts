@@ -14,23 +14,23 @@ import { Client, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
-import { loadTemporalConfig } from '../../src/config';
-import { dataConverterOf } from '../../src/infrastructure/temporal';
-import { transactionKey } from '../../src/domain/merchant';
-import { workflowIdFor, type TransactionView, type ZuzEvent } from '../../src/domain/transaction';
-import { cancelUpdate, captureUpdate, transactionQuery, zuzEventSignal } from '../../src/workflows/messages';
-import type { ProcessTransactionInput } from '../../src/workflows/process-transaction';
+import { loadTemporalConfig } from '../../src/shared/config';
+import { dataConverterOf } from '../../src/shared/temporal';
+import { transactionKey } from '../../src/merchants/model';
+import { workflowIdFor, type TransactionView, type ZuzEvent } from '../../src/transaction/model';
+import { cancelUpdate, captureUpdate, transactionQuery, zuzEventSignal } from '../../src/transaction/workflow/messages';
+import type { ProcessTransactionInput } from '../../src/transaction/workflow/process-transaction';
 import { createSimulatedActivities, simulatedZuzClient, WorldDirectory } from './activities';
-import { reconcileTransaction, type Reconciler } from '../../src/activities/reconciliation';
-import { ReconciliationStore } from '../../src/infrastructure/reconciliation-store';
-import { workflowLookup } from '../../src/infrastructure/reconciliation-schedule';
-import type { Discrepancy } from '../../src/domain/reconciliation';
-import { askForRefund, type RefundDesk } from '../../src/api/refunds';
-import { refundKey, refundWorkflowIdFor, transactionKeyOfRefund, type RefundView } from '../../src/domain/refund';
-import { requestFingerprint } from '../../src/domain/request-fingerprint';
-import { openDatabase } from '../../src/infrastructure/database';
-import { RefundRecords } from '../../src/infrastructure/refund-record';
-import { TransactionRecords } from '../../src/infrastructure/transaction-record';
+import { reconcileTransaction, type Reconciler } from '../../src/reconciliation/activities';
+import { ReconciliationStore } from '../../src/reconciliation/store';
+import { workflowLookup } from '../../src/reconciliation/schedule';
+import type { Discrepancy } from '../../src/reconciliation/model';
+import { askForRefund, type RefundDesk } from '../../src/refund/routes';
+import { refundKey, refundWorkflowIdFor, transactionKeyOfRefund, type RefundView } from '../../src/refund/model';
+import { requestFingerprint } from '../../src/transaction/request-fingerprint';
+import { openDatabase } from '../../src/shared/database';
+import { RefundRecords } from '../../src/refund/record';
+import { TransactionRecords } from '../../src/transaction/record';
 import { SimulationClock } from './clock';
 import { BatchReplayer } from './replayer';
 import { planFor, type ClientRequest, type ClientStep, type SimRefundStep, type SimulationPlan } from './plan';
@@ -39,11 +39,11 @@ import { SimulatedWorld } from './world';
 /** How long (server time) a seed may run before it counts as stuck: the longest designed path is about 9 days. */
 const STUCK_AFTER_MS = 30 * 24 * 60 * 60 * 1000;
 const DAY_MS = 24 * 60 * 60 * 1000;
-/** The scheduled reconciliation's period (src/workflows/reconcile.ts): each day's run looks back 48 hours. */
+/** The scheduled reconciliation's period (src/reconciliation/workflow.ts): each day's run looks back 48 hours. */
 const RECONCILIATION_PERIOD_MS = 48 * 60 * 60 * 1000;
 /** Daily runs before the simulation calls the transaction unsettled (Zuz's slowest refunds take 20 days, their webhooks 8 more). */
 const RECONCILIATION_DAYS = 60;
-/** A failed page is retried (src/workflows/reconcile.ts: every 5 minutes at most); a day's attempts before the simulation gives up on it. */
+/** A failed page is retried (src/reconciliation/workflow.ts: every 5 minutes at most); a day's attempts before the simulation gives up on it. */
 const RECONCILIATION_RETRY_MS = 5 * 60 * 1000;
 const RECONCILIATION_ATTEMPTS = 300;
 
@@ -87,7 +87,7 @@ export interface SeedRun {
 
 export interface ReconciliationDay {
   atMs: number;
-  /** Whether the day's run picked the transaction (src/infrastructure/reconciliation-store.ts candidates). */
+  /** Whether the day's run picked the transaction (src/reconciliation/store.ts candidates). */
   candidate: boolean;
   found: Array<{ kind: Discrepancy['kind']; outcome: string }>;
   /** Attempts that failed (Zuz unreachable): the page is retried every 5 minutes, as Temporal retries it. */
@@ -100,7 +100,7 @@ export interface ReconciliationDay {
 export interface RefundAttempt {
   atMs: number;
   step: SimRefundStep;
-  /** The record's answer (src/api/refunds.ts askForRefund): reserved, repeat, conflict, exceeds, not_refundable. */
+  /** The record's answer (src/refund/routes.ts askForRefund): reserved, repeat, conflict, exceeds, not_refundable. */
   answer: string;
   status?: string;
   /** For a refund id already in the record: its status then, when it may have reached Zuz. */
@@ -193,7 +193,7 @@ export async function runSeeds(
     };
     const deliver = async (event: ZuzEvent, early: boolean, refundOf?: string) => {
       // A refund's events go to its own workflow (as the API hands them over); one that has ended is the reconciliation's.
-      // Either way, an event no workflow takes is kept for the reconciliation (src/api/webhooks.ts).
+      // Either way, an event no workflow takes is kept for the reconciliation (src/zuz/webhook-routes.ts).
       if (refundOf !== undefined) {
         await client.workflow
           .getHandle(refundWorkflowIdFor(refundOf))
@@ -309,7 +309,7 @@ export async function runSeeds(
     ).rows[0]?.updated_at.getTime();
 
   /**
-   * The daily reconciliation (src/activities/reconciliation.ts, as the scheduled workflow runs it)
+   * The daily reconciliation (src/reconciliation/activities.ts, as the scheduled workflow runs it)
    * over the transaction: from the day after the transaction and its refunds have ended, once a
    * day, picked as the production run picks (a 48-hour period, anything left open, late events,
    * pending refunds), until the world is quiet — Zuz has decided everything and no webhook is on

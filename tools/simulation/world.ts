@@ -10,11 +10,11 @@
  */
 import { Context } from '@temporalio/activity';
 import type { LedgerEntry } from '../../sandbox/simulators/zuz';
-import { UpstreamError } from '../../src/infrastructure/http';
-import type { ZuzPaymentState } from '../../src/infrastructure/zuz';
-import type { SavedCard } from '../../src/infrastructure/pms';
-import type { TransactionView, ZuzEvent, ZuzOperationKind, ZuzOperationResult, ZuzOperationStatus } from '../../src/domain/transaction';
-import { DEFAULT_MERCHANT_ID } from '../../src/domain/merchant';
+import { UpstreamError } from '../../src/shared/http';
+import type { ZuzPaymentState } from '../../src/zuz';
+import type { SavedCard } from '../../src/pms';
+import type { TransactionView, ZuzEvent, ZuzOperationKind, ZuzOperationResult, ZuzOperationStatus } from '../../src/transaction/model';
+import { DEFAULT_MERCHANT_ID } from '../../src/merchants/model';
 import { SeededRandom } from '../chaos/random';
 import type { SimulationPlan } from './plan';
 
@@ -486,7 +486,7 @@ export class SimulatedPms {
   }
 }
 
-/** The transaction's database row, as src/infrastructure/transaction-record.ts keeps it: claimed once, bound to one run, finalized once. */
+/** The transaction's database row, as src/transaction/record.ts keeps it: claimed once, bound to one run, finalized once. */
 export class SimulatedRecord {
   runId?: string;
   accountId?: string;

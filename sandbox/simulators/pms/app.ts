@@ -19,7 +19,7 @@ export function createPmsApp({ apiKey, store, faults, sleeper }: PmsAppDeps): ex
   app.use(requireBearer(apiKey));
   app.use(express.json());
 
-  // Customers are each merchant's own: the lookup names the merchant (src/infrastructure/pms).
+  // Customers are each merchant's own: the lookup names the merchant (src/pms).
   app.get('/v1/merchants/:merchantId/customers/:customerId/payment-methods/:paymentMethodId', async (req, res) => {
     await sleeper.sleep(faults.latencyMs());
     if (faults.takeFailure()) return sendPmsError(res, 503, 'unavailable', 'Payment-methods service unavailable (simulated fault)');

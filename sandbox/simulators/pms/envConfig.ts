@@ -1,6 +1,6 @@
 /** The standalone PMS simulator's environment variables. */
 import { z } from 'zod';
-import { DEFAULT_MERCHANT_ID, merchantsOfApiKeys, parseApiKeys } from '../../../src/domain/merchant';
+import { DEFAULT_MERCHANT_ID, merchantsOfApiKeys, parseApiKeys } from '../../../src/merchants/model';
 import { blankAsUndefined, parseEnv, portVariable, type EnvResult } from '../shared/env';
 
 /**

@@ -4,7 +4,7 @@
  * finds another's method, whatever customer and method ids it names.
  */
 import { z } from 'zod';
-import { DEFAULT_MERCHANT_ID, MERCHANT_ID_PATTERN } from '../../../src/domain/merchant';
+import { DEFAULT_MERCHANT_ID, MERCHANT_ID_PATTERN } from '../../../src/merchants/model';
 import { MOCK_CARDS, type MockCard } from '../cards';
 
 export { DEFAULT_MERCHANT_ID };

@@ -1,5 +1,5 @@
 /** Errors in the provider's shape: `{category, description, more_info?}` with an HTTP status. */
-import type { ZuzError } from '../../../src/infrastructure/zuz/wire';
+import type { ZuzError } from '../../../src/zuz/wire';
 
 export class ZuzApiError extends Error {
   constructor(

@@ -3,7 +3,7 @@
  * nothing), so a test can tell "captured once" from "captured twice". Entries point at the live
  * transaction, so `status` is always the current one.
  */
-import type { ZuzResultStatus, ZuzTransaction } from '../../../src/infrastructure/zuz/wire';
+import type { ZuzResultStatus, ZuzTransaction } from '../../../src/zuz/wire';
 import type { TransactionKind } from './payments';
 
 export interface LedgerEntry {

@@ -10,7 +10,7 @@ import {
   createPaymentBody,
   createRefundBody,
   type ZuzTransaction,
-} from '../../../src/infrastructure/zuz/wire';
+} from '../../../src/zuz/wire';
 import { cardNumberForToken } from '../cards';
 import { describeIssues } from '../shared/zodIssues';
 import { badRequest, conflict, notFound } from './errors';

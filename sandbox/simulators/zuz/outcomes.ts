@@ -2,7 +2,7 @@
  * The provider's mock behaviours (as a PaymentsOS-style test environment has them): which result a transaction gets now, and
  * which result it later resolves to, by card number (authorizations) or amount (the rest).
  */
-import type { ZuzResultStatus, ZuzTransaction } from '../../../src/infrastructure/zuz/wire';
+import type { ZuzResultStatus, ZuzTransaction } from '../../../src/zuz/wire';
 import { newAuthorizationCode } from './ids';
 import { LONG_PENDING_MS, SHORT_PENDING_MS } from './timing';
 

@@ -1,5 +1,5 @@
 /** In-memory payments and their transactions, and how a payment is shown on the wire. */
-import type { ZuzPayment, ZuzTransaction } from '../../../src/infrastructure/zuz/wire';
+import type { ZuzPayment, ZuzTransaction } from '../../../src/zuz/wire';
 import { derivePaymentStatus, possibleNextActions } from './transitions';
 
 export type TransactionKind = 'authorization' | 'capture' | 'void' | 'refund';

@@ -3,7 +3,7 @@
  * much may be captured or refunded, and the payment status that follows from its transactions.
  * The status is derived, never stored, so it cannot drift from the transactions.
  */
-import type { ZuzPaymentStatus, ZuzTransaction } from '../../../src/infrastructure/zuz/wire';
+import type { ZuzPaymentStatus, ZuzTransaction } from '../../../src/zuz/wire';
 import type { PaymentRecord, TransactionKind } from './payments';
 
 const succeeded = (t: ZuzTransaction) => t.result.status === 'Succeed';

@@ -4,9 +4,9 @@
  * production worker, and /readyz on WORKER_HEALTH_PORT so the bench can wait for it.
  */
 import { Worker } from '@temporalio/worker';
-import { ConfigError, loadTemporalConfig, loadWorkerOpsConfig, loadWorkerTuning } from '../../../src/config';
-import { startHealthServer } from '../../../src/infrastructure/health-server';
-import { connectClient, connectWorker, dataConverterOf, isTemporalReachable } from '../../../src/infrastructure/temporal';
+import { ConfigError, loadTemporalConfig, loadWorkerOpsConfig, loadWorkerTuning } from '../../../src/shared/config';
+import { startHealthServer } from '../../../src/shared/health-server';
+import { connectClient, connectWorker, dataConverterOf, isTemporalReachable } from '../../../src/shared/temporal';
 import { createEngineActivities } from './activities';
 
 async function main(): Promise<void> {

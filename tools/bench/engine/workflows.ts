@@ -8,7 +8,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { transactionStatusKey } from '../../../src/domain/search-attributes';
+import { transactionStatusKey } from '../../../src/transaction/search-attributes';
 import type { EngineActivities } from './activities';
 import { resultSignal, type EngineInput } from './shape';
 

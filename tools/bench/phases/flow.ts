@@ -4,8 +4,8 @@
  * what a transaction costs (CPU, database statements, history events, memory).
  */
 import ms, { type StringValue } from 'ms';
-import type { TransactionView } from '../../../src/domain/transaction';
-import { workflowIdFor } from '../../../src/domain/transaction';
+import type { TransactionView } from '../../../src/transaction/model';
+import { workflowIdFor } from '../../../src/transaction/model';
 import { SHORT_PENDING_MS } from '../../../sandbox/simulators/zuz/timing';
 import { FLOW_ENV } from '../../chaos/service-env';
 import type { EngineStep } from '../engine/shape';

@@ -5,8 +5,8 @@
  * workers are left with the defaults.
  */
 import path from 'node:path';
-import { workflowIdFor } from '../../../src/domain/transaction';
-import { transactionKey } from '../../../src/domain/merchant';
+import { workflowIdFor } from '../../../src/transaction/model';
+import { transactionKey } from '../../../src/merchants/model';
 import { closedLoop, openLoop } from '../load';
 import { CpuMeter } from '../process-stats';
 import { bundleWithDatabaseStepsAsActivities } from '../levers/flow-shape';

@@ -1,6 +1,6 @@
 /** Header checks: the API needs version, environment and credentials; admin routes only credentials. */
 import type { NextFunction, Request, Response } from 'express';
-import { ZUZ_API_VERSION } from '../../../../src/infrastructure/zuz/wire';
+import { ZUZ_API_VERSION } from '../../../../src/zuz/wire';
 import type { ZuzConfig } from '../config';
 import { badRequest, unauthenticated, type ZuzApiError } from '../errors';
 

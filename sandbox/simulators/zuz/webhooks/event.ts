@@ -1,6 +1,6 @@
 /** A webhook event as the provider sends it: body, signed headers. */
-import type { ZuzTransaction, ZuzWebhookEvent } from '../../../../src/infrastructure/zuz/wire';
-import { signWebhook } from '../../../../src/infrastructure/zuz/signature';
+import type { ZuzTransaction, ZuzWebhookEvent } from '../../../../src/zuz/wire';
+import { signWebhook } from '../../../../src/zuz/signature';
 import type { ZuzConfig } from '../config';
 import { newId, newRequestId } from '../ids';
 import type { TransactionKind } from '../payments';

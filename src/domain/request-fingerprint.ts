@@ -1,8 +1,0 @@
-/** A stable digest of a transaction request: the same transactionId with another body is a conflict. */
-import { createHash } from 'node:crypto';
-import type { TransactionRequest } from './transaction';
-
-export function requestFingerprint(r: TransactionRequest): string {
-  const canonical = [r.transactionId, r.customerId, r.paymentMethodId, r.amount, r.currency, r.capture, r.description ?? ''];
-  return createHash('sha256').update(JSON.stringify(canonical)).digest('hex');
-}

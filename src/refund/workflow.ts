@@ -1,0 +1,87 @@
+/**
+ * One refund, durably: ask Zuz to refund (retried until Zuz answers: the customer is owed the
+ * money), wait for Zuz's answer (the webhook, or polling when none comes), record the outcome.
+ * The amount was reserved by the record before this workflow started, so the workflow never
+ * decides how much may be refunded; it only carries out one refund.
+ */
+import { ApplicationFailure, log, metricMeter, setHandler } from '@temporalio/workflow';
+import type { RefundOrder, RefundOutcome } from './model';
+import type { ZuzEvent, ZuzOperationKind, ZuzOperationResult } from '../transaction/model';
+import { REFUND_REFUSED } from '../shared/failure-codes';
+import { stepActivities } from '../workflows/activities';
+import { awaitZuzResult, type ZuzResultInbox } from '../workflows/await-zuz-result';
+import { zuzEventSignal } from '../transaction/workflow/messages';
+import { flowOptions, type FlowOverrides } from '../workflows/options';
+
+export interface ProcessRefundInput {
+  order: RefundOrder;
+  options?: FlowOverrides;
+}
+
+export async function processRefund({ order, options }: ProcessRefundInput): Promise<RefundOutcome> {
+  const flow = flowOptions(options);
+  const { database } = stepActivities(flow.steps);
+  const inbox = new RefundInbox(order.paymentId);
+  setHandler(zuzEventSignal, (event: ZuzEvent) => inbox.accept(event));
+
+  const outcome = await refundAtZuz(order, inbox, flow);
+  await database.finalizeRefund({ order, outcome });
+  if (outcome.status === 'pending') {
+    log.warn('Refund still pending at Zuz after the deadline; its amount stays reserved', { refundId: order.refundId });
+    metricMeter.createCounter('pos_refund_unresolved', '1', 'Refunds with no final answer from Zuz by the deadline').add(1);
+  }
+  return outcome;
+}
+
+/** Zuz's answer to the refund: at once, by webhook, or by polling until the deadline. */
+async function refundAtZuz(order: RefundOrder, inbox: RefundInbox, flow: ReturnType<typeof flowOptions>): Promise<RefundOutcome> {
+  const { zuzPersistent } = stepActivities(flow.steps);
+  let answer: ZuzOperationResult;
+  try {
+    answer = await zuzPersistent.requestRefund.executeWithOptions({ summary: `refund ${order.amount} minor units at Zuz` }, [order]);
+  } catch (err) {
+    const refused = err instanceof Error && err.cause instanceof ApplicationFailure && err.cause.type === REFUND_REFUSED;
+    if (refused) return { status: 'failed', message: (err.cause as ApplicationFailure).message };
+    throw err;
+  }
+  inbox.record(answer);
+  const awaited = await awaitZuzResult(inbox, 'refund', answer.operationId, flow.refundDeadline, flow);
+  if (!awaited.result) return { status: 'pending', zuz: answer };
+  const result = awaited.result;
+  return result.status === 'Succeed'
+    ? { status: 'succeeded', zuz: result }
+    : { status: 'failed', message: result.description ?? 'Zuz declined the refund', zuz: result };
+}
+
+/** What Zuz said about this refund, by operation id; webhooks about other operations are ignored. */
+class RefundInbox implements ZuzResultInbox {
+  readonly #results = new Map<string, ZuzOperationResult>();
+  readonly #seenEventIds = new Set<string>();
+
+  constructor(readonly paymentId: string) {}
+
+  get zuz(): { paymentId: string } {
+    return { paymentId: this.paymentId };
+  }
+
+  accept(event: ZuzEvent): void {
+    if (event.kind !== 'refund' || event.paymentId !== this.paymentId || this.#seenEventIds.has(event.eventId)) return;
+    this.#seenEventIds.add(event.eventId);
+    this.record(event);
+  }
+
+  /** Keeps the first final answer per operation; a later Pending never overwrites it. */
+  record(result: ZuzOperationResult): boolean {
+    const known = this.#results.get(result.operationId);
+    if (known && known.status !== 'Pending') return false;
+    const { kind, operationId, status, amount, responseCode, description } = result;
+    this.#results.set(operationId, { kind, operationId, status, amount, responseCode, description });
+    return true;
+  }
+
+  finalResult(kind: ZuzOperationKind, operationId?: string): ZuzOperationResult | undefined {
+    if (kind !== 'refund' || !operationId) return undefined;
+    const result = this.#results.get(operationId);
+    return result && result.status !== 'Pending' ? result : undefined;
+  }
+}
