@@ -1,7 +1,7 @@
 /** The OpenAPI entries of /v1/webhook-endpoints and /v1/events (registered by openapi.ts). */
-import type { OpenAPIRegistry, ResponseConfig } from '@asteasolutions/zod-to-openapi';
+import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
-import { errorBodySchema } from '../api/response-schemas';
+import { answers, error, v1 } from '../api/openapi-parts';
 import {
   attemptListSchema,
   attemptsQuery,
@@ -16,12 +16,6 @@ import {
   redeliverySchema,
 } from './schemas';
 
-const v1 = { security: [{ apiKey: [] }] };
-const answers = (description: string, schema: z.ZodType): ResponseConfig => ({
-  description,
-  content: { 'application/json': { schema } },
-});
-const error = (description: string): ResponseConfig => answers(description, errorBodySchema);
 const common = {
   401: error('`unauthorized`: no valid `Authorization: Bearer <key>`'),
   403: error(
