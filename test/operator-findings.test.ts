@@ -4,7 +4,7 @@
  * a re-drive starts the reconciliation now for the transaction. Each action is audited.
  */
 import { randomBytes } from 'node:crypto';
-import type { Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { reconcileTransaction, type Reconciler } from '../src/reconciliation/activities';
 import { openDatabase, type Database } from '../src/shared/database';
 import { ReconciliationStore } from '../src/reconciliation/store';
@@ -19,6 +19,8 @@ const MERCHANT = `acme-${randomBytes(3).toString('hex')}`;
 const MERCHANT_KEY = `acme-key-${randomBytes(12).toString('hex')}`;
 const OPERATOR = `operator-key-${randomBytes(12).toString('hex')}`;
 const started: unknown[][] = [];
+/** Whether the fake Temporal answers a start as a workflow already running under that id. */
+let redriveRunning = false;
 let db: Database;
 let api: InProcessApi;
 let baseUrl: string;
@@ -37,7 +39,15 @@ beforeAll(async () => {
     taskQueue: 'payments',
     // The re-drive's start, seen here instead of reaching a Temporal server.
     prepare: (client) => {
-      client.workflow.start = (async (...args: unknown[]) => void started.push(args)) as unknown as Client['workflow']['start'];
+      client.workflow.start = (async (...args: unknown[]) => {
+        if (redriveRunning)
+          throw new WorkflowExecutionAlreadyStartedError(
+            'already started',
+            String((args[1] as { workflowId: string }).workflowId),
+            String(args[0]),
+          );
+        started.push(args);
+      }) as unknown as Client['workflow']['start'];
     },
   });
   baseUrl = api.url;
@@ -161,6 +171,11 @@ test('a re-drive marks the transaction for the run and starts the reconciliation
     ['reconcileTransactions', { taskQueue: 'payments', workflowId: `reconciliation-redrive-${LATER}`, args: [{ periodHours: 1 }] }],
   ]);
   expect((await store.factsOf(LATER))?.reconcileAgain).toBe(true);
+  // A second re-drive while the first still runs starts nothing, and says so (it used to answer 202 as if it had).
+  redriveRunning = true;
+  const again = await call(OPERATOR, 'POST', '/v1/operator/findings/redrive', { merchantId: MERCHANT, transactionId: 'tx-later' });
+  redriveRunning = false;
+  expect(again).toMatchObject({ status: 409, body: { error: { code: 'redrive_running' } } });
   expect((await call(OPERATOR, 'POST', '/v1/operator/findings/redrive', { merchantId: MERCHANT, transactionId: 'tx-none' })).status).toBe(
     404,
   );
@@ -175,6 +190,7 @@ test('a re-drive marks the transaction for the run and starts the reconciliation
     expect.arrayContaining([
       `finding.resolve ${HELD} authorization_held 200`,
       `finding.redrive ${LATER} 202`,
+      `finding.redrive ${LATER} 409`,
       `finding.redrive ${transactionKey(MERCHANT, 'tx-none')} 404`,
     ]),
   );

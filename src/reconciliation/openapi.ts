@@ -121,6 +121,7 @@ function documentRedriveFinding(registry: OpenAPIRegistry): void {
       202: answers('Under way', z.object({ merchantId: z.string(), transactionId: z.string(), workflowId: z.string() })),
       400: error(`\`invalid_request\`: a field is wrong (\`details\` names each); or ${invalidJson}`),
       404: error('`not_found`: no such transaction'),
+      409: error('`redrive_running`: a re-drive of this transaction is still running; this request started nothing'),
       413: tooLarge,
       503: unavailable,
       ...operatorOnly,

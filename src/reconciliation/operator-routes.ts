@@ -49,6 +49,12 @@ export function operatorRouter(store: ReconciliationStore, client: Client, taskQ
       await client.workflow.start('reconcileTransactions', { taskQueue, workflowId, args: [{ periodHours: 1 }] });
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      // Said, not swallowed: the operator must know this request started nothing (the transaction stays marked for it).
+      throw new ApiError(
+        409,
+        'redrive_running',
+        `A re-drive of ${body.data.merchantId}'s transaction ${body.data.transactionId} is still running (${workflowId}); ask again once it has finished`,
+      );
     }
     res.status(202).json({ merchantId: body.data.merchantId, transactionId: body.data.transactionId, workflowId });
   });
