@@ -44,20 +44,10 @@ export interface AppOptions {
   liveKeys?: boolean;
 }
 
-export function createApp({
-  client,
-  db,
-  taskQueue,
-  config,
-  log,
-  flowOptions,
-  metrics = createApiMetrics(),
-  liveKeys = false,
-}: AppOptions): express.Express {
+export function createApp(options: AppOptions): express.Express {
   const app = express();
+  const { client, db, config, log, metrics = createApiMetrics() } = options;
   const records = new TransactionRecords(db);
-  const reconciliation = new ReconciliationStore(db);
-  const merchants = new MerchantStore(db);
   app.disable('x-powered-by');
   app.use(assignRequestId);
   app.use(metrics.middleware);
@@ -67,7 +57,26 @@ export function createApp({
     res.setHeader('cache-control', 'no-store');
     next();
   });
+  mountPublicRoutes(app, client);
+  app.use(
+    '/webhooks/zuz',
+    zuzWebhookRouter({
+      client,
+      records,
+      privateKey: config.webhook.privateKey,
+      maxAgeMs: config.webhook.maxAgeMs,
+      log,
+      count: metrics.webhook,
+    }),
+  );
+  mountKeyedRoutes(app, options, records);
+  app.use((_req, res) => sendError(res, 404, 'not_found', 'No such route'));
+  app.use(errorHandler(log));
+  return app;
+}
 
+/** Health, readiness and the API's documentation: no key. */
+function mountPublicRoutes(app: express.Express, client: Client): void {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -81,17 +90,16 @@ export function createApp({
   // No /metrics here: it is served apart from the public port (API_METRICS_ADDRESS).
   app.all(['/healthz', '/readyz'], allowOnly('GET', 'HEAD'));
   app.use(docsRouter()); // /openapi.json and /docs: public, no key
-  app.use(
-    '/webhooks/zuz',
-    zuzWebhookRouter({
-      client,
-      records,
-      privateKey: config.webhook.privateKey,
-      maxAgeMs: config.webhook.maxAgeMs,
-      log,
-      count: metrics.webhook,
-    }),
-  );
+}
+
+/** Everything under /v1: a key, its limits and the audit first, then each process's routes behind the roles they need. */
+function mountKeyedRoutes(
+  app: express.Express,
+  { client, db, taskQueue, config, log, flowOptions, liveKeys = false }: AppOptions,
+  records: TransactionRecords,
+): void {
+  const reconciliation = new ReconciliationStore(db);
+  const merchants = new MerchantStore(db);
   app.use(
     '/v1',
     rateLimitFailedAuthentications({ limit: config.failedAuthLimitPerMinute ?? DEFAULT_FAILED_AUTH_LIMIT_PER_MINUTE }),
@@ -128,14 +136,9 @@ export function createApp({
       customerSearchValue: pseudonymsUnder(config.customerPseudonymKey),
     }),
   );
-
   // Event notifications are the back office's to configure and read (a till key is refused).
   app.use('/v1/webhook-endpoints', merchantsOnly, allowRoles('back-office'), webhookEndpointsRouter(db));
   app.use('/v1/events', merchantsOnly, allowRoles('back-office'), eventsRouter(db));
-
-  app.use((_req, res) => sendError(res, 404, 'not_found', 'No such route'));
-  app.use(errorHandler(log));
-  return app;
 }
 
 /** With payload encryption on, the CustomerId search attribute holds a keyed pseudonym (src/shared/payload-codec.ts). */
