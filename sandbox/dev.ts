@@ -36,6 +36,11 @@ async function main(): Promise<void> {
     `    -d '{"transactionId":"tx-1","customerId":"cus_demo","paymentMethodId":"pm_approved","amount":1250,"currency":"EUR"}'`,
     `  curl -s ${stack.apiUrl}/v1/transactions/tx-1 -H 'Authorization: Bearer ${stack.apiKey}'`,
     '',
+    'See the merchant events arrive, signed (docs/merchant-events.md, "Try it"): register an endpoint, then run a receiver for it:',
+    `  curl -s -X POST ${stack.apiUrl}/v1/webhook-endpoints -H 'Authorization: Bearer ${stack.apiKey}' -H 'Content-Type: application/json' \\`,
+    `    -d '{"url":"http://127.0.0.1:4300/events"}'`,
+    '  npm run receiver -- --port 4300 --secret <the secret it answered> [--fail-first 3]',
+    '',
     'Press Ctrl-C to stop.',
   ];
   console.log(banner.join('\n'));

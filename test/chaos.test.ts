@@ -15,6 +15,9 @@ import type { TransactionPlan } from '../tools/chaos/kinds';
 import type { ChaosReport } from '../tools/chaos/report';
 import { AUTHORIZATION_EXPIRY_MS } from '../tools/chaos/service-env';
 import { runTool, stopRunningTools } from './helpers/processes';
+import type { MerchantToldEvidence, ToldEvent } from '../tools/invariants/merchant-told';
+import { describeReceipt, startEventReceiver } from '../sandbox/receiver/receiver';
+import { signMerchantEvent } from '../src/merchant-events/signature';
 
 const CHAOS = path.join(__dirname, '..', 'build', 'tools', 'chaos', 'main.js');
 const dir = mkdtempSync(path.join(tmpdir(), 'pos-chaos-test-'));
@@ -57,6 +60,7 @@ test(
       'refund-once-at-zuz': 0,
       'nothing-left-after-reconciliation': 0,
       'reconciliation-converges': 0,
+      'merchant-told': 0,
       'merchants-isolated': 0,
     });
     expect(report.invariants.find((invariant) => invariant.name === 'charged-once')?.notes?.repeatedAfterForgetting).toBeGreaterThan(0);
@@ -66,6 +70,14 @@ test(
     expect(report.faultsInjectedPerType['kill-worker']).toBeGreaterThanOrEqual(1);
     expect(report.faultsInjectedPerType['restart-temporal']).toBe(1);
     expect(report.faultsInjectedPerType['restart-api']).toBe(1);
+    // Every outcome reached the merchant's endpoint, some of them only after its faults answered 500, hung or dropped them.
+    const told = report.invariants.find((invariant) => invariant.name === 'merchant-told')?.notes as
+      { published: number; events: number; settled: boolean; requestsPerAnswer: Record<string, number> } | undefined;
+    expect(told?.published).toBeGreaterThanOrEqual(40);
+    expect(told?.events).toBeGreaterThanOrEqual(told?.published ?? 40);
+    expect(told?.settled).toBe(true);
+    expect(Object.keys(told?.requestsPerAnswer ?? {}).filter((answer) => answer !== 'HTTP 200').length).toBeGreaterThan(0);
+    expect(report.faultsInjectedPerType['merchant-endpoint']).toBeGreaterThanOrEqual(6);
     expect(report.faultsInjected.filter((fault) => fault.error)).toEqual([]);
   },
   8 * 60_000,
@@ -224,6 +236,63 @@ describe('the invariant checks catch what they are for (a run of zero violations
     expect(violations({ ...healthy, workflowResult: declined })['outcome-as-expected']).toBe(1);
   });
 
+  test('merchant-told: an outcome never told, an event that never reached the endpoint, a forged signature, another merchant told', () => {
+    const event = (id: string, type: string, merchant = 'default', refundId?: string): ToldEvent => ({
+      merchant,
+      id,
+      type,
+      transactionId: 'tx-1',
+      created: '2026-12-07T10:00:01.000Z',
+      ...(refundId ? { refundId } : {}),
+    });
+    const receipt = (
+      eventId: string,
+      answer: number | 'dropped' | 'sender-gone' = 200,
+      signature: 'verified' | 'refused' = 'verified',
+    ) => ({
+      eventId,
+      signature,
+      answer,
+    });
+    const told = (events: ToldEvent[], receipts: ReturnType<typeof receipt>[]): MerchantToldEvidence => ({
+      events,
+      endpoints: [{ merchant: 'default', endpointId: 'we_1', events: null, createdAt: '2026-12-07T10:00:00.000Z', receipts }],
+      settled: true,
+    });
+    const toldViolations = (evidence: Evidence, merchantTold: MerchantToldEvidence) =>
+      checkInvariants([evidence], [], true, [], [], merchantTold).find((invariant) => invariant.name === 'merchant-told')!.violations
+        .length;
+    const succeeded = event('evt_s', 'transaction.succeeded');
+    // Told, after a 500, a dropped connection and an attempt the receiver held past the sender's timeout: at least once is enough.
+    expect(
+      toldViolations(
+        healthy,
+        told([succeeded], [receipt('evt_s', 500), receipt('evt_s', 'dropped'), receipt('evt_s', 'sender-gone'), receipt('evt_s')]),
+      ),
+    ).toBe(0);
+    expect(toldViolations(healthy, told([succeeded], [receipt('evt_s'), receipt('evt_s')]))).toBe(0); // a duplicate is harmless
+    expect(toldViolations(healthy, told([succeeded], []))).toBe(1); // never reached the endpoint
+    expect(toldViolations(healthy, told([succeeded], [receipt('evt_s', 500), receipt('evt_s', 'dropped')]))).toBe(1); // never answered 2xx
+    expect(toldViolations(healthy, told([], []))).toBe(1); // the status published, no event written
+    expect(toldViolations(healthy, told([event('evt_d', 'transaction.declined')], [receipt('evt_d')]))).toBe(1); // another status told
+    expect(toldViolations(healthy, told([succeeded], [receipt('evt_s', 200, 'refused')]))).toBe(1); // the documented snippet refused it
+    // Another merchant's event at this merchant's endpoint, and a request that is no event at all.
+    expect(
+      toldViolations(healthy, told([succeeded, event('evt_o', 'transaction.succeeded', 'other')], [receipt('evt_s'), receipt('evt_o')])),
+    ).toBe(1);
+    expect(toldViolations(healthy, told([succeeded], [receipt('evt_s'), receipt('evt_x')]))).toBe(1);
+    // A refund outcome in the record must be told too, with its refund id.
+    const refunded: Evidence = { ...healthy, refunds: [{ refundId: 'r1', amount: 60, status: 'succeeded' }] };
+    expect(toldViolations(refunded, told([succeeded], [receipt('evt_s')]))).toBe(1);
+    const refundEvent = event('evt_r', 'refund.succeeded', 'default', 'r1');
+    expect(toldViolations(refunded, told([succeeded, refundEvent], [receipt('evt_s'), receipt('evt_r')]))).toBe(0);
+    expect(toldViolations(refunded, told([succeeded, { ...refundEvent, refundId: 'r2' }], [receipt('evt_s'), receipt('evt_r')]))).toBe(1);
+    // A pending refund has no outcome yet: nothing to tell.
+    expect(
+      toldViolations({ ...healthy, refunds: [{ refundId: 'r1', amount: 60, status: 'pending' }] }, told([succeeded], [receipt('evt_s')])),
+    ).toBe(0);
+  });
+
   test('an expiry wins over a capture only when the capture could not get through before it', () => {
     const manual: TransactionPlan = {
       ...plan,
@@ -249,5 +318,67 @@ describe('the invariant checks catch what they are for (a run of zero violations
     expect(violations(capturedLate(AUTHORIZATION_EXPIRY_MS + 500))['outcome-as-expected']).toBe(0);
     // Sent early and refused at once: the flow lost a capture it should have taken.
     expect(violations(capturedLate(1_100))['outcome-as-expected']).toBe(1);
+  });
+});
+
+describe("the receiver (npm run receiver, and the chaos run's endpoints)", () => {
+  test('verifies with the very snippet docs/merchant-events.md shows', () => {
+    const docs = readFileSync(path.join(__dirname, '..', 'docs', 'merchant-events.md'), 'utf8');
+    const section = docs.slice(docs.indexOf('## Verifying a signature'));
+    const snippet = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
+    expect(snippet).toContain('export function verifyMerchantEventSignature(');
+    expect(readFileSync(path.join(__dirname, '..', 'sandbox', 'receiver', 'verify.ts'), 'utf8')).toContain(snippet);
+  });
+
+  test('the snippet accepts what the service signs and refuses a forged body, another secret and a replay; --fail-first answers 500 first', async () => {
+    const secret = 'whsec_try_it';
+    const lines: string[] = [];
+    const receiver = await startEventReceiver({ secret, failFirst: 3, onReceipt: (r) => lines.push(describeReceipt(r)) });
+    try {
+      const body = JSON.stringify({ id: 'evt_1', type: 'refund.succeeded', transactionId: 'tx-2', data: { refundId: 'rf-1' } });
+      const post = (signature: string, sent = body) =>
+        fetch(receiver.url, {
+          method: 'POST',
+          body: sent,
+          headers: { 'content-type': 'application/json', 'pos-signature': signature },
+        }).then((response) => response.status);
+      const now = Date.now() / 1000;
+      const answers: number[] = [];
+      for (let i = 0; i < 4; i++) answers.push(await post(signMerchantEvent(body, [secret], now)));
+      expect(answers).toEqual([500, 500, 500, 200]);
+      expect(await post(signMerchantEvent(body, [secret], now))).toBe(200); // again: answered, marked a duplicate
+      expect(await post(signMerchantEvent(body, [secret], now), body.replace('rf-1', 'rf-9'))).toBe(400);
+      expect(await post(signMerchantEvent(body, ['whsec_other'], now))).toBe(400);
+      expect(await post(signMerchantEvent(body, [secret], now - 301))).toBe(400); // a replay
+      expect(await post(signMerchantEvent(body, ['whsec_new', secret], now))).toBe(200); // during a rotation
+      expect(receiver.receipts.map((r) => [r.signature, r.answer, r.duplicate])).toEqual([
+        ['verified', 500, false],
+        ['verified', 500, false],
+        ['verified', 500, false],
+        ['verified', 200, false],
+        ['verified', 200, true],
+        ['refused', 400, false],
+        ['refused', 400, false],
+        ['refused', 400, false],
+        ['verified', 200, true],
+      ]);
+      expect(lines[3]).toMatch(/#4 refund\.succeeded evt_1 tx tx-2 refund rf-1, signature verified -> 200$/);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  test("its faults: a hang past the sender's patience, a dropped connection", async () => {
+    const receiver = await startEventReceiver({ secret: 's' });
+    try {
+      receiver.setFault({ mode: 'drop' });
+      await expect(fetch(receiver.url, { method: 'POST', body: '{}' })).rejects.toThrow();
+      receiver.setFault({ mode: 'hang', hangMs: 1_000 });
+      await expect(fetch(receiver.url, { method: 'POST', body: '{}', signal: AbortSignal.timeout(200) })).rejects.toThrow();
+      await new Promise((resolve) => setTimeout(resolve, 1_200));
+      expect(receiver.receipts.map((r) => r.answer)).toEqual(['dropped', 'sender-gone']);
+    } finally {
+      await receiver.close();
+    }
   });
 });

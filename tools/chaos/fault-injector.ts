@@ -9,6 +9,7 @@ import { describeFault, laneOf, type FaultAction, type ScheduledFault } from './
 import type { Progress } from './progress';
 import { sleep } from './sleep';
 import type { ChaosStack } from './stack';
+import type { MerchantEndpoint } from './receivers';
 
 export interface InjectedFault {
   /** Position in the schedule (1-based), as printed at the start. */
@@ -29,6 +30,7 @@ export interface InjectedFault {
 
 interface Context {
   stack: ChaosStack;
+  endpoints: readonly MerchantEndpoint[];
   progress: Progress;
   driveStartedAt: number;
   injected: InjectedFault[];
@@ -46,8 +48,10 @@ export async function injectFaults(
   progress: Progress,
   driveStartedAt: number,
   injected: InjectedFault[],
+  /** The merchants' endpoints, in the order the schedule numbers them. */
+  endpoints: readonly MerchantEndpoint[] = [],
 ): Promise<void> {
-  const context: Context = { stack, progress, driveStartedAt, injected };
+  const context: Context = { stack, endpoints, progress, driveStartedAt, injected };
   const numbered = schedule.map((fault, i) => ({ ...fault, number: i + 1 }));
   await Promise.all([
     runProcessFaults(
@@ -58,7 +62,33 @@ export async function injectFaults(
       numbered.filter((fault) => laneOf(fault.action) === 'zuz'),
       context,
     ),
+    ...endpoints.map((_, index) =>
+      runEndpointFaults(
+        numbered.filter((fault) => fault.action.type === 'merchant-endpoint' && fault.action.endpoint === index),
+        context,
+      ),
+    ),
   ]);
+}
+
+/** One endpoint's windows, in order; like Zuz's webhook windows, each held at least its `minHoldMs`. */
+async function runEndpointFaults(faults: Numbered[], context: Context): Promise<void> {
+  const { endpoints, progress } = context;
+  let windowHeldUntil = 0;
+  for (const fault of faults) {
+    if (!(await progress.until(() => progress.finished >= fault.afterFinished))) break;
+    const action = fault.action;
+    if (action.type !== 'merchant-endpoint') continue;
+    await sleep(Math.max(0, windowHeldUntil - Date.now()));
+    windowHeldUntil = Date.now() + (action.minHoldMs ?? 0);
+    await applyRecorded(fault, context, (begin) => {
+      begin();
+      endpoints[action.endpoint].receiver.setFault({
+        mode: action.mode,
+        ...(action.hangMs !== undefined ? { hangMs: action.hangMs } : {}),
+      });
+    });
+  }
 }
 
 async function runProcessFaults(faults: Numbered[], context: Context): Promise<void> {

@@ -4,6 +4,7 @@
  * the run, so it lands in the middle of work whatever the machine's speed, and the same seed
  * replays the same schedule.
  */
+import type { ReceiverMode } from '../../sandbox/receiver/receiver';
 import type { WebhookMode } from '../../sandbox/simulators/zuz';
 import { SeededRandom } from './random';
 
@@ -26,13 +27,18 @@ export type FaultAction =
    * From now on Zuz's webhooks behave this way; 'normal' ends the window, but not before it has
    * lasted `minHoldMs` (starts come in bursts, so a window between two start counts could be empty).
    */
-  | { type: 'zuz-webhooks'; mode: WebhookMode; delayMs?: number; minHoldMs?: number };
+  | { type: 'zuz-webhooks'; mode: WebhookMode; delayMs?: number; minHoldMs?: number }
+  /**
+   * From now on merchant `endpoint`'s receiver (tools/chaos/receivers.ts) answers 500, holds each
+   * request `hangMs`, or drops the connection; 'normal' ends the window, not before `minHoldMs`.
+   */
+  | { type: 'merchant-endpoint'; endpoint: number; mode: ReceiverMode; hangMs?: number; minHoldMs?: number };
 
 /**
  * Process faults (restarts take seconds; those of different parts may overlap) and Zuz switches
  * (instant, in order) are applied separately, so that neither holds up the other.
  */
-export type FaultLane = 'processes' | 'zuz';
+export type FaultLane = 'processes' | 'zuz' | 'endpoints';
 
 export interface ScheduledFault {
   /** Due once this many transactions have finished. */
@@ -41,6 +47,7 @@ export interface ScheduledFault {
 }
 
 export function laneOf(action: FaultAction): FaultLane {
+  if (action.type === 'merchant-endpoint') return 'endpoints';
   return action.type === 'zuz-burst' || action.type === 'zuz-webhooks' || action.type === 'zuz-outage' || action.type === 'zuz-late-answers'
     ? 'zuz'
     : 'processes';
@@ -48,8 +55,17 @@ export function laneOf(action: FaultAction): FaultLane {
 
 const WEBHOOK_FAULT_MODES: readonly WebhookMode[] = ['duplicate', 'drop', 'delay', 'reorder', 'before-response', 'none'];
 const COUNTER_FAULTS: readonly ZuzCounterFault[] = ['failBeforeNext', 'failAfterNext', 'resetAfterNext'];
+const ENDPOINT_FAULT_MODES: readonly ReceiverMode[] = ['fail', 'hang', 'drop'];
 
-export function planFaults(seed: number, transactions: number, workers: number, zuzOutageMs = 0, lateAnswerMs = 0): ScheduledFault[] {
+/** `endpoints`: how many merchant endpoints the run registers (each gets a window of every endpoint fault). */
+export function planFaults(
+  seed: number,
+  transactions: number,
+  workers: number,
+  zuzOutageMs = 0,
+  lateAnswerMs = 0,
+  endpoints = 0,
+): ScheduledFault[] {
   const random = SeededRandom.stream(seed, 'faults');
   const n = transactions;
   // A trigger between two fractions of the run, never before the first transaction has finished.
@@ -107,11 +123,44 @@ export function planFaults(seed: number, transactions: number, workers: number, 
     faults.push({ afterFinished: between(0.2, 0.4), action: { type: 'zuz-late-answers', lateByMs: lateAnswerMs, windowMs: 15_000 } });
   }
 
+  // The merchants' endpoints: a stream of their own, so the rest of the seed's schedule stays as it was before them.
+  faults.push(...planEndpointFaults(SeededRandom.stream(seed, 'merchant-endpoints'), n, endpoints));
+
   // Stable: faults due at the same point keep the order they were drawn in.
   return faults
     .map((fault, order) => ({ fault, order }))
     .sort((a, b) => a.fault.afterFinished - b.fault.afterFinished || a.order - b.order)
     .map(({ fault }) => fault);
+}
+
+/**
+ * Each endpoint gets one window of each fault, in a seeded order, each followed by normal
+ * answers: 500s, holds of 1-6 s (the run's attempts are cut at 3 s, so some are cut and some are
+ * only slow), dropped connections.
+ */
+function planEndpointFaults(random: SeededRandom, n: number, endpoints: number): ScheduledFault[] {
+  const faults: ScheduledFault[] = [];
+  for (let endpoint = 0; endpoint < endpoints; endpoint++) {
+    const modes = random.shuffle(ENDPOINT_FAULT_MODES);
+    const slot = (0.85 * n) / modes.length;
+    modes.forEach((mode, i) => {
+      const start = Math.max(1, Math.round(0.05 * n + i * slot + random.next() * 0.2 * slot));
+      const end = Math.max(start + 1, Math.round(start + (0.4 + random.next() * 0.4) * slot));
+      const hangMs = mode === 'hang' ? random.int(1000, 6000) : undefined;
+      faults.push({
+        afterFinished: start,
+        action: {
+          type: 'merchant-endpoint',
+          endpoint,
+          mode,
+          ...(hangMs !== undefined ? { hangMs } : {}),
+          minHoldMs: random.int(2000, 6000),
+        },
+      });
+      faults.push({ afterFinished: Math.min(end, n), action: { type: 'merchant-endpoint', endpoint, mode: 'normal' } });
+    });
+  }
+  return faults;
 }
 
 export function describeFault(action: FaultAction): string {
@@ -132,6 +181,15 @@ export function describeFault(action: FaultAction): string {
       return action.mode === 'normal'
         ? "Zuz webhooks back to 'normal'"
         : `Zuz webhooks '${action.mode}'${action.delayMs !== undefined ? ` (webhookDelayMs ${action.delayMs})` : ''} for at least ${action.minHoldMs} ms`;
+    case 'merchant-endpoint': {
+      const what = {
+        normal: 'back to normal answers',
+        fail: 'answers 500',
+        hang: `holds each request ${action.hangMs} ms before answering`,
+        drop: 'drops each connection unanswered',
+      }[action.mode];
+      return `merchant endpoint ${action.endpoint} ${what}${action.mode === 'normal' ? '' : ` for at least ${action.minHoldMs} ms`}`;
+    }
   }
 }
 

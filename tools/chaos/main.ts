@@ -32,6 +32,14 @@ import type { LedgerEntry } from '../../sandbox/simulators/zuz';
 import { ChaosStack } from './stack';
 import { provisionCluster } from './engine';
 import { printSummary } from './summary';
+import {
+  awaitMerchantsTold,
+  CHAOS_MERCHANTS,
+  closeEndpoints,
+  MERCHANT_EVENTS_ENV,
+  registerMerchantEndpoints,
+  type MerchantEndpoint,
+} from './receivers';
 
 /** After the driving phase: how long Zuz may take to finish its webhook retries, and the reads of the end state. */
 const SETTLE_MS = 120_000;
@@ -39,6 +47,8 @@ const SETTLE_MS = 120_000;
 const RECONCILIATION_MS = 180_000;
 const SETTLE_AFTER_TIMEOUT_MS = 15_000;
 const EVIDENCE_MS = 90_000;
+/** After the endpoints' faults cleared: how long every merchant event may take to reach every endpoint (retries are at most 10 s apart). */
+const MERCHANT_TOLD_MS = 120_000;
 /** Beyond the global timeout, the checks and the clean-up get this long before a hard stop. */
 const HARD_STOP_GRACE_MS = 6 * 60_000;
 
@@ -48,7 +58,14 @@ async function main(): Promise<number> {
   const args = { ...parsed, seed: parsed.seed ?? freshSeed() };
   const reportFile = path.resolve(args.report);
   const plans = planTransactions(args.seed, args.transactions, Date.now().toString(36), AUTHORIZATION_EXPIRY_MS);
-  const schedule = planFaults(args.seed, args.transactions, args.workers, args.zuzOutageSeconds * 1000, args.lateAnswerSeconds * 1000);
+  const schedule = planFaults(
+    args.seed,
+    args.transactions,
+    args.workers,
+    args.zuzOutageSeconds * 1000,
+    args.lateAnswerSeconds * 1000,
+    CHAOS_MERCHANTS.length,
+  );
   console.log(`[chaos] seed ${args.seed} (replay: ${replayCommand(args)})`);
   console.log(
     `[chaos] fault schedule (${schedule.length} faults, each due once that many transactions have finished):\n${describeSchedule(schedule)}`,
@@ -79,6 +96,7 @@ async function main(): Promise<number> {
   hardStop.unref();
 
   let stack: ChaosStack | undefined;
+  let endpoints: MerchantEndpoint[] = [];
   let runs: TransactionRun[] = plans.map((plan) => ({ plan }));
   let evidence: Evidence[] = [];
   let invariants: InvariantResult[] = [];
@@ -89,12 +107,17 @@ async function main(): Promise<number> {
   let stackStartupMs: number | undefined;
   try {
     console.log(`[chaos] starting the stack on the ${args.engine === 'cluster' ? 'cluster' : 'dev server'} (logs in ${logsDir})...`);
-    stack = await ChaosStack.start({ workers: args.workers, timeScale: args.timeScale, logsDir, engine: args.engine }, (kill) =>
-      guard.set('stack', kill),
+    stack = await ChaosStack.start(
+      { workers: args.workers, timeScale: args.timeScale, logsDir, engine: args.engine, serviceEnv: MERCHANT_EVENTS_ENV },
+      (kill) => guard.set('stack', kill),
     );
     console.log(
       `[chaos] ${stack.engine.description} at ${stack.temporalAddress}, API ${stack.apiUrl}, ${args.workers} workers, PostgreSQL ${stack.postgres.owned ? 'started for the run' : 'from DATABASE_URL'}`,
     );
+
+    // Each merchant's endpoint (issue 33), registered before any event is written: every event of the run is its to receive.
+    endpoints = await registerMerchantEndpoints(stack.apiUrl, Date.now() + 60_000);
+    console.log(`[chaos] merchant endpoints: ${endpoints.map((e) => `${e.merchant} ${e.endpointId} at ${e.receiver.url}`).join(', ')}`);
 
     const driveStartedAt = Date.now();
     stackStartupMs = driveStartedAt - startedAt;
@@ -105,7 +128,7 @@ async function main(): Promise<number> {
         `[chaos] +${Math.round((Date.now() - driveStartedAt) / 1000)}s started ${progress.started}/${plans.length}, finished ${progress.finished}, faults ${injected.length}/${schedule.length}`,
       );
     }, 10_000);
-    const faults = injectFaults(schedule, stack, progress, driveStartedAt, injected).catch((err: Error) => {
+    const faults = injectFaults(schedule, stack, progress, driveStartedAt, injected, endpoints).catch((err: Error) => {
       runError = err.message;
       abort.abort();
     });
@@ -129,6 +152,8 @@ async function main(): Promise<number> {
 
     // The end state: faults off, Zuz's retries settled, then every record read back and compared.
     stack.zuz.setFaults({});
+    for (const endpoint of endpoints) endpoint.receiver.setFault({ mode: 'normal' });
+    const endpointFaultsClearedAt = Date.now();
     const settleMs = abort.signal.aborted ? SETTLE_AFTER_TIMEOUT_MS : SETTLE_MS;
     console.log(
       `[chaos] drive done after ${Math.round((Date.now() - driveStartedAt) / 1000)}s; waiting up to ${settleMs / 1000}s for Zuz to settle, then checking`,
@@ -153,7 +178,12 @@ async function main(): Promise<number> {
       giveUpAt: Date.now() + EVIDENCE_MS,
     });
     const isolated = await checkMerchantsIsolated(evidence, new ApiClient(stack.apiUrl, OTHER_MERCHANT_KEY), Date.now() + EVIDENCE_MS);
-    invariants = checkInvariants(evidence, stack.zuz.deliveries(), zuzSettled, outageWindows(injected), [converges, isolated]);
+    // merchant-told: every event reaches every endpoint once its faults cleared (waited for, up to MERCHANT_TOLD_MS).
+    const told = await awaitMerchantsTold(stack.apiUrl, endpoints, endpointFaultsClearedAt, MERCHANT_TOLD_MS);
+    console.log(
+      `[chaos] merchant events: ${told.events.length} events, ${told.settled ? `every one at every endpoint, the last ${Math.round((told.settledAfterMs ?? 0) / 1000)}s after the endpoints' faults cleared` : `still missing after ${MERCHANT_TOLD_MS / 1000}s`}`,
+    );
+    invariants = checkInvariants(evidence, stack.zuz.deliveries(), zuzSettled, outageWindows(injected), [converges, isolated], told);
   } catch (err) {
     runError = (err as Error).stack ?? String(err);
     console.error(`[chaos] the run failed: ${runError}`);
@@ -177,7 +207,7 @@ async function main(): Promise<number> {
       workers: args.workers,
       database: stack?.postgres.owned === false ? 'DATABASE_URL' : 'started for the run',
       logsDir,
-      flow: FLOW_ENV,
+      flow: { ...FLOW_ENV, ...MERCHANT_EVENTS_ENV },
       timeScale: args.timeScale,
     },
     runError,
@@ -187,6 +217,7 @@ async function main(): Promise<number> {
   const keepLogs = !report.ok || args.keepLogs;
   if (!keepLogs) report.stack.logsDir = undefined;
 
+  await closeEndpoints(endpoints);
   await guard.stopGracefully(stack);
   if (!keepLogs) rmSync(logsDir, { recursive: true, force: true });
   writeReport(report, reportFile);

@@ -12,6 +12,18 @@ type WebhookNotes = {
   failedAttemptsByReason?: Record<string, number>;
 };
 
+type MerchantToldNotes = {
+  events?: number;
+  eventsPerType?: Record<string, number>;
+  endpoints?: number;
+  requests?: number;
+  requestsPerAnswer?: Record<string, number>;
+  deliveredAfterFailedRequests?: number;
+  duplicateDeliveries?: number;
+  settled?: boolean;
+  settledAfterMs?: number;
+};
+
 function notesOf<T>(report: ChaosReport, name: string): T | undefined {
   return report.invariants.find((invariant) => invariant.name === name)?.notes as T | undefined;
 }
@@ -61,6 +73,17 @@ export function printSummary(report: ChaosReport, reportFile: string): void {
     const reasons = Object.entries(webhooks.failedAttemptsByReason);
     if (reasons.length) lines.push(`  failed attempts (retried by Zuz): ${reasons.map(([reason, n]) => `${reason} x${n}`).join(', ')}`);
   }
+  const told = notesOf<MerchantToldNotes>(report, 'merchant-told');
+  if (told)
+    lines.push(
+      `Merchant events: ${told.events} events (${Object.entries(told.eventsPerType ?? {})
+        .map(([type, n]) => `${type} ${n}`)
+        .join(', ')}) to ${told.endpoints} endpoints in ${told.requests} requests (${Object.entries(told.requestsPerAnswer ?? {})
+        .map(([answer, n]) => `${answer} x${n}`)
+        .join(
+          ', ',
+        )}); ${told.deliveredAfterFailedRequests} delivered after failed requests, ${told.duplicateDeliveries} delivered twice or more; ${told.settled ? `every one at every endpoint, the last ${Math.round((told.settledAfterMs ?? 0) / 1000)}s after the endpoints' faults cleared` : 'NOT ALL DELIVERED in the wait'}`,
+    );
   const ledger = notesOf<Counts>(report, 'ledger-money-safe');
   if (ledger) lines.push(`Voids refused or pending by Zuz's mock rules (payment < 50, not violations): ${ledger.voidsRefusedByMockRules}`);
   const outcome = notesOf<Counts>(report, 'outcome-as-expected');

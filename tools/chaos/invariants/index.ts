@@ -10,6 +10,8 @@ import { checkTerminalWithinDeadline } from '../../invariants/terminal-within-de
 import type { InvariantResult } from '../../invariants/types';
 import { checkWebhooksDelivered } from '../../invariants/webhooks-delivered';
 import { checkNothingLeftAfterReconciliation, checkRefundOnceAtZuz, checkRefundsWithinCapture } from '../../invariants/refunds';
+import { checkMerchantTold, publishedOutcomes, type MerchantToldEvidence } from '../../invariants/merchant-told';
+import { DEFAULT_MERCHANT_ID } from '../../../src/merchants/model';
 import { AUTHORIZATION_EXPIRY_MS } from '../service-env';
 
 export type { InvariantResult, Violation } from '../../invariants/types';
@@ -21,6 +23,8 @@ export function checkInvariants(
   zuzOutages: ReadonlyArray<{ from: number; to: number }> = [],
   /** Checks made live after the drive (the reconciliation's convergence, merchant isolation through the API). */
   live: readonly InvariantResult[] = [],
+  /** What the merchants' endpoints received and what their events list (merchant-told); the run's transactions are all the default merchant's. */
+  told?: MerchantToldEvidence,
 ): InvariantResult[] {
   const transactionOfPayment = new Map<string, string>();
   for (const item of evidence) for (const paymentId of item.paymentIds) transactionOfPayment.set(paymentId, item.run.plan.transactionId);
@@ -35,6 +39,7 @@ export function checkInvariants(
     checkRefundsWithinCapture(evidence),
     checkRefundOnceAtZuz(evidence),
     checkNothingLeftAfterReconciliation(evidence),
+    ...(told ? [checkMerchantTold(publishedOutcomes(evidence, DEFAULT_MERCHANT_ID), told)] : []),
     ...live,
   ];
 }
