@@ -46,7 +46,15 @@ const failureCodeSchema = z.enum([
   'authorization_expired',
 ]);
 
-const failureSchema = z.object({ code: failureCodeSchema, message: z.string() }).meta({ id: 'Failure' });
+const failureSchema = z
+  .object({
+    code: failureCodeSchema,
+    message: z.string().meta({
+      description:
+        "In words: a decline by Zuz is worded from the fields Zuz signs (result category, response code), never from Zuz's unsigned free text",
+    }),
+  })
+  .meta({ id: 'Failure' });
 
 export const stepSchema = z
   .object({
@@ -95,7 +103,10 @@ export const refundSchema = z
       description: 'pending: asked of Zuz, no final answer yet (its amount stays reserved); failed refunds give their amount back',
     }),
     zuzRefundId: z.string().optional(),
-    failureMessage: z.string().optional(),
+    failureMessage: z
+      .string()
+      .meta({ description: "Why it failed: a refusal by Zuz is worded from the fields Zuz signs, never from Zuz's unsigned free text" })
+      .optional(),
     createdAt: z.iso.datetime(),
     finalizedAt: z.iso.datetime().optional(),
   })

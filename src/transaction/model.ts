@@ -68,7 +68,10 @@ export interface ZuzOperationResult {
   status: ZuzOperationStatus;
   amount: number;
   responseCode?: string;
+  /** What Zuz answered, in words made from the fields Zuz signs only (src/zuz/results.ts): what a merchant may be shown. */
   description?: string;
+  /** Zuz's own free text: unsigned (anyone replaying a genuine event can change it), capped; never shown to merchants or decided on. */
+  providerMessage?: string;
 }
 
 /** A refund as Zuz lists it on the payment: with the reconciliation id it was asked with, which names whose refund it is. */

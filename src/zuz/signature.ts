@@ -3,6 +3,12 @@
  * over these values joined by commas (a missing value is an empty string). A value containing a
  * comma would make the joined text ambiguous (bytes could move between fields under the same
  * signature), so such a webhook is refused, never verified.
+ *
+ * What the signature does not cover, anyone holding a genuine event can change under it: Zuz's free
+ * text (`result.description`, `provider_data.description`) and every field not listed below. And a
+ * missing value signs as the empty string (paymentsos.md), so `""` and an absent field are the same
+ * event to the signature. src/zuz/results.ts reads both accordingly: merchants are shown words
+ * made from signed fields only, and an empty signed field reads as absent.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 

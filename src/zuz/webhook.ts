@@ -7,7 +7,7 @@
  */
 import type { ZodError } from 'zod';
 import type { ZuzEvent, ZuzOperationKind } from '../transaction/model';
-import { toOperationResult } from './results';
+import { present, toOperationResult } from './results';
 import { hasAmbiguousSignedField, isValidWebhookSignature, type SignedWebhook } from './signature';
 import { zuzEventType, zuzWebhookEvent } from './wire';
 
@@ -73,7 +73,9 @@ export function verifyZuzWebhook(request: ZuzWebhookRequest, { privateKey, maxAg
   const kind = KINDS[eventType.data.split('.')[1]];
   if (!kind) return { ok: false, reason: 'not_an_operation' };
   const event: ZuzEvent = { ...toOperationResult(kind, body.data), eventId: body.id, paymentId: body.payment_id };
-  return { ok: true, event, transactionId: body.data.reconciliation_id };
+  // An empty reconciliation id signs as an absent one, so it is read as absent (the payment then names the transaction).
+  const transactionId = present(body.data.reconciliation_id);
+  return { ok: true, event, ...(transactionId !== undefined && { transactionId }) };
 }
 
 /** The body as the signature sees it: an object's fields as they are, anything else as an empty event. */
