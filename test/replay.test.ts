@@ -22,9 +22,9 @@ beforeAll(async () => {
 
 test('the corpus holds histories of every branch', () => {
   expect(new Set(histories.filter((h) => !h.encrypted).map((h) => h.version))).toEqual(
-    new Set(['v1', 'v2', 'v3', 'v4', 'v5', 'v6', 'v7', 'v8']),
+    new Set(['v1', 'v2', 'v3', 'v4', 'v5', 'v6', 'v7', 'v8', 'v9']),
   );
-  expect(histories.length).toBeGreaterThanOrEqual(128);
+  expect(histories.length).toBeGreaterThanOrEqual(155);
   expect(histories.filter((h) => h.encrypted).length).toBeGreaterThanOrEqual(1);
 });
 
@@ -43,6 +43,25 @@ test('from v8 the database steps before Zuz are local activities (markers), befo
   expect(v8.activities).not.toEqual(expect.arrayContaining(['recordTransaction']));
   expect(v8.activities).toEqual(expect.arrayContaining(['createAuthorization', 'capturePayment', 'finalizeTransaction']));
   expect(v8.localActivityMarkers).toBe(3); // record, assign, screen
+});
+
+test('from v9 an approved authorization is noted for the merchant (noteAuthorized) beside the capture, before the outcome is recorded', () => {
+  const activitiesOf = (version: string, branch: string) => {
+    const { history } = histories.find((h) => !h.encrypted && h.version === version && h.branch === branch)!;
+    const events = (history as { events: Array<Record<string, { activityType?: { name: string } }>> }).events;
+    return events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+  };
+  expect(activitiesOf('v8', 'approved')).not.toContain('noteAuthorized');
+  // Scheduled in the same workflow task as the capture (it never waits for the note), awaited before finalizeTransaction.
+  expect(activitiesOf('v9', 'approved')).toEqual([
+    'createPayment',
+    'createAuthorization',
+    'noteAuthorized',
+    'capturePayment',
+    'finalizeTransaction',
+  ]);
+  expect(activitiesOf('v9', 'manual-cancelled')).toContain('noteAuthorized');
+  expect(activitiesOf('v9', 'declined')).not.toContain('noteAuthorized');
 });
 
 test('an encrypted history is ciphertext: its request is nowhere in it, and it does not replay without the key', async () => {

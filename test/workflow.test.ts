@@ -33,6 +33,8 @@ afterAll(async () => {
 /** A scripted Zuz: what each call answers, and what was called. */
 class FakeZuz {
   calls: string[] = [];
+  /** The merchant told of the authorization (noteAuthorized). */
+  notes: string[] = [];
   authorization: ZuzOperationResult = result('authorization', 'Succeed');
   capture: ZuzOperationResult = result('capture', 'Succeed');
   /** What a poll of the payment shows. */
@@ -59,6 +61,8 @@ class FakeZuz {
       recordTransaction: async () => void this.calls.push('recordTransaction'),
       assignAccountId: async () => (this.calls.push('assignAccountId'), 'acct_test'),
       screenTransaction: async () => (this.calls.push('screenTransaction'), this.riskVerdict),
+      // Beside the capture (its order against it is not fixed), so noted on a list of its own.
+      noteAuthorized: async ({ authorizedAmount }: { authorizedAmount: number }) => void this.notes.push(`authorized:${authorizedAmount}`),
       finalizeTransaction: async (view: TransactionView) => void this.calls.push(`finalize:${view.status}`),
       createPayment: async () => (this.calls.push('createPayment'), { paymentId: 'pay_1' }),
       createAuthorization: async () => {
@@ -179,10 +183,12 @@ test('an approved card is authorized, captured at once and recorded, step by ste
     'createPayment:completed',
     'createAuthorization:completed',
     'awaitAuthorizationResult:completed',
+    'noteAuthorized:completed',
     'capturePayment:completed',
     'awaitCaptureResult:completed',
     'finalizeTransaction:completed',
   ]);
+  expect(zuz.notes).toEqual(['authorized:1000']);
 });
 
 test('a declined card is never captured', async () => {
@@ -193,6 +199,26 @@ test('a declined card is never captured', async () => {
   expect(view.status).toBe('declined');
   expect(view.failure).toEqual({ code: 'authorization_declined', message: 'DECLINED' });
   expect(zuz.calls).not.toContain('capture:1000');
+  expect(zuz.notes).toEqual([]); // nothing held, nothing to tell but the outcome
+});
+
+test('the note of the authorization never stands in the way of the payment: failing for good, it is journalled and the capture goes on', async () => {
+  const zuz = new FakeZuz();
+  const activities = zuz.activities();
+  const view = await run(
+    Object.assign(zuz, {
+      activities: () => ({
+        ...activities,
+        noteAuthorized: async () => {
+          throw ApplicationFailure.create({ type: 'Bug', message: 'the note cannot be written', nonRetryable: true });
+        },
+      }),
+    }),
+    { request: request() },
+  );
+  expect(view.status).toBe('succeeded');
+  expect(zuz.calls).toEqual(expect.arrayContaining(['capture:1000', 'finalize:succeeded']));
+  expect(view.steps.find((s) => s.name === 'noteAuthorized')?.state).toBe('failed');
 });
 
 test('an unknown payment method fails the transaction without retrying', async () => {

@@ -314,6 +314,7 @@ async function runScripted(
     recordTransaction: () => Promise.resolve(),
     assignAccountId: () => Promise.resolve('acct_scripted'),
     screenTransaction: () => Promise.resolve({ cleared: true }),
+    noteAuthorized: () => Promise.resolve(),
     finalizeTransaction: () => Promise.resolve(),
     createPayment: () => Promise.resolve({ paymentId: 'pay_scripted' }),
     createAuthorization: () => Promise.resolve({ paymentId: 'pay_scripted', authorization: authorized }),

@@ -89,11 +89,17 @@ export const endpointListSchema = z.object({ endpoints: z.array(endpointSchema) 
 export const merchantEventSchema = z
   .object({
     id: z.string().meta({ description: 'The same however often the event is delivered' }),
-    type: z.string(),
+    type: z.enum(MERCHANT_EVENT_TYPES),
     created: z.string(),
     sequence: z.number().int().meta({ description: "The event's place among its transaction's events (delivery order is not promised)" }),
     transactionId: z.string(),
-    requestId: z.string().optional(),
+    requestId: z
+      .string()
+      .meta({
+        description:
+          "The Request-Id of the API request behind the event: for a transaction's events the request that started it, for a refund's the request that asked for it; absent for the reconciliation's",
+      })
+      .optional(),
     data: z.record(z.string(), z.unknown()).meta({ description: 'The transaction or refund as GET shows it' }),
   })
   .meta({ id: 'MerchantEvent' });

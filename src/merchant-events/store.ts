@@ -1,16 +1,18 @@
 /**
  * Events told to merchants (docs/merchant-events.md): the outbox rows the records write in the
- * same statement as the status they tell of (transaction-record.ts, refund-record.ts,
- * reconciliation-store.ts), the merchants' webhook endpoints, where each event stands at each
- * endpoint and every delivery attempt. Nothing here is on the payment path but the outbox insert,
- * which is one more row in the record's own statement.
+ * same statement (or database transaction) as the status or fact they tell of
+ * (src/transaction/record.ts, src/refund/record.ts, src/reconciliation/store.ts), the merchants'
+ * webhook endpoints, where each event stands at each endpoint and every delivery attempt. Nothing
+ * here is on the payment path but the outbox insert, which is one more row in the record's own
+ * statement or transaction.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Database, Queryable } from '../shared/database';
 import { parseTransactionKey } from '../merchants/model';
 
-/** The types told this round (`transaction.authorized` and `authorization.released` are not yet: see the docs). */
+/** Every type of event a merchant is told (docs/merchant-events.md says when each is written). */
 export const MERCHANT_EVENT_TYPES = [
+  'transaction.authorized',
   'transaction.succeeded',
   'transaction.declined',
   'transaction.failed',
@@ -18,6 +20,7 @@ export const MERCHANT_EVENT_TYPES = [
   'refund.succeeded',
   'refund.failed',
   'transaction.refunded_by_reconciliation',
+  'authorization.released',
 ] as const;
 export type MerchantEventType = (typeof MERCHANT_EVENT_TYPES)[number];
 

@@ -126,6 +126,8 @@ export async function reconcileTransaction(reconciler: Reconciler, runId: string
   // Written only when it changed: most candidates agree, and the daily run should not rewrite every row it reads.
   const refunded = reconciliationRefunds(facts, zuzState).refunded;
   if (refunded > facts.refundedAmount) await store.noteRefunded(transactionId, refunded);
+  // A hold this reconciliation asked to release, found released (its void was pending, or its answer lost), is told to the merchant.
+  if (facts.releaseUntold && zuzState.void?.status === 'Succeed') await store.noteReleased(transactionId, zuzState.void);
   // Anything found is looked at again next run, until a run finds nothing: a pending refund or release is followed to its end.
   if (found.length > 0 !== Boolean(recorded.reconcileAgain)) await store.reconcileAgain(transactionId, found.length > 0);
   if (workflow !== 'running')
@@ -173,7 +175,11 @@ async function repair(
     }
     // A void Zuz failed is asked again under a new key (the first one's key answers its failure for a day).
     const round = zuzState.void?.status === 'Failed' ? ':2' : '';
+    // Noted before it leaves, so a release whose answer is lost (or pending) is still told once a later look finds it through.
+    await store.markReleaseAsked(transactionId);
     const voided = await zuz.createVoid(paymentId, `pos:${transactionId}:void:reconciliation${round}`);
+    // The hold is released: the merchant is told (authorization.released), once, as a reconciliation refund is.
+    if (voided.status === 'Succeed') await store.noteReleased(transactionId, voided);
     return { Succeed: 'voided', Pending: 'release_pending', Failed: 'release_failed' }[voided.status];
   } catch (err) {
     // A refusal (4xx) is final for this run and reported; an outage fails the page, which Temporal retries.

@@ -23,6 +23,8 @@ export interface RecordedFacts {
   ageMs: number;
   /** Whether an earlier run left something open on it (it is then checked whatever its age). */
   reconcileAgain?: boolean;
+  /** A void the reconciliation asked for (to release a forgotten hold) has not yet been seen through and told to the merchant. */
+  releaseUntold?: boolean;
 }
 
 /** Whether a workflow is still working for the transaction (then the flow, not reconciliation, is in charge). */

@@ -120,9 +120,11 @@ export class ReconciliationStore {
       zuz_payment_id: string | null;
       age_ms: string;
       reconcile_again: boolean;
+      release_untold: boolean;
     }>(
       `SELECT status, finalized_at IS NOT NULL AS finalized, captured_amount, refunded_amount, zuz_payment_id, reconcile_again,
-              (extract(epoch FROM now() - created_at) * 1000)::bigint AS age_ms
+              (extract(epoch FROM now() - created_at) * 1000)::bigint AS age_ms,
+              reconciliation_void_asked_at IS NOT NULL AND reconciliation_void_id IS NULL AS release_untold
          FROM transactions WHERE transaction_id = $1`,
       [transactionId],
     );
@@ -137,6 +139,7 @@ export class ReconciliationStore {
       paymentId: row.zuz_payment_id ?? undefined,
       ageMs: Number(row.age_ms),
       reconcileAgain: row.reconcile_again,
+      ...(row.release_untold && { releaseUntold: true }),
     };
   }
 
@@ -180,6 +183,47 @@ export class ReconciliationStore {
         data: {
           ...(await recordedView(connection, transactionId)),
           reconciliationRefund: { operationId: refund.operationId, amount: refund.amount },
+        },
+      });
+    });
+  }
+
+  /**
+   * Notes, before the void leaves, that the reconciliation asks Zuz to release the transaction's
+   * hold: should its answer be lost (or pending), a later look that finds the hold released still
+   * tells the merchant (`noteReleased`).
+   */
+  async markReleaseAsked(transactionId: string): Promise<void> {
+    await this.db.query(
+      `UPDATE transactions SET reconciliation_void_asked_at = coalesce(reconciliation_void_asked_at, now()) WHERE transaction_id = $1`,
+      [transactionId],
+    );
+  }
+
+  /**
+   * The hold the reconciliation asked to release is released (Zuz shows the void succeeded): the
+   * void as a fact on the record (the published status stays) and the merchant's event
+   * (`authorization.released`, the transaction as the record shows it then, with the void) in the
+   * same database transaction: both or neither. Once: a repeat finds the void noted and writes nothing.
+   */
+  async noteReleased(transactionId: string, voided: ZuzOperationResult): Promise<void> {
+    await this.db.transaction(async (connection) => {
+      const { rows } = await connection.query<{ merchant_id: string }>(
+        `UPDATE transactions SET reconciliation_void_id = $2, updated_at = now()
+          WHERE transaction_id = $1 AND reconciliation_void_id IS NULL RETURNING merchant_id`,
+        [transactionId, voided.operationId],
+      );
+      if (!rows[0]) return;
+      const type = 'authorization.released';
+      await insertMerchantEvent(connection, {
+        id: merchantEventId(`${transactionId}#release`, type, voided.status),
+        merchantId: rows[0].merchant_id,
+        type,
+        transactionKey: transactionId,
+        // What released the hold, beside the transaction as the record shows it (its status stays as published).
+        data: {
+          ...(await recordedView(connection, transactionId)),
+          reconciliationRelease: { operationId: voided.operationId, amount: voided.amount },
         },
       });
     });

@@ -43,9 +43,10 @@ export class RefundRecords {
 
   /**
    * Reserves the refund's amount on a succeeded transaction, if it fits. Failed refunds give their
-   * amount back; pending and succeeded ones hold it.
+   * amount back; pending and succeeded ones hold it. `requestId`: the API request that asked for the
+   * refund, which its event carries.
    */
-  async reserve(transactionKey: string, request: RefundRequest, fingerprint: string): Promise<Reservation> {
+  async reserve(transactionKey: string, request: RefundRequest, fingerprint: string, requestId?: string): Promise<Reservation> {
     return this.db.transaction(async (connection): Promise<Reservation> => {
       const { rows } = await connection.query<{ status: string; captured_amount: string; refunded_amount: string }>(
         `SELECT status, captured_amount, refunded_amount FROM transactions WHERE transaction_id = $1 FOR UPDATE`,
@@ -72,9 +73,9 @@ export class RefundRecords {
       const amount = request.amount ?? refundable;
       if (amount <= 0 || amount > refundable) return { kind: 'exceeds', refundable: Math.max(0, refundable) };
       const inserted = await connection.query<RefundRow>(
-        `INSERT INTO refunds (transaction_id, refund_id, request_fingerprint, amount, reason, status)
-             VALUES ($1, $2, $3, $4, $5, 'pending') RETURNING *`,
-        [transactionKey, request.refundId, fingerprint, amount, request.reason],
+        `INSERT INTO refunds (transaction_id, refund_id, request_fingerprint, amount, reason, status, request_id)
+             VALUES ($1, $2, $3, $4, $5, 'pending', $6) RETURNING *`,
+        [transactionKey, request.refundId, fingerprint, amount, request.reason, requestId ?? null],
       );
       return { kind: 'reserved', refund: toView(inserted.rows[0]) };
     });
@@ -113,7 +114,8 @@ export class RefundRecords {
   /**
    * The refund's outcome, written once: a final refund is never rewritten. A final outcome writes
    * the merchant's event (`refund.succeeded`, `refund.failed`: the refund as GET shows it, with its
-   * transaction's id) in the same statement: both or neither (src/merchant-events/store.ts).
+   * transaction's id, and the id of the request that asked for it) in the same statement: both or
+   * neither (src/merchant-events/store.ts).
    */
   async finalize(transactionKey: string, refundId: string, outcome: RefundOutcome): Promise<void> {
     const type = `refund.${outcome.status}`;
@@ -129,7 +131,7 @@ export class RefundRecords {
                 'transactionId', $8::text, 'refundId', u.refund_id, 'amount', u.amount, 'reason', u.reason, 'status', u.status,
                 'zuzRefundId', u.zuz_refund_id, 'failureMessage', nullif(u.failure_message, ''),
                 'createdAt', ${ISO_UTC('u.created_at')}, 'finalizedAt', ${ISO_UTC('u.finalized_at')})),
-              NULL
+              u.request_id
          FROM updated u JOIN transactions t ON t.transaction_id = u.transaction_id
         WHERE u.status <> 'pending'
        ON CONFLICT (id) DO NOTHING`,

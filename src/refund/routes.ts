@@ -15,6 +15,7 @@ import type { TransactionRecords } from '../transaction/record';
 import type { ProcessRefundInput } from './workflow';
 import { merchantOf } from '../api/auth';
 import { allowOnly, ApiError, validationError } from '../api/errors';
+import { requestIdOf } from '../api/request-id';
 import { createRefundSchema, transactionIdParam } from '../api/schemas';
 
 export interface RefundsRouterOptions {
@@ -38,7 +39,13 @@ export function refundsRouter({ client, records, refunds, taskQueue, flowOptions
     const transaction = await records.find(key);
     if (!transaction) throw new ApiError(404, 'not_found', `No transaction ${id.data}`);
 
-    const reservation = await askForRefund({ client, refunds, taskQueue, flowOptions }, key, transaction.zuz.paymentId!, request);
+    const reservation = await askForRefund(
+      { client, refunds, taskQueue, flowOptions },
+      key,
+      transaction.zuz.paymentId!,
+      request,
+      requestIdOf(res),
+    );
     switch (reservation.kind) {
       case 'conflict':
         throw new ApiError(409, 'refund_conflict', `Refund ${request.refundId} exists with a different request`);
@@ -67,10 +74,17 @@ export type RefundDesk = Pick<RefundsRouterOptions, 'client' | 'refunds' | 'task
  * failed (Temporal unreachable, say) starts it now. One that may have reached Zuz never starts
  * again: once Temporal has forgotten its workflow and Zuz its idempotency key, a new start would be
  * a second refund; the record answers it, and the reconciliation follows it at Zuz. The API's
- * route and the deterministic simulation both ask through here.
+ * route and the deterministic simulation both ask through here. `requestId`: the API request that
+ * asks (in the workflow's memo and the refund's event).
  */
-export async function askForRefund(desk: RefundDesk, key: string, paymentId: string, request: RefundRequest): Promise<Reservation> {
-  const reservation = await desk.refunds.reserve(key, request, refundFingerprint(request));
+export async function askForRefund(
+  desk: RefundDesk,
+  key: string,
+  paymentId: string,
+  request: RefundRequest,
+  requestId?: string,
+): Promise<Reservation> {
+  const reservation = await desk.refunds.reserve(key, request, refundFingerprint(request), requestId);
   if (reservation.kind !== 'reserved' && reservation.kind !== 'repeat') return reservation;
   const neverSent = reservation.kind === 'reserved' || !reservation.askedZuz;
   if (reservation.refund.status === 'pending' && neverSent) {
@@ -81,12 +95,18 @@ export async function askForRefund(desk: RefundDesk, key: string, paymentId: str
       amount: reservation.refund.amount,
       reason: request.reason,
     };
-    await startRefund(desk.client, desk.taskQueue, order, desk.flowOptions);
+    await startRefund(desk.client, desk.taskQueue, order, desk.flowOptions, requestId);
   }
   return reservation;
 }
 
-async function startRefund(client: Client, taskQueue: string, order: RefundOrder, options: ProcessRefundInput['options']): Promise<void> {
+async function startRefund(
+  client: Client,
+  taskQueue: string,
+  order: RefundOrder,
+  options: ProcessRefundInput['options'],
+  requestId?: string,
+): Promise<void> {
   try {
     await client.workflow.start('processRefund', {
       workflowId: refundWorkflowIdFor(refundKey(order.transactionKey, order.refundId)),
@@ -95,6 +115,7 @@ async function startRefund(client: Client, taskQueue: string, order: RefundOrder
       workflowIdConflictPolicy: 'FAIL',
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
       staticSummary: `refund ${order.amount} minor units of ${order.transactionKey}: ${order.reason}`,
+      ...(requestId && { memo: { requestId } }),
     });
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;

@@ -318,4 +318,18 @@ export const MIGRATIONS: readonly Migration[] = [
        )`,
     ],
   },
+  {
+    version: 12,
+    name: 'the request behind each transaction and refund; the reconciliation releasing a hold, asked and told',
+    statements: [
+      // The API request that started the transaction (or asked for the refund): its events carry it (docs/merchant-events.md).
+      `ALTER TABLE transactions ADD COLUMN request_id text`,
+      `ALTER TABLE refunds ADD COLUMN request_id text`,
+      // A void the reconciliation asked of Zuz for a forgotten hold, noted before it is sent, and the void that
+      // released the hold once Zuz shows it (written with its authorization.released event): a void whose answer
+      // was lost, or that was pending, is told when a later look finds it through.
+      `ALTER TABLE transactions ADD COLUMN reconciliation_void_asked_at timestamptz`,
+      `ALTER TABLE transactions ADD COLUMN reconciliation_void_id text`,
+    ],
+  },
 ];

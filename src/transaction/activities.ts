@@ -98,6 +98,21 @@ export function createDatabaseActivities(
       return { cleared: true };
     },
 
+    /**
+     * Zuz approved the authorization: the record notes it and the merchant is told
+     * (`transaction.authorized`), both in one database transaction. `transactionId` is the
+     * transaction's key. Idempotent: a retry writes no second event.
+     */
+    async noteAuthorized(input: {
+      transactionId: string;
+      authorizedAmount: number;
+      paymentId?: string;
+      authorizationId?: string;
+    }): Promise<void> {
+      const { transactionId, ...authorization } = input;
+      await records.noteAuthorized(transactionId, authorization);
+    },
+
     /** Writes the outcome into the record, once: a finalized record is never rewritten. */
     async finalizeTransaction(view: TransactionView): Promise<void> {
       await records.finalize(view);

@@ -6,7 +6,7 @@
  */
 import type { Database, Queryable } from '../shared/database';
 import { LEGACY_RUN } from '../shared/migrations';
-import { INSERT_MERCHANT_EVENT, merchantEventId, NEXT_SEQUENCE } from '../merchant-events/store';
+import { INSERT_MERCHANT_EVENT, insertMerchantEvent, merchantEventId, NEXT_SEQUENCE } from '../merchant-events/store';
 import { DEFAULT_MERCHANT_ID, parseTransactionKey, transactionKey } from '../merchants/model';
 import type { Failure, FailureCode, ReleaseOutcome, TransactionRequest, TransactionStatus, TransactionView, ZuzEvent } from './model';
 
@@ -36,7 +36,7 @@ export interface RecordedSummary {
 export type ClaimResult =
   | { kind: 'new' }
   /** The id was accepted before; `fingerprint` tells a repeat from a conflict, `runId` whether a workflow ever took it. */
-  | { kind: 'known'; fingerprint: string; runId?: string };
+  | { kind: 'known'; fingerprint: string; runId?: string; requestId?: string };
 
 interface TransactionRow {
   transaction_id: string;
@@ -59,17 +59,22 @@ interface TransactionRow {
   failure_code: FailureCode | null;
   failure_message: string | null;
   workflow_run_id: string | null;
+  request_id: string | null;
 }
 
 export class TransactionRecords {
   constructor(private readonly db: Database) {}
 
-  /** Records the request if its id is new; otherwise says what was recorded for it. Never overwrites. */
-  async claim(request: TransactionRequest, fingerprint: string): Promise<ClaimResult> {
+  /**
+   * Records the request if its id is new; otherwise says what was recorded for it. Never overwrites.
+   * `requestId`: the API request that started the transaction (the first to claim its id), which
+   * every event the transaction causes carries; the workflow's own claim knows none and keeps the API's.
+   */
+  async claim(request: TransactionRequest, fingerprint: string, requestId?: string): Promise<ClaimResult> {
     const key = transactionKey(request.merchantId, request.transactionId);
     const inserted = await this.db.query(
-      `INSERT INTO transactions (transaction_id, request_fingerprint, customer_id, payment_method_id, amount, currency, capture_mode, description, status, merchant_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'processing', $9)
+      `INSERT INTO transactions (transaction_id, request_fingerprint, customer_id, payment_method_id, amount, currency, capture_mode, description, status, merchant_id, request_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'processing', $9, $10)
        ON CONFLICT (transaction_id) DO NOTHING
        RETURNING transaction_id`,
       [
@@ -82,16 +87,22 @@ export class TransactionRecords {
         request.capture,
         request.description ?? null,
         request.merchantId ?? DEFAULT_MERCHANT_ID,
+        requestId ?? null,
       ],
     );
     if (inserted.rows.length > 0) return { kind: 'new' };
-    const { rows } = await this.db.query<Pick<TransactionRow, 'request_fingerprint' | 'workflow_run_id'>>(
-      `SELECT request_fingerprint, workflow_run_id FROM transactions WHERE transaction_id = $1`,
+    const { rows } = await this.db.query<Pick<TransactionRow, 'request_fingerprint' | 'workflow_run_id' | 'request_id'>>(
+      `SELECT request_fingerprint, workflow_run_id, request_id FROM transactions WHERE transaction_id = $1`,
       [key],
     );
     const row = rows[0];
     if (!row) throw new Error(`Transaction ${key} vanished from the record`);
-    return { kind: 'known', fingerprint: row.request_fingerprint, runId: row.workflow_run_id ?? undefined };
+    return {
+      kind: 'known',
+      fingerprint: row.request_fingerprint,
+      runId: row.workflow_run_id ?? undefined,
+      ...(row.request_id ? { requestId: row.request_id } : {}),
+    };
   }
 
   /** Withdraws a claim no workflow run has taken (its start failed). */
@@ -209,7 +220,8 @@ export class TransactionRecords {
   /**
    * The outcome, once the workflow has decided it. Written once: a finalized record is never rewritten.
    * The merchant's event for the outcome (`transaction.<status>`, the transaction as GET shows it
-   * from the record) is written by the same statement: both or neither (src/merchant-events/store.ts).
+   * from the record, with the id of the request that started it) is written by the same statement:
+   * both or neither (src/merchant-events/store.ts).
    */
   async finalize(view: Omit<TransactionView, 'steps'>): Promise<void> {
     const key = transactionKey(view.merchantId, view.transactionId);
@@ -224,9 +236,9 @@ export class TransactionRecords {
                 zuz_authorization_id = $6, zuz_capture_id = $7, zuz_void_id = $8,
                 failure_code = $9, failure_message = $10, release_outcome = $11, finalized_at = now(), updated_at = now()
           WHERE transaction_id = $1 AND finalized_at IS NULL
-         RETURNING transaction_id, merchant_id)
+         RETURNING transaction_id, merchant_id, request_id)
        ${INSERT_MERCHANT_EVENT}
-       SELECT $12, u.merchant_id, $13, u.transaction_id, ${NEXT_SEQUENCE('u.transaction_id')}, $14::jsonb, NULL FROM updated u
+       SELECT $12, u.merchant_id, $13, u.transaction_id, ${NEXT_SEQUENCE('u.transaction_id')}, $14::jsonb, u.request_id FROM updated u
        ON CONFLICT (id) DO NOTHING`,
       [
         key,
@@ -245,6 +257,39 @@ export class TransactionRecords {
         JSON.stringify(published),
       ],
     );
+  }
+
+  /**
+   * Zuz holds the authorized amount: the record says so (`authorized`, the amount, Zuz's ids) and
+   * the merchant's `transaction.authorized` event (the transaction as the record shows it then,
+   * with the id of the request that started it) is written in the same database transaction: both
+   * or neither. Idempotent: the event's id is stable, so a retry adds nothing; a finalized record is
+   * never touched (its terminal event is the last word), and the flow writes this before it finalizes.
+   */
+  async noteAuthorized(
+    key: string,
+    authorization: { authorizedAmount: number; paymentId?: string; authorizationId?: string },
+  ): Promise<void> {
+    await this.db.transaction(async (connection) => {
+      const { rows } = await connection.query<{ merchant_id: string; request_id: string | null }>(
+        `UPDATE transactions
+            SET status = 'authorized', authorized_amount = $2, zuz_payment_id = coalesce($3, zuz_payment_id),
+                zuz_authorization_id = coalesce($4, zuz_authorization_id), updated_at = now()
+          WHERE transaction_id = $1 AND finalized_at IS NULL
+         RETURNING merchant_id, request_id`,
+        [key, authorization.authorizedAmount, authorization.paymentId ?? null, authorization.authorizationId ?? null],
+      );
+      if (!rows[0]) return;
+      const type = 'transaction.authorized';
+      await insertMerchantEvent(connection, {
+        id: merchantEventId(key, type, 'authorized'),
+        merchantId: rows[0].merchant_id,
+        type,
+        transactionKey: key,
+        data: await recordedView(connection, key),
+        requestId: rows[0].request_id ?? undefined,
+      });
+    });
   }
 
   /** The payment Zuz opened for the transaction, noted as soon as it exists (finalize writes it again). */

@@ -25,6 +25,7 @@ import { merchantOf } from '../api/auth';
 import { cancelUpdate, captureUpdate, decisionUpdate, MAX_DECISION_WAIT_SECONDS, transactionQuery } from './workflow/messages';
 import type { ProcessTransactionInput } from './workflow/process-transaction';
 import { allowOnly, ApiError, validationError } from '../api/errors';
+import { requestIdOf } from '../api/request-id';
 import { captureSchema, createTransactionSchema, idempotencyKeyHeader, listTransactionsQuery, transactionIdParam } from '../api/schemas';
 import { listTransactions, plainCustomerSearchValue, type CustomerSearchValue } from './list';
 import { reverseHistoryReader, StepAttempts } from './step-attempts';
@@ -68,7 +69,9 @@ export function transactionsRouter({
     const key = transactionKey(merchantId, request.transactionId);
     const fingerprint = requestFingerprint(request);
     // The record, not Temporal, says whether this id was ever accepted: Temporal forgets closed runs.
-    const claim = await records.claim(request, fingerprint);
+    // It keeps the request that first claimed the id: the events the transaction causes carry its id.
+    const claim = await records.claim(request, fingerprint, requestIdOf(res));
+    const startedBy = claim.kind === 'known' ? (claim.requestId ?? requestIdOf(res)) : requestIdOf(res);
     if (claim.kind === 'known' && claim.fingerprint !== fingerprint) {
       throw new ApiError(409, 'transaction_conflict', `Transaction ${request.transactionId} exists with a different request`);
     }
@@ -95,6 +98,8 @@ export function transactionsRouter({
           customerId: request.customerId,
           amount: request.amount,
           currency: request.currency,
+          // The request that started it (the one the record keeps), as its events carry it.
+          ...(startedBy && { requestId: startedBy }),
         },
         typedSearchAttributes: [
           { key: transactionStatusKey, value: 'processing' },

@@ -11,8 +11,11 @@ import { databaseStepsRunLocally, releaseUnansweredAuthorizations, riskScreening
 
 export function stepActivities(policies: StepPolicies) {
   return {
-    /** The last step of each workflow: always an ordinary activity (see databaseSteps). */
-    database: proxyActivities<Pick<Activities, 'finalizeTransaction' | 'finalizeRefund'>>(policies.database),
+    /**
+     * The last step of each workflow: always an ordinary activity (see databaseSteps); and the note
+     * of an authorization, an ordinary activity too (src/transaction/workflow/tell-merchant.ts says why).
+     */
+    database: proxyActivities<Pick<Activities, 'finalizeTransaction' | 'finalizeRefund' | 'noteAuthorized'>>(policies.database),
     zuzCommands: proxyActivities<Pick<Activities, 'createPayment' | 'createAuthorization' | 'capturePayment'>>(policies.zuzCommands),
     zuzPersistent: proxyActivities<Pick<Activities, 'voidAuthorization' | 'readPaymentState' | 'requestRefund'>>(policies.zuzPersistent),
     zuzQueries: proxyActivities<Pick<Activities, 'readPaymentState'>>(policies.zuzQueries),

@@ -108,3 +108,16 @@ export const DATABASE_STEPS_AS_LOCAL_ACTIVITIES_PATCH = 'database-steps-as-local
 export function databaseStepsRunLocally(): boolean {
   return patched(DATABASE_STEPS_AS_LOCAL_ACTIVITIES_PATCH);
 }
+
+/**
+ * v9: the merchant is told when Zuz approves the authorization (`transaction.authorized`, issue
+ * 33): a step, `noteAuthorized`, writes the authorization into the record with the event, started
+ * beside the capture (never in its way) and awaited before the outcome is recorded, so the
+ * authorized event always precedes the terminal one. A transaction that reached its authorization's
+ * answer before v9 goes on without it.
+ */
+export const TELL_MERCHANT_OF_AUTHORIZATION_PATCH = 'tell-merchant-of-authorization';
+
+export function merchantIsToldOfAuthorization(): boolean {
+  return patched(TELL_MERCHANT_OF_AUTHORIZATION_PATCH);
+}

@@ -29,6 +29,7 @@ export function approvingActivities({ calls = [], recordMs = 0 }: { calls?: stri
     capturePayment: ({ amount }: { amount: number }) => ran('capturePayment', succeeded('capture', amount)),
     voidAuthorization: () => ran('voidAuthorization', succeeded('void')),
     readPaymentState: () => ran('readPaymentState', {}),
+    noteAuthorized: () => ran('noteAuthorized', undefined),
     finalizeTransaction: () => ran('finalizeTransaction', undefined),
   };
 }

@@ -16,3 +16,7 @@ export function releaseUnansweredAuthorizations(): boolean {
 export function databaseStepsRunLocally(): boolean {
   return false;
 }
+
+export function merchantIsToldOfAuthorization(): boolean {
+  return false;
+}

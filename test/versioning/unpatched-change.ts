@@ -17,3 +17,8 @@ export function releaseUnansweredAuthorizations(): boolean {
 export function databaseStepsRunLocally(): boolean {
   return false;
 }
+
+/** Not the change under test either: v1 told the merchant nothing of the authorization. */
+export function merchantIsToldOfAuthorization(): boolean {
+  return false;
+}

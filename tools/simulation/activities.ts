@@ -110,6 +110,8 @@ export function createSimulatedActivities(
     assignAccountId: (input: { transactionId: string; customerId: string }) => worlds.ofKey(input.transactionId).record.assignAccount(),
     screenTransaction: (input: { transactionId: string; customerId: string; amount: number }): Promise<RiskVerdict> =>
       worlds.ofKey(input.transactionId).record.screen(),
+    noteAuthorized: (input: { transactionId: string; authorizedAmount: number }) =>
+      worlds.ofKey(input.transactionId).record.noteAuthorized(input.authorizedAmount),
     finalizeTransaction: (view: TransactionView) => worlds.ofKey(transactionKey(view.merchantId, view.transactionId)).record.finalize(view),
     finalizeRefund: (input: { order: RefundOrder; outcome: RefundOutcome }) =>
       refunds.finalize(input.order.transactionKey, input.order.refundId, input.outcome),

@@ -167,5 +167,5 @@ export class CoverageTally {
 
 /** Steps with one way through (the database's): counted, but not branches. */
 function isBookkeeping(branch: string): boolean {
-  return /^(recordTransaction|assignAccountId|finalizeTransaction):completed$/.test(branch);
+  return /^(recordTransaction|assignAccountId|noteAuthorized|finalizeTransaction):completed$/.test(branch);
 }

@@ -492,6 +492,8 @@ export class SimulatedRecord {
   accountId?: string;
   finalized?: Omit<TransactionView, 'steps'>;
   finalizeCalls = 0;
+  /** The authorized amount the flow noted for the merchant (noteAuthorized, flow v9), once. */
+  authorizedNoted?: number;
 
   constructor(private readonly world: SimulatedWorld) {}
 
@@ -517,6 +519,13 @@ export class SimulatedRecord {
         ? { cleared: true as const }
         : { cleared: false as const, reason: 'More than 30 transactions in the last hour' },
     );
+  }
+
+  /** As the record's noteAuthorized: written once, never after the outcome. */
+  async noteAuthorized(amount: number): Promise<void> {
+    return this.world.call('database', 'noteAuthorized', () => {
+      if (!this.finalized) this.authorizedNoted ??= amount;
+    });
   }
 
   async finalize(view: TransactionView): Promise<void> {

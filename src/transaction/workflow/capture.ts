@@ -1,6 +1,6 @@
 /**
- * After a successful authorization: capture (at once, or when the client asks for it), or
- * release the money by voiding. Whatever ends the flow without a capture voids the
+ * After a successful authorization: tell the merchant (beside the rest, since v9), and capture (at
+ * once, or when the client asks for it), or release the money by voiding. Whatever ends the flow without a capture voids the
  * authorization; a capture whose fate is unknown is read back from Zuz, never sent again.
  */
 import { condition, log } from '@temporalio/workflow';
@@ -11,6 +11,7 @@ import { awaitZuzResult, toMs } from '../../workflows/await-zuz-result';
 import { unreachable } from '../../workflows/exhaustive';
 import { settleBeforeFinalStatus, voidWhenCaptureNeverArrived } from '../../workflows/patches';
 import { voidAuthorization } from './release';
+import { tellMerchantOfAuthorization } from './tell-merchant';
 import { formatDuration, formatMoney, type Failure, type ZuzOperationResult } from '../model';
 
 /** Whether to take the money, and how much; a release has already failed the transaction with its reason. */
@@ -26,6 +27,14 @@ export type CaptureOutcome =
   | { kind: 'answered'; result: ZuzOperationResult };
 
 export async function captureOrRelease(tx: TransactionState, options: FlowOptions): Promise<void> {
+  // The merchant is told that the money is held, beside the capture and never in its way (tell-merchant.ts).
+  const told = tellMerchantOfAuthorization(tx, options);
+  await takeOrReleaseTheMoney(tx, options);
+  // Told before the outcome is recorded: the authorized event always precedes the terminal one.
+  await told;
+}
+
+async function takeOrReleaseTheMoney(tx: TransactionState, options: FlowOptions): Promise<void> {
   const decision = await decideCapture(tx, options);
   switch (decision.kind) {
     case 'release':
