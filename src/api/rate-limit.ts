@@ -43,28 +43,38 @@ function keyOf(res: Response): string {
 /**
  * Failed authentications per client address: past `limit` 401s within the window, every request
  * from that address is answered 429 `too_many_failed_authentications` (with Retry-After) until
- * the window ends, so keys cannot be guessed at speed. Mounted before `requireApiKey`; answers
- * other than 401 are not counted. The client address is `req.ip` (set Express's `trust proxy`
- * behind a proxy, or every client counts as the proxy).
+ * the window ends, so keys cannot be guessed at speed. Mounted before `requireApiKey`. Only an
+ * answer that went out as 401 counts, when it went out: requests still in flight and requests the
+ * client gave up on count for nothing (express-rate-limit's `skipSuccessfulRequests` counts each
+ * request until it ends well, which refused a busy till's valid requests while Temporal was slow).
+ * The client address is `req.ip` (set Express's `trust proxy` behind a proxy, or every client
+ * counts as the proxy).
  */
 export function rateLimitFailedAuthentications({ limit, windowMs = 60_000 }: RateLimitOptions): RequestHandler {
-  return rateLimit({
-    windowMs,
-    limit,
-    standardHeaders: 'draft-7',
-    legacyHeaders: false,
-    requestWasSuccessful: (_req, res) => res.statusCode !== 401,
-    skipSuccessfulRequests: true,
-    handler: (_req, res) => {
-      const seconds = String(res.getHeader('retry-after'));
-      sendError(
+  const failures = new Map<string, { count: number; resetAt: number }>();
+  return (req, res, next) => {
+    const now = Date.now();
+    const address = req.ip ?? 'unknown';
+    for (const [known, window] of failures) if (window.resetAt <= now) failures.delete(known);
+    const window = failures.get(address);
+    if (window && window.count >= limit) {
+      const seconds = String(Math.max(1, Math.ceil((window.resetAt - now) / 1000)));
+      res.setHeader('retry-after', seconds);
+      return sendError(
         res,
         429,
         'too_many_failed_authentications',
         `Too many failed authentications from this address; retry after ${seconds} seconds (Retry-After)`,
       );
-    },
-  });
+    }
+    res.once('finish', () => {
+      if (res.statusCode !== 401) return;
+      const current = failures.get(address);
+      if (current && current.resetAt > Date.now()) current.count++;
+      else failures.set(address, { count: 1, resetAt: Date.now() + windowMs });
+    });
+    next();
+  };
 }
 
 /**
