@@ -117,7 +117,9 @@ export class TransactionState {
       throw err;
     } finally {
       record.endedAt = now();
-      this.#showWhereItStands(`${name} ${record.state}`);
+      // A step that ends beside another (noteAuthorized beside the capture's wait) leaves the one still running shown.
+      const stillRunning = [...this.#steps].reverse().find((s) => s.state === 'running');
+      this.#showWhereItStands(stillRunning ? `${stillRunning.name} running` : `${name} ${record.state}`);
       const durationMs = Date.now() - startedAt;
       recordStep({ ...record, name: step }, durationMs);
       log.info(`Step ${name} ${record.state}`, { step: name, state: record.state, branch: record.branch, durationMs });
