@@ -40,6 +40,8 @@ export const DEV_DEFAULTS = {
   ZUZ_APP_ID: 'pos-dev-app',
   ZUZ_PRIVATE_KEY: 'dev-zuz-private-key',
   PMS_API_KEY: 'dev-pms-key',
+  // The sandbox's operator: creates merchants and issues their keys (docs/operations.md).
+  OPERATOR_API_KEYS: 'dev-operator-key-0123456789',
   // Every seeded card belongs to one customer, so the sandbox would hit production's per-customer limits within minutes.
   RISK_MAX_TRANSACTIONS_PER_HOUR: '10000',
   RISK_MAX_AMOUNT_PER_DAY: '100000000',
@@ -155,8 +157,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const pms = await startPmsSimulator({
       port: dev.pmsSimPort,
       apiKey: baseEnv.PMS_API_KEY ?? DEV_DEFAULTS.PMS_API_KEY,
-      // Customers are each merchant's own at PMS: the mock cards are seeded for every merchant the API has keys for.
+      // Customers are each merchant's own at PMS: the mock cards are seeded for every merchant the API has keys for,
+      // and for one an operator creates at run time when it first sells.
       merchants: merchantsOf(baseEnv.API_KEYS || DEV_DEFAULTS.API_KEYS),
+      seedOnFirstLookup: true,
     });
     stoppers.push(() => pms.close());
     const zuz = await startZuzSimulator({

@@ -2,6 +2,7 @@
 import { MOCK_CARDS, cardNumberForToken, findMockCard } from '../../sandbox/simulators/cards';
 import { startPmsSimulator, type PmsSimulator } from '../../sandbox/simulators/pms';
 import { pmsConfigFromEnv } from '../../sandbox/simulators/pms/envConfig';
+import { PaymentMethodStore } from '../../sandbox/simulators/pms/paymentMethods';
 import { httpRequest } from './support/http';
 
 const API_KEY = 'test-pms-key';
@@ -214,5 +215,24 @@ describe('seeded cards and configuration', () => {
       expect(bad.message).toContain('entry 1');
       expect(bad.message).not.toContain('short-secret');
     }
+  });
+});
+
+describe('merchants created at run time (npm start seeds on first lookup)', () => {
+  const [card] = MOCK_CARDS;
+  const store = (seedOnFirstLookup: boolean) => new PaymentMethodStore(['default'], seedOnFirstLookup);
+
+  it('a merchant never configured finds the mock cards on its first lookup when asked to', () => {
+    expect(store(true).findForCustomer('shop-new', card.customerId, card.paymentMethodId)?.providerToken).toBe(card.providerToken);
+  });
+
+  it("without it, an unknown merchant's lookup finds nothing (control: the standalone simulator and tests)", () => {
+    expect(store(false).findForCustomer('shop-new', card.customerId, card.paymentMethodId)).toBeUndefined();
+  });
+
+  it("seeding one merchant on its lookup never shows it another merchant's own methods", () => {
+    const methods = store(true);
+    methods.add('shop-a', { ...card, paymentMethodId: 'pm_only_a' });
+    expect(methods.findForCustomer('shop-b', card.customerId, 'pm_only_a')).toBeUndefined();
   });
 });

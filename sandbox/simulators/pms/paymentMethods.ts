@@ -62,11 +62,19 @@ export class PaymentMethodStore {
   /** Merchant id, then payment-method id. */
   private readonly byMerchant = new Map<string, Map<string, PaymentMethod>>();
 
-  /** Seeds the mock cards for each merchant (at least `default`). */
-  constructor(merchants: readonly string[] = [DEFAULT_MERCHANT_ID]) {
-    for (const merchantId of merchants) {
-      for (const { cardNumber: _number, ...method } of MOCK_CARDS) this.add(merchantId, method);
-    }
+  /**
+   * Seeds the mock cards for each merchant (at least `default`). With `seedOnFirstLookup`, a merchant
+   * met for the first time (one an operator created at run time, under `npm start`) gets them too.
+   */
+  constructor(
+    merchants: readonly string[] = [DEFAULT_MERCHANT_ID],
+    private readonly seedOnFirstLookup = false,
+  ) {
+    for (const merchantId of merchants) this.seed(merchantId);
+  }
+
+  private seed(merchantId: string): void {
+    for (const { cardNumber: _number, ...method } of MOCK_CARDS) this.add(merchantId, method);
   }
 
   /** Adds or replaces (by merchant and id). */
@@ -78,6 +86,7 @@ export class PaymentMethodStore {
 
   /** Only the owner (this merchant's customer) sees a method: anyone else's is indistinguishable from an unknown one. */
   findForCustomer(merchantId: string, customerId: string, paymentMethodId: string): PaymentMethod | undefined {
+    if (this.seedOnFirstLookup && !this.byMerchant.has(merchantId)) this.seed(merchantId);
     const method = this.byMerchant.get(merchantId)?.get(paymentMethodId);
     return method && method.customerId === customerId ? { ...method } : undefined;
   }

@@ -14,6 +14,8 @@ export interface PmsSimulatorOptions {
   apiKey: string;
   /** The merchants the mock cards are seeded for (each its own copy); default `default` only. */
   merchants?: readonly string[];
+  /** Seed the mock cards for any other merchant on its first lookup (merchants created at run time). */
+  seedOnFirstLookup?: boolean;
 }
 
 export interface PmsSimulator {
@@ -26,7 +28,7 @@ export interface PmsSimulator {
 }
 
 export async function startPmsSimulator(options: PmsSimulatorOptions): Promise<PmsSimulator> {
-  const store = new PaymentMethodStore(options.merchants?.length ? options.merchants : [DEFAULT_MERCHANT_ID]);
+  const store = new PaymentMethodStore(options.merchants?.length ? options.merchants : [DEFAULT_MERCHANT_ID], options.seedOnFirstLookup);
   const faults = new PmsFaultBook();
   const sleeper = new Sleeper();
   const app = createPmsApp({ apiKey: options.apiKey, store, faults, sleeper });
