@@ -268,13 +268,15 @@ export class MerchantEventStore {
 
   /**
    * The merchant's endpoints that take the event: enabled, subscribed to its type and (for the
-   * first round) made before it; a redelivery goes to every endpoint subscribed now.
+   * first round) made before it; a redelivery goes to every endpoint subscribed now. The event's
+   * time comes in milliseconds and PostgreSQL keeps microseconds: compared at the event's
+   * precision, an endpoint made in the event's own millisecond is told too.
    */
   async subscribersOf(event: { merchantId: string; type: string; round: number; createdAt: string }): Promise<string[]> {
     const { rows } = await this.db.query<{ id: string }>(
       `SELECT id FROM webhook_endpoints
         WHERE merchant_id = $1 AND disabled_at IS NULL AND (events IS NULL OR $2 = ANY(events))
-          AND ($3::int > 0 OR created_at <= $4::timestamptz)
+          AND ($3::int > 0 OR date_trunc('milliseconds', created_at) <= $4::timestamptz)
         ORDER BY id`,
       [event.merchantId, event.type, event.round, event.createdAt],
     );
