@@ -19,6 +19,10 @@ export interface DevServerOptions {
   namespace?: string;
   /** The codec server the Web UI decodes payloads through (`--ui-codec-endpoint`), e.g. http://127.0.0.1:8888/codec. */
   codecEndpoint?: string;
+  /** Eager activity dispatch (`system.enableActivityEagerExecution`); default `activityEagerExecution()`. */
+  activityEagerExecution?: boolean;
+  /** The server's Prometheus `/metrics` port; default `DEV_SERVER_METRICS_PORT`, else one the CLI picks. */
+  metricsPort?: number;
 }
 
 export interface DevServer {
@@ -55,6 +59,11 @@ export async function startDevServer(requested: DevServerOptions): Promise<DevSe
     // activity task then waits up to 50 ms to be dispatched (docs/dispatch-wait.md).
     '--dynamic-config-value',
     `history.transferProcessorMaxPollRPS=${TRANSFER_QUEUE_READS_PER_SECOND}`,
+    // The activity task a workflow task schedules comes back in the answer to that workflow task
+    // (the SDK asks for it when it has a free slot): no transfer task, no matching, no poll.
+    '--dynamic-config-value',
+    `system.enableActivityEagerExecution=${options.activityEagerExecution ?? activityEagerExecution()}`,
+    ...metricsPortArgs(options.metricsPort ?? (Number(process.env.DEV_SERVER_METRICS_PORT) || undefined)),
     ...(options.uiPort ? ['--ui-port', String(options.uiPort)] : ['--headless']),
     ...(options.uiPort && options.codecEndpoint ? ['--ui-codec-endpoint', options.codecEndpoint] : []),
     ...(options.dbFile ? ['--db-filename', options.dbFile] : []),
@@ -118,6 +127,21 @@ const SETPRIV = '/usr/bin/setpriv';
  * default, to measure the difference side by side (docs/dispatch-wait.md).
  */
 export const TRANSFER_QUEUE_READS_PER_SECOND = Number(process.env.DEV_SERVER_TRANSFER_READS_PER_SECOND) || 1000;
+
+/**
+ * Eager activity dispatch, on unless `DEV_SERVER_ACTIVITY_EAGER_EXECUTION=false` (read at each
+ * start, so one process can start servers both ways and measure them side by side:
+ * tools/bench/till-probe.ts). The server's default is off; docs/BENCHMARKS.md ("Eager activity
+ * dispatch") has what it buys and why it is safe for money: it changes where an activity task is
+ * delivered, not how often it may run.
+ */
+export function activityEagerExecution(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.DEV_SERVER_ACTIVITY_EAGER_EXECUTION !== 'false';
+}
+
+function metricsPortArgs(port: number | undefined): string[] {
+  return port ? ['--metrics-port', String(port)] : [];
+}
 
 /** KEYWORD -> Keyword: the spelling the CLI documents. */
 function titleCase(word: string): string {

@@ -246,7 +246,10 @@ export async function startTemporalServer(options: TemporalServerOptions): Promi
     POS_TEMPORAL_MATCHING_MEMBERSHIP_PORT: String(ports.matchingMembership),
     POS_TEMPORAL_WORKER_PORT: String(ports.worker),
     POS_TEMPORAL_WORKER_MEMBERSHIP_PORT: String(ports.workerMembership),
-    POS_TEMPORAL_DYNAMIC_CONFIG: path.join(path.dirname(configFile), 'dynamic-config.yaml'),
+    // Another file when the caller names one (a bench switching a setting while the server runs: it re-reads it every 10 s).
+    POS_TEMPORAL_DYNAMIC_CONFIG: process.env.POS_TEMPORAL_DYNAMIC_CONFIG || path.join(path.dirname(configFile), 'dynamic-config.yaml'),
+    // Go's profiler on this port when asked for (off otherwise): where the server's CPU goes, by service.
+    ...(process.env.POS_TEMPORAL_PPROF_PORT && { POS_TEMPORAL_PPROF_PORT: process.env.POS_TEMPORAL_PPROF_PORT }),
     ...(options.tls && {
       POS_TEMPORAL_TLS_CERT_FILE: options.tls.server.certFile,
       POS_TEMPORAL_TLS_KEY_FILE: options.tls.server.keyFile,

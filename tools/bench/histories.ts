@@ -85,9 +85,64 @@ export function webhookTimings(
   return timing;
 }
 
+/** What one workflow cost Temporal, read off its history: the figures a flow-shape lever moves. */
+export interface TaskCounts {
+  events: number;
+  /** Workflow tasks that ran to completion (WorkflowTaskCompleted). */
+  workflowTasks: number;
+  /** Activity tasks (ActivityTaskScheduled; a retry is an attempt of the same one). */
+  activityTasks: number;
+  /** Local activities (their markers): run inside a workflow task, no task of their own. */
+  localActivities: number;
+  signals: number;
+  timers: number;
+  /** Updates accepted (the till's `Prefer: wait` is one). */
+  updates: number;
+  /**
+   * ActivityTaskScheduled -> ActivityTaskStarted of each activity, server clock (ms). An activity
+   * dispatched eagerly is started in the same write as the workflow task that scheduled it (~0 ms);
+   * one dispatched through matching waits for a poll to take it.
+   */
+  activityScheduleToStartMs: number[];
+}
+
+export function taskCounts(events: readonly HistoryEvent[]): TaskCounts {
+  const scheduledAt = new Map<string, number>();
+  const counts: TaskCounts = {
+    events: events.length,
+    workflowTasks: 0,
+    activityTasks: 0,
+    localActivities: 0,
+    signals: 0,
+    timers: 0,
+    updates: 0,
+    activityScheduleToStartMs: [],
+  };
+  for (const event of events) {
+    if (event.workflowTaskCompletedEventAttributes) counts.workflowTasks++;
+    if (event.activityTaskScheduledEventAttributes) {
+      counts.activityTasks++;
+      scheduledAt.set(String(event.eventId), exactMs(event.eventTime));
+    }
+    const started = event.activityTaskStartedEventAttributes;
+    const scheduled = started ? scheduledAt.get(String(started.scheduledEventId)) : undefined;
+    if (scheduled !== undefined) counts.activityScheduleToStartMs.push(Math.round((exactMs(event.eventTime) - scheduled) * 1000) / 1000);
+    if (event.markerRecordedEventAttributes?.markerName === 'core_local_activity') counts.localActivities++;
+    if (event.workflowExecutionSignaledEventAttributes) counts.signals++;
+    if (event.timerStartedEventAttributes) counts.timers++;
+    if (event.workflowExecutionUpdateAcceptedEventAttributes) counts.updates++;
+  }
+  return counts;
+}
+
 /** An event's time (a protobuf timestamp: seconds and nanoseconds) in milliseconds since the epoch. */
 function epochMs(time: Timestamp | null | undefined): number {
   return Number(time?.seconds ?? 0) * 1000 + Math.floor((time?.nanos ?? 0) / 1e6);
+}
+
+/** The same, to the microsecond (for spans shorter than a millisecond). */
+function exactMs(time: Timestamp | null | undefined): number {
+  return Number(time?.seconds ?? 0) * 1000 + (time?.nanos ?? 0) / 1e6;
 }
 
 function kindOf(event: HistoryEvent): string {

@@ -129,6 +129,10 @@ export function renderReport(report: BenchReport): string {
           ['database statements (pg_stat_database)', c.databaseStatementsPerTransaction],
           ['database statements (baseline, counted)', baseline?.databaseStatementsPerTransaction],
           ['history events', c.historyEventsPerTransaction],
+          // From the same histories' kinds of events (HistorySample.meanByKind): what the flow-shape levers move.
+          ['workflow tasks (WorkflowTaskCompleted)', c.meanEventsByKind.workflowTaskCompleted],
+          ['activity tasks (ActivityTaskScheduled)', c.meanEventsByKind.activityTaskScheduled],
+          ['markers (local activities, patches), signals, timers', countsOf(c.meanEventsByKind)],
           ...Object.entries(c.peakRssMiB).map(([who, mib]) => [`peak RSS MiB, ${who}`, mib]),
           // Payload encryption (AES-256-GCM) over one history's payloads: one decrypt and one encrypt of each.
           ...(c.codec
@@ -249,4 +253,10 @@ export function renderReport(report: BenchReport): string {
 /** Markdown needs a blank line between a table and the text after it (else the text joins the table). */
 function separateTables(lines: string[]): string[] {
   return lines.flatMap((line, i) => (i > 0 && lines[i - 1].startsWith('|') && line !== '' && !line.startsWith('|') ? ['', line] : [line]));
+}
+
+/** Markers (local activities and patches), signals and timers per transaction, from the mean count of each kind of event. */
+function countsOf(meanByKind: Record<string, number>): string {
+  const of = (kind: string) => Math.round((meanByKind[kind] ?? 0) * 100) / 100;
+  return `${of('markerRecorded')} markers, ${of('workflowExecutionSignaled')} signals, ${of('timerStarted')} timers`;
 }
