@@ -76,5 +76,7 @@ test('the command line prints every patch and its verdict', () => {
   }
   expect(lines).toHaveLength(PATCHES.length);
   expect(lines[0]).toMatch(/^retirable +risk-screening/);
-  expect(lines.at(-1)).toMatch(/^not retirable +database-steps-as-local-activities/);
+  // The newest patch (introduced after the execution still open at --as-of began) is never retirable yet.
+  expect(lines.at(-1)).toMatch(/^not retirable +tell-merchant-of-authorization/);
+  expect(lines.some((line) => /^not retirable +database-steps-as-local-activities/.test(line))).toBe(true);
 });
