@@ -62,6 +62,20 @@ interface TransactionRow {
   request_id: string | null;
 }
 
+/** A merchant's transactions, newest first, by the list's filters (tools/bench/list-isolation.ts explains this very query). */
+export const LIST_TRANSACTIONS_SQL = `SELECT transaction_id, customer_id, status, amount, currency, created_at, created_at::text AS created_at_exact, finalized_at FROM transactions
+        WHERE merchant_id = $6
+          AND ($1::text IS NULL OR customer_id = $1)
+          AND ($2::text IS NULL OR (status = $2 AND finalized_at IS NOT NULL))
+          AND ($3::timestamptz IS NULL OR (created_at, transaction_id) < ($3::timestamptz, $4::text))
+          AND ($7::timestamptz IS NULL OR created_at >= $7::timestamptz)
+          AND ($8::timestamptz IS NULL OR created_at <= $8::timestamptz)
+          AND ($9::bigint IS NULL OR amount >= $9::bigint)
+          AND ($10::bigint IS NULL OR amount <= $10::bigint)
+          AND ($11::boolean IS NULL OR refund_succeeded = $11::boolean)
+        ORDER BY created_at DESC, transaction_id DESC
+        LIMIT $5`;
+
 export class TransactionRecords {
   constructor(private readonly db: Database) {}
 
@@ -163,33 +177,19 @@ export class TransactionRecords {
       created_at: Date | string;
       created_at_exact: string;
       finalized_at: Date | string | null;
-    }>(
-      `SELECT transaction_id, customer_id, status, amount, currency, created_at, created_at::text AS created_at_exact, finalized_at FROM transactions
-        WHERE merchant_id = $6
-          AND ($1::text IS NULL OR customer_id = $1)
-          AND ($2::text IS NULL OR (status = $2 AND finalized_at IS NOT NULL))
-          AND ($3::timestamptz IS NULL OR (created_at, transaction_id) < ($3::timestamptz, $4::text))
-          AND ($7::timestamptz IS NULL OR created_at >= $7::timestamptz)
-          AND ($8::timestamptz IS NULL OR created_at <= $8::timestamptz)
-          AND ($9::bigint IS NULL OR amount >= $9::bigint)
-          AND ($10::bigint IS NULL OR amount <= $10::bigint)
-          AND ($11::boolean IS NULL OR refund_succeeded = $11::boolean)
-        ORDER BY created_at DESC, transaction_id DESC
-        LIMIT $5`,
-      [
-        filter.customerId ?? null,
-        filter.terminalStatus ?? null,
-        filter.after?.createdAt ?? null,
-        filter.after?.transactionKey ?? null,
-        filter.limit,
-        filter.merchantId,
-        filter.createdFrom ?? null,
-        filter.createdTo ?? null,
-        filter.minAmount ?? null,
-        filter.maxAmount ?? null,
-        filter.refunded ?? null,
-      ],
-    );
+    }>(LIST_TRANSACTIONS_SQL, [
+      filter.customerId ?? null,
+      filter.terminalStatus ?? null,
+      filter.after?.createdAt ?? null,
+      filter.after?.transactionKey ?? null,
+      filter.limit,
+      filter.merchantId,
+      filter.createdFrom ?? null,
+      filter.createdTo ?? null,
+      filter.minAmount ?? null,
+      filter.maxAmount ?? null,
+      filter.refunded ?? null,
+    ]);
     return rows.map((row) => ({
       transactionId: parseTransactionKey(row.transaction_id).transactionId,
       transactionKey: row.transaction_id,

@@ -25,6 +25,7 @@
  * default the API's), POOL (10).
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { LIST_TRANSACTIONS_SQL } from '../../src/transaction/record';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { resolve as resolvePath } from 'node:path';
@@ -357,18 +358,7 @@ async function databaseTime(db: PgClient, query: string): Promise<string> {
     num('maxAmount'),
     q.has('refunded') ? q.get('refunded') === 'true' : null,
   ];
-  const sql = `EXPLAIN (ANALYZE, FORMAT JSON) SELECT transaction_id, customer_id, status, amount, currency, created_at, created_at::text AS created_at_exact, finalized_at FROM transactions
-        WHERE merchant_id = $6
-          AND ($1::text IS NULL OR customer_id = $1)
-          AND ($2::text IS NULL OR (status = $2 AND finalized_at IS NOT NULL))
-          AND ($3::timestamptz IS NULL OR (created_at, transaction_id) < ($3::timestamptz, $4::text))
-          AND ($7::timestamptz IS NULL OR created_at >= $7::timestamptz)
-          AND ($8::timestamptz IS NULL OR created_at <= $8::timestamptz)
-          AND ($9::bigint IS NULL OR amount >= $9::bigint)
-          AND ($10::bigint IS NULL OR amount <= $10::bigint)
-          AND ($11::boolean IS NULL OR refund_succeeded = $11::boolean)
-        ORDER BY created_at DESC, transaction_id DESC
-        LIMIT $5`;
+  const sql = `EXPLAIN (ANALYZE, FORMAT JSON) ${LIST_TRANSACTIONS_SQL}`;
   await db.query(sql, params);
   const { rows } = await db.query<{ 'QUERY PLAN': Array<{ 'Planning Time': number; 'Execution Time': number }> }>(sql, params);
   const plan = rows[0]['QUERY PLAN'][0];
