@@ -4,7 +4,7 @@ import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type BundleOptions } from '@temporalio/worker';
 import { binaryCacheDir } from '../../sandbox/config';
-import { TRANSFER_QUEUE_READS_PER_SECOND } from '../../sandbox/dev-server';
+import { activityEagerExecution, TRANSFER_QUEUE_READS_PER_SECOND } from '../../sandbox/dev-server';
 import { transactionSearchAttributes } from '../../src/transaction/search-attributes';
 import { startTimeSkippingServer } from '../../tools/simulation/environment';
 
@@ -32,8 +32,12 @@ export function createDevServerEnv(): Promise<TestWorkflowEnvironment> {
     server: {
       executable: provisioned('temporal', process.env.TEMPORAL_CLI),
       searchAttributes: transactionSearchAttributes,
-      // As sandbox/dev-server.ts: the default transfer-queue read rate paces every task (docs/dispatch-wait.md).
-      extraArgs: ['--dynamic-config-value', `history.transferProcessorMaxPollRPS=${TRANSFER_QUEUE_READS_PER_SECOND}`],
+      // As sandbox/dev-server.ts: the default transfer-queue read rate paces every task (docs/dispatch-wait.md),
+      // and activities are dispatched eagerly as the stack's server does (docs/BENCHMARKS.md).
+      extraArgs: [
+        ...['--dynamic-config-value', `history.transferProcessorMaxPollRPS=${TRANSFER_QUEUE_READS_PER_SECOND}`],
+        ...['--dynamic-config-value', `system.enableActivityEagerExecution=${activityEagerExecution()}`],
+      ],
     },
   });
 }
