@@ -68,7 +68,7 @@ export default defineConfig(
   {
     // Routes talk to workflows as a client does: by the messages (signals, updates, queries) and by type,
     // never by running workflow code in the API process.
-    files: ['src/api/**/*.ts', 'src/*/routes.ts', 'src/*/*-routes.ts'],
+    files: ['src/api/**/*.ts', 'src/*/routes.ts', 'src/*/*-routes.ts', 'src/transaction/create.ts', 'src/transaction/lookup.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

@@ -28,6 +28,13 @@ const endpointParams = z.object({ id: endpointIdParam });
 const tags = ['Merchant events'];
 
 export function registerMerchantEventRoutes(registry: OpenAPIRegistry): void {
+  registerEndpointPaths(registry);
+  registerOneEndpointPaths(registry);
+  registerEventPaths(registry);
+}
+
+/** /v1/webhook-endpoints: where a merchant's events go (registering and listing). */
+function registerEndpointPaths(registry: OpenAPIRegistry): void {
   registry.registerPath({
     ...v1,
     tags,
@@ -67,7 +74,10 @@ export function registerMerchantEventRoutes(registry: OpenAPIRegistry): void {
     summary: "The merchant's endpoints (disabled ones too), without their secrets",
     responses: { 200: answers('The endpoints', endpointListSchema), ...common },
   });
+}
 
+/** /v1/webhook-endpoints/{id}: one endpoint. */
+function registerOneEndpointPaths(registry: OpenAPIRegistry): void {
   registry.registerPath({
     ...v1,
     tags,
@@ -117,7 +127,10 @@ export function registerMerchantEventRoutes(registry: OpenAPIRegistry): void {
       ...common,
     },
   });
+}
 
+/** /v1/events: what happened, as sent. */
+function registerEventPaths(registry: OpenAPIRegistry): void {
   registry.registerPath({
     ...v1,
     tags,

@@ -26,77 +26,12 @@ export function createDatabaseActivities(
   const records = new TransactionRecords(db);
   const refunds = new RefundRecords(db);
   return {
-    /**
-     * Records the request (the API usually has already) and binds the transaction to this
-     * workflow run. A transaction bound to another run was processed before — perhaps by a run
-     * Temporal has since forgotten — so this run must not act: it fails before reaching Zuz.
-     */
-    async recordTransaction(request: TransactionRequest): Promise<void> {
-      const fingerprint = requestFingerprint(request);
-      const claim = await records.claim(request, fingerprint);
-      if (claim.kind === 'known' && claim.fingerprint !== fingerprint) {
-        throw ApplicationFailure.create({
-          type: TRANSACTION_CONFLICT,
-          message: `Transaction ${request.transactionId} was recorded before with a different request`,
-          nonRetryable: true,
-        });
-      }
-      const runId = currentRunId();
-      if (!runId) throw new Error('recordTransaction runs only as a step of a transaction workflow');
-      if (!(await records.bindRun(transactionKey(request.merchantId, request.transactionId), runId))) {
-        throw ApplicationFailure.create({
-          type: TRANSACTION_ALREADY_PROCESSED,
-          message: `Transaction ${request.transactionId} was processed by another workflow run; this run does nothing`,
-          nonRetryable: true,
-        });
-      }
-    },
+    recordTransaction: (request: TransactionRequest): Promise<void> => recordTransaction(records, request, currentRunId),
 
-    /**
-     * The customer's account, created on first use; the same customer of the same merchant always
-     * gets the same account (customer ids are the merchant's, so they are keyed like transactions).
-     * `transactionId` is the transaction's key (src/merchants/model.ts), as in every step's input.
-     */
-    async assignAccountId(input: { transactionId: string; customerId: string }): Promise<string> {
-      const customerKey = transactionKey(parseTransactionKey(input.transactionId).merchantId, input.customerId);
-      await db.query(
-        `INSERT INTO accounts (customer_id, account_id) VALUES ($1, 'acct_' || replace(gen_random_uuid()::text, '-', ''))
-         ON CONFLICT (customer_id) DO NOTHING`,
-        [customerKey],
-      );
-      const { rows } = await db.query<{ account_id: string }>(
-        `UPDATE transactions SET account_id = a.account_id, updated_at = now()
-           FROM accounts a WHERE a.customer_id = $2 AND transactions.transaction_id = $1
-         RETURNING a.account_id`,
-        [input.transactionId, customerKey],
-      );
-      if (!rows[0]) throw new Error(`Transaction ${input.transactionId} is not recorded`);
-      return rows[0].account_id;
-    },
+    assignAccountId: (input: { transactionId: string; customerId: string }): Promise<string> => assignAccountId(db, input),
 
-    /** Too many transactions in an hour, or too much money in a day, for this customer of this merchant: declined before Zuz is asked. */
-    async screenTransaction(input: { transactionId: string; customerId: string; amount: number }): Promise<RiskVerdict> {
-      const { rows } = await db.query<{ last_hour: string; last_day_amount: string }>(
-        // Attempts count (card testing shows as many declines), but not those this check refused:
-        // a client retrying against the limit must not keep extending its own block.
-        `SELECT count(*) FILTER (WHERE created_at > now() - interval '1 hour'
-                                   AND failure_code IS DISTINCT FROM 'risk_rejected') AS last_hour,
-                coalesce(sum(amount) FILTER (WHERE created_at > now() - interval '24 hours'
-                                              AND status NOT IN ('declined', 'failed', 'cancelled')), 0) AS last_day_amount
-           FROM transactions
-          WHERE customer_id = $1 AND merchant_id = $3 AND transaction_id <> $2`,
-        [input.customerId, input.transactionId, parseTransactionKey(input.transactionId).merchantId],
-      );
-      const lastHour = Number(rows[0]?.last_hour ?? 0);
-      const lastDayAmount = Number(rows[0]?.last_day_amount ?? 0);
-      if (lastHour >= risk.maxTransactionsPerHour) {
-        return { cleared: false, reason: `More than ${risk.maxTransactionsPerHour} transactions in the last hour` };
-      }
-      if (lastDayAmount + input.amount > risk.maxAmountPerDay) {
-        return { cleared: false, reason: "The amount exceeds the customer's daily limit" };
-      }
-      return { cleared: true };
-    },
+    screenTransaction: (input: { transactionId: string; customerId: string; amount: number }): Promise<RiskVerdict> =>
+      screenTransaction(db, risk, input),
 
     /**
      * Zuz approved the authorization: the record notes it and the merchant is told
@@ -123,4 +58,84 @@ export function createDatabaseActivities(
       await refunds.finalize(input.order.transactionKey, input.order.refundId, input.outcome);
     },
   };
+}
+
+/**
+ * Records the request (the API usually has already) and binds the transaction to this workflow
+ * run. A transaction bound to another run was processed before — perhaps by a run Temporal has
+ * since forgotten — so this run must not act: it fails before reaching Zuz.
+ */
+async function recordTransaction(
+  records: TransactionRecords,
+  request: TransactionRequest,
+  currentRunId: () => string | undefined,
+): Promise<void> {
+  const fingerprint = requestFingerprint(request);
+  const claim = await records.claim(request, fingerprint);
+  if (claim.kind === 'known' && claim.fingerprint !== fingerprint) {
+    throw ApplicationFailure.create({
+      type: TRANSACTION_CONFLICT,
+      message: `Transaction ${request.transactionId} was recorded before with a different request`,
+      nonRetryable: true,
+    });
+  }
+  const runId = currentRunId();
+  if (!runId) throw new Error('recordTransaction runs only as a step of a transaction workflow');
+  if (!(await records.bindRun(transactionKey(request.merchantId, request.transactionId), runId))) {
+    throw ApplicationFailure.create({
+      type: TRANSACTION_ALREADY_PROCESSED,
+      message: `Transaction ${request.transactionId} was processed by another workflow run; this run does nothing`,
+      nonRetryable: true,
+    });
+  }
+}
+
+/**
+ * The customer's account, created on first use; the same customer of the same merchant always
+ * gets the same account (customer ids are the merchant's, so they are keyed like transactions).
+ * `transactionId` is the transaction's key (src/merchants/model.ts), as in every step's input.
+ */
+async function assignAccountId(db: Database, input: { transactionId: string; customerId: string }): Promise<string> {
+  const customerKey = transactionKey(parseTransactionKey(input.transactionId).merchantId, input.customerId);
+  await db.query(
+    `INSERT INTO accounts (customer_id, account_id) VALUES ($1, 'acct_' || replace(gen_random_uuid()::text, '-', ''))
+     ON CONFLICT (customer_id) DO NOTHING`,
+    [customerKey],
+  );
+  const { rows } = await db.query<{ account_id: string }>(
+    `UPDATE transactions SET account_id = a.account_id, updated_at = now()
+       FROM accounts a WHERE a.customer_id = $2 AND transactions.transaction_id = $1
+     RETURNING a.account_id`,
+    [input.transactionId, customerKey],
+  );
+  if (!rows[0]) throw new Error(`Transaction ${input.transactionId} is not recorded`);
+  return rows[0].account_id;
+}
+
+/** Too many transactions in an hour, or too much money in a day, for this customer of this merchant: declined before Zuz is asked. */
+async function screenTransaction(
+  db: Database,
+  risk: RiskLimits,
+  input: { transactionId: string; customerId: string; amount: number },
+): Promise<RiskVerdict> {
+  const { rows } = await db.query<{ last_hour: string; last_day_amount: string }>(
+    // Attempts count (card testing shows as many declines), but not those this check refused:
+    // a client retrying against the limit must not keep extending its own block.
+    `SELECT count(*) FILTER (WHERE created_at > now() - interval '1 hour'
+                               AND failure_code IS DISTINCT FROM 'risk_rejected') AS last_hour,
+            coalesce(sum(amount) FILTER (WHERE created_at > now() - interval '24 hours'
+                                          AND status NOT IN ('declined', 'failed', 'cancelled')), 0) AS last_day_amount
+       FROM transactions
+      WHERE customer_id = $1 AND merchant_id = $3 AND transaction_id <> $2`,
+    [input.customerId, input.transactionId, parseTransactionKey(input.transactionId).merchantId],
+  );
+  const lastHour = Number(rows[0]?.last_hour ?? 0);
+  const lastDayAmount = Number(rows[0]?.last_day_amount ?? 0);
+  if (lastHour >= risk.maxTransactionsPerHour) {
+    return { cleared: false, reason: `More than ${risk.maxTransactionsPerHour} transactions in the last hour` };
+  }
+  if (lastDayAmount + input.amount > risk.maxAmountPerDay) {
+    return { cleared: false, reason: "The amount exceeds the customer's daily limit" };
+  }
+  return { cleared: true };
 }

@@ -94,22 +94,7 @@ export function createZuzActivities(zuz: ZuzClient, pms: PmsClient, recorder: Zu
       return upstream(() => zuz.createVoid(input.paymentId, key));
     },
 
-    /**
-     * Asks Zuz to refund part of a captured payment. The refund's key names it at Zuz twice: as
-     * the idempotency key (a retry is the same refund) and as the reconciliation id (Zuz's webhooks
-     * about it find the refund's workflow).
-     */
-    async requestRefund(order: RefundOrder): Promise<ZuzOperationResult> {
-      const key = refundKey(order.transactionKey, order.refundId);
-      await recorder.refundAsked(order);
-      try {
-        return await zuz.createRefund(order.paymentId, { amount: order.amount, reason: order.reason, reconciliationId: key }, `pos:${key}`);
-      } catch (err) {
-        if (!(err instanceof UpstreamError)) throw err;
-        if (err.retryable) throw ApplicationFailure.create({ type: UPSTREAM_UNAVAILABLE, message: err.message });
-        return refundDespiteRefusal(zuz, order.paymentId, key, err);
-      }
-    },
+    requestRefund: (order: RefundOrder): Promise<ZuzOperationResult> => requestRefund(zuz, recorder, order),
 
     /**
      * What Zuz currently says about each operation of the payment (the polling fallback). A read
@@ -123,6 +108,23 @@ export function createZuzActivities(zuz: ZuzClient, pms: PmsClient, recorder: Zu
       );
     },
   };
+}
+
+/**
+ * Asks Zuz to refund part of a captured payment. The refund's key names it at Zuz twice: as the
+ * idempotency key (a retry is the same refund) and as the reconciliation id (Zuz's webhooks about
+ * it find the refund's workflow).
+ */
+async function requestRefund(zuz: ZuzClient, recorder: ZuzStepRecorder, order: RefundOrder): Promise<ZuzOperationResult> {
+  const key = refundKey(order.transactionKey, order.refundId);
+  await recorder.refundAsked(order);
+  try {
+    return await zuz.createRefund(order.paymentId, { amount: order.amount, reason: order.reason, reconciliationId: key }, `pos:${key}`);
+  } catch (err) {
+    if (!(err instanceof UpstreamError)) throw err;
+    if (err.retryable) throw ApplicationFailure.create({ type: UPSTREAM_UNAVAILABLE, message: err.message });
+    return refundDespiteRefusal(zuz, order.paymentId, key, err);
+  }
 }
 
 function openPayment(zuz: ZuzClient, input: PaymentRequest): Promise<{ paymentId: string }> {

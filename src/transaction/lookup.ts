@@ -1,0 +1,63 @@
+/**
+ * Finding a transaction's workflow run and its view: the run the record bound to the transaction,
+ * the live view from it, or the record's once Temporal has forgotten the run.
+ */
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { workflowIdFor, type TransactionView } from './model';
+import { parseTransactionKey } from '../merchants/model';
+import { decisionUpdate, transactionQuery } from './workflow/messages';
+import { ApiError } from '../api/errors';
+import { FIELDS_ONLY_IN_HISTORY, type TransactionRecords } from './record';
+
+export type Handle = ReturnType<Client['workflow']['getHandle']>;
+
+/**
+ * A request that asks to wait: the authorization's decision, or the transaction as it stands once
+ * it has finished. The state is read first with the query, which adds nothing to the history; only
+ * while the authorization is still undecided does it wait with the update (about five events
+ * each), so a till repeating its request for days (a manual capture) does not grow the history
+ * towards Temporal's limit: the waits are bounded by the authorization phase.
+ */
+export async function decisionOf(
+  client: Client,
+  records: TransactionRecords,
+  key: string,
+  waitSeconds: number,
+): Promise<RecordedView | TransactionView> {
+  try {
+    const handle = await boundHandle(client, records, key);
+    const view = await handle.query(transactionQuery);
+    if (view.status !== 'processing') return view;
+    return await handle.executeUpdate(decisionUpdate, { args: [{ waitSeconds }] });
+  } catch (err) {
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
+    return currentView(client, records, key);
+  }
+}
+
+/**
+ * The handle of the workflow run the record bound to the transaction: the one that acted for it.
+ * Any other run under the same workflow id (one refused at its first step) is not the transaction.
+ */
+export async function boundHandle(client: Client, records: TransactionRecords, key: string): Promise<Handle> {
+  const bound = await records.runOf(key);
+  return client.workflow.getHandle(workflowIdFor(key), bound.known ? bound.runId : undefined);
+}
+
+/** The live view from the workflow, or the record's when Temporal no longer has the run. */
+export async function currentView(client: Client, records: TransactionRecords, key: string): Promise<RecordedView | TransactionView> {
+  try {
+    return await (await boundHandle(client, records, key)).query(transactionQuery);
+  } catch (err) {
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
+    return fromRecord(records, key);
+  }
+}
+
+export type RecordedView = Omit<TransactionView, 'steps'> & { steps: []; unavailable: typeof FIELDS_ONLY_IN_HISTORY };
+
+export async function fromRecord(records: TransactionRecords, key: string): Promise<RecordedView> {
+  const recorded = await records.find(key);
+  if (!recorded) throw new ApiError(404, 'not_found', `No transaction ${parseTransactionKey(key).transactionId}`);
+  return { ...recorded, steps: [], unavailable: FIELDS_ONLY_IN_HISTORY };
+}
