@@ -52,7 +52,7 @@ async function historyLength(transactionId: string): Promise<number> {
  */
 async function settledHistoryLength(transactionId: string): Promise<number> {
   let previous = await historyLength(transactionId);
-  for (let quietReads = 0; quietReads < 3; ) {
+  for (let quietReads = 0; quietReads < 3;) {
     await new Promise((r) => setTimeout(r, 300));
     const current = await historyLength(transactionId);
     quietReads = current === previous ? quietReads + 1 : 0;

@@ -68,41 +68,30 @@ interface KindDefinition {
 
 const anyAmount = (random: SeededRandom) => random.int(50, 50_000);
 
+/** An automatic capture of a card the simulators approve (at once or after a pending answer): captured in full. */
+const capturedInFull =
+  (paymentMethodId: string): KindDefinition['build'] =>
+  (random) => {
+    const amount = anyAmount(random);
+    return auto(paymentMethodId, amount, { status: 'succeeded', capturedAmount: amount, money: 'captured' });
+  };
+
+/** A card the simulators decline (at once or after a pending answer): nothing is ever held. */
+const declinedBy =
+  (paymentMethodId: string): KindDefinition['build'] =>
+  (random) =>
+    auto(paymentMethodId, anyAmount(random), {
+      status: 'declined',
+      failureCode: 'authorization_declined',
+      capturedAmount: 0,
+      money: 'never-authorized',
+    });
+
 const KINDS: Record<KindName, KindDefinition> = {
-  approved: {
-    weight: 24,
-    build: (random) => {
-      const amount = anyAmount(random);
-      return auto('pm_approved', amount, { status: 'succeeded', capturedAmount: amount, money: 'captured' });
-    },
-  },
-  declined: {
-    weight: 10,
-    build: (random) =>
-      auto('pm_declined', anyAmount(random), {
-        status: 'declined',
-        failureCode: 'authorization_declined',
-        capturedAmount: 0,
-        money: 'never-authorized',
-      }),
-  },
-  pending_approved: {
-    weight: 16,
-    build: (random) => {
-      const amount = anyAmount(random);
-      return auto('pm_pending_approved', amount, { status: 'succeeded', capturedAmount: amount, money: 'captured' });
-    },
-  },
-  pending_declined: {
-    weight: 10,
-    build: (random) =>
-      auto('pm_pending_declined', anyAmount(random), {
-        status: 'declined',
-        failureCode: 'authorization_declined',
-        capturedAmount: 0,
-        money: 'never-authorized',
-      }),
-  },
+  approved: { weight: 24, build: capturedInFull('pm_approved') },
+  declined: { weight: 10, build: declinedBy('pm_declined') },
+  pending_approved: { weight: 16, build: capturedInFull('pm_pending_approved') },
+  pending_declined: { weight: 10, build: declinedBy('pm_pending_declined') },
   manual_capture: {
     weight: 16,
     build: (random) => {
