@@ -4,9 +4,19 @@
  * time against the type the route really returns, so the documentation cannot drift silently.
  */
 import { z } from 'zod';
-import type { CaptureMode, Failure, FailureCode, StepState, TransactionStatus, TransactionView } from '../transaction/model';
+import {
+  CAPTURE_MODES,
+  FAILURE_CODES,
+  TRANSACTION_STATUSES,
+  type CaptureMode,
+  type Failure,
+  type FailureCode,
+  type StepState,
+  type TransactionStatus,
+  type TransactionView,
+} from '../transaction/model';
 import type { StepWithAttempts } from '../transaction/step-attempts';
-import type { RefundView } from '../refund/model';
+import { REFUND_STATUSES, type RefundView } from '../refund/model';
 import type { ReconciliationRunReport } from '../reconciliation/store';
 import { FIELDS_ONLY_IN_HISTORY } from '../transaction/record';
 import type { listTransactions, TransactionSummary } from '../transaction/list';
@@ -25,26 +35,14 @@ export type Mirrors<A, B> = [A] extends [B]
     : false
   : false;
 
-export const transactionStatusSchema = z
-  .enum(['processing', 'authorized', 'capturing', 'releasing', 'succeeded', 'declined', 'failed', 'cancelled'])
-  .meta({
-    id: 'TransactionStatus',
-    description: 'Running: processing, authorized (waiting for a manual capture), capturing. Terminal: the others.',
-  });
+export const transactionStatusSchema = z.enum(TRANSACTION_STATUSES).meta({
+  id: 'TransactionStatus',
+  description: 'Running: processing, authorized (waiting for a manual capture), capturing. Terminal: the others.',
+});
 
-const captureModeSchema = z.enum(['auto', 'manual']);
+const captureModeSchema = z.enum(CAPTURE_MODES);
 
-const failureCodeSchema = z.enum([
-  'payment_method_not_found',
-  'payment_method_unusable',
-  'authorization_declined',
-  'risk_rejected',
-  'provider_unavailable',
-  'authorization_timeout',
-  'capture_failed',
-  'cancelled_by_client',
-  'authorization_expired',
-]);
+const failureCodeSchema = z.enum(FAILURE_CODES);
 
 const failureSchema = z
   .object({
@@ -99,7 +97,7 @@ export const refundSchema = z
     refundId: z.string(),
     amount: z.number().int(),
     reason: z.string(),
-    status: z.enum(['pending', 'succeeded', 'failed']).meta({
+    status: z.enum(REFUND_STATUSES).meta({
       description: 'pending: asked of Zuz, no final answer yet (its amount stays reserved); failed refunds give their amount back',
     }),
     zuzRefundId: z.string().optional(),

@@ -1,6 +1,6 @@
 /** The API's request schemas (zod): the single source of what a valid request is. */
 import { z } from 'zod';
-import type { TransactionRequest } from '../transaction/model';
+import { CAPTURE_MODES, TRANSACTION_STATUSES, type TransactionRequest } from '../transaction/model';
 import type { RefundRequest } from '../refund/model';
 import { containsCardNumber } from '../transaction/card-number';
 import { MERCHANT_ID_PATTERN } from '../merchants/model';
@@ -44,7 +44,7 @@ export const createTransactionSchema = z.strictObject(
       .refine((c) => ISO_4217.has(c), 'currency must be an ISO 4217 code such as EUR')
       // A refinement is invisible to OpenAPI; listing the same set documents it exactly.
       .meta({ description: 'ISO 4217 currency code, upper case', enum: [...ISO_4217] }),
-    capture: z.enum(['auto', 'manual'], { error: 'capture must be "auto" or "manual"' }).default('auto'),
+    capture: z.enum(CAPTURE_MODES, { error: 'capture must be "auto" or "manual"' }).default('auto'),
     description: z
       .string()
       .max(200, 'description must be at most 200 characters')
@@ -90,7 +90,7 @@ export const captureSchema = z.strictObject({
 export const listTransactionsQuery = z
   .strictObject({
     status: z
-      .enum(['processing', 'authorized', 'capturing', 'releasing', 'succeeded', 'declined', 'failed', 'cancelled'], {
+      .enum(TRANSACTION_STATUSES, {
         error: 'status must be a transaction status',
       })
       .optional(),

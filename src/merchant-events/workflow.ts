@@ -5,7 +5,8 @@
  * slow or dead endpoint holds up nothing but its own deliveries.
  */
 import type { Duration } from '@temporalio/common';
-import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import { ActivityFailure, proxyActivities } from '@temporalio/workflow';
+import { activityFailedWith } from '../workflows/activity-failure';
 import type { DeliveryOrder, DeliveryResult, MerchantEventActivities } from './activities';
 
 export interface DeliveryRetry {
@@ -50,8 +51,7 @@ export async function deliverMerchantEvent({
   try {
     return await postMerchantEvent(order);
   } catch (err) {
-    if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === ENDPOINT_GONE)
-      return 'endpoint_gone';
+    if (activityFailedWith(err, ENDPOINT_GONE)) return 'endpoint_gone';
     if (!(err instanceof ActivityFailure)) throw err;
     await abandonMerchantEventDelivery(order);
     return 'abandoned';

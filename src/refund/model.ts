@@ -15,7 +15,8 @@ export interface RefundRequest {
 }
 
 /** `pending`: asked of Zuz, no final answer yet (its amount stays reserved). */
-export type RefundStatus = 'pending' | 'succeeded' | 'failed';
+export const REFUND_STATUSES = ['pending', 'succeeded', 'failed'] as const;
+export type RefundStatus = (typeof REFUND_STATUSES)[number];
 
 export interface RefundView {
   refundId: string;

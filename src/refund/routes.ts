@@ -5,7 +5,6 @@
  * `refundId` makes it idempotent: the same request again answers the first refund as it stands,
  * from the record, for ever.
  */
-import { createHash } from 'node:crypto';
 import { Router } from 'express';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { transactionKey } from '../merchants/model';
@@ -17,6 +16,7 @@ import { merchantOf } from '../api/auth';
 import { allowOnly, ApiError, validationError } from '../api/errors';
 import { requestIdOf } from '../api/request-id';
 import { createRefundSchema, transactionIdParam } from '../api/schemas';
+import { fingerprintOf } from '../shared/fingerprint';
 
 export interface RefundsRouterOptions {
   client: Client;
@@ -124,7 +124,5 @@ async function startRefund(
 
 /** The same refund id with another amount or reason is another request (409). */
 export function refundFingerprint(request: RefundRequest): string {
-  return createHash('sha256')
-    .update(JSON.stringify([request.refundId, request.amount ?? null, request.reason]))
-    .digest('hex');
+  return fingerprintOf([request.refundId, request.amount ?? null, request.reason]);
 }

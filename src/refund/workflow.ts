@@ -4,12 +4,14 @@
  * The amount was reserved by the record before this workflow started, so the workflow never
  * decides how much may be refunded; it only carries out one refund.
  */
-import { ApplicationFailure, log, metricMeter, setHandler } from '@temporalio/workflow';
+import { log, metricMeter, setHandler } from '@temporalio/workflow';
 import type { RefundOrder, RefundOutcome } from './model';
 import type { ZuzEvent, ZuzOperationKind, ZuzOperationResult } from '../transaction/model';
 import { REFUND_REFUSED } from '../shared/failure-codes';
 import { stepActivities } from '../workflows/activities';
+import { activityFailedWith } from '../workflows/activity-failure';
 import { awaitZuzResult, type ZuzResultInbox } from '../workflows/await-zuz-result';
+import { ZuzInbox } from '../workflows/zuz-inbox';
 import { zuzEventSignal } from '../transaction/workflow/messages';
 import { flowOptions, type FlowOverrides } from '../workflows/options';
 
@@ -40,8 +42,8 @@ async function refundAtZuz(order: RefundOrder, inbox: RefundInbox, flow: ReturnT
   try {
     answer = await zuzPersistent.requestRefund.executeWithOptions({ summary: `refund ${order.amount} minor units at Zuz` }, [order]);
   } catch (err) {
-    const refused = err instanceof Error && err.cause instanceof ApplicationFailure && err.cause.type === REFUND_REFUSED;
-    if (refused) return { status: 'failed', message: (err.cause as ApplicationFailure).message };
+    const refused = activityFailedWith(err, REFUND_REFUSED);
+    if (refused) return { status: 'failed', message: refused.message };
     throw err;
   }
   inbox.record(answer);
@@ -55,8 +57,8 @@ async function refundAtZuz(order: RefundOrder, inbox: RefundInbox, flow: ReturnT
 
 /** What Zuz said about this refund, by operation id; webhooks about other operations are ignored. */
 class RefundInbox implements ZuzResultInbox {
-  readonly #results = new Map<string, ZuzOperationResult>();
-  readonly #seenEventIds = new Set<string>();
+  /** A payment may have several refunds: each is its own operation. */
+  readonly #inbox = new ZuzInbox((result) => result.operationId);
 
   constructor(readonly paymentId: string) {}
 
@@ -65,23 +67,15 @@ class RefundInbox implements ZuzResultInbox {
   }
 
   accept(event: ZuzEvent): void {
-    if (event.kind !== 'refund' || event.paymentId !== this.paymentId || this.#seenEventIds.has(event.eventId)) return;
-    this.#seenEventIds.add(event.eventId);
+    if (event.kind !== 'refund' || event.paymentId !== this.paymentId || !this.#inbox.firstSight(event.eventId)) return;
     this.record(event);
   }
 
-  /** Keeps the first final answer per operation; a later Pending never overwrites it. */
   record(result: ZuzOperationResult): boolean {
-    const known = this.#results.get(result.operationId);
-    if (known && known.status !== 'Pending') return false;
-    const { kind, operationId, status, amount, responseCode, description } = result;
-    this.#results.set(operationId, { kind, operationId, status, amount, responseCode, description });
-    return true;
+    return this.#inbox.record(result);
   }
 
   finalResult(kind: ZuzOperationKind, operationId?: string): ZuzOperationResult | undefined {
-    if (kind !== 'refund' || !operationId) return undefined;
-    const result = this.#results.get(operationId);
-    return result && result.status !== 'Pending' ? result : undefined;
+    return kind === 'refund' && operationId ? this.#inbox.final(operationId) : undefined;
   }
 }

@@ -4,7 +4,12 @@
  * workflow bundle must stay free of zod, so nothing here imports it.)
  */
 
-export type CaptureMode = 'auto' | 'manual';
+/**
+ * The lists below are the one definition of each set of values: the types are derived from them,
+ * and so are the API's zod enums (src/api/schemas.ts, response-schemas.ts).
+ */
+export const CAPTURE_MODES = ['auto', 'manual'] as const;
+export type CaptureMode = (typeof CAPTURE_MODES)[number];
 
 /** What a client asks for in `POST /v1/transactions`. */
 export interface TransactionRequest {
@@ -23,27 +28,30 @@ export interface TransactionRequest {
 }
 
 /** `releasing`: a capture failed or was lost and the authorization is being released; the outcome is not final yet. */
-export type RunningStatus = 'processing' | 'authorized' | 'capturing' | 'releasing';
-export type TerminalStatus = 'succeeded' | 'declined' | 'failed' | 'cancelled';
-export type TransactionStatus = RunningStatus | TerminalStatus;
-
-export const TERMINAL_STATUSES: readonly TerminalStatus[] = ['succeeded', 'declined', 'failed', 'cancelled'];
+export const RUNNING_STATUSES = ['processing', 'authorized', 'capturing', 'releasing'] as const;
+export const TERMINAL_STATUSES = ['succeeded', 'declined', 'failed', 'cancelled'] as const;
+export const TRANSACTION_STATUSES = [...RUNNING_STATUSES, ...TERMINAL_STATUSES] as const;
+export type RunningStatus = (typeof RUNNING_STATUSES)[number];
+export type TerminalStatus = (typeof TERMINAL_STATUSES)[number];
+export type TransactionStatus = (typeof TRANSACTION_STATUSES)[number];
 
 export function isTerminal(status: TransactionStatus): status is TerminalStatus {
   return (TERMINAL_STATUSES as readonly string[]).includes(status);
 }
 
 /** Machine-readable reasons a transaction did not succeed. */
-export type FailureCode =
-  | 'payment_method_not_found'
-  | 'payment_method_unusable'
-  | 'authorization_declined'
-  | 'risk_rejected'
-  | 'provider_unavailable'
-  | 'authorization_timeout'
-  | 'capture_failed'
-  | 'cancelled_by_client'
-  | 'authorization_expired';
+export const FAILURE_CODES = [
+  'payment_method_not_found',
+  'payment_method_unusable',
+  'authorization_declined',
+  'risk_rejected',
+  'provider_unavailable',
+  'authorization_timeout',
+  'capture_failed',
+  'cancelled_by_client',
+  'authorization_expired',
+] as const;
+export type FailureCode = (typeof FAILURE_CODES)[number];
 
 /**
  * `released`: Zuz voided the authorization. `release_pending`: Zuz took the void but had not

@@ -1,8 +1,8 @@
 /** A stable digest of a transaction request: the same transactionId with another body is a conflict. */
-import { createHash } from 'node:crypto';
+import { fingerprintOf } from '../shared/fingerprint';
 import type { TransactionRequest } from './model';
 
 export function requestFingerprint(r: TransactionRequest): string {
   const canonical = [r.transactionId, r.customerId, r.paymentMethodId, r.amount, r.currency, r.capture, r.description ?? ''];
-  return createHash('sha256').update(JSON.stringify(canonical)).digest('hex');
+  return fingerprintOf(canonical);
 }

@@ -6,7 +6,6 @@
  * for the caller's merchant only: an id is looked up under that merchant's key
  * (src/merchants/model.ts), so another merchant's transaction is as unknown as one never made.
  */
-import { createHash } from 'node:crypto';
 import { Router } from 'express';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
@@ -15,6 +14,7 @@ import { merchantOf } from '../api/auth';
 import { cancelUpdate, captureUpdate, transactionQuery } from './workflow/messages';
 import { allowOnly, ApiError, validationError } from '../api/errors';
 import { captureSchema, idempotencyKeyHeader, listTransactionsQuery, transactionIdParam } from '../api/schemas';
+import { fingerprintOf } from '../shared/fingerprint';
 import { listTransactions, plainCustomerSearchValue, type CustomerSearchValue } from './list';
 import { reverseHistoryReader, StepAttempts } from './step-attempts';
 import type { TransactionRecords } from './record';
@@ -104,7 +104,7 @@ async function refundsOf(refunds: RefundRecords, key: string): Promise<{ refunds
  * reusing a key for another body is a new request); without one, an identical request is the same one.
  */
 function clientRequestId(key: string | undefined, action: 'capture' | 'cancel', body: object): string {
-  const digest = createHash('sha256').update(JSON.stringify(body)).digest('base64url').slice(0, 22);
+  const digest = fingerprintOf(body, 'base64url').slice(0, 22);
   if (key === undefined) return `${action}:${digest}`;
   const valid = idempotencyKeyHeader.safeParse(key);
   if (!valid.success) throw validationError(valid.error, 'idempotency-key header');

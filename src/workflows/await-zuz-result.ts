@@ -34,28 +34,55 @@ export async function awaitZuzResult(
   const known = final();
   if (known) return { result: known, via: 'answer' };
 
-  const giveUpAt = Date.now() + toMs(deadline);
-  const remaining = () => Math.max(0, giveUpAt - Date.now());
+  const pauses = new DoublingPauses(options, deadline);
+  const remaining = () => pauses.remaining();
 
   const grace = Math.min(toMs(options.webhookGracePeriod), remaining());
   if (await condition(() => final() !== undefined, grace, { summary: `wait up to ${formatDuration(grace)} for Zuz's ${kind} webhook` })) {
     return { result: final()!, via: 'webhook' };
   }
 
-  let pause = toMs(options.pollInitialInterval);
   while (remaining() > 0) {
     const polled = await pollOnce(tx, kind, operationId, options);
     if (polled && final()) return { result: final()!, via: 'polling' };
-    const wait = Math.min(pause, remaining());
+    const wait = pauses.next();
     if (await condition(() => final() !== undefined, wait, { summary: `wait ${formatDuration(wait)} before reading the ${kind} again` })) {
       return { result: final()!, via: 'webhook' };
     }
-    pause = Math.min(pause * 2, toMs(options.pollMaxInterval));
   }
   // One last read at the deadline, so a result that landed during the final sleep still counts.
   await pollOnce(tx, kind, operationId, options);
   const last = final();
   return last ? { result: last, via: 'polling' } : { result: undefined, via: 'deadline' };
+}
+
+/**
+ * The pauses of every "read Zuz again until" loop (polling for a result, re-reading a lagging
+ * payment): from `pollInitialInterval`, doubling up to `pollMaxInterval`, none past the deadline
+ * set when the loop began.
+ */
+export class DoublingPauses {
+  readonly #giveUpAt: number;
+  readonly #max: number;
+  #pause: number;
+
+  constructor(options: Pick<FlowOptions, 'pollInitialInterval' | 'pollMaxInterval'>, within: Duration) {
+    this.#giveUpAt = Date.now() + toMs(within);
+    this.#pause = toMs(options.pollInitialInterval);
+    this.#max = toMs(options.pollMaxInterval);
+  }
+
+  /** Milliseconds until the deadline; 0 once it has passed. */
+  remaining(): number {
+    return Math.max(0, this.#giveUpAt - Date.now());
+  }
+
+  /** The next pause (never past the deadline); the one after it is twice as long, up to the maximum. */
+  next(): number {
+    const wait = Math.min(this.#pause, this.remaining());
+    this.#pause = Math.min(this.#pause * 2, this.#max);
+    return wait;
+  }
 }
 
 /** Reads the payment at Zuz and records what it says; a failed poll is only a missed chance. */

@@ -3,10 +3,10 @@
  * to Zuz inside that one activity, so it never enters the workflow), then wait for Zuz's final
  * answer. Whenever the flow gives up without that answer, any money Zuz did hold is released.
  */
-import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
 import type { FlowOptions } from '../../workflows/options';
 import type { TransactionState } from './transaction-state';
 import { stepActivities } from '../../workflows/activities';
+import { activityFailedWith } from '../../workflows/activity-failure';
 import { awaitZuzResult } from '../../workflows/await-zuz-result';
 import { unreachable } from '../../workflows/exhaustive';
 import { readFateOnAnyAuthorizationFailure, releaseUnansweredAuthorizations } from '../../workflows/patches';
@@ -107,9 +107,9 @@ async function zuzCommand<T>(
 
 /** PMS's verdict on the card when it gave one; otherwise Zuz could not be reached. */
 function commandFailure(err: unknown): Failure {
-  const cause = err instanceof ActivityFailure ? err.cause : undefined;
-  const type = cause instanceof ApplicationFailure ? cause.type : undefined;
-  if (type === PAYMENT_METHOD_NOT_FOUND) return { code: 'payment_method_not_found', message: cause!.message };
-  if (type === PAYMENT_METHOD_UNUSABLE) return { code: 'payment_method_unusable', message: cause!.message };
+  const notFound = activityFailedWith(err, PAYMENT_METHOD_NOT_FOUND);
+  if (notFound) return { code: 'payment_method_not_found', message: notFound.message };
+  const unusable = activityFailedWith(err, PAYMENT_METHOD_UNUSABLE);
+  if (unusable) return { code: 'payment_method_unusable', message: unusable.message };
   return { code: 'provider_unavailable', message: 'Could not create the authorization at Zuz' };
 }

@@ -2,12 +2,13 @@
  * Releasing held money: voiding an authorization the flow will not capture, and making sure an
  * authorization the flow gave up on (its answer never came) does not stay held at Zuz.
  */
-import { ActivityFailure, ApplicationFailure, log, sleep } from '@temporalio/workflow';
+import { log, sleep } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import type { FlowOptions } from '../../workflows/options';
 import type { TransactionState } from './transaction-state';
 import { stepActivities } from '../../workflows/activities';
-import { awaitZuzResult, toMs } from '../../workflows/await-zuz-result';
+import { activityFailedWith } from '../../workflows/activity-failure';
+import { awaitZuzResult, DoublingPauses } from '../../workflows/await-zuz-result';
 import { unreachable } from '../../workflows/exhaustive';
 import {
   releaseUnansweredAuthorizations,
@@ -222,14 +223,12 @@ interface Reread {
  * the last one once `within` has passed.
  */
 async function rereadPaymentUntil(tx: TransactionState, options: FlowOptions, reread: Reread): Promise<ZuzPaymentState> {
-  const giveUpAt = Date.now() + toMs(reread.within);
-  let pause = toMs(options.pollInitialInterval);
+  const pauses = new DoublingPauses(options, reread.within);
   for (;;) {
-    const wait = Math.max(1, Math.min(pause, giveUpAt - Date.now()));
+    const wait = Math.max(1, pauses.next());
     await sleep(wait, { summary: `wait ${formatDuration(wait)} before reading the payment again (${reread.because})` });
     const state = await readPayment(tx, options, reread.stepName, reread.branch);
-    if (reread.shows(state) || Date.now() >= giveUpAt) return state;
-    pause = Math.min(pause * 2, toMs(options.pollMaxInterval));
+    if (reread.shows(state) || pauses.remaining() === 0) return state;
   }
 }
 
@@ -261,5 +260,5 @@ async function untilFinal(
 }
 
 function refusedByZuz(err: unknown): boolean {
-  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === UPSTREAM_REFUSED;
+  return activityFailedWith(err, UPSTREAM_REFUSED) !== undefined;
 }

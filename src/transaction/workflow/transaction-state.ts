@@ -21,6 +21,7 @@ import { formatMoney } from '../model';
 import { transactionStatusKey } from '../search-attributes';
 import { transactionKey } from '../../merchants/model';
 import { recordStep } from './metrics';
+import { ZuzInbox } from '../../workflows/zuz-inbox';
 
 /** The client's word on a held authorization (manual capture, or cancel). */
 export type ClientDecision = { action: 'capture'; amount?: number } | { action: 'cancel' };
@@ -47,8 +48,8 @@ export class TransactionState {
   /** How many times each step has run: a rerun's journal name carries its ordinal (`rereadAuthorizationFate#2`). */
   readonly #runsOf = new Map<string, number>();
 
-  readonly #results = new Map<ZuzOperationKind, ZuzOperationResult>();
-  readonly #seenEventIds = new Set<string>();
+  /** A transaction has one operation of each kind at Zuz. */
+  readonly #inbox = new ZuzInbox((result) => result.kind);
 
   constructor(readonly request: TransactionRequest) {}
 
@@ -205,11 +206,10 @@ export class TransactionState {
 
   /** Takes a webhook into the inbox. Returns false for a duplicate or a stale (non-final after final) event. */
   acceptEvent(event: ZuzEvent): boolean {
-    if (this.#seenEventIds.has(event.eventId)) {
+    if (!this.#inbox.firstSight(event.eventId)) {
       log.info('Duplicate Zuz event ignored', { eventId: event.eventId });
       return false;
     }
-    this.#seenEventIds.add(event.eventId);
     if (this.#zuz.paymentId && event.paymentId !== this.#zuz.paymentId) {
       log.warn('Zuz event for another payment ignored', { eventId: event.eventId });
       return false;
@@ -219,24 +219,13 @@ export class TransactionState {
 
   /** Records a result from any source (API answer, webhook, poll); a final answer is never overwritten. */
   record(result: ZuzOperationResult): boolean {
-    const known = this.#results.get(result.kind);
-    if (known && known.status !== 'Pending') return false;
-    this.#results.set(result.kind, {
-      kind: result.kind,
-      operationId: result.operationId,
-      status: result.status,
-      amount: result.amount,
-      responseCode: result.responseCode,
-      description: result.description,
-    });
-    return true;
+    return this.#inbox.record(result);
   }
 
   /** The final answer for an operation, once there is one. */
   finalResult(kind: ZuzOperationKind, operationId?: string): ZuzOperationResult | undefined {
-    const result = this.#results.get(kind);
-    if (!result || result.status === 'Pending') return undefined;
-    if (operationId && result.operationId !== operationId) return undefined;
+    const result = this.#inbox.final(kind);
+    if (operationId && result?.operationId !== operationId) return undefined;
     return result;
   }
 
