@@ -7,6 +7,7 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { nonEmpty, parse, port, type Env } from '../src/shared/config';
+import { merchantsOfApiKeys, parseApiKeys } from '../src/merchants/model';
 
 /** Where the provisioning script caches the Temporal binaries (outside the work tree). */
 export function binaryCacheDir(env: Env = process.env): string {
@@ -38,4 +39,22 @@ export function loadDevConfig(env: Env = process.env) {
     simTimeScale: c.SIM_TIME_SCALE,
     dataDir: path.resolve(c.POS_DATA_DIR),
   };
+}
+
+/** The embedded default's credentials: for a local sandbox only, never for a real deployment. */
+export const DEV_DEFAULTS = {
+  API_KEYS: 'dev-api-key-0123456789',
+  ZUZ_APP_ID: 'pos-dev-app',
+  ZUZ_PRIVATE_KEY: 'dev-zuz-private-key',
+  PMS_API_KEY: 'dev-pms-key',
+  // The sandbox's operator: creates merchants and issues their keys (docs/operations.md).
+  OPERATOR_API_KEYS: 'dev-operator-key-0123456789',
+  // Every seeded card belongs to one customer, so the sandbox would hit production's per-customer limits within minutes.
+  RISK_MAX_TRANSACTIONS_PER_HOUR: '10000',
+  RISK_MAX_AMOUNT_PER_DAY: '100000000',
+};
+
+/** The merchants of an API_KEYS list (a malformed list is the API's configuration error to report, at its start). */
+export function merchantsOf(apiKeys: string): string[] {
+  return merchantsOfApiKeys(parseApiKeys(apiKeys).keys);
 }

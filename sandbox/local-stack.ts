@@ -11,7 +11,7 @@ import { Runtime, type NativeConnection } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
 import type { DataConverter, PayloadCodec } from '@temporalio/common';
 import { loadApiConfig, loadDatabaseConfig, loadFlowOverrides, loadTemporalConfig, loadWorkerOpsConfig } from '../src/shared/config';
-import { loadDevConfig } from './config';
+import { DEV_DEFAULTS, loadDevConfig, merchantsOf } from './config';
 import { startApiServer } from '../src/api/server';
 import { codecUiEndpoint } from '../src/api/codec-server';
 import { openDatabase, type Database } from '../src/shared/database';
@@ -30,22 +30,11 @@ import { ensureReconciliationSchedule, workflowLookup } from '../src/reconciliat
 import type { ProcessTransactionInput } from '../src/transaction/workflow/process-transaction';
 import type { Tracing } from '../src/shared/tracing';
 import { prebuiltWorkflowBundle } from '../src/shared/workflow-bundle';
-import { merchantsOfApiKeys, parseApiKeys } from '../src/merchants/model';
 
 type Env = Record<string, string | undefined>;
 
-/** The embedded default's credentials: for a local sandbox only, never for a real deployment. */
-export const DEV_DEFAULTS = {
-  API_KEYS: 'dev-api-key-0123456789',
-  ZUZ_APP_ID: 'pos-dev-app',
-  ZUZ_PRIVATE_KEY: 'dev-zuz-private-key',
-  PMS_API_KEY: 'dev-pms-key',
-  // The sandbox's operator: creates merchants and issues their keys (docs/operations.md).
-  OPERATOR_API_KEYS: 'dev-operator-key-0123456789',
-  // Every seeded card belongs to one customer, so the sandbox would hit production's per-customer limits within minutes.
-  RISK_MAX_TRANSACTIONS_PER_HOUR: '10000',
-  RISK_MAX_AMOUNT_PER_DAY: '100000000',
-};
+/** The embedded default's credentials, for the tests that sign as the sandbox does. */
+export { DEV_DEFAULTS };
 
 /** The environment of a throwaway stack (tests and tools): free ports, fast simulators, a fresh data folder. */
 export function throwawayStackEnv(name: string, overrides: Env = {}): Env {
@@ -271,11 +260,6 @@ async function startThrowawayCluster(codecEndpoint: string | undefined, webUi = 
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
-}
-
-/** The merchants of an API_KEYS list (a malformed list is the API's configuration error to report, at its start). */
-export function merchantsOf(apiKeys: string): string[] {
-  return merchantsOfApiKeys(parseApiKeys(apiKeys).keys);
 }
 
 /** The Web UI's origin as a browser may spell it (127.0.0.1 or localhost), for the codec server's CORS. */

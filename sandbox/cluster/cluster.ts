@@ -15,7 +15,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { loadApiConfig } from '../../src/shared/config';
 import { freePort } from '../dev-server';
-import { DEV_DEFAULTS, merchantsOf } from '../local-stack';
+import { DEV_DEFAULTS, merchantsOf } from '../config';
 import { startPmsSimulator, type PmsSimulator } from '../simulators/pms';
 import { startZuzSimulator, type ZuzSimulator } from '../simulators/zuz';
 import { clusterBinaries, missingClusterBinaries, type ClusterBinaries } from './binaries';

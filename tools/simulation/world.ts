@@ -10,6 +10,13 @@
  */
 import { Context } from '@temporalio/activity';
 import type { LedgerEntry } from '../../sandbox/simulators/zuz';
+import {
+  authorizationRefusal,
+  captureRefusal,
+  refundRefusal,
+  voidRefusal,
+  type RuledPayment,
+} from '../../sandbox/simulators/zuz/transitions';
 import { UpstreamError } from '../../src/shared/http';
 import type { ZuzPaymentState } from '../../src/zuz';
 import type { SavedCard } from '../../src/pms';
@@ -178,7 +185,7 @@ function lost(service: 'Zuz' | 'PMS' | 'database', call: string, timeout: boolea
   return new UpstreamError(service, timeout ? undefined : 503, `${call} ${timeout ? 'timed out' : 'answered 503'}`);
 }
 
-/** PaymentsOS's transition rules (as sandbox/simulators/zuz/transitions.ts), evaluated at a server time. */
+/** Zuz in the simulated world: PaymentsOS's transition rules (sandbox/simulators/zuz/transitions.ts, shared with the simulator) evaluated at a server time, with the seed's answers. */
 export class SimulatedZuz {
   private readonly payments = new Map<string, Payment>();
   private readonly idempotent = new Map<string, { at: number; answer: unknown }>();
@@ -228,7 +235,7 @@ export class SimulatedZuz {
       this.perform(idempotencyKey, paymentId, 'authorization', (payment, now) => {
         if (input.token !== tokenOf(plan.seed)) throw new UpstreamError('Zuz', 400, 'Unknown payment method token');
         if (plan.card === 'token-refused') throw new UpstreamError('Zuz', 400, 'The payment method token is not accepted');
-        if (payment.operations.some((o) => o.kind === 'authorization')) throw conflict('The payment already has an authorization');
+        refuseUnlessAllowed(authorizationRefusal(ruledAt(payment, now)));
         const finalStatus: FinalStatus = plan.card === 'approve' ? 'Succeed' : 'Failed';
         return this.operation(
           payment,
@@ -246,14 +253,7 @@ export class SimulatedZuz {
   async createCapture(paymentId: string, input: { amount: number; reconciliationId: string }, idempotencyKey: string) {
     return this.world.call('Zuz', 'createCapture', () =>
       this.perform(idempotencyKey, paymentId, 'capture', (payment, now) => {
-        const ops = payment.operations;
-        if (!ops.some((o) => o.kind === 'authorization' && statusAt(o, now) === 'Succeed'))
-          throw conflict('The payment has no successful authorization to capture');
-        if (ops.some((o) => o.kind === 'void' && statusAt(o, now) !== 'Failed')) throw conflict('The payment has been voided');
-        const authorized = ops.find((o) => o.kind === 'authorization')!.amount;
-        const capturable = authorized - sum(ops.filter((o) => o.kind === 'capture' && statusAt(o, now) !== 'Failed'));
-        if (capturable <= 0) throw conflict('The authorized amount has already been captured');
-        if (input.amount > capturable) throw conflict(`The capture amount ${input.amount} exceeds the capturable amount ${capturable}`);
+        refuseUnlessAllowed(captureRefusal(ruledAt(payment, now), input.amount));
         const pending = this.world.stream('capture').int(0, 9) < 4;
         const finalStatus: FinalStatus = this.world.plan.captureSucceeds ? 'Succeed' : 'Failed';
         return this.operation(payment, 'capture', input.amount, input.reconciliationId, finalStatus, pending, now);
@@ -264,12 +264,7 @@ export class SimulatedZuz {
   async createVoid(paymentId: string, idempotencyKey: string): Promise<ZuzOperationResult> {
     return this.world.call('Zuz', 'createVoid', () =>
       this.perform(idempotencyKey, paymentId, 'void', (payment, now) => {
-        const ops = payment.operations;
-        if (!ops.some((o) => o.kind === 'authorization' && statusAt(o, now) === 'Succeed'))
-          throw conflict('The payment has no successful authorization to void');
-        if (ops.some((o) => o.kind === 'capture' && statusAt(o, now) !== 'Failed'))
-          throw conflict('The payment has been captured; refund it instead');
-        if (ops.some((o) => o.kind === 'void' && statusAt(o, now) !== 'Failed')) throw conflict('The payment has already been voided');
+        refuseUnlessAllowed(voidRefusal(ruledAt(payment, now)));
         const random = this.world.stream('void');
         const finalStatus: FinalStatus = random.int(0, 49) === 0 ? 'Failed' : 'Succeed';
         const operation = this.operation(payment, 'void', payment.amount, undefined, finalStatus, random.int(0, 9) === 0, now);
@@ -279,7 +274,6 @@ export class SimulatedZuz {
     );
   }
 
-  /** PaymentsOS's rules: only captured money, never more than is left once refunds Zuz has not failed are counted. */
   async createRefund(
     paymentId: string,
     input: { amount: number; reason: string; reconciliationId: string },
@@ -287,11 +281,7 @@ export class SimulatedZuz {
   ): Promise<ZuzOperationResult> {
     return this.world.call('Zuz', 'createRefund', () =>
       this.perform(idempotencyKey, paymentId, 'refund', (payment, now) => {
-        const ops = payment.operations;
-        const captured = sum(ops.filter((o) => o.kind === 'capture' && statusAt(o, now) === 'Succeed'));
-        if (captured === 0) throw conflict('The payment has no successful capture to refund');
-        const refundable = captured - sum(ops.filter((o) => o.kind === 'refund' && statusAt(o, now) !== 'Failed'));
-        if (input.amount > refundable) throw conflict(`The refund amount ${input.amount} exceeds the refundable amount ${refundable}`);
+        refuseUnlessAllowed(refundRefusal(ruledAt(payment, now), input.amount));
         const random = this.world.stream('refund');
         const finalStatus: FinalStatus = random.int(0, 9) < 8 ? 'Succeed' : 'Failed';
         return this.operation(payment, 'refund', input.amount, input.reconciliationId, finalStatus, random.int(0, 9) < 4, now);
@@ -558,12 +548,16 @@ function resultOf(operation: Operation, at: number): ZuzOperationResult {
   };
 }
 
-function conflict(message: string): UpstreamError {
-  return new UpstreamError('Zuz', 409, message);
+/** A refusal by PaymentsOS's rules is Zuz's 409. */
+function refuseUnlessAllowed(refusal: string | undefined): void {
+  if (refusal !== undefined) throw new UpstreamError('Zuz', 409, refusal);
 }
 
-function sum(operations: Operation[]): number {
-  return operations.reduce((total, o) => total + o.amount, 0);
+/** The payment as PaymentsOS's rules (the Zuz simulator's, one definition) read it at a server time. */
+function ruledAt(payment: Payment, now: number): RuledPayment {
+  const transactions: RuledPayment['transactions'] = { authorization: [], capture: [], void: [], refund: [] };
+  for (const o of payment.operations) transactions[o.kind].push({ id: o.id, amount: o.amount, result: { status: statusAt(o, now) } });
+  return { transactions };
 }
 
 function capitalized(kind: string): string {
