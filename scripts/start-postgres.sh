@@ -12,9 +12,10 @@ say() { echo "[postgres] $*" >&2; }
 case "${1:-}" in -h | --help) sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 
 # Debian's layout first (/usr/lib/postgresql/<major>/bin), then pg_config's or initdb's folder (Homebrew, other distributions).
+# A folder counts only with the server in it: Debian's client package alone fills the same folder without initdb.
 pg_bin() {
   local found
-  found="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+  found="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | while read -r d; do [ -x "$d/initdb" ] && echo "$d"; done | sort -V | tail -n 1)"
   if [ -z "$found" ] && command -v pg_config >/dev/null 2>&1 && [ -x "$(pg_config --bindir)/initdb" ]; then found="$(pg_config --bindir)"; fi
   if [ -z "$found" ] && command -v initdb >/dev/null 2>&1; then found="$(dirname "$(command -v initdb)")"; fi
   [ -n "$found" ] && echo "$found"
