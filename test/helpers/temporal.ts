@@ -33,7 +33,7 @@ export function createDevServerEnv(): Promise<TestWorkflowEnvironment> {
       executable: provisioned('temporal', process.env.TEMPORAL_CLI),
       searchAttributes: transactionSearchAttributes,
       // As sandbox/dev-server.ts: the default transfer-queue read rate paces every task (docs/dispatch-wait.md),
-      // and activities are dispatched eagerly as the stack's server does (docs/BENCHMARKS.md).
+      // and activities are dispatched eagerly or not as the stack's server does (docs/BENCHMARKS.md).
       extraArgs: [
         ...['--dynamic-config-value', `history.transferProcessorMaxPollRPS=${TRANSFER_QUEUE_READS_PER_SECOND}`],
         ...['--dynamic-config-value', `system.enableActivityEagerExecution=${activityEagerExecution()}`],
