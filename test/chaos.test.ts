@@ -62,7 +62,10 @@ test(
       'reconciliation-converges': 0,
       'merchant-told': 0,
       'merchants-isolated': 0,
+      'histories-replay': 0,
     });
+    // Every workflow the run left was replayed from its first event (transactions, refunds, merchant events).
+    expect(report.invariants.find((invariant) => invariant.name === 'histories-replay')?.notes?.replayed).toBeGreaterThanOrEqual(40);
     expect(report.invariants.find((invariant) => invariant.name === 'charged-once')?.notes?.repeatedAfterForgetting).toBeGreaterThan(0);
     // Refunds were asked and reached Zuz, and another merchant's key probed every transaction.
     expect(report.invariants.find((invariant) => invariant.name === 'refund-once-at-zuz')?.notes?.merchantRefundsAtZuz).toBeGreaterThan(0);

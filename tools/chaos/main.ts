@@ -28,6 +28,7 @@ import { sleep } from './sleep';
 import { buildReport, replayCommand, writeReport, type ChaosReport } from './report';
 import { API_KEY, AUTHORIZATION_EXPIRY_MS, FLOW_ENV, OTHER_MERCHANT_KEY } from './service-env';
 import { checkMerchantsIsolated } from './merchants';
+import { checkHistoriesReplay } from './histories-replay';
 import type { LedgerEntry } from '../../sandbox/simulators/zuz';
 import { ChaosStack } from './stack';
 import { provisionCluster } from './engine';
@@ -183,7 +184,9 @@ async function main(): Promise<number> {
     console.log(
       `[chaos] merchant events: ${told.events.length} events, ${told.settled ? `every one at every endpoint, the last ${Math.round((told.settledAfterMs ?? 0) / 1000)}s after the endpoints' faults cleared` : `still missing after ${MERCHANT_TOLD_MS / 1000}s`}`,
     );
-    invariants = checkInvariants(evidence, stack.zuz.deliveries(), zuzSettled, outageWindows(injected), [converges, isolated], told);
+    const replays = await checkHistoriesReplay(stack.temporalConfig, taskQueue, logsDir);
+    console.log(`[chaos] histories replayed: ${String(replays.notes?.replayed)}, ${replays.violations.length} that do not replay`);
+    invariants = checkInvariants(evidence, stack.zuz.deliveries(), zuzSettled, outageWindows(injected), [converges, isolated, replays], told);
   } catch (err) {
     runError = (err as Error).stack ?? String(err);
     console.error(`[chaos] the run failed: ${runError}`);
