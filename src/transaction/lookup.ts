@@ -2,12 +2,13 @@
  * Finding a transaction's workflow run and its view: the run the record bound to the transaction,
  * the live view from it, or the record's once Temporal has forgotten the run.
  */
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { QueryNotRegisteredError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { workflowIdFor, type TransactionView } from './model';
 import { parseTransactionKey } from '../merchants/model';
 import { decisionUpdate, transactionQuery } from './workflow/messages';
 import { ApiError } from '../api/errors';
 import { FIELDS_ONLY_IN_HISTORY, type TransactionRecords } from './record';
+import { logger } from '../shared/logger';
 
 export type Handle = ReturnType<Client['workflow']['getHandle']>;
 
@@ -24,14 +25,14 @@ export async function decisionOf(
   key: string,
   waitSeconds: number,
 ): Promise<RecordedView | TransactionView> {
+  const handle = await boundHandle(client, records, key);
+  const view = await viewOf(handle, records, key);
+  if (view.status !== 'processing' || 'unavailable' in view) return view;
   try {
-    const handle = await boundHandle(client, records, key);
-    const view = await handle.query(transactionQuery);
-    if (view.status !== 'processing') return view;
     return await handle.executeUpdate(decisionUpdate, { args: [{ waitSeconds }] });
   } catch (err) {
     if (!(err instanceof WorkflowNotFoundError)) throw err;
-    return currentView(client, records, key);
+    return fromRecord(records, key);
   }
 }
 
@@ -46,10 +47,25 @@ export async function boundHandle(client: Client, records: TransactionRecords, k
 
 /** The live view from the workflow, or the record's when Temporal no longer has the run. */
 export async function currentView(client: Client, records: TransactionRecords, key: string): Promise<RecordedView | TransactionView> {
+  return viewOf(await boundHandle(client, records, key), records, key);
+}
+
+/**
+ * The live view from the workflow's query, else the record's: when Temporal no longer has the run,
+ * and when the worker could not answer (the query's replay of the history failed, a fault of the
+ * workflow that a retry does not cure: the record still knows the transaction, and the caller gets
+ * a definite answer instead of a 500). Temporal unreachable is neither: that error goes on (503).
+ */
+export async function viewOf(handle: Handle, records: TransactionRecords, key: string): Promise<RecordedView | TransactionView> {
   try {
-    return await (await boundHandle(client, records, key)).query(transactionQuery);
+    return await handle.query(transactionQuery);
   } catch (err) {
-    if (!(err instanceof WorkflowNotFoundError)) throw err;
+    if (err instanceof QueryNotRegisteredError) {
+      logger.warn(
+        { component: 'api', workflowId: handle.workflowId, error: err.message },
+        "the transaction's workflow could not answer its query; answering from the record",
+      );
+    } else if (!(err instanceof WorkflowNotFoundError)) throw err;
     return fromRecord(records, key);
   }
 }

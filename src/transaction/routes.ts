@@ -11,7 +11,7 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@
 import { ApplicationFailure } from '@temporalio/common';
 import { transactionKey } from '../merchants/model';
 import { merchantOf } from '../api/auth';
-import { cancelUpdate, captureUpdate, transactionQuery } from './workflow/messages';
+import { cancelUpdate, captureUpdate } from './workflow/messages';
 import { allowOnly, ApiError, validationError } from '../api/errors';
 import { captureSchema, idempotencyKeyHeader, listTransactionsQuery, transactionIdParam } from '../api/schemas';
 import { fingerprintOf } from '../shared/fingerprint';
@@ -22,7 +22,7 @@ import { refundedAmount, type RefundRecords } from '../refund/record';
 import type { RefundView } from '../refund/model';
 import { refundsRouter } from '../refund/routes';
 import { createTransaction, type TransactionStartOptions } from './create';
-import { boundHandle, fromRecord, type Handle } from './lookup';
+import { boundHandle, viewOf, type Handle } from './lookup';
 
 export interface TransactionsRouterOptions extends Omit<TransactionStartOptions, 'customerSearchValue'> {
   /** The server secret that signs list cursors. */
@@ -58,13 +58,9 @@ export function transactionsRouter({
     const key = transactionKey(merchantOf(res), transactionIdOf(req.params.id));
     const handle = await boundHandle(client, records, key);
     const refunded = await refundsOf(refunds, key);
-    try {
-      const view = await handle.query(transactionQuery);
-      res.json({ ...view, steps: await stepAttempts.of(handle, view.steps), ...refunded });
-    } catch (err) {
-      if (!(err instanceof WorkflowNotFoundError)) throw err;
-      res.json({ ...(await fromRecord(records, key)), ...refunded });
-    }
+    const view = await viewOf(handle, records, key);
+    if ('unavailable' in view) res.json({ ...view, ...refunded });
+    else res.json({ ...view, steps: await stepAttempts.of(handle, view.steps), ...refunded });
   });
 
   router.post('/:id/capture', async (req, res) => {

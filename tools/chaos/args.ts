@@ -47,6 +47,14 @@ const argsSchema = z
      * it. Raise --deadline-seconds to match (e.g. 600).
      */
     lateAnswerSeconds: integer('late-answer-seconds').min(0, '--late-answer-seconds must be >= 0').default(0),
+    /**
+     * Restarts of the Temporal server (1 by default). More of them walk more of the history shapes a
+     * server killed mid-write leaves (what histories-replay checks); the extra ones are drawn after
+     * the rest, so a seed's schedule keeps its other faults.
+     */
+    temporalRestarts: integer('temporal-restarts').min(1, '--temporal-restarts must be >= 1').max(20, '--temporal-restarts must be <= 20').default(1),
+    /** Worker kills (by default one per 80 transactions, 2 to 8); a higher count adds kills drawn after the rest of the schedule. */
+    workerKills: integer('worker-kills').min(0, '--worker-kills must be >= 0').max(50, '--worker-kills must be <= 50').optional(),
     /** Keep the child processes' logs even when every invariant holds. */
     keepLogs: z.boolean().default(false),
   })
@@ -56,7 +64,7 @@ export type ChaosArgs = z.infer<typeof argsSchema> & { seed?: number };
 
 export const USAGE = `Usage: npm run chaos -- [--engine dev|cluster] [--transactions 500] [--seed N] [--workers 2] [--concurrency 20]
                         [--report chaos-report.json] [--timeout-minutes 20] [--deadline-seconds 180]
-                        [--time-scale 0.1] [--zuz-outage-seconds 0] [--late-answer-seconds 0] [--keep-logs]`;
+                        [--time-scale 0.1] [--zuz-outage-seconds 0] [--late-answer-seconds 0] [--temporal-restarts 1] [--worker-kills N] [--keep-logs]`;
 
 const BOOLEAN_FLAGS = new Set(['keepLogs']);
 

@@ -65,6 +65,8 @@ export function planFaults(
   zuzOutageMs = 0,
   lateAnswerMs = 0,
   endpoints = 0,
+  temporalRestarts = 1,
+  workerKillsWanted?: number,
 ): ScheduledFault[] {
   const random = SeededRandom.stream(seed, 'faults');
   const n = transactions;
@@ -121,6 +123,20 @@ export function planFaults(
 
   if (lateAnswerMs > 0) {
     faults.push({ afterFinished: between(0.2, 0.4), action: { type: 'zuz-late-answers', lateByMs: lateAnswerMs, windowMs: 15_000 } });
+  }
+
+  for (let i = 1; i < temporalRestarts; i++) {
+    faults.push({
+      afterFinished: between(0.1, 0.85),
+      action: { type: 'restart-temporal', signal: random.pick(['SIGTERM', 'SIGKILL'] as const), downMs: random.int(1000, 5000) },
+    });
+  }
+
+  for (let i = workerKills; i < (workerKillsWanted ?? 0); i++) {
+    faults.push({
+      afterFinished: between(0.05, 0.9),
+      action: { type: 'kill-worker', worker: random.int(0, workers - 1), downMs: random.int(500, 3000) },
+    });
   }
 
   // The merchants' endpoints: a stream of their own, so the rest of the seed's schedule stays as it was before them.

@@ -66,6 +66,8 @@ async function main(): Promise<number> {
     args.zuzOutageSeconds * 1000,
     args.lateAnswerSeconds * 1000,
     CHAOS_MERCHANTS.length,
+    args.temporalRestarts,
+    args.workerKills,
   );
   console.log(`[chaos] seed ${args.seed} (replay: ${replayCommand(args)})`);
   console.log(

@@ -181,6 +181,9 @@ export function replayCommand(args: ChaosArgs & { seed: number }): string {
   const extras = [
     args.engine !== 'dev' ? ` --engine ${args.engine}` : '',
     args.zuzOutageSeconds > 0 ? ` --zuz-outage-seconds ${args.zuzOutageSeconds}` : '',
+    args.lateAnswerSeconds > 0 ? ` --late-answer-seconds ${args.lateAnswerSeconds}` : '',
+    args.workerKills !== undefined ? ` --worker-kills ${args.workerKills}` : '',
+    args.temporalRestarts > 1 ? ` --temporal-restarts ${args.temporalRestarts}` : '',
     args.deadlineSeconds !== 180 ? ` --deadline-seconds ${args.deadlineSeconds}` : '',
     args.timeScale !== 0.1 ? ` --time-scale ${args.timeScale}` : '',
   ].join('');
