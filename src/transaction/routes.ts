@@ -58,9 +58,9 @@ export function transactionsRouter({
     const key = transactionKey(merchantOf(res), transactionIdOf(req.params.id));
     const handle = await boundHandle(client, records, key);
     const refunded = await refundsOf(refunds, key);
-    const view = await viewOf(handle, records, key);
-    if ('unavailable' in view) res.json({ ...view, ...refunded });
-    else res.json({ ...view, steps: await stepAttempts.of(handle, view.steps), ...refunded });
+    const { view, description } = await viewOf(handle, records, key);
+    if ('unavailable' in view || !description) res.json({ ...view, ...refunded });
+    else res.json({ ...view, steps: await stepAttempts.of(handle, view.steps, description), ...refunded });
   });
 
   router.post('/:id/capture', async (req, res) => {

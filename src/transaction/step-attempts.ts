@@ -14,7 +14,7 @@
  * first (GetWorkflowExecutionHistoryReverse). A till polling a transaction that waits costs a
  * describe and no history at all.
  */
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowExecutionDescription, WorkflowHandle } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import type { StepRecord } from './model';
 
@@ -78,8 +78,8 @@ export class StepAttempts {
    * (a poll and a read of the payment's fate, say) each find their own. Journals written before
    * steps carried `historyFrom` are matched in order of type instead.
    */
-  async of(handle: WorkflowHandle, steps: StepRecord[]): Promise<StepWithAttempts[]> {
-    const description = await handle.describe();
+  async of(handle: WorkflowHandle, steps: StepRecord[], described?: WorkflowExecutionDescription): Promise<StepWithAttempts[]> {
+    const description = described ?? (await handle.describe());
     const run = await this.activitiesOf({ workflowId: description.workflowId, runId: description.runId }, description.historyLength);
     // A step still being retried: its attempt so far is in the workflow's description, by activity id.
     const pending = new Map((description.raw.pendingActivities ?? []).map((a) => [a.activityId ?? '', a.attempt ?? undefined]));

@@ -20,7 +20,13 @@ import { BatchReplayer } from '../simulation/replayer';
 const NAME = 'histories-replay';
 const DESCRIPTION = "every workflow's history replays from its first event on the code that ran it";
 
-export async function checkHistoriesReplay(temporal: TemporalConfig, taskQueue: string, logsDir: string): Promise<InvariantResult> {
+/** `payloadKeys`: the run's throwaway PAYLOAD_ENCRYPTION_KEYS, saved beside a failing history so that it can be decrypted. */
+export async function checkHistoriesReplay(
+  temporal: TemporalConfig,
+  taskQueue: string,
+  logsDir: string,
+  payloadKeys?: string,
+): Promise<InvariantResult> {
   const client = await connectClient(temporal, [], { connectTimeout: 10_000 });
   const bundle = prebuiltWorkflowBundle();
   const replayer = new BatchReplayer({
@@ -50,6 +56,7 @@ export async function checkHistoriesReplay(temporal: TemporalConfig, taskQueue: 
           const file = path.join(logsDir, 'histories', `${execution.workflowId.replace(/[^\w.-]/g, '_')}.json`);
           mkdirSync(path.dirname(file), { recursive: true });
           writeFileSync(file, historyToJSON(history));
+          if (payloadKeys) writeFileSync(path.join(path.dirname(file), 'PAYLOAD_ENCRYPTION_KEYS'), `${payloadKeys}\n`, { mode: 0o600 });
           violations.push({ transactionId: execution.workflowId, why: `does not replay (history in ${file}): ${failure}` });
         }),
       );

@@ -186,7 +186,7 @@ async function main(): Promise<number> {
     console.log(
       `[chaos] merchant events: ${told.events.length} events, ${told.settled ? `every one at every endpoint, the last ${Math.round((told.settledAfterMs ?? 0) / 1000)}s after the endpoints' faults cleared` : `still missing after ${MERCHANT_TOLD_MS / 1000}s`}`,
     );
-    const replays = await checkHistoriesReplay(stack.temporalConfig, taskQueue, logsDir);
+    const replays = await checkHistoriesReplay(stack.temporalConfig, taskQueue, logsDir, stack.baseEnv.PAYLOAD_ENCRYPTION_KEYS);
     console.log(`[chaos] histories replayed: ${String(replays.notes?.replayed)}, ${replays.violations.length} that do not replay`);
     invariants = checkInvariants(evidence, stack.zuz.deliveries(), zuzSettled, outageWindows(injected), [converges, isolated, replays], told);
   } catch (err) {
