@@ -29,7 +29,13 @@ function handleWhoseQuery(answer: () => Promise<unknown>, attempt?: number): Han
 const viewOnly = async (...args: Parameters<typeof viewOf>) => (await viewOf(...args)).view;
 
 test('the live view comes from the workflow when it answers', async () => {
-  await expect(viewOnly(handleWhoseQuery(() => Promise.resolve(live)), records, 'tx-1')).resolves.toEqual(live);
+  await expect(
+    viewOnly(
+      handleWhoseQuery(() => Promise.resolve(live)),
+      records,
+      'tx-1',
+    ),
+  ).resolves.toEqual(live);
 });
 
 test('a workflow whose task is pending on its first attempt is asked as usual', async () => {
@@ -45,7 +51,10 @@ test('a workflow whose task is being retried is not asked: the record answers', 
 });
 
 test('a workflow Temporal has forgotten is answered from the record', async () => {
-  const gone = { ...handleWhoseQuery(() => Promise.resolve(live)), describe: () => Promise.reject(new WorkflowNotFoundError('gone', 'transaction-tx-1', undefined)) } as unknown as Handle;
+  const gone = {
+    ...handleWhoseQuery(() => Promise.resolve(live)),
+    describe: () => Promise.reject(new WorkflowNotFoundError('gone', 'transaction-tx-1', undefined)),
+  } as unknown as Handle;
   await expect(viewOnly(gone, records, 'tx-1')).resolves.toEqual({ ...recorded, steps: [], unavailable: ['steps'] });
 });
 

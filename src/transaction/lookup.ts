@@ -52,8 +52,7 @@ export async function currentView(client: Client, records: TransactionRecords, k
 
 /** A view, with the workflow's description when the workflow gave it (the steps' attempts are read from it). */
 export type ViewAndDescription =
-  | { view: TransactionView; description: WorkflowExecutionDescription }
-  | { view: RecordedView; description?: WorkflowExecutionDescription };
+  { view: TransactionView; description: WorkflowExecutionDescription } | { view: RecordedView; description?: WorkflowExecutionDescription };
 
 /**
  * The live view from the workflow's query, else the record's:

@@ -52,7 +52,10 @@ const argsSchema = z
      * server killed mid-write leaves (what histories-replay checks); the extra ones are drawn after
      * the rest, so a seed's schedule keeps its other faults.
      */
-    temporalRestarts: integer('temporal-restarts').min(1, '--temporal-restarts must be >= 1').max(20, '--temporal-restarts must be <= 20').default(1),
+    temporalRestarts: integer('temporal-restarts')
+      .min(1, '--temporal-restarts must be >= 1')
+      .max(20, '--temporal-restarts must be <= 20')
+      .default(1),
     /** Worker kills (by default one per 80 transactions, 2 to 8); a higher count adds kills drawn after the rest of the schedule. */
     workerKills: integer('worker-kills').min(0, '--worker-kills must be >= 0').max(50, '--worker-kills must be <= 50').optional(),
     /** Keep the child processes' logs even when every invariant holds. */

@@ -188,7 +188,14 @@ async function main(): Promise<number> {
     );
     const replays = await checkHistoriesReplay(stack.temporalConfig, taskQueue, logsDir, stack.baseEnv.PAYLOAD_ENCRYPTION_KEYS);
     console.log(`[chaos] histories replayed: ${String(replays.notes?.replayed)}, ${replays.violations.length} that do not replay`);
-    invariants = checkInvariants(evidence, stack.zuz.deliveries(), zuzSettled, outageWindows(injected), [converges, isolated, replays], told);
+    invariants = checkInvariants(
+      evidence,
+      stack.zuz.deliveries(),
+      zuzSettled,
+      outageWindows(injected),
+      [converges, isolated, replays],
+      told,
+    );
   } catch (err) {
     runError = (err as Error).stack ?? String(err);
     console.error(`[chaos] the run failed: ${runError}`);
