@@ -6,7 +6,7 @@
  * answers all three; Temporal being unreachable is not such a case and stays an error (503).
  */
 import { QueryNotRegisteredError, ServiceError, WorkflowNotFoundError } from '@temporalio/client';
-import { viewOf, type Handle } from '../src/transaction/lookup';
+import { decisionOf, viewOf, type Handle } from '../src/transaction/lookup';
 import type { TransactionRecords } from '../src/transaction/record';
 
 const recorded = { transactionId: 'tx-1', status: 'succeeded', amount: 500, currency: 'EUR', capturedAmount: 500 };
@@ -79,4 +79,16 @@ test('a transaction the record does not know is not found, whatever the query sa
   const unknown = { find: () => Promise.resolve(undefined) } as unknown as TransactionRecords;
   const failing = handleWhoseQuery(() => Promise.reject(new QueryNotRegisteredError('replay failed', 3)));
   await expect(viewOnly(failing, unknown, 'tx-1')).rejects.toMatchObject({ status: 404 });
+});
+
+test("a till's wait during a retried task is not a query but the decision update, which waits for the answer", async () => {
+  const decided = { ...live, status: 'authorized' };
+  const handle = Object.assign(
+    handleWhoseQuery(() => Promise.resolve(live), 2),
+    { executeUpdate: () => Promise.resolve(decided) },
+  );
+  const client = { workflow: { getHandle: () => handle } } as unknown as Parameters<typeof decisionOf>[0];
+  const undecided = { runOf: () => Promise.resolve({ known: false }), find: () => Promise.resolve({ ...recorded, status: 'processing' }) };
+  await expect(decisionOf(client, undecided as unknown as TransactionRecords, 'tx-1', 5)).resolves.toEqual(decided);
+  expect(handle.queried).toBe(0);
 });

@@ -26,8 +26,10 @@ export async function decisionOf(
   waitSeconds: number,
 ): Promise<RecordedView | TransactionView> {
   const handle = await boundHandle(client, records, key);
-  const { view } = await viewOf(handle, records, key);
-  if (view.status !== 'processing' || 'unavailable' in view) return view;
+  const { view, description } = await viewOf(handle, records, key);
+  // Waits with the update while undecided, also when the record answered for a task being retried;
+  // not when the run is gone or could not be read (no description).
+  if (view.status !== 'processing' || !description) return view;
   try {
     return await handle.executeUpdate(decisionUpdate, { args: [{ waitSeconds }] });
   } catch (err) {
