@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { BenchReport } from '../tools/bench/report';
 import type { ScaleOutReport } from '../tools/bench/scale-out';
 import { runTool, stopRunningTools } from './helpers/processes';
+import { missingClusterBinaries } from '../sandbox/cluster/binaries';
 
 const BENCH = path.join(__dirname, '..', 'build', 'tools', 'bench', 'main.js');
 const dir = mkdtempSync(path.join(tmpdir(), 'pos-bench-test-'));
@@ -105,7 +106,11 @@ test('a bad argument stops with a clear message', async () => {
 
 const SCALE_OUT = path.join(__dirname, '..', 'build', 'tools', 'bench', 'scale-out.js');
 
-test(
+// The scale-out bench runs on the cluster, like test/cluster.test.ts: skipped, saying why, where its binaries are not provisioned.
+const missingCluster = missingClusterBinaries();
+if (missingCluster) console.warn(`test/bench.test.ts: the scale-out bench is skipped: ${missingCluster}`);
+
+(missingCluster ? test.skip : test)(
   'the scale-out bench runs on the cluster: a second worker and a second API process each carry transactions, CPU is counted for every role',
   async () => {
     const reportFile = path.join(dir, 'scale-out-report.json');
