@@ -74,18 +74,18 @@ export function planFaults(
   const between = (from: number, to: number) =>
     Math.max(1, random.int(Math.ceil(from * n), Math.max(Math.ceil(from * n), Math.floor(to * n))));
   const faults: ScheduledFault[] = [];
+  const killWorker = (): FaultAction => ({ type: 'kill-worker', worker: random.int(0, workers - 1), downMs: random.int(500, 3000) });
+  const restartTemporal = (): FaultAction => ({
+    type: 'restart-temporal',
+    signal: random.pick(['SIGTERM', 'SIGKILL'] as const),
+    downMs: random.int(1000, 5000),
+  });
 
   const workerKills = clamp(Math.round(n / 80), 2, 8);
   for (let i = 0; i < workerKills; i++) {
-    faults.push({
-      afterFinished: between(0.1, 0.85),
-      action: { type: 'kill-worker', worker: random.int(0, workers - 1), downMs: random.int(500, 3000) },
-    });
+    faults.push({ afterFinished: between(0.1, 0.85), action: killWorker() });
   }
-  faults.push({
-    afterFinished: between(0.3, 0.6),
-    action: { type: 'restart-temporal', signal: random.pick(['SIGTERM', 'SIGKILL'] as const), downMs: random.int(1000, 5000) },
-  });
+  faults.push({ afterFinished: between(0.3, 0.6), action: restartTemporal() });
   faults.push({
     afterFinished: between(0.2, 0.8),
     action: { type: 'restart-api', signal: random.pick(['SIGTERM', 'SIGKILL'] as const), downMs: random.int(300, 2000) },
@@ -126,17 +126,11 @@ export function planFaults(
   }
 
   for (let i = 1; i < temporalRestarts; i++) {
-    faults.push({
-      afterFinished: between(0.1, 0.85),
-      action: { type: 'restart-temporal', signal: random.pick(['SIGTERM', 'SIGKILL'] as const), downMs: random.int(1000, 5000) },
-    });
+    faults.push({ afterFinished: between(0.1, 0.85), action: restartTemporal() });
   }
 
   for (let i = workerKills; i < (workerKillsWanted ?? 0); i++) {
-    faults.push({
-      afterFinished: between(0.05, 0.9),
-      action: { type: 'kill-worker', worker: random.int(0, workers - 1), downMs: random.int(500, 3000) },
-    });
+    faults.push({ afterFinished: between(0.05, 0.9), action: killWorker() });
   }
 
   // The merchants' endpoints: a stream of their own, so the rest of the seed's schedule stays as it was before them.
