@@ -152,6 +152,8 @@ test('the audit trail holds who did what, with the request id; a back office rea
   );
   expect(tagged.headers.get('request-id')).toBe(`audit-test-${MERCHANT}`);
   expect(tagged.body.error?.requestId).toBe(`audit-test-${MERCHANT}`);
+  // A refused try at another merchant's keys is in the caller's own trail, never in the other merchant's.
+  expect((await call(apiA, backOffice.key, 'POST', `/v1/merchants/${OTHER}/keys`, { role: 'till' })).status).toBe(403);
   // Entries are written once the answer has gone: give the last one a moment.
   await new Promise((resolve) => setTimeout(resolve, 200));
 
@@ -166,6 +168,8 @@ test('the audit trail holds who did what, with the request id; a back office rea
       'key.revoke operator 200',
       'refund.create till 403',
       'refund.create back-office 404',
+      'key.issue back-office 403',
+      'merchant.create till 403',
     ]),
   );
   expect(events.find((e) => e.action === 'key.revoke' && e.outcome === 200)).toMatchObject({
@@ -182,6 +186,12 @@ test('the audit trail holds who did what, with the request id; a back office rea
   // The back office reads its merchant's trail only; naming another merchant finds nothing.
   const own = await call(apiA, backOffice.key, 'GET', '/v1/audit-events?limit=100');
   expect((own.body.events as Array<{ merchantId: string }>).every((e) => e.merchantId === MERCHANT)).toBe(true);
+  const othersTrail = await call(apiA, OPERATOR, 'GET', `/v1/audit-events?merchant=${OTHER}&limit=100`);
+  expect(othersTrail.body.events).not.toContainEqual(expect.objectContaining({ keyPrefix: backOffice.prefix }));
+  // Even where an entry names no merchant id at all (an older row with ''), another merchant's name finds nothing.
+  await databases[0].query(
+    `INSERT INTO audit_events (key_prefix, role, merchant_id, action, subject, request_id, outcome) VALUES ('env_x', 'back-office', '', 'x', NULL, 'r', 403)`,
+  );
   const other = await call(apiA, backOffice.key, 'GET', `/v1/audit-events?merchant=${OTHER}`);
   expect(other.body.events).toEqual([]);
 });

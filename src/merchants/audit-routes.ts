@@ -30,8 +30,11 @@ export function recordAudit(audit: AuditLog, log: Logger): RequestHandler {
 function describe(req: Request, res: Response, caller: Caller): { action: string; subject?: string; merchantId?: string } {
   const path = req.originalUrl.split('?')[0].replace(/\/+$/, '');
   const body = (req.body ?? {}) as Record<string, unknown>;
-  const text = (value: unknown) => (typeof value === 'string' ? value.slice(0, 200) : undefined);
+  const text = (value: unknown) => (typeof value === 'string' && value !== '' ? value.slice(0, 200) : undefined);
   const own = caller.role === 'operator' ? undefined : caller.merchantId;
+  // The merchant an operator acted for; anyone else's request, refused or not, is in their own merchant's trail
+  // (a back office trying another merchant's keys must not appear in that merchant's trail, key prefix and all).
+  const named = (value: string | undefined) => (caller.role === 'operator' ? value : own);
   const located = res.locals.auditSubject as string | undefined;
   let match: RegExpExecArray | null;
   if (path === '/v1/transactions') return { action: 'transaction.create', subject: text(body.transactionId), merchantId: own };
@@ -40,12 +43,12 @@ function describe(req: Request, res: Response, caller: Caller): { action: string
   if ((match = /^\/v1\/transactions\/([^/]+)\/refunds$/.exec(path)))
     return { action: 'refund.create', subject: `${decodeURIComponent(match[1])}/refunds/${text(body.refundId) ?? ''}`, merchantId: own };
   if (path === '/v1/merchants')
-    return { action: 'merchant.create', subject: located ?? text(body.merchantId), merchantId: text(body.merchantId) };
+    return { action: 'merchant.create', subject: located ?? text(body.merchantId), merchantId: named(text(body.merchantId)) };
   if ((match = /^\/v1\/merchants\/([^/]+)\/keys$/.exec(path)))
-    return { action: 'key.issue', subject: located, merchantId: decodeURIComponent(match[1]) };
+    return { action: 'key.issue', subject: located, merchantId: named(decodeURIComponent(match[1])) };
   if ((match = /^\/v1\/merchants\/([^/]+)\/keys\/([^/]+)$/.exec(path)))
-    return { action: 'key.revoke', subject: decodeURIComponent(match[2]), merchantId: decodeURIComponent(match[1]) };
+    return { action: 'key.revoke', subject: decodeURIComponent(match[2]), merchantId: named(decodeURIComponent(match[1])) };
   if ((match = /^\/v1\/operator\/findings\/(resolve|redrive)$/.exec(path)))
-    return { action: `finding.${match[1]}`, subject: located, merchantId: text(body.merchantId) };
+    return { action: `finding.${match[1]}`, subject: located, merchantId: named(text(body.merchantId)) };
   return { action: `${req.method} ${path}`.slice(0, 200), subject: located, merchantId: own };
 }
