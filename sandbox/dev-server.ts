@@ -129,15 +129,14 @@ const SETPRIV = '/usr/bin/setpriv';
 export const TRANSFER_QUEUE_READS_PER_SECOND = Number(process.env.DEV_SERVER_TRANSFER_READS_PER_SECOND) || 1000;
 
 /**
- * Eager activity dispatch, off unless `DEV_SERVER_ACTIVITY_EAGER_EXECUTION=true` (read at each
+ * Eager activity dispatch, on unless `DEV_SERVER_ACTIVITY_EAGER_EXECUTION=false` (read at each
  * start, so one process can start servers both ways and measure them side by side:
- * tools/bench/till-probe.ts). The server's default is off. docs/BENCHMARKS.md ("Eager activity
- * dispatch") has what it buys, why it is safe for money (it changes where an activity task is
- * delivered, not how often it may run), and why it is not on by default yet: with it on, the
- * outcome counter can count a transaction twice (test/metrics.test.ts).
+ * tools/bench/till-probe.ts). The server's own default is off. docs/BENCHMARKS.md ("Eager activity
+ * dispatch") has what it buys and why it is safe for money (it changes where an activity task is
+ * delivered, not how often it may run).
  */
 export function activityEagerExecution(env: NodeJS.ProcessEnv = process.env): boolean {
-  return env.DEV_SERVER_ACTIVITY_EAGER_EXECUTION === 'true';
+  return env.DEV_SERVER_ACTIVITY_EAGER_EXECUTION !== 'false';
 }
 
 function metricsPortArgs(port: number | undefined): string[] {

@@ -1,6 +1,8 @@
 /** Activities on the application database. Each is idempotent: a retry after a crash changes nothing twice. */
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { MetricMeter } from '@temporalio/common';
 import type { Database } from '../shared/database';
+import { countOutcome } from './outcome-metrics';
 import type { TransactionRequest, TransactionView } from './model';
 import { requestFingerprint } from './request-fingerprint';
 import { TRANSACTION_ALREADY_PROCESSED, TRANSACTION_CONFLICT } from '../shared/failure-codes';
@@ -22,6 +24,7 @@ export function createDatabaseActivities(
   db: Database,
   risk: RiskLimits,
   currentRunId = () => Context.current().info.workflowExecution?.runId,
+  outcomeMeter = (): MetricMeter => Context.current().metricMeter,
 ) {
   const records = new TransactionRecords(db);
   const refunds = new RefundRecords(db);
@@ -48,9 +51,9 @@ export function createDatabaseActivities(
       await records.noteAuthorized(transactionId, authorization);
     },
 
-    /** Writes the outcome into the record, once: a finalized record is never rewritten. */
+    /** Writes the outcome into the record, once: a finalized record is never rewritten; and counts it then, once. */
     async finalizeTransaction(view: TransactionView): Promise<void> {
-      await records.finalize(view);
+      if (await records.finalize(view)) countOutcome(outcomeMeter(), view);
     },
 
     /** Writes a refund's outcome, once; a failed refund's amount becomes refundable again. */

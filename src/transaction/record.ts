@@ -221,25 +221,29 @@ export class TransactionRecords {
    * The outcome, once the workflow has decided it. Written once: a finalized record is never rewritten.
    * The merchant's event for the outcome (`transaction.<status>`, the transaction as GET shows it
    * from the record, with the id of the request that started it) is written by the same statement:
-   * both or neither (src/merchant-events/store.ts).
+   * both or neither (src/merchant-events/store.ts). True when this call finalized the record,
+   * false when it was finalized before (a retried step): what happens once hangs on it.
    */
-  async finalize(view: Omit<TransactionView, 'steps'>): Promise<void> {
+  async finalize(view: Omit<TransactionView, 'steps'>): Promise<boolean> {
     const key = transactionKey(view.merchantId, view.transactionId);
     const type = `transaction.${view.status}`;
     const published = Object.fromEntries(
       Object.entries(view).filter(([field]) => !(FIELDS_ONLY_IN_HISTORY as readonly string[]).includes(field)),
     );
-    await this.db.query(
+    const { rows } = await this.db.query<{ finalized: number }>(
       `WITH updated AS (
          UPDATE transactions
             SET status = $2, authorized_amount = $3, captured_amount = $4, zuz_payment_id = $5,
                 zuz_authorization_id = $6, zuz_capture_id = $7, zuz_void_id = $8,
                 failure_code = $9, failure_message = $10, release_outcome = $11, finalized_at = now(), updated_at = now()
           WHERE transaction_id = $1 AND finalized_at IS NULL
-         RETURNING transaction_id, merchant_id, request_id)
-       ${INSERT_MERCHANT_EVENT}
-       SELECT $12, u.merchant_id, $13, u.transaction_id, ${NEXT_SEQUENCE('u.transaction_id')}, $14::jsonb, u.request_id FROM updated u
-       ON CONFLICT (id) DO NOTHING`,
+         RETURNING transaction_id, merchant_id, request_id),
+       event AS (
+         ${INSERT_MERCHANT_EVENT}
+         SELECT $12, u.merchant_id, $13, u.transaction_id, ${NEXT_SEQUENCE('u.transaction_id')}, $14::jsonb, u.request_id FROM updated u
+         ON CONFLICT (id) DO NOTHING
+         RETURNING 1)
+       SELECT count(*)::int AS finalized FROM updated`,
       [
         key,
         view.status,
@@ -257,6 +261,7 @@ export class TransactionRecords {
         JSON.stringify(published),
       ],
     );
+    return rows[0].finalized === 1;
   }
 
   /**

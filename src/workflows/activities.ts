@@ -32,10 +32,10 @@ export type DatabaseSteps = OpeningSteps & Pick<Activities, 'finalizeTransaction
  * retries, so the till's answer waits for no trip through the task queue. A run that started
  * before v8 keeps ordinary activities to its end.
  *
- * The last step stays an ordinary activity: the workflow task after it completes the workflow
- * and counts the outcome (metrics.ts); run inside that task, the step would hold it open while a
- * webhook can arrive, the server would then refuse the completion, and the task would run again
- * and count the outcome twice (test/metrics.test.ts saw it).
+ * The last step stays an ordinary activity: the workflow task after it completes the workflow;
+ * run inside that task, the step would hold it open while a webhook can arrive, the server would
+ * then refuse the completion, and the task, its local step with it, would run again. (The outcome
+ * is counted by the step itself, once: src/transaction/outcome-metrics.ts.)
  */
 export function databaseSteps(policy: StepPolicy): DatabaseSteps {
   const local = databaseStepsRunLocally();

@@ -12,7 +12,6 @@ import { databaseSteps } from '../../workflows/activities';
 import { authorize } from './authorize';
 import { captureOrRelease } from './capture';
 import { screenForRisk } from './screen-risk';
-import { recordOutcome } from './metrics';
 import { handleClientRequests, handleZuzEvents } from './handlers';
 
 export interface ProcessTransactionInput {
@@ -39,6 +38,5 @@ export async function processTransaction({ request, options }: ProcessTransactio
   if (authorized) await captureOrRelease(tx, flow);
 
   await tx.step('finalizeTransaction', () => database.finalizeTransaction(tx.view()));
-  recordOutcome(tx.view());
   return tx.view();
 }
