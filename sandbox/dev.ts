@@ -7,7 +7,7 @@ import { tracing } from '../src/shared/tracing'; // instruments HTTP before anyt
 import { ConfigError, loadWorkerOpsConfig } from '../src/shared/config';
 import { logger } from '../src/shared/logger';
 import { startLocalStack } from './local-stack';
-import { loadTemporalConfig } from '../src/shared/config';
+import { loadMerchantEventsWorkerConfig } from '../src/shared/config';
 import { deliveryRetryFromEnv, startMerchantEventDispatcher } from '../src/merchant-events/dispatcher';
 
 async function main(): Promise<void> {
@@ -16,7 +16,7 @@ async function main(): Promise<void> {
   const dispatcher = startMerchantEventDispatcher({
     client: stack.client,
     db: stack.db,
-    taskQueue: loadTemporalConfig(stack.env).taskQueue,
+    taskQueue: loadMerchantEventsWorkerConfig(stack.env).taskQueue,
     retry: deliveryRetryFromEnv(stack.env),
     onError: (err) =>
       logger.warn({ component: 'merchant-events', err: String(err) }, 'dispatching merchant events failed; next tick retries'),

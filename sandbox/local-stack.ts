@@ -10,7 +10,14 @@ import path from 'node:path';
 import { Runtime, type NativeConnection } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
 import type { DataConverter, PayloadCodec } from '@temporalio/common';
-import { loadApiConfig, loadDatabaseConfig, loadFlowOverrides, loadTemporalConfig, loadWorkerOpsConfig } from '../src/shared/config';
+import {
+  loadApiConfig,
+  loadDatabaseConfig,
+  loadFlowOverrides,
+  loadMerchantEventsWorkerConfig,
+  loadTemporalConfig,
+  loadWorkerOpsConfig,
+} from '../src/shared/config';
 import { DEV_DEFAULTS, loadDevConfig, merchantsOf } from './config';
 import { startApiServer } from '../src/api/server';
 import { codecUiEndpoint } from '../src/api/codec-server';
@@ -25,7 +32,7 @@ import { prometheusTelemetry } from '../src/shared/metrics-exporter';
 import { sandboxEncryptionEnv } from './payload-keys';
 import { startPmsSimulator, type PmsSimulator } from './simulators/pms';
 import { startZuzSimulator, type ZuzSimulator } from './simulators/zuz';
-import { activityConfig, createTransactionWorker } from '../src/worker';
+import { activityConfig, createMerchantEventsWorker, createTransactionWorker, runWorkers } from '../src/worker';
 import { ensureReconciliationSchedule, workflowLookup } from '../src/reconciliation/schedule';
 import type { ProcessTransactionInput } from '../src/transaction/workflow/process-transaction';
 import type { Tracing } from '../src/shared/tracing';
@@ -187,20 +194,27 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     stoppers.push(() => client.connection.close());
     const connection: NativeConnection = await connectWorker(temporalConfig);
     stoppers.push(() => connection.close());
-    const worker = await createTransactionWorker({
+    const workerOptions = {
       connection,
       namespace: temporalConfig.namespace,
-      taskQueue: temporalConfig.taskQueue,
       db,
       ...activityConfig(env),
       workflowOf: workflowLookup(client),
       workflowBundle: options.workflowBundle ?? (options.tracing ? undefined : prebuiltWorkflowBundle()),
       plugins: options.tracing ? [options.tracing.plugin] : [],
       dataConverter,
+    };
+    const worker = await createTransactionWorker({ ...workerOptions, taskQueue: temporalConfig.taskQueue });
+    // The merchants' event deliveries, on their own queue, as the worker process runs them (src/worker.ts).
+    const merchantEvents = loadMerchantEventsWorkerConfig(env);
+    const eventsWorker = await createMerchantEventsWorker({
+      ...workerOptions,
+      taskQueue: merchantEvents.taskQueue,
+      maxConcurrentDeliveries: merchantEvents.maxConcurrentDeliveries,
     });
-    const running = worker.run();
+    const running = runWorkers([worker, eventsWorker]);
     stoppers.push(async () => {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
+      for (const w of [worker, eventsWorker]) if (w.getState() === 'RUNNING') w.shutdown();
       await running;
     });
 

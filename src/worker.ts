@@ -1,5 +1,6 @@
 /**
- * The worker: runs transaction workflows and their activities. Production entry point
+ * The worker: runs transaction workflows and their activities, and on a queue of their own the
+ * merchants' event deliveries. Production entry point
  * (`npm run start:worker`); run as many as you like against the same Temporal and PostgreSQL.
  */
 import { tracing } from './shared/tracing'; // first: instruments HTTP before anything loads it
@@ -10,6 +11,7 @@ import {
   ConfigError,
   loadDatabaseConfig,
   loadDatabasePoolSize,
+  loadMerchantEventsWorkerConfig,
   loadProvidersConfig,
   loadRiskLimits,
   loadTemporalConfig,
@@ -60,6 +62,34 @@ export function createTransactionWorker(options: TransactionWorkerOptions): Prom
   });
 }
 
+/**
+ * The worker of the merchants' event deliveries, on their own task queue with their own activity
+ * slots (`loadMerchantEventsWorkerConfig` says why). It runs the same workflows and activities;
+ * only delivery workflows are started on its queue. Deliveries are short: a small sticky cache.
+ */
+export function createMerchantEventsWorker(options: TransactionWorkerOptions & { maxConcurrentDeliveries: number }): Promise<Worker> {
+  const { maxConcurrentDeliveries, tuning, ...rest } = options;
+  return createTransactionWorker({
+    ...rest,
+    tuning: {
+      maxConcurrentActivityTaskExecutions: maxConcurrentDeliveries,
+      maxCachedWorkflows: Math.min(tuning?.maxCachedWorkflows ?? 50, 50),
+    },
+  });
+}
+
+/** Runs the workers until every one has stopped; one that fails stops the others, and its error goes on. */
+export async function runWorkers(workers: Worker[]): Promise<void> {
+  const runs = workers.map((worker) => worker.run());
+  try {
+    await Promise.all(runs);
+  } catch (err) {
+    for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+    await Promise.allSettled(runs);
+    throw err;
+  }
+}
+
 /** The activities' outside dependencies but the database: provider clients and risk limits, from the environment. */
 export function activityConfig(env: NodeJS.ProcessEnv = process.env) {
   const providers = loadProvidersConfig(env);
@@ -91,31 +121,38 @@ async function main(): Promise<void> {
     );
   const db = await openDatabase('url' in databaseConfig ? { ...databaseConfig, poolMax: loadDatabasePoolSize() } : databaseConfig);
   const connection = await connectWorker(temporal);
-  const worker = await createTransactionWorker({
+  const common = {
     connection,
     namespace: temporal.namespace,
-    taskQueue: temporal.taskQueue,
     db,
     ...dependencies,
     workflowOf: workflowLookup(client),
-    shutdownGraceTime: `${ops.shutdownGraceSeconds} seconds`,
+    shutdownGraceTime: `${ops.shutdownGraceSeconds} seconds` as const,
     plugins,
-    tuning: loadWorkerTuning(),
     dataConverter: dataConverterOf(temporal),
-    // Tracing's workflow interceptors must be bundled in, so with tracing the worker bundles at start.
+    // Tracing's workflow interceptors must be bundled in, so with tracing each worker bundles at start.
     workflowBundle: tracing ? undefined : prebuiltWorkflowBundle(),
+  };
+  const tuning = loadWorkerTuning();
+  const worker = await createTransactionWorker({ ...common, taskQueue: temporal.taskQueue, tuning });
+  const merchantEvents = loadMerchantEventsWorkerConfig();
+  const eventsWorker = await createMerchantEventsWorker({
+    ...common,
+    taskQueue: merchantEvents.taskQueue,
+    tuning,
+    maxConcurrentDeliveries: merchantEvents.maxConcurrentDeliveries,
   });
   await ensureReconciliationSchedule(client, temporal.taskQueue);
-  // The merchants' events outbox: new rows become delivery workflows (docs/merchant-events.md).
+  // The merchants' events outbox: new rows become delivery workflows on their own queue (docs/merchant-events.md).
   const dispatcher = startMerchantEventDispatcher({
     client,
     db,
-    taskQueue: temporal.taskQueue,
+    taskQueue: merchantEvents.taskQueue,
     onError: (err) =>
       logger.warn({ component: 'merchant-events', err: String(err) }, 'dispatching merchant events failed; next tick retries'),
   });
   const health = await startHealthServer(ops.health.host, ops.health.port, async () => ({
-    worker: worker.getState() === 'RUNNING',
+    worker: worker.getState() === 'RUNNING' && eventsWorker.getState() === 'RUNNING',
     temporal: await isTemporalReachable(client),
     database: await db.query('SELECT 1').then(
       () => true,
@@ -125,6 +162,7 @@ async function main(): Promise<void> {
   logger.info(
     {
       taskQueue: temporal.taskQueue,
+      merchantEventsTaskQueue: merchantEvents.taskQueue,
       namespace: temporal.namespace,
       address: temporal.address,
       health: health.url,
@@ -133,7 +171,7 @@ async function main(): Promise<void> {
     },
     'worker started',
   );
-  await worker.run(); // The SDK shuts the worker down on SIGINT/SIGTERM, letting activities finish within the grace time.
+  await runWorkers([worker, eventsWorker]); // The SDK shuts them down on SIGINT/SIGTERM, letting activities finish within the grace time.
   await dispatcher.stop();
   await health.close();
   await Promise.all([db.close(), connection.close(), client.connection.close(), tracing?.shutdown()]);

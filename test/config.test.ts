@@ -10,6 +10,7 @@ import {
   loadApiConfig,
   loadDatabaseConfig,
   loadFlowOverrides,
+  loadMerchantEventsWorkerConfig,
   loadProvidersConfig,
   loadTemporalConfig,
   loadDatabaseStatementTimeout,
@@ -72,6 +73,18 @@ test('flow waits can be overridden with durations; a malformed one is named', ()
     authorizationExpiry: '1 day',
   });
   expect(messageOf(() => loadFlowOverrides({ FLOW_CAPTURE_DEADLINE: 'soon' }))).toContain('FLOW_CAPTURE_DEADLINE');
+});
+
+test("the merchants' event deliveries: their own task queue (the payments' with -merchant-events) and slots; the payments' queue is refused", () => {
+  expect(loadMerchantEventsWorkerConfig({})).toEqual({ taskQueue: 'pos-transactions-merchant-events', maxConcurrentDeliveries: 50 });
+  expect(loadMerchantEventsWorkerConfig({ TEMPORAL_TASK_QUEUE: 'shop', WORKER_MAX_CONCURRENT_DELIVERIES: '8' })).toEqual({
+    taskQueue: 'shop-merchant-events',
+    maxConcurrentDeliveries: 8,
+  });
+  expect(() => loadMerchantEventsWorkerConfig({ TEMPORAL_TASK_QUEUE: 'shop', TEMPORAL_MERCHANT_EVENTS_TASK_QUEUE: 'shop' })).toThrow(
+    /TEMPORAL_MERCHANT_EVENTS_TASK_QUEUE: must differ from TEMPORAL_TASK_QUEUE/,
+  );
+  expect(() => loadMerchantEventsWorkerConfig({ WORKER_MAX_CONCURRENT_DELIVERIES: '0' })).toThrow(/WORKER_MAX_CONCURRENT_DELIVERIES/);
 });
 
 test('the API refuses to start without keys, and never echoes a secret', () => {

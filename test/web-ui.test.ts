@@ -49,6 +49,9 @@ beforeAll(async () => {
 
   // pm_approved is the flow's straight path; pm_pending_approved is completed by a Zuz webhook
   // (a signal); pm_declined must be left out of a list filtered on "succeeded".
+  // The webhook 3 s after Zuz decides (1 s by default): the flow must be waiting for it, on the timer
+  // whose summary the timeline shows, and on a loaded machine a webhook 1 s later once came first.
+  stack.zuz.setFaults({ webhookDelayMs: 3000 });
   [transactions.approved, transactions.pending, transactions.declined] = await Promise.all([
     createTransaction('pm_approved'),
     createTransaction('pm_pending_approved'),

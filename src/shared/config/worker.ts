@@ -106,3 +106,30 @@ export function loadFlowOverrides(env: Env = process.env) {
   const set = Object.entries(overrides).filter(([, v]) => v !== undefined);
   return set.length ? (Object.fromEntries(set) as Partial<Record<keyof typeof overrides, Duration>>) : undefined;
 }
+
+const merchantEventsSchema = z.object({
+  TEMPORAL_TASK_QUEUE: nonEmpty.default('pos-transactions'),
+  TEMPORAL_MERCHANT_EVENTS_TASK_QUEUE: nonEmpty.optional(),
+  WORKER_MAX_CONCURRENT_DELIVERIES: positiveInt.default(50),
+});
+
+/**
+ * The merchants' event deliveries run on a task queue of their own (default: the payments' queue
+ * with `-merchant-events`), served by a worker of their own in the same process with its own
+ * activity slots: a merchant endpoint that answers slowly or never holds a delivery slot for up
+ * to its attempt's timeout, and a full set of them must not keep a payment's call to Zuz waiting.
+ */
+export function loadMerchantEventsWorkerConfig(env: Env = process.env) {
+  // The SDK allows one worker per task queue in a process, and sharing would defeat the point.
+  const c = parse(
+    merchantEventsSchema.refine((v) => v.TEMPORAL_MERCHANT_EVENTS_TASK_QUEUE !== v.TEMPORAL_TASK_QUEUE, {
+      path: ['TEMPORAL_MERCHANT_EVENTS_TASK_QUEUE'],
+      message: "must differ from TEMPORAL_TASK_QUEUE (the deliveries' own queue, so that they never hold the payments' slots)",
+    }),
+    env,
+  );
+  return {
+    taskQueue: c.TEMPORAL_MERCHANT_EVENTS_TASK_QUEUE ?? `${c.TEMPORAL_TASK_QUEUE}-merchant-events`,
+    maxConcurrentDeliveries: c.WORKER_MAX_CONCURRENT_DELIVERIES,
+  };
+}
