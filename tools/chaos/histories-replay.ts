@@ -23,7 +23,7 @@ const DESCRIPTION = "every workflow's history replays from its first event on th
 /** `payloadKeys`: the run's throwaway PAYLOAD_ENCRYPTION_KEYS, saved beside a failing history so that it can be decrypted. */
 export async function checkHistoriesReplay(
   temporal: TemporalConfig,
-  taskQueue: string,
+  taskQueues: string[],
   logsDir: string,
   payloadKeys?: string,
 ): Promise<InvariantResult> {
@@ -39,7 +39,8 @@ export async function checkHistoriesReplay(
   let deletedMeanwhile = 0;
   try {
     const pending: Array<Promise<void>> = [];
-    for await (const execution of client.workflow.list({ query: `TaskQueue = '${taskQueue}'` })) {
+    const query = taskQueues.map((queue) => `TaskQueue = '${queue}'`).join(' OR ');
+    for await (const execution of client.workflow.list({ query })) {
       const handle = client.workflow.getHandle(execution.workflowId, execution.runId);
       const history = await handle.fetchHistory().catch((err: unknown) => {
         if (err instanceof WorkflowNotFoundError) return undefined;

@@ -29,6 +29,7 @@ import { buildReport, replayCommand, writeReport, type ChaosReport } from './rep
 import { API_KEY, AUTHORIZATION_EXPIRY_MS, FLOW_ENV, OTHER_MERCHANT_KEY } from './service-env';
 import { checkMerchantsIsolated } from './merchants';
 import { checkHistoriesReplay } from './histories-replay';
+import { loadMerchantEventsWorkerConfig } from '../../src/shared/config';
 import type { LedgerEntry } from '../../sandbox/simulators/zuz';
 import { ChaosStack } from './stack';
 import { provisionCluster } from './engine';
@@ -186,7 +187,9 @@ async function main(): Promise<number> {
     console.log(
       `[chaos] merchant events: ${told.events.length} events, ${told.settled ? `every one at every endpoint, the last ${Math.round((told.settledAfterMs ?? 0) / 1000)}s after the endpoints' faults cleared` : `still missing after ${MERCHANT_TOLD_MS / 1000}s`}`,
     );
-    const replays = await checkHistoriesReplay(stack.temporalConfig, taskQueue, logsDir, stack.baseEnv.PAYLOAD_ENCRYPTION_KEYS);
+    // The payments' queue and the merchant event deliveries' own.
+    const queues = [taskQueue, loadMerchantEventsWorkerConfig(stack.baseEnv).taskQueue];
+    const replays = await checkHistoriesReplay(stack.temporalConfig, queues, logsDir, stack.baseEnv.PAYLOAD_ENCRYPTION_KEYS);
     console.log(`[chaos] histories replayed: ${String(replays.notes?.replayed)}, ${replays.violations.length} that do not replay`);
     invariants = checkInvariants(
       evidence,
