@@ -212,7 +212,7 @@ describeCluster('the service on a TLS frontend with a private CA (mTLS)', () => 
     // The decision (authorized) in the answer; the capture follows.
     expect(created.status).toBe(201);
     let view: TransactionView | undefined;
-    for (const giveUpAt = Date.now() + 30_000; Date.now() < giveUpAt && !(view && isTerminal(view.status));) {
+    for (const giveUpAt = Date.now() + 90_000; Date.now() < giveUpAt && !(view && isTerminal(view.status));) {
       await new Promise((resolve) => setTimeout(resolve, 200));
       view = (await (await fetch(`${apiUrl}/v1/transactions/${transactionId}`, { headers })).json()) as TransactionView;
     }

@@ -64,7 +64,7 @@ beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   browser = await launchChromium();
   page = await browser.newPage();
-  page.setDefaultTimeout(30_000);
+  page.setDefaultTimeout(60_000); // a limit against a hang: CI machines run several times slower than a laptop
   await untilUiAnswers();
 }, 180_000);
 
