@@ -27,11 +27,13 @@ export async function processRefund({ order, options }: ProcessRefundInput): Pro
   setHandler(zuzEventSignal, (event: ZuzEvent) => inbox.accept(event));
 
   const outcome = await refundAtZuz(order, inbox, flow);
-  await database.finalizeRefund({ order, outcome });
+  // Counted in the task that decided it, not in the one after the last step: that one completes the
+  // workflow, and runs again (counting again) when a late webhook makes the server refuse its completion.
   if (outcome.status === 'pending') {
     log.warn('Refund still pending at Zuz after the deadline; its amount stays reserved', { refundId: order.refundId });
     metricMeter.createCounter('pos_refund_unresolved', '1', 'Refunds with no final answer from Zuz by the deadline').add(1);
   }
+  await database.finalizeRefund({ order, outcome });
   return outcome;
 }
 
