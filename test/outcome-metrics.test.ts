@@ -42,6 +42,19 @@ async function claimed(): Promise<TransactionRequest> {
   return request;
 }
 
+/** A claimed transaction and the database steps, counting into `meter`; nothing counted yet. */
+async function claimedWithSteps() {
+  const { finalizeTransaction } = createDatabaseActivities(
+    db,
+    { maxTransactionsPerHour: 100, maxAmountPerDay: 1e9 },
+    undefined,
+    () => meter,
+  );
+  const request = await claimed();
+  counted.length = 0;
+  return { finalizeTransaction, request };
+}
+
 const finalView = (request: TransactionRequest, outcome: Partial<TransactionView>): TransactionView => ({
   transactionId: request.transactionId,
   customerId: request.customerId,
@@ -57,28 +70,14 @@ const finalView = (request: TransactionRequest, outcome: Partial<TransactionView
 });
 
 test('finalizing counts the outcome once; the same step again counts nothing', async () => {
-  const { finalizeTransaction } = createDatabaseActivities(
-    db,
-    { maxTransactionsPerHour: 100, maxAmountPerDay: 1e9 },
-    undefined,
-    () => meter,
-  );
-  const request = await claimed();
-  counted.length = 0;
+  const { finalizeTransaction, request } = await claimedWithSteps();
   await finalizeTransaction(finalView(request, {}));
   await finalizeTransaction(finalView(request, {}));
   expect(counted).toEqual(['pos_transactions_finished{"status":"succeeded","failure_code":"none"} +1']);
 });
 
 test('a capture that failed and whose release Zuz refused: counted once, with the release and its alert', async () => {
-  const { finalizeTransaction } = createDatabaseActivities(
-    db,
-    { maxTransactionsPerHour: 100, maxAmountPerDay: 1e9 },
-    undefined,
-    () => meter,
-  );
-  const request = await claimed();
-  counted.length = 0;
+  const { finalizeTransaction, request } = await claimedWithSteps();
   const failed = finalView(request, {
     status: 'failed',
     capturedAmount: 0,
