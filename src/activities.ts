@@ -1,4 +1,5 @@
 /** All activities of the worker, built from their dependencies (so tests can hand in their own). */
+import type { MetricMeter } from '@temporalio/common';
 import type { Database } from './shared/database';
 import type { PmsClient } from './pms';
 import type { ZuzClient } from './zuz';
@@ -18,11 +19,13 @@ export interface ActivityDependencies {
   workflowOf: WorkflowLookup;
   /** The workflow run an activity works for; by default the running activity's own (only the bench's non-durable baseline, which has no run, passes its own). */
   currentRunId?: () => string | undefined;
+  /** Where the outcome counters go; by default the running activity's meter (the baseline, outside any activity, passes its own). */
+  outcomeMeter?: () => MetricMeter;
 }
 
-export function createActivities({ db, zuz, pms, risk, workflowOf, currentRunId }: ActivityDependencies) {
+export function createActivities({ db, zuz, pms, risk, workflowOf, currentRunId, outcomeMeter }: ActivityDependencies) {
   return {
-    ...createDatabaseActivities(db, risk, currentRunId),
+    ...createDatabaseActivities(db, risk, currentRunId, outcomeMeter),
     ...createZuzActivities(zuz, pms, recorderOver(db)),
     ...createReconciliationActivities(db, zuz, workflowOf),
     ...createMerchantEventActivities(db),

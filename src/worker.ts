@@ -96,6 +96,23 @@ export function activityConfig(env: NodeJS.ProcessEnv = process.env) {
   return { zuz: new ZuzClient(providers.zuz), pms: new PmsClient(providers.pms), risk: loadRiskLimits(env) };
 }
 
+/** The payments' worker and the merchant event deliveries' own, from the environment's tuning. */
+async function createWorkers(
+  common: Omit<TransactionWorkerOptions, 'taskQueue' | 'tuning'>,
+  taskQueue: string,
+  merchantEvents: ReturnType<typeof loadMerchantEventsWorkerConfig>,
+) {
+  const tuning = loadWorkerTuning();
+  const worker = await createTransactionWorker({ ...common, taskQueue, tuning });
+  const eventsWorker = await createMerchantEventsWorker({
+    ...common,
+    taskQueue: merchantEvents.taskQueue,
+    tuning,
+    maxConcurrentDeliveries: merchantEvents.maxConcurrentDeliveries,
+  });
+  return { worker, eventsWorker };
+}
+
 async function main(): Promise<void> {
   // First, before anything connects: a deployment must not run on what is safe only against the simulators.
   if (assertSafeForProduction('worker') === 'skipped') logger.warn({ component: 'worker' }, SANDBOX_WARNING);
@@ -104,6 +121,7 @@ async function main(): Promise<void> {
   const databaseConfig = loadDatabaseConfig();
   const dependencies = activityConfig();
   const ops = loadWorkerOpsConfig();
+  const merchantEvents = loadMerchantEventsWorkerConfig();
   Runtime.install({
     logger: temporalLogger(logger.child({ component: 'worker' })),
     // The SDK's metrics and the flow's, on one Prometheus endpoint, by Prometheus's conventions (see the module).
@@ -133,15 +151,7 @@ async function main(): Promise<void> {
     // Tracing's workflow interceptors must be bundled in, so with tracing each worker bundles at start.
     workflowBundle: tracing ? undefined : prebuiltWorkflowBundle(),
   };
-  const tuning = loadWorkerTuning();
-  const worker = await createTransactionWorker({ ...common, taskQueue: temporal.taskQueue, tuning });
-  const merchantEvents = loadMerchantEventsWorkerConfig();
-  const eventsWorker = await createMerchantEventsWorker({
-    ...common,
-    taskQueue: merchantEvents.taskQueue,
-    tuning,
-    maxConcurrentDeliveries: merchantEvents.maxConcurrentDeliveries,
-  });
+  const { worker, eventsWorker } = await createWorkers(common, temporal.taskQueue, merchantEvents);
   await ensureReconciliationSchedule(client, temporal.taskQueue);
   // The merchants' events outbox: new rows become delivery workflows on their own queue (docs/merchant-events.md).
   const dispatcher = startMerchantEventDispatcher({

@@ -4,6 +4,7 @@
  * real simulators over HTTP, webhooks received by a plain endpoint. No Temporal: what the flow
  * would cost without durability. It times each step, for the per-step overhead.
  */
+import { noopMetricMeter } from '@temporalio/common';
 import { createActivities, type Activities } from '../../src/activities';
 import { loadDatabasePoolSize, loadProvidersConfig, loadRiskLimits } from '../../src/shared/config';
 import { openDatabase, type Database } from '../../src/shared/database';
@@ -46,6 +47,7 @@ export class Baseline {
     const activities = createActivities({
       // No workflow runs here: each transaction is its own (only) run.
       currentRunId: () => 'non-durable-baseline',
+      outcomeMeter: () => noopMetricMeter, // no activity context, so no worker meter
       workflowOf: () => Promise.resolve('running'), // the baseline never reconciles
       db: counted,
       zuz: new ZuzClient(providers.zuz),
