@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { openDatabase, type Database } from '../src/shared/database';
 import { AuditLog } from '../src/merchants/audit-log';
+import { MerchantStore } from '../src/merchants/store';
 import { startInProcessApi, type InProcessApi } from './helpers/in-process-api';
 
 const OPERATOR = `operator-key-${randomBytes(12).toString('hex')}`;
@@ -122,6 +123,16 @@ test('merchant keys cannot manage merchants, and each role reaches its own route
   expect((await call(apiA, backOffice.key, 'GET', '/v1/reconciliation/runs')).status).toBe(200);
   // A configured (API_KEYS) merchant key keeps every merchant route, as before roles existed.
   expect((await call(apiA, ENV_MERCHANT_KEY, 'GET', '/v1/transactions')).status).toBe(200);
+});
+
+test('a key id already taken is drawn again, not answered with an error; five taken in a row is an error naming why', async () => {
+  const [taken, fresh] = [randomBytes(4).toString('hex'), randomBytes(4).toString('hex')];
+  const draws = [taken, taken, fresh];
+  const store = new MerchantStore(databases[0], () => draws.shift() ?? taken);
+  const issue = () => store.issueKey({ merchantId: MERCHANT, role: 'till', createdBy: 'test', live: false });
+  expect(await issue()).toMatchObject({ keyId: `key_${taken}`, prefix: `pos_test_${taken}` });
+  expect(await issue()).toMatchObject({ keyId: `key_${fresh}`, prefix: `pos_test_${fresh}` });
+  await expect(issue()).rejects.toThrow('five key ids in a row were taken');
 });
 
 test('a revoked key is refused at once by every API process sharing the database', async () => {

@@ -42,7 +42,11 @@ const LAST_USED_EVERY_MS = 60_000;
 export class MerchantStore {
   private readonly touched = new Map<string, number>();
 
-  constructor(private readonly db: Database) {}
+  /** `newKeyId`: the 8 hex digits of a new key's id and prefix (tests hand in their own to force a collision). */
+  constructor(
+    private readonly db: Database,
+    private readonly newKeyId: () => string = () => randomBytes(4).toString('hex'),
+  ) {}
 
   /** Creates the merchant; `exists` when the id is taken (nothing is changed). */
   async createMerchant(merchant: Omit<Merchant, 'createdAt'>): Promise<{ created: boolean; merchant: Merchant }> {
@@ -66,19 +70,21 @@ export class MerchantStore {
 
   /** A new key for the merchant (or an operator key without one): the key itself is returned here only. */
   async issueKey(input: { merchantId?: string; role: Role; createdBy: string; live: boolean }): Promise<StoredKey & { key: string }> {
-    const id = randomBytes(4).toString('hex');
-    const prefix = `pos_${input.live ? 'live' : 'test'}_${id}`;
-    const key = `${prefix}_${randomBytes(24).toString('base64url')}`;
-    const keyId = `key_${id}`;
-    await this.db.query(`INSERT INTO api_keys (key_id, prefix, key_hash, merchant_id, role, created_by) VALUES ($1, $2, $3, $4, $5, $6)`, [
-      keyId,
-      prefix,
-      keyHash(key),
-      input.merchantId ?? null,
-      input.role,
-      input.createdBy,
-    ]);
-    return { keyId, prefix, role: input.role, ...(input.merchantId && { merchantId: input.merchantId }), key };
+    // Ids are 32 random bits, short enough to read in a log: past some ten thousand keys one can
+    // repeat, so a taken id is drawn again rather than answered with an error.
+    for (let attempt = 1; ; attempt++) {
+      const id = this.newKeyId();
+      const prefix = `pos_${input.live ? 'live' : 'test'}_${id}`;
+      const key = `${prefix}_${randomBytes(24).toString('base64url')}`;
+      const keyId = `key_${id}`;
+      const { rows } = await this.db.query(
+        `INSERT INTO api_keys (key_id, prefix, key_hash, merchant_id, role, created_by) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT DO NOTHING RETURNING key_id`,
+        [keyId, prefix, keyHash(key), input.merchantId ?? null, input.role, input.createdBy],
+      );
+      if (rows.length > 0) return { keyId, prefix, role: input.role, ...(input.merchantId && { merchantId: input.merchantId }), key };
+      if (attempt === 5) throw new Error('five key ids in a row were taken: the id space is nearly full');
+    }
   }
 
   async keys(merchantId: string): Promise<KeyListing[]> {
