@@ -63,6 +63,11 @@ export async function startDevServer(requested: DevServerOptions): Promise<DevSe
     // (the SDK asks for it when it has a free slot): no transfer task, no matching, no poll.
     '--dynamic-config-value',
     `system.enableActivityEagerExecution=${options.activityEagerExecution ?? activityEagerExecution()}`,
+    // The CLI turns the search attributes' cache off (`true` here), and then every workflow task's
+    // history and every start or upsert reads cluster metadata and the namespace from its database
+    // (about 33 + 14 reads per transaction here; the server's own default, as on the cluster, caches).
+    '--dynamic-config-value',
+    `system.forceSearchAttributesCacheRefreshOnRead=${!searchAttributeCache()}`,
     ...metricsPortArgs(options.metricsPort ?? (Number(process.env.DEV_SERVER_METRICS_PORT) || undefined)),
     ...(options.uiPort ? ['--ui-port', String(options.uiPort)] : ['--headless']),
     ...(options.uiPort && options.codecEndpoint ? ['--ui-codec-endpoint', options.codecEndpoint] : []),
@@ -137,6 +142,16 @@ export const TRANSFER_QUEUE_READS_PER_SECOND = Number(process.env.DEV_SERVER_TRA
  */
 export function activityEagerExecution(env: NodeJS.ProcessEnv = process.env): boolean {
   return env.DEV_SERVER_ACTIVITY_EAGER_EXECUTION !== 'false';
+}
+
+/**
+ * The server's search-attribute cache, on unless `DEV_SERVER_SEARCH_ATTRIBUTE_CACHE=off` (the
+ * CLI's own default: off, so that attributes added while it runs show at once). The service's
+ * attributes are registered as the server starts, before anything uses them; the cache then
+ * saves the reads above (docs/BENCHMARKS.md, "The dev server's search-attribute cache").
+ */
+export function searchAttributeCache(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.DEV_SERVER_SEARCH_ATTRIBUTE_CACHE !== 'off';
 }
 
 function metricsPortArgs(port: number | undefined): string[] {

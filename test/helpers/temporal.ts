@@ -4,7 +4,7 @@ import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type BundleOptions } from '@temporalio/worker';
 import { binaryCacheDir } from '../../sandbox/config';
-import { activityEagerExecution, TRANSFER_QUEUE_READS_PER_SECOND } from '../../sandbox/dev-server';
+import { activityEagerExecution, searchAttributeCache, TRANSFER_QUEUE_READS_PER_SECOND } from '../../sandbox/dev-server';
 import { transactionSearchAttributes } from '../../src/transaction/search-attributes';
 import { startTimeSkippingServer } from '../../tools/simulation/environment';
 
@@ -33,10 +33,12 @@ export function createDevServerEnv(): Promise<TestWorkflowEnvironment> {
       executable: provisioned('temporal', process.env.TEMPORAL_CLI),
       searchAttributes: transactionSearchAttributes,
       // As sandbox/dev-server.ts: the default transfer-queue read rate paces every task (docs/dispatch-wait.md),
-      // and activities are dispatched eagerly or not as the stack's server does (docs/BENCHMARKS.md).
+      // activities are dispatched eagerly or not as the stack's server does (docs/BENCHMARKS.md), and
+      // the search attributes are cached or not as there.
       extraArgs: [
         ...['--dynamic-config-value', `history.transferProcessorMaxPollRPS=${TRANSFER_QUEUE_READS_PER_SECOND}`],
         ...['--dynamic-config-value', `system.enableActivityEagerExecution=${activityEagerExecution()}`],
+        ...['--dynamic-config-value', `system.forceSearchAttributesCacheRefreshOnRead=${!searchAttributeCache()}`],
       ],
     },
   });

@@ -64,6 +64,7 @@ export const APPLICATION = { api: 'pos-api', worker: 'pos-worker' } as const;
 export class Arm {
   constructor(
     readonly name: string,
+    /** The arm with the setting on (eager dispatch; with TILL_PROBE_DEV_SETTING, that setting). */
     readonly eager: boolean,
     readonly stack: ChaosStack,
     readonly client: Client,
@@ -123,9 +124,15 @@ export async function startArms(options: ArmOptions, guard: ExitGuard, say: (lin
   return options.engine === 'cluster' ? startClusterArms(options, guard, say) : startDevArms(options, guard, say);
 }
 
-/** Two stacks side by side, each with its own dev server (the setting), PostgreSQL and simulators. */
+/**
+ * Two stacks side by side, each with its own dev server (the setting), PostgreSQL and simulators.
+ * `TILL_PROBE_DEV_SETTING=search-attribute-cache`: the arms differ in the dev server's
+ * search-attribute cache instead (off / on), eager dispatch on in both.
+ */
 async function startDevArms(options: ArmOptions, guard: ExitGuard, say: (line: string) => void): Promise<Arm[]> {
   const arms: Arm[] = [];
+  const cacheArms = process.env.TILL_PROBE_DEV_SETTING === 'search-attribute-cache';
+  const setting = cacheArms ? 'search-attribute cache' : 'eager dispatch';
   for (const eager of [false, true]) {
     const label = eager ? 'on' : 'off';
     const postgres = await startPostgres(label);
@@ -135,7 +142,9 @@ async function startDevArms(options: ArmOptions, guard: ExitGuard, say: (line: s
     const stack = await withEnv(
       {
         DATABASE_URL: postgres.url,
-        DEV_SERVER_ACTIVITY_EAGER_EXECUTION: String(eager),
+        ...(cacheArms
+          ? { DEV_SERVER_ACTIVITY_EAGER_EXECUTION: 'true', DEV_SERVER_SEARCH_ATTRIBUTE_CACHE: label }
+          : { DEV_SERVER_ACTIVITY_EAGER_EXECUTION: String(eager) }),
         DEV_SERVER_METRICS_PORT: String(metricsPort),
         PGAPPNAME: APPLICATION.api,
       },
@@ -156,14 +165,14 @@ async function startDevArms(options: ArmOptions, guard: ExitGuard, say: (line: s
         ),
     );
     await stack.restartWorkers({ PGAPPNAME: APPLICATION.worker });
-    const arm = await armOver(stack, `eager dispatch ${label}`, eager, options, {
+    const arm = await armOver(stack, `${setting} ${label}`, eager, options, {
       metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
       databaseUrl: postgres.url,
       postgresPid: postgres.pid,
       postgresLog: postgres.logFile,
       activate: () => Promise.resolve(),
     });
-    say(`stack with eager dispatch ${label} up: Temporal ${stack.temporalAddress}, API ${stack.apiUrl}`);
+    say(`stack with ${setting} ${label} up: Temporal ${stack.temporalAddress}, API ${stack.apiUrl}`);
     arms.push(arm);
   }
   return arms;

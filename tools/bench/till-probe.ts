@@ -16,6 +16,8 @@
  * split by application_name). How the arms are built: till-arms.ts.
  *
  * Prints Markdown tables and writes a JSON report with every sample. `--quick` proves it works.
+ * `TILL_PROBE_DEV_SETTING=search-attribute-cache` (dev only): the arms differ in the dev server's
+ * search-attribute cache instead, off and on, with eager dispatch on in both.
  */
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
