@@ -3,7 +3,6 @@
  * the live view from it, or the record's once Temporal has forgotten the run.
  */
 import { QueryNotRegisteredError, WorkflowNotFoundError, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
 import { workflowIdFor, type TransactionView } from './model';
 import { parseTransactionKey } from '../merchants/model';
 import { decisionUpdate, transactionQuery } from './workflow/messages';
@@ -61,7 +60,7 @@ export type ViewAndDescription =
  * The live view from the workflow's query, else the record's:
  * - when Temporal no longer has the run;
  * - while the workflow's next task is being retried (a worker died or stalled mid-task, and the
- *   events it was handed wait for the retry), or is scheduled and not yet started. A query then may reach a worker that does not hold the
+ *   events it was handed wait for the retry). A query then reaches a worker that does not hold the
  *   workflow, which replays the history and also applies the waiting events: the workflow runs
  *   ahead of its history, and that worker, keeping it cached, later sends the commands it made for
  *   the query with the retried task. An update arriving with that task then sits after those
@@ -74,7 +73,7 @@ export type ViewAndDescription =
 export async function viewOf(handle: Handle, records: TransactionRecords, key: string): Promise<ViewAndDescription> {
   try {
     const description = await handle.describe();
-    if (holdsUnprocessedEvents(description)) return { view: await fromRecord(records, key), description };
+    if ((description.raw.pendingWorkflowTask?.attempt ?? 1) > 1) return { view: await fromRecord(records, key), description };
     return { view: await handle.query(transactionQuery), description };
   } catch (err) {
     if (err instanceof QueryNotRegisteredError) {
@@ -85,20 +84,6 @@ export async function viewOf(handle: Handle, records: TransactionRecords, key: s
     } else if (!(err instanceof WorkflowNotFoundError)) throw err;
     return { view: await fromRecord(records, key) };
   }
-}
-
-/**
- * The workflow has events no worker has taken yet: its next task is being retried, or is scheduled
- * and not yet started (e.g. waiting out a dead worker's sticky queue, as in the cluster chaos run of
- * 2026-12-08, whose authorization's result waited 10 s). A query then may reach a worker without
- * the workflow, which replays the history with those events and runs ahead (see viewOf). A first
- * attempt a worker has started is still queried: no run ahead was seen there, and skipping it would
- * answer most reads of a busy transaction from the record.
- */
-function holdsUnprocessedEvents(description: WorkflowExecutionDescription): boolean {
-  const task = description.raw.pendingWorkflowTask;
-  if (!task) return false;
-  return (task.attempt ?? 1) > 1 || task.state === temporal.api.enums.v1.PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_SCHEDULED;
 }
 
 export type RecordedView = Omit<TransactionView, 'steps'> & { steps: []; unavailable: typeof FIELDS_ONLY_IN_HISTORY };
