@@ -1,31 +1,55 @@
 /**
  * A transaction's view when its workflow cannot or must not give one: Temporal has forgotten the
- * run; the workflow's next task is being retried (a query then would make a worker run the
- * workflow ahead of its history, which broke a history's replay in the cluster chaos run:
- * docs/chaos.md); or the worker could not answer the query (GET answered 500 for good). The record
- * answers all three; Temporal being unreachable is not such a case and stays an error (503).
+ * run; the workflow's next task is being retried, or no worker answered within the query's deadline
+ * (a query then could make a worker run the workflow ahead of its history, which broke a history's
+ * replay in the cluster chaos run: docs/chaos.md); or the worker could not answer the query (GET
+ * answered 500 for good). The record answers, with the status the workflow committed while the run
+ * exists; Temporal being unreachable is not such a case and stays an error (503).
  */
 import { QueryNotRegisteredError, ServiceError, WorkflowNotFoundError } from '@temporalio/client';
-import { decisionOf, viewOf, type Handle } from '../src/transaction/lookup';
+import { TypedSearchAttributes } from '@temporalio/common';
+import { decisionOf, QUERY_DEADLINE_MS, viewOf, type Handle } from '../src/transaction/lookup';
 import type { TransactionRecords } from '../src/transaction/record';
+import { transactionStatusKey } from '../src/transaction/search-attributes';
 
 const recorded = { transactionId: 'tx-1', status: 'succeeded', amount: 500, currency: 'EUR', capturedAmount: 500 };
 const records = { find: () => Promise.resolve(recorded) } as unknown as TransactionRecords;
 const live = { ...recorded, steps: [{ name: 'recordTransaction', state: 'completed' }] };
 
-/** A handle whose query answers `answer`, and whose next workflow task is at `attempt` (none pending when undefined). */
-function handleWhoseQuery(answer: () => Promise<unknown>, attempt?: number): Handle & { queried: number } {
+/**
+ * A handle whose query answers `answer`, whose next workflow task is at `attempt` (none pending when
+ * undefined), and whose committed status (the search attribute) is `committed`.
+ */
+function handleWhoseQuery(
+  answer: () => Promise<unknown>,
+  attempt?: number,
+  committed?: string,
+): Handle & { queried: number; deadlines: number[] } {
   const handle = {
     workflowId: 'transaction-tx-1',
     queried: 0,
-    describe: () => Promise.resolve({ raw: { pendingWorkflowTask: attempt === undefined ? undefined : { attempt } } }),
+    deadlines: [] as number[],
+    client: {
+      withDeadline: (deadline: number, fn: () => Promise<unknown>) => {
+        handle.deadlines.push(deadline - Date.now());
+        return fn();
+      },
+    },
+    describe: () =>
+      Promise.resolve({
+        raw: { pendingWorkflowTask: attempt === undefined ? undefined : { attempt } },
+        typedSearchAttributes: new TypedSearchAttributes(committed ? [{ key: transactionStatusKey, value: committed }] : []),
+      }),
     query: () => {
       handle.queried++;
       return answer();
     },
   };
-  return handle as unknown as Handle & { queried: number };
+  return handle as unknown as Handle & { queried: number; deadlines: number[] };
 }
+/** What gRPC gives when a call's deadline passes. */
+const deadlineExceeded = () =>
+  Object.assign(new Error('4 DEADLINE_EXCEEDED: Deadline exceeded'), { code: 4, details: 'Deadline exceeded', metadata: {} });
 const viewOnly = async (...args: Parameters<typeof viewOf>) => (await viewOf(...args)).view;
 
 test('the live view comes from the workflow when it answers', async () => {
@@ -38,15 +62,35 @@ test('the live view comes from the workflow when it answers', async () => {
   ).resolves.toEqual(live);
 });
 
-test('a workflow whose task is pending on its first attempt is asked as usual', async () => {
+test('a workflow whose task is pending on its first attempt is asked as usual, under a deadline shorter than the sticky timeout', async () => {
   const handle = handleWhoseQuery(() => Promise.resolve(live), 1);
   await expect(viewOnly(handle, records, 'tx-1')).resolves.toEqual(live);
   expect(handle.queried).toBe(1);
+  expect(handle.deadlines).toHaveLength(1);
+  expect(handle.deadlines[0]).toBeLessThanOrEqual(QUERY_DEADLINE_MS);
+  expect(QUERY_DEADLINE_MS).toBeLessThan(10_000); // the SDK's sticky queue schedule-to-start timeout
 });
 
-test('a workflow whose task is being retried is not asked: the record answers', async () => {
-  const handle = handleWhoseQuery(() => Promise.resolve(live), 2);
+test('no worker answering within the deadline: the record answers, with the status the workflow committed', async () => {
+  const handle = handleWhoseQuery(() => Promise.reject(deadlineExceeded()), undefined, 'cancelled');
+  const authorizedRecord = { find: () => Promise.resolve({ ...recorded, status: 'authorized' }) } as unknown as TransactionRecords;
+  await expect(viewOnly(handle, authorizedRecord, 'tx-1')).resolves.toEqual({
+    ...recorded,
+    status: 'cancelled',
+    steps: [],
+    unavailable: ['steps'],
+  });
+});
+
+test('without a committed status (a run started before it was written) the record answers with its own', async () => {
+  const handle = handleWhoseQuery(() => Promise.reject(deadlineExceeded()), undefined, undefined);
   await expect(viewOnly(handle, records, 'tx-1')).resolves.toEqual({ ...recorded, steps: [], unavailable: ['steps'] });
+});
+
+test('a workflow whose task is being retried is not asked: the record answers, with the status the workflow committed', async () => {
+  const handle = handleWhoseQuery(() => Promise.resolve(live), 2, 'succeeded');
+  const lagging = { find: () => Promise.resolve({ ...recorded, status: 'capturing' }) } as unknown as TransactionRecords;
+  await expect(viewOnly(handle, lagging, 'tx-1')).resolves.toEqual({ ...recorded, steps: [], unavailable: ['steps'] });
   expect(handle.queried).toBe(0);
 });
 

@@ -2,13 +2,20 @@
  * Finding a transaction's workflow run and its view: the run the record bound to the transaction,
  * the live view from it, or the record's once Temporal has forgotten the run.
  */
-import { QueryNotRegisteredError, WorkflowNotFoundError, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
-import { workflowIdFor, type TransactionView } from './model';
+import {
+  isGrpcDeadlineError,
+  QueryNotRegisteredError,
+  WorkflowNotFoundError,
+  type Client,
+  type WorkflowExecutionDescription,
+} from '@temporalio/client';
+import { isTransactionStatus, workflowIdFor, type TransactionView } from './model';
 import { parseTransactionKey } from '../merchants/model';
 import { decisionUpdate, transactionQuery } from './workflow/messages';
 import { ApiError } from '../api/errors';
 import { FIELDS_ONLY_IN_HISTORY, type TransactionRecords } from './record';
 import { logger } from '../shared/logger';
+import { transactionStatusKey } from './search-attributes';
 
 export type Handle = ReturnType<Client['workflow']['getHandle']>;
 
@@ -57,25 +64,40 @@ export type ViewAndDescription =
   { view: TransactionView; description: WorkflowExecutionDescription } | { view: RecordedView; description?: WorkflowExecutionDescription };
 
 /**
- * The live view from the workflow's query, else the record's:
- * - when Temporal no longer has the run;
- * - while the workflow's next task is being retried (a worker died or stalled mid-task, and the
- *   events it was handed wait for the retry). A query then reaches a worker that does not hold the
- *   workflow, which replays the history and also applies the waiting events: the workflow runs
- *   ahead of its history, and that worker, keeping it cached, later sends the commands it made for
- *   the query with the retried task. An update arriving with that task then sits after those
- *   commands, where a replay puts it before them: the history no longer replays (an SDK bug, found
- *   by the cluster chaos run: docs/chaos.md). Not asking is the way round it; the record answers;
+ * How long a read waits for the workflow's answer before the committed view answers instead. It must
+ * stay below the sticky queue's schedule-to-start timeout (the SDK's 10 s): a query sent to the
+ * sticky queue of a worker that died waits that long, and only a caller still waiting is then sent
+ * on to another worker (Temporal server 1.29, history/api/queryworkflow), which may replay the
+ * history with events that came in meanwhile and run the workflow ahead of it (below).
+ */
+export const QUERY_DEADLINE_MS = 5_000;
+
+/**
+ * The live view from the workflow's query, else the committed one (the record's, with the status the
+ * workflow last committed: `committedView`):
+ * - when Temporal no longer has the run (the record alone);
+ * - while the workflow's next task is being retried, or when the query found no worker within
+ *   `QUERY_DEADLINE_MS` (a worker died or stalled, and events wait for a task). A query that then
+ *   reaches a worker that does not hold the workflow makes it replay the history *and* apply the
+ *   waiting events: the workflow runs ahead of its history, and that worker, keeping it cached,
+ *   later sends the commands it made for the query with the next task. An update arriving with that
+ *   task then sits after those commands, where a replay puts it before them: the history no longer
+ *   replays (an SDK bug, found by the cluster chaos run: docs/chaos.md). Not asking, and not waiting
+ *   long enough to be sent on, is the way round it;
  * - when the worker could not answer (its replay of the history failed, a fault a retry does not
  *   cure): the record still knows the transaction, and the caller gets a definite answer, not a 500.
  * Temporal unreachable is none of these: that error goes on (503).
  */
 export async function viewOf(handle: Handle, records: TransactionRecords, key: string): Promise<ViewAndDescription> {
+  let description: WorkflowExecutionDescription | undefined;
   try {
-    const description = await handle.describe();
-    if ((description.raw.pendingWorkflowTask?.attempt ?? 1) > 1) return { view: await fromRecord(records, key), description };
-    return { view: await handle.query(transactionQuery), description };
+    description = await handle.describe();
+    if ((description.raw.pendingWorkflowTask?.attempt ?? 1) > 1)
+      return { view: await committedView(records, key, description), description };
+    const view = await handle.client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(transactionQuery));
+    return { view, description };
   } catch (err) {
+    if (description && isGrpcDeadlineError(err)) return { view: await committedView(records, key, description), description };
     if (err instanceof QueryNotRegisteredError) {
       logger.warn(
         { component: 'api', workflowId: handle.workflowId, error: err.message },
@@ -84,6 +106,18 @@ export async function viewOf(handle: Handle, records: TransactionRecords, key: s
     } else if (!(err instanceof WorkflowNotFoundError)) throw err;
     return { view: await fromRecord(records, key) };
   }
+}
+
+/**
+ * The record's view with the status the workflow last committed (its `TransactionStatus` search
+ * attribute, which `describe()` reads from the run's state, not from visibility). The workflow
+ * publishes a status, and a query shows it, before the step that writes it to the record has run:
+ * the record's own status alone could take a reader back (`cancelled`, then `authorized`).
+ */
+async function committedView(records: TransactionRecords, key: string, description: WorkflowExecutionDescription): Promise<RecordedView> {
+  const recorded = await fromRecord(records, key);
+  const committed = description.typedSearchAttributes.get(transactionStatusKey);
+  return committed && isTransactionStatus(committed) ? { ...recorded, status: committed } : recorded;
 }
 
 export type RecordedView = Omit<TransactionView, 'steps'> & { steps: []; unavailable: typeof FIELDS_ONLY_IN_HISTORY };

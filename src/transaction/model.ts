@@ -35,6 +35,10 @@ export type RunningStatus = (typeof RUNNING_STATUSES)[number];
 export type TerminalStatus = (typeof TERMINAL_STATUSES)[number];
 export type TransactionStatus = (typeof TRANSACTION_STATUSES)[number];
 
+export function isTransactionStatus(value: string): value is TransactionStatus {
+  return (TRANSACTION_STATUSES as readonly string[]).includes(value);
+}
+
 export function isTerminal(status: TransactionStatus): status is TerminalStatus {
   return (TERMINAL_STATUSES as readonly string[]).includes(status);
 }
