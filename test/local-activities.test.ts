@@ -84,8 +84,17 @@ test('the opening replays wherever the SDK splits its workflow task (every split
     expect.arrayContaining(['core_patch', 'core_local_activity', 'core_local_activity', 'core_local_activity']),
   );
 
+  // The SDK completes a task early only while the workflow waits on a local activity, with every
+  // command the workflow gave before that wait (an activation's commands are never split): so just
+  // before a local activity's marker. (Splits inside the opening's block of patch markers, which the
+  // SDK cannot make, do not replay since v10 decides three more of them there.)
+  const splitPoints = opening.filter((id, index) => {
+    const next = json.events.find((event) => Number(event.eventId) === opening[index + 1]);
+    return (next?.markerRecordedEventAttributes as { markerName?: string } | undefined)?.markerName === 'core_local_activity';
+  });
+  expect(splitPoints.length).toBeGreaterThanOrEqual(5); // record, assign, screen, open the payment, ask for the authorization
   const failures: string[] = [];
-  for (const afterEventId of opening.slice(0, -1)) {
+  for (const afterEventId of splitPoints) {
     try {
       await Worker.runReplayHistory({ workflowBundle }, splitOpeningTaskAfter(json, afterEventId), workflowId);
     } catch (error) {

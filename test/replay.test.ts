@@ -22,9 +22,9 @@ beforeAll(async () => {
 
 test('the corpus holds histories of every branch', () => {
   expect(new Set(histories.filter((h) => !h.encrypted).map((h) => h.version))).toEqual(
-    new Set(['v1', 'v2', 'v3', 'v4', 'v5', 'v6', 'v7', 'v8', 'v9']),
+    new Set(['v1', 'v2', 'v3', 'v4', 'v5', 'v6', 'v7', 'v8', 'v9', 'v10']),
   );
-  expect(histories.length).toBeGreaterThanOrEqual(155);
+  expect(histories.length).toBeGreaterThanOrEqual(182);
   expect(histories.filter((h) => h.encrypted).length).toBeGreaterThanOrEqual(1);
 });
 
@@ -43,6 +43,19 @@ test('from v8 the database steps before Zuz are local activities (markers), befo
   expect(v8.activities).not.toEqual(expect.arrayContaining(['recordTransaction']));
   expect(v8.activities).toEqual(expect.arrayContaining(['createAuthorization', 'capturePayment', 'finalizeTransaction']));
   expect(v8.localActivityMarkers).toBe(3); // record, assign, screen
+});
+
+test('from v10 the requests to Zuz before the till hears are local activities too: the opening runs in one task, to the capture', () => {
+  const { history } = histories.find((h) => !h.encrypted && h.version === 'v10' && h.branch === 'approved')!;
+  const events = (history as { events: Array<Record<string, { activityType?: { name: string }; markerName?: string }>> }).events;
+  expect(events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? [])).toEqual([
+    'noteAuthorized',
+    'capturePayment',
+    'finalizeTransaction',
+  ]);
+  expect(events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')).toHaveLength(5);
+  const firstActivity = events.findIndex((e) => e.activityTaskScheduledEventAttributes);
+  expect(events.slice(0, firstActivity).filter((e) => e.workflowTaskCompletedEventAttributes)).toHaveLength(1);
 });
 
 test('from v9 an approved authorization is noted for the merchant (noteAuthorized) beside the capture, before the outcome is recorded', () => {

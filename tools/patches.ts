@@ -42,6 +42,7 @@ export const PATCHES: readonly PatchRecord[] = [
   { id: 'reread-after-lost-authorization-answers', version: 'v7', introduced: '2026-12-02T08:49:48Z', workflowType: 'processTransaction' },
   { id: 'database-steps-as-local-activities', version: 'v8', introduced: '2026-12-02T11:51:14Z', workflowType: 'processTransaction' },
   { id: 'tell-merchant-of-authorization', version: 'v9', introduced: '2026-12-07T16:08:30Z', workflowType: 'processTransaction' },
+  { id: 'zuz-requests-as-local-activities', version: 'v10', introduced: '2026-12-08T04:30:00Z', workflowType: 'processTransaction' },
 ];
 
 /** What visibility and the namespace say, read at `asOf`. */

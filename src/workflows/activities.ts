@@ -7,7 +7,14 @@
 import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { StepPolicies, StepPolicy } from './options';
-import { databaseStepsRunLocally, releaseUnansweredAuthorizations, riskScreeningApplies } from './patches';
+import {
+  databaseStepsRunLocally,
+  merchantIsToldOfAuthorization,
+  readFateOnAnyAuthorizationFailure,
+  releaseUnansweredAuthorizations,
+  riskScreeningApplies,
+  zuzRequestsRunLocally,
+} from './patches';
 
 export function stepActivities(policies: StepPolicies) {
   return {
@@ -16,7 +23,7 @@ export function stepActivities(policies: StepPolicies) {
      * of an authorization, an ordinary activity too (src/transaction/workflow/tell-merchant.ts says why).
      */
     database: proxyActivities<Pick<Activities, 'finalizeTransaction' | 'finalizeRefund' | 'noteAuthorized'>>(policies.database),
-    zuzCommands: proxyActivities<Pick<Activities, 'createPayment' | 'createAuthorization' | 'capturePayment'>>(policies.zuzCommands),
+    zuzCommands: proxyActivities<Pick<Activities, 'capturePayment'>>(policies.zuzCommands),
     zuzPersistent: proxyActivities<Pick<Activities, 'voidAuthorization' | 'readPaymentState' | 'requestRefund'>>(policies.zuzPersistent),
     zuzQueries: proxyActivities<Pick<Activities, 'readPaymentState'>>(policies.zuzQueries),
   };
@@ -65,3 +72,32 @@ function decideOpeningPatchesFirst(): void {
   riskScreeningApplies();
   releaseUnansweredAuthorizations();
 }
+
+export type ZuzRequests = Pick<Activities, 'createPayment' | 'createAuthorization'>;
+
+/**
+ * The requests to Zuz before the till hears (open the payment, ask for the authorization), with the
+ * Zuz commands' timeout and retries. Call once, at the start of the run, with databaseSteps: since
+ * v10 they are local activities (patches.ts says why a retry of either is safe for the money), and
+ * deciding it here writes the patch's marker before any local activity runs (see
+ * decideOpeningPatchesFirst). A run that started before v10 keeps ordinary activities.
+ */
+export function zuzRequestSteps(policy: StepPolicy): ZuzRequestStubs {
+  const local = zuzRequestsRunLocally();
+  if (local) decideAuthorizationPatchesFirst();
+  return local ? proxyLocalActivities<ZuzRequests>(policy) : proxyActivities<ZuzRequests>(policy);
+}
+
+/**
+ * With the requests to Zuz local too, the opening's task can run on past them, to Zuz's answer:
+ * the patches consulted there before the next ordinary step (whether to read the payment's fate
+ * after a failed request; telling the merchant of an authorization Zuz approved at once) are
+ * decided first, for the reason decideOpeningPatchesFirst gives. The patches consulted later
+ * (capture, release) come after an ordinary activity's result, in a task of their own.
+ */
+function decideAuthorizationPatchesFirst(): void {
+  readFateOnAnyAuthorizationFailure();
+  merchantIsToldOfAuthorization();
+}
+
+export type ZuzRequestStubs = ReturnType<typeof proxyLocalActivities<ZuzRequests>> | ReturnType<typeof proxyActivities<ZuzRequests>>;

@@ -7,7 +7,9 @@ import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
  * (a timeout, a retryable error that ran out of attempts, a cancellation).
  */
 export function activityFailedWith(err: unknown, ...types: string[]): ApplicationFailure | undefined {
-  const cause = err instanceof ActivityFailure ? err.cause : undefined;
+  // An activity's failure comes wrapped in an ActivityFailure; a local activity's arrives as the
+  // activity threw it (SDK core wraps only its timeouts and cancellations).
+  const cause = err instanceof ActivityFailure ? err.cause : err;
   return cause instanceof ApplicationFailure && cause.type !== undefined && cause.type !== null && types.includes(cause.type)
     ? cause
     : undefined;

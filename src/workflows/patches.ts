@@ -121,3 +121,19 @@ export const TELL_MERCHANT_OF_AUTHORIZATION_PATCH = 'tell-merchant-of-authorizat
 export function merchantIsToldOfAuthorization(): boolean {
   return patched(TELL_MERCHANT_OF_AUTHORIZATION_PATCH);
 }
+
+/**
+ * v10: the two requests to Zuz before the till hears (open the payment, ask for the authorization)
+ * run as local activities, in the workflow's own task, like the database steps since v8: each
+ * saved two workflow tasks and a trip through the task queue (docs/BENCHMARKS.md). Money: both
+ * carry idempotency keys derived from the transaction (src/zuz/activities.ts), so a local retry,
+ * or a run of the step again by another worker after this one died mid-call (its marker never
+ * written), is the same request to Zuz: the same payment, the same authorization. Decided once,
+ * when the transaction starts (decideOpeningPatchesFirst), so a transaction that started before
+ * v10 asks Zuz through ordinary activities.
+ */
+export const ZUZ_REQUESTS_AS_LOCAL_ACTIVITIES_PATCH = 'zuz-requests-as-local-activities';
+
+export function zuzRequestsRunLocally(): boolean {
+  return patched(ZUZ_REQUESTS_AS_LOCAL_ACTIVITIES_PATCH);
+}

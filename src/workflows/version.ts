@@ -3,4 +3,4 @@
  * files the histories of this version. Bump it with every released change to the flow (see
  * docs/versioning.md); the workflow's behaviour never reads it.
  */
-export const FLOW_VERSION = 'v9';
+export const FLOW_VERSION = 'v10';

@@ -5,7 +5,7 @@
  */
 import type { FlowOptions } from '../../workflows/options';
 import type { TransactionState } from './transaction-state';
-import { stepActivities } from '../../workflows/activities';
+import type { ZuzRequestStubs } from '../../workflows/activities';
 import { activityFailedWith } from '../../workflows/activity-failure';
 import { awaitZuzResult } from '../../workflows/await-zuz-result';
 import { unreachable } from '../../workflows/exhaustive';
@@ -25,8 +25,8 @@ export type AuthorizationRequestOutcome =
 type CommandOutcome<T> = { kind: 'done'; value: T } | { kind: 'failed'; failure: Failure };
 
 /** Returns true when the money is held for us; otherwise the transaction has its failure. */
-export async function authorize(tx: TransactionState, options: FlowOptions): Promise<boolean> {
-  const request = await requestAuthorization(tx, options);
+export async function authorize(tx: TransactionState, options: FlowOptions, zuzRequests: ZuzRequestStubs): Promise<boolean> {
+  const request = await requestAuthorization(tx, zuzRequests);
   switch (request.kind) {
     case 'sent':
       return awaitAuthorization(tx, request.authorizationId, options);
@@ -59,14 +59,13 @@ async function awaitAuthorization(tx: TransactionState, authorizationId: string,
   return true;
 }
 
-async function requestAuthorization(tx: TransactionState, options: FlowOptions): Promise<AuthorizationRequestOutcome> {
-  const { zuzCommands } = stepActivities(options.steps);
+async function requestAuthorization(tx: TransactionState, zuzRequests: ZuzRequestStubs): Promise<AuthorizationRequestOutcome> {
   const { customerId, paymentMethodId, amount, currency } = tx.request;
   const transactionId = tx.key;
   const separatePayment = releaseUnansweredAuthorizations();
   if (separatePayment) {
     const opened = await zuzCommand(tx, 'createPayment', () =>
-      zuzCommands.createPayment.executeWithOptions({ summary: `open a payment of ${formatMoney(amount, currency)} at Zuz` }, [
+      zuzRequests.createPayment.executeWithOptions({ summary: `open a payment of ${formatMoney(amount, currency)} at Zuz` }, [
         { transactionId, customerId, amount, currency },
       ]),
     );
@@ -78,7 +77,7 @@ async function requestAuthorization(tx: TransactionState, options: FlowOptions):
     tx,
     'createAuthorization',
     () =>
-      zuzCommands.createAuthorization.executeWithOptions({ summary: `authorize ${formatMoney(amount, currency)} at Zuz` }, [
+      zuzRequests.createAuthorization.executeWithOptions({ summary: `authorize ${formatMoney(amount, currency)} at Zuz` }, [
         { transactionId, customerId, paymentMethodId, amount, currency, paymentId: tx.zuz.paymentId },
       ]),
     ({ authorization }) => authorization.status.toLowerCase(),

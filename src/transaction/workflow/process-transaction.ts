@@ -8,7 +8,7 @@
 import type { TransactionRequest, TransactionView } from '../model';
 import { flowOptions, type FlowOverrides } from '../../workflows/options';
 import { TransactionState } from './transaction-state';
-import { databaseSteps } from '../../workflows/activities';
+import { databaseSteps, zuzRequestSteps } from '../../workflows/activities';
 import { authorize } from './authorize';
 import { captureOrRelease } from './capture';
 import { screenForRisk } from './screen-risk';
@@ -23,6 +23,7 @@ export interface ProcessTransactionInput {
 export async function processTransaction({ request, options }: ProcessTransactionInput): Promise<TransactionView> {
   const flow = flowOptions(options);
   const database = databaseSteps(flow.steps.database);
+  const zuzRequests = zuzRequestSteps(flow.steps.zuzCommands);
   const tx = new TransactionState(request);
   handleZuzEvents(tx);
   handleClientRequests(tx);
@@ -34,7 +35,7 @@ export async function processTransaction({ request, options }: ProcessTransactio
   tx.assignAccount(accountId);
 
   const cleared = await screenForRisk(tx, database);
-  const authorized = cleared && (await authorize(tx, flow));
+  const authorized = cleared && (await authorize(tx, flow, zuzRequests));
   if (authorized) await captureOrRelease(tx, flow);
 
   await tx.step('finalizeTransaction', () => database.finalizeTransaction(tx.view()));
