@@ -360,10 +360,11 @@ describe('card data', () => {
     expect(findInHistory(history, inWebhook)).toContainEqual(
       expect.stringMatching(/^events\[\d+\]\.workflowExecutionSignaledEventAttributes\.input\.payloads\[0\]$/),
     );
-    // Zuz's payment id reaches the workflow only in an activity's result (createPayment's): results are read too.
+    // Zuz's payment id reaches the workflow only in a step's result (createPayment's, a local activity since
+    // flow v10: in its marker): results are read too.
     expect(findInHistory(history, view.zuz.paymentId!)).toEqual(
       expect.arrayContaining([
-        expect.stringMatching(/^events\[\d+\]\.activityTaskCompletedEventAttributes\.result\.payloads\[0\]$/),
+        expect.stringMatching(/^events\[\d+\]\.markerRecordedEventAttributes\.details\.result\.payloads\[0\]$/),
         // ... and activities' inputs: the authorization and the void name the payment.
         expect.stringMatching(/^events\[\d+\]\.activityTaskScheduledEventAttributes\.input\.payloads\[0\]$/),
       ]),

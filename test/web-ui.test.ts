@@ -122,8 +122,13 @@ test("the workflow page's timeline names each step and timer by its summary", as
     .filter({ hasText: /Activity Type\s*finalizeTransaction/ })
     .first()
     .waitFor();
-  // The timeline names each step and timer by its summary.
-  await page.getByText('createAuthorization • authorize 12.50 EUR at Zuz').first().waitFor();
+  // The timeline names each step and timer by its summary: the capture (an activity), the
+  // authorization's request (a local activity since flow v10: its marker's row carries the summary).
+  await page.getByText('capturePayment • capture 12.50 EUR at Zuz').first().waitFor();
+  await rows
+    .filter({ hasText: /Local Activity[\s\S]*Summary\s*authorize 12\.50 EUR at Zuz/ })
+    .first()
+    .waitFor();
   await page
     .getByText(/wait up to \d+ s for Zuz's authorization webhook/)
     .first()

@@ -85,7 +85,9 @@ export type ZuzRequests = Pick<Activities, 'createPayment' | 'createAuthorizatio
 export function zuzRequestSteps(policy: StepPolicy): ZuzRequestStubs {
   const local = zuzRequestsRunLocally();
   if (local) decideAuthorizationPatchesFirst();
-  return local ? proxyLocalActivities<ZuzRequests>(policy) : proxyActivities<ZuzRequests>(policy);
+  // Past the first retry's second, the pause before the next attempt is a server timer, not a wait
+  // inside the worker: durable if the worker dies, and skipped by the simulation's test server.
+  return local ? proxyLocalActivities<ZuzRequests>({ ...policy, localRetryThreshold: '1 second' }) : proxyActivities<ZuzRequests>(policy);
 }
 
 /**

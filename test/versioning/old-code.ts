@@ -20,3 +20,7 @@ export function databaseStepsRunLocally(): boolean {
 export function merchantIsToldOfAuthorization(): boolean {
   return false;
 }
+
+export function zuzRequestsRunLocally(): boolean {
+  return false;
+}

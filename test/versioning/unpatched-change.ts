@@ -22,3 +22,7 @@ export function databaseStepsRunLocally(): boolean {
 export function merchantIsToldOfAuthorization(): boolean {
   return false;
 }
+
+export function zuzRequestsRunLocally(): boolean {
+  return false;
+}

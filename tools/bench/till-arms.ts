@@ -14,7 +14,7 @@
  * no database.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
@@ -38,6 +38,7 @@ import { FlowClient } from './flow-client';
 import { taskCounts } from './histories';
 import { readProcessTable, treeCpuSeconds } from './process-stats';
 import { WebhookInbox } from './webhook-inbox';
+import { bundleWithGuards, codeBefore } from '../patches';
 import { Workload } from './workload';
 
 const REPO = path.resolve(__dirname, '..', '..', '..');
@@ -132,9 +133,11 @@ export async function startArms(options: ArmOptions, guard: ExitGuard, say: (lin
 async function startDevArms(options: ArmOptions, guard: ExitGuard, say: (line: string) => void): Promise<Arm[]> {
   const arms: Arm[] = [];
   const cacheArms = process.env.TILL_PROBE_DEV_SETTING === 'search-attribute-cache';
-  const setting = cacheArms ? 'search-attribute cache' : 'eager dispatch';
+  const flowPatch = process.env.TILL_PROBE_DEV_SETTING?.startsWith('flow:') ? process.env.TILL_PROBE_DEV_SETTING.slice(5) : undefined;
+  const setting = cacheArms ? 'search-attribute cache' : flowPatch ? `patch ${flowPatch}` : 'eager dispatch';
   for (const eager of [false, true]) {
     const label = eager ? 'on' : 'off';
+    const dist = flowPatch && !eager ? await distWithFlowBefore(flowPatch) : undefined;
     const postgres = await startPostgres(label);
     guard.set(`postgres-${label}`, postgres.stopNow);
     const metricsPort = await freePort();
@@ -144,7 +147,7 @@ async function startDevArms(options: ArmOptions, guard: ExitGuard, say: (line: s
         DATABASE_URL: postgres.url,
         ...(cacheArms
           ? { DEV_SERVER_ACTIVITY_EAGER_EXECUTION: 'true', DEV_SERVER_SEARCH_ATTRIBUTE_CACHE: label }
-          : { DEV_SERVER_ACTIVITY_EAGER_EXECUTION: String(eager) }),
+          : { DEV_SERVER_ACTIVITY_EAGER_EXECUTION: String(eager || flowPatch !== undefined) }),
         DEV_SERVER_METRICS_PORT: String(metricsPort),
         PGAPPNAME: APPLICATION.api,
       },
@@ -159,6 +162,7 @@ async function startDevArms(options: ArmOptions, guard: ExitGuard, say: (line: s
               historyInMemory: true,
               serviceEnv: BENCH_SERVICE_ENV,
               webhookTimeoutMs: WEBHOOK_TIMEOUT_MS,
+              dist,
             },
             setKiller,
           ),
@@ -176,6 +180,24 @@ async function startDevArms(options: ArmOptions, guard: ExitGuard, say: (line: s
     arms.push(arm);
   }
   return arms;
+}
+
+/**
+ * A copy of the service's build (dist/) whose workflow bundle has the flow as it was before
+ * `patchId` (that patch and every later one on their old side: tools/patches.ts), under the
+ * project's node_modules so its imports resolve: the "off" arm of `TILL_PROBE_DEV_SETTING=flow:<patch>`
+ * (eager dispatch on in both arms). Removed when the probe exits.
+ */
+async function distWithFlowBefore(patchId: string): Promise<string> {
+  const root = path.resolve(__dirname, '..', '..', '..');
+  const cache = path.join(root, 'node_modules', '.cache');
+  mkdirSync(cache, { recursive: true });
+  const copy = mkdtempSync(path.join(cache, 'till-probe-dist-'));
+  cpSync(path.join(root, 'dist'), copy, { recursive: true });
+  const { code } = await bundleWithGuards(codeBefore(patchId), root);
+  writeFileSync(path.join(copy, 'workflow-bundle.js'), code);
+  process.once('exit', () => rmSync(copy, { recursive: true, force: true }));
+  return copy;
 }
 
 /** One cluster, its dynamic config switched between the arms' turns. */

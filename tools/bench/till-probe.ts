@@ -18,6 +18,8 @@
  * Prints Markdown tables and writes a JSON report with every sample. `--quick` proves it works.
  * `TILL_PROBE_DEV_SETTING=search-attribute-cache` (dev only): the arms differ in the dev server's
  * search-attribute cache instead, off and on, with eager dispatch on in both.
+ * `TILL_PROBE_DEV_SETTING=flow:<patch id>` (dev only): the arms differ in the flow: "off" runs it as
+ * it was before that patch (e.g. `flow:zuz-requests-as-local-activities`, flow v9), "on" as built.
  */
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

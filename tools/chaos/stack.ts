@@ -31,6 +31,8 @@ export interface StackOptions {
   historyInMemory?: boolean;
   /** Real milliseconds Zuz waits for a webhook answer; default: its 5 s, scaled by `timeScale`. */
   webhookTimeoutMs?: number;
+  /** The service's build to run; default the repository's dist/ (the till probe runs a copy with the flow before a patch). */
+  dist?: string;
 }
 
 export class ChaosStack {
@@ -90,7 +92,7 @@ export class ChaosStack {
       ...options.serviceEnv,
     };
     // The service's production build (npm run build): this tool runs from build/tools/chaos.
-    const dist = path.resolve(__dirname, '..', '..', '..', 'dist');
+    const dist = options.dist ?? path.resolve(__dirname, '..', '..', '..', 'dist');
     let stack: ChaosStack | undefined;
     const onExit = (exit: ProcessExit) => stack?.superviseExit(exit);
     const workers = Array.from(

@@ -16,7 +16,7 @@ import type { TransactionRecords } from '../../src/transaction/record';
 import type { TransactionRequest, TransactionView, ZuzOperationResult } from '../../src/transaction/model';
 import type { ZuzClient } from '../../src/zuz';
 import type { PmsClient } from '../../src/pms';
-import type { SimulatedWorld } from './world';
+import { localActivityServerTime, type SimulatedWorld } from './world';
 
 /** Which world a call belongs to: by the transaction's key, its customer, or its payment. */
 export class WorldDirectory {
@@ -86,6 +86,7 @@ export function createSimulatedActivities(
   worlds: WorldDirectory,
   records: TransactionRecords,
   refunds: RefundRecords,
+  serverNow: () => Promise<number>,
 ): TransactionActivities & RefundActivities {
   const pms = {
     findPaymentMethod: (merchantId: string, customerId: string, paymentMethodId: string) =>
@@ -97,6 +98,9 @@ export function createSimulatedActivities(
   });
   return {
     ...zuzActivities,
+    // Local activities since flow v10: the worlds must see them at the server's time.
+    createPayment: atServerTime(zuzActivities.createPayment, serverNow),
+    createAuthorization: atServerTime(zuzActivities.createAuthorization, serverNow),
     recordTransaction: async (request: TransactionRequest) => {
       const world = worlds.ofKey(transactionKey(request.merchantId, request.transactionId));
       if (!(await world.record.bind(Context.current().info.workflowExecution?.runId ?? ''))) {
@@ -116,4 +120,17 @@ export function createSimulatedActivities(
     finalizeRefund: (input: { order: RefundOrder; outcome: RefundOutcome }) =>
       refunds.finalize(input.order.transactionKey, input.order.refundId, input.outcome),
   };
+}
+
+/**
+ * The activity, run with the test server's time as the worlds' "now" when it runs as a local
+ * activity: a local activity's scheduled time is the worker's clock, which the test server's
+ * skipping has left behind.
+ */
+function atServerTime<Args extends unknown[], Result>(
+  activity: (...args: Args) => Promise<Result>,
+  serverNow: () => Promise<number>,
+): (...args: Args) => Promise<Result> {
+  return async (...args) =>
+    Context.current().info.isLocal ? localActivityServerTime.run(await serverNow(), () => activity(...args)) : activity(...args);
 }

@@ -139,7 +139,7 @@ export async function runSeeds(
       namespace: env.namespace,
       taskQueue,
       workflowBundle: bundle,
-      activities: createSimulatedActivities(worlds, records, refunds),
+      activities: createSimulatedActivities(worlds, records, refunds, () => clock.now()),
       maxCachedWorkflows: 100,
       dataConverter,
     }),

@@ -8,6 +8,7 @@
  * Time is the Temporal server's (workflow) time: a call reads it from its activity attempt's
  * scheduled time, so the world does not depend on how fast the machine runs the schedule.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { Context } from '@temporalio/activity';
 import type { LedgerEntry } from '../../sandbox/simulators/zuz';
 import {
@@ -72,6 +73,9 @@ export interface WorldOutlet {
 /** How each kind of call fared, for the report (what the seeds exercised). */
 export type CallFate = 'answered' | 'failed-before' | 'failed-after' | 'timed-out' | 'refused' | 'outage' | 'stale';
 
+/** The test server's time when the local activity being served began (set by atServerTime, activities.ts). */
+export const localActivityServerTime = new AsyncLocalStorage<number>();
+
 export class SimulatedWorld {
   readonly zuz: SimulatedZuz;
   readonly pms: SimulatedPms;
@@ -102,9 +106,15 @@ export class SimulatedWorld {
 
   private readonly streams = new Map<string, SeededRandom>();
 
-  /** Server time of the call being served: its activity attempt's scheduled time (the start of the run if called outside one). */
+  /**
+   * Server time of the call being served: its activity attempt's scheduled time; for a local
+   * activity (whose timestamps are the worker's clock, not the test server's) the server's time
+   * when it began (localActivityServerTime); the start of the run if called outside an activity.
+   */
   now(): number {
     if (this.reconcilingAt !== undefined) return this.reconcilingAt;
+    const local = localActivityServerTime.getStore();
+    if (local !== undefined) return local;
     try {
       return Context.current().info.currentAttemptScheduledTimestampMs;
     } catch {
