@@ -65,11 +65,7 @@ async function scrape(url: string, ready: (metrics: Exposition) => boolean = () 
  * Starts a transaction through the API and waits until it has ended; its final status. A manual
  * capture's transaction is captured once authorized, `beforeCapture` run first.
  */
-async function runTransaction(
-  paymentMethodId: string,
-  amount: number,
-  manual?: { beforeCapture: () => void },
-): Promise<string> {
+async function runTransaction(paymentMethodId: string, amount: number, manual?: { beforeCapture: () => void }): Promise<string> {
   const transactionId = `metrics-${randomUUID()}`;
   const headers = { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' };
   const capture = manual ? 'manual' : 'auto';

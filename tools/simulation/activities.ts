@@ -99,8 +99,8 @@ export function createSimulatedActivities(
   return {
     ...zuzActivities,
     // Local activities since flow v10: the worlds must see them at the server's time.
-    createPayment: atServerTime(zuzActivities.createPayment, serverNow),
-    createAuthorization: atServerTime(zuzActivities.createAuthorization, serverNow),
+    createPayment: atServerTime((input) => zuzActivities.createPayment(input), serverNow),
+    createAuthorization: atServerTime((input) => zuzActivities.createAuthorization(input), serverNow),
     recordTransaction: async (request: TransactionRequest) => {
       const world = worlds.ofKey(transactionKey(request.merchantId, request.transactionId));
       if (!(await world.record.bind(Context.current().info.workflowExecution?.runId ?? ''))) {
