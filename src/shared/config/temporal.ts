@@ -18,8 +18,11 @@ import { loadPayloadEncryption } from './payload-encryption';
  * TEMPORAL_TLS_SERVER_CA_CERT_PATH / _DATA, TEMPORAL_TLS_SERVER_NAME and TEMPORAL_GRPC_META_*
  * overrides the profile's value. As everywhere in this file, an empty variable counts as unset.
  */
+/** The payments' task queue: one definition, read here and by the merchant events' worker (worker.ts). */
+export const taskQueueVariable = nonEmpty.default('pos-transactions');
+
 const temporalSchema = z.object({
-  TEMPORAL_TASK_QUEUE: nonEmpty.default('pos-transactions'),
+  TEMPORAL_TASK_QUEUE: taskQueueVariable,
   // The loader reads these two; here only their form is checked (the SDK would take "yes" as false).
   TEMPORAL_TLS: z
     .string()

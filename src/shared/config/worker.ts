@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Duration } from '@temporalio/common';
 import type { WorkerOptions } from '@temporalio/worker';
 import { parse, port, nonEmpty, positiveInt, hostPort, duration, type Env } from './env';
+import { taskQueueVariable } from './temporal';
 
 const riskSchema = z.object({
   RISK_MAX_TRANSACTIONS_PER_HOUR: positiveInt.default(30),
@@ -108,7 +109,7 @@ export function loadFlowOverrides(env: Env = process.env) {
 }
 
 const merchantEventsSchema = z.object({
-  TEMPORAL_TASK_QUEUE: nonEmpty.default('pos-transactions'),
+  TEMPORAL_TASK_QUEUE: taskQueueVariable,
   TEMPORAL_MERCHANT_EVENTS_TASK_QUEUE: nonEmpty.optional(),
   WORKER_MAX_CONCURRENT_DELIVERIES: positiveInt.default(50),
 });
