@@ -8,6 +8,9 @@ import { type PayloadEncryptionConfig } from '../payload-codec';
 import { ConfigError, parse, nonEmpty, hostPort, type Env } from './env';
 import { loadPayloadEncryption } from './payload-encryption';
 
+/** The payments' task queue: one definition, read here and by the merchant events' worker (worker.ts). */
+export const taskQueueVariable = nonEmpty.default('pos-transactions');
+
 /**
  * The Temporal connection: what `@temporalio/envconfig` (the SDK's own loader) makes of a TOML
  * profile and the standard variables, so every name means what it means for the `temporal` CLI
@@ -18,9 +21,6 @@ import { loadPayloadEncryption } from './payload-encryption';
  * TEMPORAL_TLS_SERVER_CA_CERT_PATH / _DATA, TEMPORAL_TLS_SERVER_NAME and TEMPORAL_GRPC_META_*
  * overrides the profile's value. As everywhere in this file, an empty variable counts as unset.
  */
-/** The payments' task queue: one definition, read here and by the merchant events' worker (worker.ts). */
-export const taskQueueVariable = nonEmpty.default('pos-transactions');
-
 const temporalSchema = z.object({
   TEMPORAL_TASK_QUEUE: taskQueueVariable,
   // The loader reads these two; here only their form is checked (the SDK would take "yes" as false).
