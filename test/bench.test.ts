@@ -67,17 +67,18 @@ test(
 
     expect(report.levers.length).toBeGreaterThanOrEqual(2);
     expect(report.levers.every((lever) => isNumber(lever.perSecond))).toBe(true);
-    // The flow-shape lever ran its own bundle (database steps as activities); the control runs v8's local ones.
+    // The flow-shape lever ran its own bundle (every step an activity); the control runs v10's local ones
+    // (the three database steps, the payment's opening and the authorization's request).
     expect(report.levers.map((lever) => [lever.name, lever.localActivitiesPerTransaction])).toEqual([
       ['database steps as activities (flow v7 shape)', 0],
-      ['control (defaults)', 3],
+      ['control (defaults)', 5],
     ]);
     // The same two shapes at half load, as a till sends (Prefer: wait): both carried transactions, none failed.
     expect(
       report.shapesAtHalfLoad.map((s) => [s.shape, s.failed, isNumber(s.decisionMs.p50), isNumber(s.cpuMsPerTransaction.temporal)]),
     ).toEqual([
       ['database steps as activities (flow v7 shape)', 0, true, true],
-      ['database steps as local activities (flow v8, shipped)', 0, true, true],
+      ['local activities (flow v10, shipped)', 0, true, true],
     ]);
     expect(report.scale!.levels.length).toBeGreaterThanOrEqual(2);
     expect(report.scale!.levels.every((level) => level.workerRssMiB.every(isNumber) && isNumber(level.newTransactionMs.p50))).toBe(true);

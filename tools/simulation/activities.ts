@@ -86,7 +86,7 @@ export function createSimulatedActivities(
   worlds: WorldDirectory,
   records: TransactionRecords,
   refunds: RefundRecords,
-  serverNow: () => Promise<number>,
+  serverNow: (execution: { workflowId: string; runId: string }) => Promise<number>,
 ): TransactionActivities & RefundActivities {
   const pms = {
     findPaymentMethod: (merchantId: string, customerId: string, paymentMethodId: string) =>
@@ -123,14 +123,17 @@ export function createSimulatedActivities(
 }
 
 /**
- * The activity, run with the test server's time as the worlds' "now" when it runs as a local
+ * The activity, run with the workflow's server time as the worlds' "now" when it runs as a local
  * activity: a local activity's scheduled time is the worker's clock, which the test server's
  * skipping has left behind.
  */
 function atServerTime<Args extends unknown[], Result>(
   activity: (...args: Args) => Promise<Result>,
-  serverNow: () => Promise<number>,
+  serverNow: (execution: { workflowId: string; runId: string }) => Promise<number>,
 ): (...args: Args) => Promise<Result> {
-  return async (...args) =>
-    Context.current().info.isLocal ? localActivityServerTime.run(await serverNow(), () => activity(...args)) : activity(...args);
+  return async (...args) => {
+    const { isLocal, workflowExecution } = Context.current().info;
+    if (!isLocal || !workflowExecution) return activity(...args);
+    return localActivityServerTime.run(await serverNow(workflowExecution), () => activity(...args));
+  };
 }

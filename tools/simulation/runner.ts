@@ -14,6 +14,7 @@ import { Client, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
+import { optionalTsToMs } from '@temporalio/common/lib/time';
 import { loadTemporalConfig } from '../../src/shared/config';
 import { dataConverterOf } from '../../src/shared/temporal';
 import { transactionKey } from '../../src/merchants/model';
@@ -139,7 +140,7 @@ export async function runSeeds(
       namespace: env.namespace,
       taskQueue,
       workflowBundle: bundle,
-      activities: createSimulatedActivities(worlds, records, refunds, () => clock.now()),
+      activities: createSimulatedActivities(worlds, records, refunds, (execution) => workflowTaskTime(client, execution, clock)),
       maxCachedWorkflows: 100,
       dataConverter,
     }),
@@ -489,4 +490,14 @@ async function sendRequest(
     if (/completed|not found|closed/i.test(message)) return { answer: 'closed', detail: message };
     return { answer: 'error', detail: message };
   }
+}
+
+/**
+ * The workflow's own time while it runs a local activity: the start of its current workflow task
+ * (what `Date.now()` is in the workflow), read from the server; the test server's clock if none is
+ * pending. Not the clock's "now": the clock may skip ahead while the task's local activities run.
+ */
+async function workflowTaskTime(client: Client, execution: { workflowId: string; runId: string }, clock: SimulationClock): Promise<number> {
+  const { raw } = await client.workflow.getHandle(execution.workflowId, execution.runId).describe();
+  return optionalTsToMs(raw.pendingWorkflowTask?.startedTime) ?? clock.now();
 }

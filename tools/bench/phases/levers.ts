@@ -35,7 +35,7 @@ const WORKFLOW_BUNDLE_PRELOAD = path.resolve(__dirname, '..', 'levers', 'workflo
 
 export const CONTROL: Lever = { name: 'control (defaults)', env: {} };
 
-/** Flow v8 with its database steps as ordinary activities again: what the local activities bought. */
+/** The shipped flow with every step an ordinary activity again (v7's shape): what the local activities bought. */
 export const DATABASE_STEPS_AS_ACTIVITIES: Lever = {
   name: 'database steps as activities (flow v7 shape)',
   env: { NODE_OPTIONS: `--require ${WORKFLOW_BUNDLE_PRELOAD}` },
@@ -115,7 +115,7 @@ export interface ShapeAtHalfLoad {
  */
 export async function measureShapesAtHalfLoad(ctx: BenchContext, rate: number, rounds: number): Promise<ShapeAtHalfLoad[]> {
   const { stack, sizes, workload } = ctx;
-  const shapes = [DATABASE_STEPS_AS_ACTIVITIES, { ...CONTROL, name: 'database steps as local activities (flow v8, shipped)' }];
+  const shapes = [DATABASE_STEPS_AS_ACTIVITIES, { ...CONTROL, name: 'local activities (flow v10, shipped)' }];
   const env = new Map<Lever, NodeJS.ProcessEnv>();
   const results: ShapeAtHalfLoad[] = [];
   try {
