@@ -136,3 +136,19 @@ test("a till's wait during a retried task is not a query but the decision update
   await expect(decisionOf(client, undecided as unknown as TransactionRecords, 'tx-1', 5)).resolves.toEqual(decided);
   expect(handle.queried).toBe(0);
 });
+
+test("a till's wait is bounded by the API too: past it (the workflow's task still busy), the committed view answers", async () => {
+  const handle = Object.assign(
+    handleWhoseQuery(() => Promise.resolve({ ...live, status: 'processing' }), undefined, 'processing'),
+    { executeUpdate: () => new Promise(() => undefined) }, // the update's answer never comes
+  );
+  const client = { workflow: { getHandle: () => handle } } as unknown as Parameters<typeof decisionOf>[0];
+  const undecided = { runOf: () => Promise.resolve({ known: false }), find: () => Promise.resolve({ ...recorded, status: 'processing' }) };
+  // Without the API's bound this never settles (the test's timeout fails it).
+  await expect(decisionOf(client, undecided as unknown as TransactionRecords, 'tx-1', 0.05)).resolves.toEqual({
+    ...recorded,
+    status: 'processing',
+    steps: [],
+    unavailable: ['steps'],
+  });
+});

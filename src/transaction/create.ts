@@ -22,7 +22,7 @@ import { requestIdOf } from '../api/request-id';
 import { createTransactionSchema } from '../api/schemas';
 import type { CustomerSearchValue } from './list';
 import type { TransactionRecords } from './record';
-import { currentView, decisionOf, type RecordedView } from './lookup';
+import { currentView, decisionOf, withinWait, type RecordedView } from './lookup';
 
 /** What starting a transaction needs. */
 export interface TransactionStartOptions {
@@ -157,7 +157,7 @@ async function startAndWait(attempt: StartAttempt, start: ReturnType<typeof work
   }
   // The start and the wait for the decision in one call to Temporal (update-with-start).
   const starting = new WithStartWorkflowOperation('processTransaction', start);
-  const view = await client.workflow
+  const updating = client.workflow
     .executeUpdateWithStart(decisionUpdate, { args: [{ waitSeconds }], startWorkflowOperation: starting })
     .catch(async () => {
       // The wait failed: if the start went through, the transaction is accepted all the same
@@ -170,8 +170,22 @@ async function startAndWait(attempt: StartAttempt, start: ReturnType<typeof work
       if (startError) throw startError;
       return undefined;
     });
+  // Past the wait with no answer (the workflow's first task still running: Zuz slow to answer), the
+  // transaction is accepted once Temporal has its workflow; until that is known the call waits on.
+  const answered = await withinWait(updating, waitSeconds);
+  const view = answered.settled ? answered.value : (await startedWith(client, key, start)) ? undefined : await updating;
   // No bindRun here: the handle does not carry the run id, and the workflow's first step binds its own run.
   return { status: view && view.status !== 'processing' ? 201 : 202, view: view ?? acceptedView(request) };
+}
+
+/** Whether Temporal has this transaction's workflow, started with this request (its memo's fingerprint). */
+async function startedWith(client: Client, key: string, start: ReturnType<typeof workflowStartOf>): Promise<boolean> {
+  try {
+    const { memo } = await client.workflow.getHandle(workflowIdFor(key)).describe();
+    return memo?.fingerprint === start.memo.fingerprint;
+  } catch {
+    return false;
+  }
 }
 
 /**

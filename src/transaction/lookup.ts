@@ -38,10 +38,32 @@ export async function decisionOf(
   // not when the run is gone or could not be read (no description).
   if (view.status !== 'processing' || !description) return view;
   try {
-    return await handle.executeUpdate(decisionUpdate, { args: [{ waitSeconds }] });
+    const answered = await withinWait(handle.executeUpdate(decisionUpdate, { args: [{ waitSeconds }] }), waitSeconds);
+    return answered.settled ? answered.value : await committedView(records, key, description);
   } catch (err) {
     if (!(err instanceof WorkflowNotFoundError)) throw err;
     return fromRecord(records, key);
+  }
+}
+
+/** How much longer than the till's wait the API gives the workflow's own answer before it answers itself. */
+const WAIT_GRACE_MS = 1_000;
+
+/**
+ * The work's value if it settles within the till's wait (and a grace), else `settled: false` (the
+ * work goes on; its outcome is not awaited). The workflow bounds the wait with a timer, but a timer
+ * starts only when the workflow's task ends, and since flow v10 the first task runs the requests to
+ * Zuz inside it: a slow Zuz would otherwise hold the answer past the wait the till asked for.
+ */
+export async function withinWait<T>(work: Promise<T>, waitSeconds: number): Promise<{ settled: true; value: T } | { settled: false }> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<{ settled: false }>((resolve) => {
+    timer = setTimeout(() => resolve({ settled: false }), waitSeconds * 1000 + WAIT_GRACE_MS);
+  });
+  try {
+    return await Promise.race([work.then((value) => ({ settled: true as const, value })), late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
