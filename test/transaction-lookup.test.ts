@@ -82,6 +82,17 @@ test('no worker answering within the deadline: the record answers, with the stat
   });
 });
 
+test("a deadline the server's side gave up on first (gRPC CANCELLED, as CI saw) is the same: the committed view answers", async () => {
+  const cancelled = () => Object.assign(new Error('1 CANCELLED: Call cancelled'), { code: 1, details: 'Call cancelled', metadata: {} });
+  const handle = handleWhoseQuery(() => Promise.reject(cancelled()), undefined, 'authorized');
+  await expect(viewOnly(handle, records, 'tx-1')).resolves.toEqual({
+    ...recorded,
+    status: 'authorized',
+    steps: [],
+    unavailable: ['steps'],
+  });
+});
+
 test('without a committed status (a run started before it was written) the record answers with its own', async () => {
   const handle = handleWhoseQuery(() => Promise.reject(deadlineExceeded()), undefined, undefined);
   await expect(viewOnly(handle, records, 'tx-1')).resolves.toEqual({ ...recorded, steps: [], unavailable: ['steps'] });

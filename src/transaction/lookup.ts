@@ -3,6 +3,7 @@
  * the live view from it, or the record's once Temporal has forgotten the run.
  */
 import {
+  isGrpcCancelledError,
   isGrpcDeadlineError,
   QueryNotRegisteredError,
   WorkflowNotFoundError,
@@ -119,7 +120,7 @@ export async function viewOf(handle: Handle, records: TransactionRecords, key: s
     const view = await handle.client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(transactionQuery));
     return { view, description };
   } catch (err) {
-    if (description && isGrpcDeadlineError(err)) return { view: await committedView(records, key, description), description };
+    if (description && queryTimedOut(err)) return { view: await committedView(records, key, description), description };
     if (err instanceof QueryNotRegisteredError) {
       logger.warn(
         { component: 'api', workflowId: handle.workflowId, error: err.message },
@@ -128,6 +129,11 @@ export async function viewOf(handle: Handle, records: TransactionRecords, key: s
     } else if (!(err instanceof WorkflowNotFoundError)) throw err;
     return { view: await fromRecord(records, key) };
   }
+}
+
+/** The query's deadline passed: gRPC says so as DEADLINE_EXCEEDED, or as CANCELLED when the server's side of the call gave up first. */
+function queryTimedOut(err: unknown): boolean {
+  return isGrpcDeadlineError(err) || isGrpcCancelledError(err);
 }
 
 /**
